@@ -1,0 +1,80 @@
+#include "events/partition_verifier.h"
+
+#include <fmt/format.h>
+
+#include "events/failure.h"
+#include "events/format.h"
+#include "events/parallel.h"
+
+namespace careledger::events {
+
+std::string VerificationStop::Describe() const {
+  return fmt::format("partition {} offset {} stream '{}': {}", partition, offset, stream_id,
+                     reason.message());
+}
+
+PartitionVerifier::PartitionVerifier(std::int32_t partition, const Keyring* keyring,
+                                     HeadLookup lookup, int threads)
+    : partition_(partition), keyring_(keyring), lookup_(std::move(lookup)), threads_(threads) {}
+
+BatchVerification PartitionVerifier::Verify(std::span<const LogRecord> records) {
+  // Stateless checks (parse, hash, signature) in parallel...
+  std::vector<absl::StatusOr<OpenedRecord>> opened(records.size(),
+                                                   absl::UnknownError("not verified"));
+  ParallelFor(records.size(), threads_, [&](std::size_t i) {
+    absl::StatusOr<OpenedRecord> record = OpenRecord(records[i].key, records[i].value);
+    if (record.ok()) {
+      if (absl::Status signature = VerifySignature(*record, *keyring_); !signature.ok()) {
+        record = signature;
+      }
+    }
+    opened[i] = std::move(record);
+  });
+
+  // ...then the chain and the digest strictly in order.
+  BatchVerification result;
+  result.verified.reserve(records.size());
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    absl::Status status = opened[i].status();
+    if (status.ok()) status = CheckInOrder(records[i], *opened[i]);
+    if (!status.ok()) {
+      result.stop = VerificationStop{partition_, records[i].offset, records[i].key, status};
+      return result;
+    }
+    result.verified.push_back(VerifiedRecord{records[i].offset, *std::move(opened[i])});
+  }
+  return result;
+}
+
+absl::Status PartitionVerifier::CheckInOrder(const LogRecord& record, const OpenedRecord& opened) {
+  if (record.partition != partition_) {
+    return absl::InvalidArgumentError(fmt::format("record of partition {} given to verifier of {}",
+                                                  record.partition, partition_));
+  }
+  if (record.offset <= digest_.last_offset) {
+    return VerificationFailure(
+        FailureKind::kDuplicate,
+        fmt::format("offset {} does not follow offset {}", record.offset, digest_.last_offset));
+  }
+  auto it = heads_.find(record.key);
+  StreamHead head;
+  if (it != heads_.end()) {
+    head = it->second;
+  } else {
+    absl::StatusOr<StreamHead> looked_up = lookup_ ? lookup_(record.key) : StreamHead{};
+    if (!looked_up.ok()) return looked_up.status();
+    head = *looked_up;
+  }
+  if (absl::Status extends = CheckExtends(head, opened.event); !extends.ok()) return extends;
+  if (opened.event.has_checkpoint()) {
+    if (absl::Status checkpoint = CheckCheckpoint(opened.event.checkpoint(), partition_, digest_);
+        !checkpoint.ok()) {
+      return checkpoint;
+    }
+  }
+  digest_.Add(record.offset, opened.value_hash);
+  heads_[record.key] = StreamHead{opened.event.stream_seq(), opened.value_hash};
+  return absl::OkStatus();
+}
+
+}  // namespace careledger::events

@@ -1,0 +1,84 @@
+// Verifies one partition's records in offset order: each record's envelope,
+// signature and key window, its stream's chain (no gap, no duplicate, no
+// break) and every checkpoint against the partition's running digest.
+//
+// Signatures of a batch are checked in parallel; chains and digests advance
+// strictly in order. Used by `careledger verify` and by the projector.
+// Not thread-safe: one verifier per partition, used by one thread at a time.
+#ifndef CARELEDGER_EVENTS_PARTITION_VERIFIER_H_
+#define CARELEDGER_EVENTS_PARTITION_VERIFIER_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "events/chain.h"
+#include "events/envelope.h"
+#include "events/keyring.h"
+#include "events/partition_digest.h"
+#include "events/record.h"
+
+namespace careledger::events {
+
+// Supplies the head of a stream the verifier has not seen in this run (the
+// projector reads it from its store; a full verify starts from empty heads).
+using HeadLookup = std::function<absl::StatusOr<StreamHead>(std::string_view stream_id)>;
+
+struct VerifiedRecord {
+  std::int64_t offset = 0;
+  OpenedRecord opened;
+};
+
+// Where and why verification stopped.
+struct VerificationStop {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::string stream_id;  // the record key, which may be all a corrupt record has
+  absl::Status reason;    // carries a FailureKind (events/failure.h)
+
+  // "partition 2 offset 17 stream 'patient/9990000018': bad_signature: ..."
+  std::string Describe() const;
+};
+
+struct BatchVerification {
+  std::vector<VerifiedRecord> verified;  // every record before the stop, in order
+  std::optional<VerificationStop> stop;  // set at the first untrusted record
+};
+
+class PartitionVerifier {
+ public:
+  // `keyring` must outlive the verifier. `threads` bounds signature checking.
+  PartitionVerifier(std::int32_t partition, const Keyring* keyring, HeadLookup lookup, int threads);
+
+  // Continues from a known digest (the projector resuming).
+  void Resume(const PartitionDigest& digest) { digest_ = digest; }
+
+  // Verifies `records`, which must all belong to this partition. Verified
+  // records advance the verifier's heads and digest; after a stop, nothing
+  // past the bad record is looked at and the verifier must not be reused.
+  BatchVerification Verify(std::span<const LogRecord> records);
+
+  const PartitionDigest& digest() const { return digest_; }
+  // Heads of the streams seen so far in this run.
+  const absl::flat_hash_map<std::string, StreamHead>& heads() const { return heads_; }
+
+ private:
+  absl::Status CheckInOrder(const LogRecord& record, const OpenedRecord& opened);
+
+  std::int32_t partition_;
+  const Keyring* keyring_;
+  HeadLookup lookup_;
+  int threads_;
+  PartitionDigest digest_;
+  absl::flat_hash_map<std::string, StreamHead> heads_;
+};
+
+}  // namespace careledger::events
+
+#endif  // CARELEDGER_EVENTS_PARTITION_VERIFIER_H_

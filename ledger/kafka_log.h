@@ -1,0 +1,50 @@
+// The Kafka backend of the Log (DESIGN §4), through librdkafka.
+//
+// - One topic, partitioned by record key with ledger/partitioner.h.
+// - Opening the log connects, creates the topic when it is missing (with
+//   cleanup.policy=delete, retention.ms=-1, retention.bytes=-1) and checks an
+//   existing topic's configuration: a topic that would expire or compact data
+//   is refused with FAILED_PRECONDITION and a message naming the setting.
+// - Writers are transactional producers (acks=all, idempotent) whose
+//   transactional.id is transactional_id_prefix + writer id: opening a second
+//   writer with the same id fences the first, whose next Append fails with
+//   FAILED_PRECONDITION "fenced".
+// - Readers consume with isolation.level=read_committed, by assignment (no
+//   consumer group), so they never see aborted or open transactions.
+// No librdkafka type appears in this header.
+#ifndef CARELEDGER_LEDGER_KAFKA_LOG_H_
+#define CARELEDGER_LEDGER_KAFKA_LOG_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/log.h"
+
+namespace careledger::ledger {
+
+struct KafkaLogOptions {
+  std::string bootstrap_servers;  // "host:port[,host:port...]"
+  std::string topic = "careledger.events";
+  std::int32_t partitions = 4;          // used only when creating the topic
+  std::int16_t replication_factor = 1;  // used only when creating; production: 3
+  // Set on a created topic when > 0; production: 2 (with replication factor 3).
+  std::int32_t min_insync_replicas = 0;
+  std::string transactional_id_prefix = "careledger-writer-";
+  // Bounds every blocking broker call (metadata, init/commit transaction, ...).
+  std::chrono::milliseconds timeout{30'000};
+  // Extra librdkafka properties for producers and consumers (e.g. security).
+  std::map<std::string, std::string> extra_config;
+};
+
+// Connects, ensures the topic (see above) and returns the log. UNAVAILABLE
+// when the cluster cannot be reached within `timeout`; FAILED_PRECONDITION
+// when the topic's retention or cleanup policy would lose events.
+absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options);
+
+}  // namespace careledger::ledger
+
+#endif  // CARELEDGER_LEDGER_KAFKA_LOG_H_
