@@ -53,7 +53,10 @@ struct BatchVerification {
 
 class PartitionVerifier {
  public:
-  // `keyring` must outlive the verifier. `threads` bounds signature checking.
+  // `keyring` must outlive the verifier; nullptr checks envelopes, chains and
+  // checkpoints but not signatures (the writer's recovery of its own log,
+  // where `careledger verify` and the projector do the full check).
+  // `threads` bounds signature checking.
   PartitionVerifier(std::int32_t partition, const Keyring* keyring, HeadLookup lookup, int threads);
 
   // Continues from a known digest (the projector resuming).

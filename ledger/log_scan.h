@@ -1,0 +1,40 @@
+// Reads a whole log from the beginning to its end, verifying every record in
+// order per partition (events/partition_verifier.h). The one routine behind
+// the writer's start-up recovery and `careledger verify`.
+#ifndef CARELEDGER_LEDGER_LOG_SCAN_H_
+#define CARELEDGER_LEDGER_LOG_SCAN_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "events/keyring.h"
+#include "events/partition_verifier.h"
+#include "ledger/log.h"
+
+namespace careledger::ledger {
+
+struct ScanReport {
+  std::uint64_t records = 0;      // verified records
+  std::uint64_t checkpoints = 0;  // verified checkpoints among them
+  // The first untrusted record of each partition that has one, by partition.
+  std::vector<events::VerificationStop> stops;
+  std::vector<events::PartitionDigest> digests;  // per partition, of verified records
+};
+
+// Called for every verified record, in offset order within its partition.
+using VerifiedRecordVisitor =
+    std::function<void(std::int32_t partition, const events::VerifiedRecord& record)>;
+
+// Reads `reader` from offset 0 of every partition to the end. With a keyring,
+// signatures and key windows are checked too; with nullptr only envelopes,
+// chains and checkpoints. A partition stops at its first bad record (reported
+// in `stops`, nothing after it is visited); the others go on. Errors are the
+// reader's own.
+absl::StatusOr<ScanReport> ScanLog(LogReader& reader, const events::Keyring* keyring, int threads,
+                                   const VerifiedRecordVisitor& visit);
+
+}  // namespace careledger::ledger
+
+#endif  // CARELEDGER_LEDGER_LOG_SCAN_H_

@@ -1,0 +1,391 @@
+#include "ledger/writer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "events/envelope.h"
+#include "events/format.h"
+#include "events/ids.h"
+#include "events/parallel.h"
+#include "events/time_util.h"
+#include "ledger/internal/ledger_state.h"
+#include "ledger/log_scan.h"
+#include "ledger/partitioner.h"
+#include "ledger/plan_rules.h"
+
+namespace careledger::ledger {
+
+using careledger::v1::Command;
+using careledger::v1::CommandResult;
+using careledger::v1::Event;
+using internal::LedgerState;
+using internal::StreamState;
+
+namespace {
+
+using Reply = std::promise<absl::StatusOr<CommandResult>>;
+
+// A command waiting for the commit thread, or a checkpoint request.
+struct Pending {
+  const Command* command = nullptr;  // nullptr: a checkpoint request
+  Reply reply;
+};
+
+CommandResult Rejected(const Command& command, const absl::Status& why) {
+  CommandResult result;
+  result.set_command_id(command.command_id());
+  result.set_outcome(careledger::v1::OUTCOME_REJECTED);
+  result.set_error(std::string(why.message()));
+  return result;
+}
+
+// One event of the batch being built, before and after sealing.
+struct PlannedEvent {
+  Event event;
+  std::int32_t partition = 0;
+  std::size_t pending_index = 0;  // which command caused it
+  std::string value;              // the sealed record value
+  events::Hash value_hash{};
+  std::int64_t offset = -1;  // where it was appended
+};
+
+const SystemClock kSystemClock;
+
+}  // namespace
+
+class Writer::Impl {
+ public:
+  Impl(Log* log, WriterOptions options, std::unique_ptr<LogWriter> log_writer)
+      : log_(log),
+        options_(std::move(options)),
+        log_writer_(std::move(log_writer)),
+        partitions_(log_writer_->partition_count()) {
+    if (options_.clock == nullptr) options_.clock = &kSystemClock;
+    if (options_.sign_threads <= 0) options_.sign_threads = events::HardwareThreads();
+    if (options_.max_batch == 0) options_.max_batch = 1;
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (committer_.joinable()) committer_.join();
+  }
+
+  // Rebuilds state from the whole log. Called before the commit thread runs
+  // and, on that thread, after an append whose outcome is unknown.
+  absl::Status Recover() {
+    const auto started = std::chrono::steady_clock::now();
+    absl::StatusOr<std::unique_ptr<LogReader>> reader = log_->OpenReader();
+    if (!reader.ok()) return reader.status();
+    auto state = std::make_unique<LedgerState>(partitions_, options_.remembered_commands);
+    absl::StatusOr<ScanReport> scan = ScanLog(
+        **reader, nullptr, options_.sign_threads,
+        [&](std::int32_t partition, const events::VerifiedRecord& record) {
+          state->Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
+        });
+    if (!scan.ok()) return scan.status();
+    if (!scan->stops.empty()) {
+      return absl::DataLossError(
+          fmt::format("the log does not verify, so the writer will not extend it: {}",
+                      scan->stops.front().Describe()));
+    }
+    state_ = std::move(state);
+    recovery_.records = state_->record_count();
+    recovery_.streams = state_->stream_count();
+    recovery_.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return absl::OkStatus();
+  }
+
+  void Start() {
+    committer_ = std::thread([this] { CommitLoop(); });
+  }
+
+  std::future<absl::StatusOr<CommandResult>> Enqueue(const Command* command) {
+    Pending pending;
+    pending.command = command;
+    std::future<absl::StatusOr<CommandResult>> future = pending.reply.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(pending));
+    }
+    wake_.notify_one();
+    return future;
+  }
+
+  const RecoveryReport& recovery() const { return recovery_; }
+
+ private:
+  void CommitLoop() {
+    for (;;) {
+      std::vector<Pending> batch;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, nothing left
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+      if (!failure_.ok()) {
+        for (Pending& pending : batch) pending.reply.set_value(failure_);
+        continue;
+      }
+      CommitBatch(batch);
+    }
+  }
+
+  // Decides every command of `batch`, seals the accepted ones' events, appends
+  // them in one Append and answers every command.
+  void CommitBatch(std::vector<Pending>& batch) {
+    const absl::Time now = options_.clock->Now();
+    std::vector<std::optional<CommandResult>> answered(batch.size());
+    std::vector<PlannedEvent> planned;
+    absl::flat_hash_map<std::string, StreamState> staged;  // streams touched by this batch
+    absl::flat_hash_map<std::string, std::size_t> first_in_batch;
+    bool checkpoint_requested = false;
+
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const Command* command = batch[i].command;
+      if (command == nullptr) {
+        checkpoint_requested = true;
+        continue;
+      }
+      if (command->command_id().empty()) {
+        answered[i] =
+            Rejected(*command, absl::InvalidArgumentError("a command needs a command_id"));
+        continue;
+      }
+      if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
+        answered[i] = *seen;
+        answered[i]->set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+        continue;
+      }
+      if (first_in_batch.contains(command->command_id())) continue;  // answered after commit
+      absl::StatusOr<std::string> stream = CommandStream(*command);
+      if (!stream.ok()) {
+        answered[i] = Rejected(*command, stream.status());
+        continue;
+      }
+      auto [it, inserted] = staged.try_emplace(*stream);
+      if (inserted) {
+        if (const StreamState* committed = state_->Find(*stream)) it->second = *committed;
+      }
+      StreamState& stream_state = it->second;
+      if (command->has_expected_version() && command->expected_version() != stream_state.head.seq) {
+        answered[i] =
+            Rejected(*command, absl::FailedPreconditionError(fmt::format(
+                                   "expected stream version {}, but {} is at version {}",
+                                   command->expected_version(), *stream, stream_state.head.seq)));
+        continue;
+      }
+      absl::StatusOr<std::vector<Event>> decided = DecidePlanCommand(stream_state.plan, *command);
+      if (!decided.ok()) {
+        answered[i] = Rejected(*command, decided.status());
+        continue;
+      }
+      first_in_batch.emplace(command->command_id(), i);
+      const std::int32_t partition = PartitionForKey(*stream, partitions_);
+      for (Event& event : *decided) {
+        event.set_event_id(events::RandomUuid());
+        event.set_stream_id(*stream);
+        event.set_stream_seq(++stream_state.head.seq);
+        *event.mutable_recorded_at() = events::ToTimestamp(now);
+        *event.mutable_actor() = command->actor();
+        event.set_command_id(command->command_id());
+        ApplyPlanEvent(event, &stream_state.plan);
+        planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
+      }
+    }
+
+    absl::Status appended = SealAndAppend(planned);
+    if (!appended.ok()) {
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (answered[i]) {
+          batch[i].reply.set_value(*answered[i]);
+        } else {
+          batch[i].reply.set_value(appended);
+        }
+      }
+      return;
+    }
+    // Answer applied commands with their last event's position, then in-batch
+    // repeats of them as duplicates.
+    for (const PlannedEvent& event : planned) {
+      CommandResult& result = answered[event.pending_index].emplace();
+      result.set_command_id(event.event.command_id());
+      result.set_outcome(careledger::v1::OUTCOME_APPLIED);
+      *result.mutable_stream_id() = event.event.stream_id();
+      result.set_stream_seq(event.event.stream_seq());
+      result.set_partition(event.partition);
+      result.set_offset(event.offset);
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].command == nullptr || answered[i]) continue;
+      CommandResult result = *answered[first_in_batch.at(batch[i].command->command_id())];
+      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+      answered[i] = std::move(result);
+    }
+    absl::Status checkpointed = MaybeCheckpoint(checkpoint_requested);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].command == nullptr) {
+        batch[i].reply.set_value(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
+                                                   : checkpointed);
+      } else {
+        batch[i].reply.set_value(*answered[i]);
+      }
+    }
+  }
+
+  // Fills in prev_hash and seals every planned event (streams in parallel,
+  // each stream's events in order), appends them all at once and folds them
+  // into the state. On failure the state is unchanged or rebuilt.
+  absl::Status SealAndAppend(std::vector<PlannedEvent>& planned) {
+    if (planned.empty()) return absl::OkStatus();
+    absl::flat_hash_map<std::string, std::vector<std::size_t>> by_stream;
+    std::vector<const std::string*> streams;
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      auto [it, inserted] = by_stream.try_emplace(planned[i].event.stream_id());
+      if (inserted) streams.push_back(&it->first);
+      it->second.push_back(i);
+    }
+    std::atomic<bool> seal_failed{false};
+    events::ParallelFor(streams.size(), options_.sign_threads, [&](std::size_t s) {
+      const StreamState* committed = state_->Find(*streams[s]);
+      events::Hash previous = committed ? committed->head.hash : events::kZeroHash;
+      for (std::size_t index : by_stream.at(*streams[s])) {
+        PlannedEvent& event = planned[index];
+        event.event.set_prev_hash(events::HashBytes(previous));
+        absl::StatusOr<std::string> value =
+            events::SealEvent(event.event, options_.key_id, options_.signing_key);
+        if (!value.ok()) {
+          seal_failed = true;
+          return;
+        }
+        event.value = *std::move(value);
+        event.value_hash = events::Sha256(event.value);
+        previous = event.value_hash;
+      }
+    });
+    if (seal_failed) return absl::InternalError("signing failed (OpenSSL)");
+
+    std::vector<AppendRecord> records;
+    records.reserve(planned.size());
+    for (PlannedEvent& event : planned) {
+      records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
+    }
+    absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
+    if (!positions.ok()) return HandleAppendFailure(positions.status());
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      const LogPosition& position = (*positions)[i];
+      state_->Apply(position.partition, position.offset, planned[i].event, planned[i].value_hash);
+      planned[i].offset = position.offset;
+    }
+    return absl::OkStatus();
+  }
+
+  // After a failed append: a fenced writer stops for good; an append whose
+  // outcome is unknown is resolved by re-reading the log.
+  absl::Status HandleAppendFailure(const absl::Status& status) {
+    if (status.code() == absl::StatusCode::kFailedPrecondition) {
+      spdlog::error("writer {} stops: {}", options_.writer_id, status.ToString());
+      failure_ = status;
+      return status;
+    }
+    spdlog::warn("append failed ({}); re-reading the log to learn what was committed",
+                 status.ToString());
+    if (absl::Status recovered = Recover(); !recovered.ok()) {
+      failure_ = absl::UnavailableError(
+          fmt::format("writer could not recover after a failed append: {}", recovered.message()));
+      return failure_;
+    }
+    return absl::UnavailableError(
+        fmt::format("append failed, nothing was acknowledged; retry with the same command id: {}",
+                    status.message()));
+  }
+
+  // Appends checkpoints to the partitions that are due (all when `forced`).
+  absl::Status MaybeCheckpoint(bool forced) {
+    std::vector<PlannedEvent> planned;
+    const absl::Time now = options_.clock->Now();
+    for (std::int32_t p = 0; p < partitions_; ++p) {
+      const bool due =
+          options_.checkpoint_every > 0 && state_->since_checkpoint(p) >= options_.checkpoint_every;
+      if (!forced && !due) continue;
+      const std::string stream = CheckpointStreamId(p, partitions_);
+      const StreamState* committed = state_->Find(stream);
+      Event event;
+      event.set_event_id(events::RandomUuid());
+      event.set_stream_id(stream);
+      event.set_stream_seq((committed ? committed->head.seq : 0) + 1);
+      *event.mutable_recorded_at() = events::ToTimestamp(now);
+      event.mutable_actor()->set_user_id(fmt::format("careledger-writer-{}", options_.writer_id));
+      event.mutable_actor()->set_role(careledger::v1::ROLE_SYSTEM);
+      *event.mutable_checkpoint() = state_->digest(p).ToCheckpoint(p);
+      planned.push_back(PlannedEvent{std::move(event), p, 0, {}, {}, -1});
+    }
+    return SealAndAppend(planned);
+  }
+
+  Log* log_;
+  WriterOptions options_;
+  std::unique_ptr<LogWriter> log_writer_;
+  const std::int32_t partitions_;
+  RecoveryReport recovery_;
+
+  // Owned by the commit thread (and by Open before it starts).
+  std::unique_ptr<LedgerState> state_;
+  absl::Status failure_;  // set once the writer can no longer append
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<Pending> queue_;  // guarded by mutex_
+  bool stopping_ = false;      // guarded by mutex_
+  std::thread committer_;
+};
+
+Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Writer::~Writer() = default;
+
+absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(Log* log, WriterOptions options) {
+  if (options.key_id.empty())
+    return absl::InvalidArgumentError("the writer needs a signing key id");
+  absl::StatusOr<std::unique_ptr<LogWriter>> log_writer = log->OpenWriter(options.writer_id);
+  if (!log_writer.ok()) return log_writer.status();
+  auto impl = std::make_unique<Impl>(log, std::move(options), *std::move(log_writer));
+  if (absl::Status recovered = impl->Recover(); !recovered.ok()) return recovered;
+  impl->Start();
+  return std::unique_ptr<Writer>(new Writer(std::move(impl)));
+}
+
+absl::StatusOr<CommandResult> Writer::Submit(const Command& command) {
+  return impl_->Enqueue(&command).get();
+}
+
+std::vector<absl::StatusOr<CommandResult>> Writer::SubmitAll(std::span<const Command> commands) {
+  std::vector<std::future<absl::StatusOr<CommandResult>>> futures;
+  futures.reserve(commands.size());
+  for (const Command& command : commands) futures.push_back(impl_->Enqueue(&command));
+  std::vector<absl::StatusOr<CommandResult>> results;
+  results.reserve(commands.size());
+  for (auto& future : futures) results.push_back(future.get());
+  return results;
+}
+
+absl::Status Writer::Checkpoint() { return impl_->Enqueue(nullptr).get().status(); }
+
+const RecoveryReport& Writer::recovery() const { return impl_->recovery(); }
+
+}  // namespace careledger::ledger

@@ -1,0 +1,91 @@
+// The writer: decides commands against the ledger's own state, turns accepted
+// ones into signed, chained events and appends them to the Log, group-committed.
+//
+// Start-up: Open() reads every partition of the log to its end, checking each
+// record's envelope, chain and checkpoints (signatures are the projector's and
+// `careledger verify`'s job), to recover stream heads, plan state, partition
+// digests and the ids of recent commands. A log that does not verify refuses
+// to open, naming the first bad record.
+//
+// Idempotency: a command whose id was already applied is answered with the
+// original outcome (OUTCOME_DUPLICATE, same stream position) and appends
+// nothing, across restarts.
+//
+// Thread safety: Submit, SubmitAll and Checkpoint may be called from any
+// number of threads; concurrent commands are decided in arrival order and
+// committed together in one Append (one Kafka transaction / one fsync).
+#ifndef CARELEDGER_LEDGER_WRITER_H_
+#define CARELEDGER_LEDGER_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "careledger/v1/commands.pb.h"
+#include "events/ed25519.h"
+#include "ledger/clock.h"
+#include "ledger/log.h"
+
+namespace careledger::ledger {
+
+struct WriterOptions {
+  // Stable across restarts: names the Kafka transactional.id's shard.
+  std::string writer_id = "0";
+  std::string key_id;
+  events::SigningKey signing_key;
+  const Clock* clock = nullptr;  // nullptr = the system clock
+  int sign_threads = 0;          // 0 = all hardware threads
+  std::size_t max_batch = 1024;  // commands per Append
+  // A signed checkpoint is appended to a partition after this many records
+  // since its last one; 0 = only when Checkpoint() is called.
+  std::uint64_t checkpoint_every = 10'000;
+  // How many command ids are remembered for de-duplication (oldest forgotten).
+  std::size_t remembered_commands = 1'000'000;
+};
+
+// What start-up recovery found.
+struct RecoveryReport {
+  std::uint64_t records = 0;
+  std::uint64_t streams = 0;
+  double seconds = 0;
+};
+
+class Writer {
+ public:
+  // Opens the log's writer for options.writer_id (fencing any earlier one) and
+  // recovers state. DATA_LOSS naming partition, offset and stream when the log
+  // does not verify; the log's own errors otherwise.
+  static absl::StatusOr<std::unique_ptr<Writer>> Open(Log* log, WriterOptions options);
+  ~Writer();
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Decides and, if accepted, durably appends the command's events. Returns
+  // its outcome: APPLIED, DUPLICATE or REJECTED (with the reason; nothing was
+  // appended). A non-OK status means the ledger could not append: UNAVAILABLE
+  // (retry the same command id: it will not be applied twice) or
+  // FAILED_PRECONDITION when this writer was fenced by another (permanent).
+  absl::StatusOr<careledger::v1::CommandResult> Submit(const careledger::v1::Command& command);
+
+  // Submits many commands, in order, and waits for all of them.
+  std::vector<absl::StatusOr<careledger::v1::CommandResult>> SubmitAll(
+      std::span<const careledger::v1::Command> commands);
+
+  // Appends a signed checkpoint to every partition, covering everything
+  // appended so far.
+  absl::Status Checkpoint();
+
+  const RecoveryReport& recovery() const;
+
+ private:
+  class Impl;
+  explicit Writer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace careledger::ledger
+
+#endif  // CARELEDGER_LEDGER_WRITER_H_
