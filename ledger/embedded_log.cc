@@ -128,6 +128,7 @@ class EmbeddedLogReader final : public LogReader {
           fmt::format("Seek needs {} offsets, got {}", database_->partitions, next_offsets.size()));
     }
     next_offsets_.assign(next_offsets.begin(), next_offsets.end());
+    end_reported_ = false;
     return absl::OkStatus();
   }
 
@@ -142,8 +143,15 @@ class EmbeddedLogReader final : public LogReader {
         }
       }
       absl::StatusOr<ReadBatch> batch = ReadAvailable(max_records);
-      if (!batch.ok() || !batch->records.empty() || batch->caught_up == false ||
-          std::chrono::steady_clock::now() >= deadline) {
+      if (!batch.ok()) return batch;
+      // Like Kafka's partition EOF: reaching the end is reported at once, and
+      // a reader that already knows it is at the end waits for new records.
+      if (!batch->records.empty() || !batch->caught_up) {
+        end_reported_ = false;
+        return batch;
+      }
+      if (!end_reported_ || std::chrono::steady_clock::now() >= deadline) {
+        end_reported_ = true;
         return batch;
       }
       // Nothing new yet: wait a little for the owner to append more.
@@ -187,6 +195,7 @@ class EmbeddedLogReader final : public LogReader {
 
   std::shared_ptr<Database> database_;
   std::vector<std::int64_t> next_offsets_;
+  bool end_reported_ = false;  // caught_up was returned and nothing came since
 };
 
 class EmbeddedLog final : public Log {

@@ -74,8 +74,10 @@ class LogReader {
   // at an offset >= next_offsets[p]. `next_offsets` has one entry per partition.
   virtual absl::Status Seek(std::span<const std::int64_t> next_offsets) = 0;
 
-  // Up to `max_records` records, waiting at most `wait` when none is ready. An
-  // empty batch with caught_up=false means nothing arrived in time.
+  // Up to `max_records` records. Returns as soon as records are ready or every
+  // partition has reached its end (caught_up, possibly with no records); a
+  // reader that already reported the end waits up to `wait` for new records
+  // and then returns an empty batch. (Kafka's partition-EOF semantics.)
   virtual absl::StatusOr<ReadBatch> Read(std::size_t max_records,
                                          std::chrono::milliseconds wait) = 0;
 };

@@ -254,22 +254,24 @@ class Writer::Impl {
   // into the state. On failure the state is unchanged or rebuilt.
   absl::Status SealAndAppend(std::vector<PlannedEvent>& planned) {
     if (planned.empty()) return absl::OkStatus();
-    absl::flat_hash_map<std::string, std::vector<std::size_t>> by_stream;
-    std::vector<const std::string*> streams;
+    // Events grouped by stream, each group in order.
+    absl::flat_hash_map<std::string, std::size_t> group_of_stream;
+    std::vector<std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < planned.size(); ++i) {
-      auto [it, inserted] = by_stream.try_emplace(planned[i].event.stream_id());
-      if (inserted) streams.push_back(&it->first);
-      it->second.push_back(i);
+      auto [it, inserted] =
+          group_of_stream.try_emplace(planned[i].event.stream_id(), groups.size());
+      if (inserted) groups.emplace_back();
+      groups[it->second].push_back(i);
     }
     std::atomic<bool> seal_failed{false};
-    events::ParallelFor(streams.size(), options_.sign_threads, [&](std::size_t s) {
-      const StreamState* committed = state_->Find(*streams[s]);
+    events::ParallelFor(groups.size(), options_.sign_threads, [&](std::size_t g) {
+      const StreamState* committed = state_->Find(planned[groups[g].front()].event.stream_id());
       events::Hash previous = committed ? committed->head.hash : events::kZeroHash;
-      for (std::size_t index : by_stream.at(*streams[s])) {
+      for (std::size_t index : groups[g]) {
         PlannedEvent& event = planned[index];
         event.event.set_prev_hash(events::HashBytes(previous));
         absl::StatusOr<std::string> value =
-            events::SealEvent(event.event, options_.key_id, options_.signing_key);
+            events::SealEvent(event.event, options_.key_id, *options_.signing_key);
         if (!value.ok()) {
           seal_failed = true;
           return;
@@ -360,8 +362,9 @@ Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Writer::~Writer() = default;
 
 absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(Log* log, WriterOptions options) {
-  if (options.key_id.empty())
-    return absl::InvalidArgumentError("the writer needs a signing key id");
+  if (options.key_id.empty() || !options.signing_key) {
+    return absl::InvalidArgumentError("the writer needs a signing key and its id");
+  }
   absl::StatusOr<std::unique_ptr<LogWriter>> log_writer = log->OpenWriter(options.writer_id);
   if (!log_writer.ok()) return log_writer.status();
   auto impl = std::make_unique<Impl>(log, std::move(options), *std::move(log_writer));

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -35,7 +36,7 @@ struct WriterOptions {
   // Stable across restarts: names the Kafka transactional.id's shard.
   std::string writer_id = "0";
   std::string key_id;
-  events::SigningKey signing_key;
+  std::optional<events::SigningKey> signing_key;  // required
   const Clock* clock = nullptr;  // nullptr = the system clock
   int sign_threads = 0;          // 0 = all hardware threads
   std::size_t max_batch = 1024;  // commands per Append

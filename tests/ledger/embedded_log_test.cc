@@ -1,0 +1,130 @@
+// Proves the embedded log's contract (ledger/log.h, ledger/embedded_log.h):
+// atomic appends with contiguous offsets, reading to the end, seeking,
+// reopening, one owner at a time, and followers in read-only mode.
+#include "ledger/embedded_log.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_support.h"
+
+namespace careledger::ledger {
+namespace {
+
+using ::careledger::testing::IsOk;
+using ::careledger::testing::StatusIs;
+
+std::vector<events::LogRecord> ReadAll(Log& log, std::vector<std::int64_t> from = {}) {
+  auto reader = log.OpenReader();
+  EXPECT_THAT(reader, IsOk());
+  if (from.empty()) from.assign(log.partition_count(), 0);
+  EXPECT_THAT((*reader)->Seek(from), IsOk());
+  std::vector<events::LogRecord> records;
+  for (;;) {
+    auto batch = (*reader)->Read(3, std::chrono::milliseconds(10));
+    EXPECT_THAT(batch, IsOk());
+    if (!batch.ok()) break;
+    for (auto& record : batch->records) records.push_back(std::move(record));
+    if (batch->caught_up) break;
+  }
+  return records;
+}
+
+TEST(EmbeddedLogTest, AppendAssignsContiguousOffsetsPerPartitionAndReadsBack) {
+  careledger::testing::TempDir dir;
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 3, false});
+  ASSERT_THAT(log, IsOk());
+  auto writer = (*log)->OpenWriter("0");
+  ASSERT_THAT(writer, IsOk());
+  std::vector<AppendRecord> batch = {{0, "a", "v0"}, {2, "b", "v1"}, {0, "a", "v2"}};
+  auto positions = (*writer)->Append(batch);
+  ASSERT_THAT(positions, IsOk());
+  ASSERT_EQ(positions->size(), 3u);
+  EXPECT_EQ((*positions)[0].offset, 0);
+  EXPECT_EQ((*positions)[1].offset, 0);
+  EXPECT_EQ((*positions)[2].offset, 1);
+
+  const auto records = ReadAll(**log);
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_EQ(records[0].key, "a");
+  EXPECT_EQ(records[0].value, "v0");
+  EXPECT_EQ(records[1].value, "v2");
+  EXPECT_EQ(records[2].partition, 2);
+  EXPECT_EQ(records[2].value, "v1");
+}
+
+TEST(EmbeddedLogTest, EmptyLogIsCaughtUpAtOnce) {
+  careledger::testing::TempDir dir;
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 4, false});
+  ASSERT_THAT(log, IsOk());
+  EXPECT_TRUE(ReadAll(**log).empty());
+}
+
+TEST(EmbeddedLogTest, SeekResumesAndReopenContinuesOffsets) {
+  careledger::testing::TempDir dir;
+  {
+    auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+    ASSERT_THAT(log, IsOk());
+    auto writer = (*log)->OpenWriter("0");
+    std::vector<AppendRecord> batch = {{1, "k", "x"}, {1, "k", "y"}};
+    ASSERT_THAT((*writer)->Append(batch), IsOk());
+  }
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 9, false});  // count kept from creation
+  ASSERT_THAT(log, IsOk());
+  EXPECT_EQ((*log)->partition_count(), 2);
+  auto writer = (*log)->OpenWriter("0");
+  std::vector<AppendRecord> more = {{1, "k", "z"}};
+  auto positions = (*writer)->Append(more);
+  ASSERT_THAT(positions, IsOk());
+  EXPECT_EQ((*positions)[0].offset, 2);
+  const auto tail = ReadAll(**log, {0, 1});
+  ASSERT_EQ(tail.size(), 2u);
+  EXPECT_EQ(tail[0].value, "y");
+  EXPECT_EQ(tail[1].value, "z");
+}
+
+TEST(EmbeddedLogTest, OutOfRangePartitionWritesNothing) {
+  careledger::testing::TempDir dir;
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  auto writer = (*log)->OpenWriter("0");
+  std::vector<AppendRecord> batch = {{0, "k", "ok"}, {5, "k", "bad"}};
+  EXPECT_THAT((*writer)->Append(batch), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(ReadAll(**log).empty()) << "a refused batch must leave no record";
+}
+
+TEST(EmbeddedLogTest, OnlyOneOwnerAndOneWriter) {
+  careledger::testing::TempDir dir;
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  ASSERT_THAT(log, IsOk());
+  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("log"), 2, false}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  ASSERT_THAT((*log)->OpenWriter("0"), IsOk());
+  EXPECT_THAT((*log)->OpenWriter("0"), StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
+TEST(EmbeddedLogTest, ReadOnlyFollowerSeesTheOwnersAppends) {
+  careledger::testing::TempDir dir;
+  auto owner = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  ASSERT_THAT(owner, IsOk());
+  auto writer = (*owner)->OpenWriter("0");
+  std::vector<AppendRecord> first = {{0, "k", "one"}};
+  ASSERT_THAT((*writer)->Append(first), IsOk());
+
+  auto follower = OpenEmbeddedLog({dir.Sub("log"), 2, true});
+  ASSERT_THAT(follower, IsOk());
+  EXPECT_THAT((*follower)->OpenWriter("0"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_EQ(ReadAll(**follower).size(), 1u);
+  std::vector<AppendRecord> second = {{0, "k", "two"}};
+  ASSERT_THAT((*writer)->Append(second), IsOk());
+  const auto records = ReadAll(**follower);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].value, "two");
+}
+
+TEST(EmbeddedLogTest, ReadOnlyOpenOfAMissingLogIsNotFound) {
+  careledger::testing::TempDir dir;
+  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("nothing"), 2, true}),
+              StatusIs(absl::StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace careledger::ledger

@@ -1,0 +1,274 @@
+// Proves the writer's contract (ledger/writer.h) on the embedded log: signed,
+// chained events that verify; refusals that append nothing; idempotency
+// across restarts; optimistic concurrency; recovery; checkpoints; and what
+// happens when an append fails before, after, or because of fencing.
+#include "ledger/writer.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "events/failure.h"
+#include "ledger/embedded_log.h"
+#include "ledger/log_scan.h"
+#include "tests/support/faulty_log.h"
+#include "tests/support/test_support.h"
+
+namespace careledger::ledger {
+namespace {
+
+using ::careledger::testing::IsOk;
+using ::careledger::testing::StatusIs;
+using careledger::v1::Command;
+using careledger::v1::CommandResult;
+
+constexpr char kPatient[] = "9990000018";
+
+Command Start(const std::string& id, const std::string& nhs = kPatient) {
+  Command command;
+  command.set_command_id(id);
+  command.mutable_actor()->set_user_id("admin");
+  command.mutable_actor()->set_role(careledger::v1::ROLE_ADMINISTRATOR);
+  command.mutable_start_plan()->set_nhs_number(nhs);
+  careledger::v1::Consent* consent = command.mutable_start_plan()->mutable_consent();
+  consent->set_basis(careledger::v1::CONSENT_BASIS_PATIENT);
+  consent->mutable_obtained_on()->set_year(2026);
+  consent->mutable_obtained_on()->set_month(3);
+  consent->mutable_obtained_on()->set_day(4);
+  return command;
+}
+
+Command Edit(const std::string& id, const std::string& diagnosis,
+             const std::string& nhs = kPatient) {
+  Command command;
+  command.set_command_id(id);
+  command.mutable_actor()->set_user_id("gp");
+  command.mutable_actor()->set_role(careledger::v1::ROLE_CLINICIAN);
+  command.mutable_update_plan_section()->set_nhs_number(nhs);
+  command.mutable_update_plan_section()->mutable_value()->mutable_clinical()->set_main_diagnosis(
+      diagnosis);
+  return command;
+}
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { OpenLog(); }
+
+  void OpenLog() {
+    writer_.reset();
+    log_.reset();
+    auto log = OpenEmbeddedLog({dir_.Sub("log"), 4, false});
+    ASSERT_THAT(log, IsOk());
+    log_ = std::make_unique<careledger::testing::FaultyLog>(*std::move(log));
+  }
+
+  void OpenWriter(std::uint64_t checkpoint_every = 0) {
+    WriterOptions options;
+    options.key_id = signer_.key_id;
+    options.signing_key = signer_.key;
+    options.clock = &clock_;
+    options.checkpoint_every = checkpoint_every;
+    auto writer = Writer::Open(log_.get(), std::move(options));
+    ASSERT_THAT(writer, IsOk());
+    writer_ = *std::move(writer);
+  }
+
+  CommandResult Submit(const Command& command) {
+    auto result = writer_->Submit(command);
+    EXPECT_THAT(result, IsOk());
+    return result.ok() ? *result : CommandResult();
+  }
+
+  // Verifies the whole log with signatures; returns the number of records.
+  std::uint64_t VerifiedRecords() {
+    auto reader = log_->OpenReader();
+    EXPECT_THAT(reader, IsOk());
+    auto report = ScanLog(**reader, &signer_.keyring, 2, nullptr);
+    EXPECT_THAT(report, IsOk());
+    if (!report.ok()) return 0;
+    EXPECT_TRUE(report->stops.empty()) << report->stops.front().Describe();
+    return report->records;
+  }
+
+  careledger::testing::TempDir dir_;
+  careledger::testing::TestSigner signer_ = careledger::testing::MakeTestSigner();
+  ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  std::unique_ptr<careledger::testing::FaultyLog> log_;
+  std::unique_ptr<Writer> writer_;
+};
+
+TEST_F(WriterTest, AppliedCommandsBecomeVerifiableChainedEvents) {
+  OpenWriter();
+  CommandResult started = Submit(Start("c1"));
+  EXPECT_EQ(started.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(started.stream_id(), "patient/9990000018");
+  EXPECT_EQ(started.stream_seq(), 1u);
+  CommandResult edited = Submit(Edit("c2", "COPD"));
+  EXPECT_EQ(edited.stream_seq(), 2u);
+  EXPECT_EQ(edited.partition(), started.partition());
+  EXPECT_EQ(edited.offset(), started.offset() + 1);
+  EXPECT_EQ(VerifiedRecords(), 2u);
+}
+
+TEST_F(WriterTest, RefusedCommandsAppendNothing) {
+  OpenWriter();
+  Command bad_nhs = Start("c1", "9990000017");
+  Command no_plan = Edit("c2", "COPD");
+  Command no_id = Start("");
+  for (const Command& command : {bad_nhs, no_plan, no_id}) {
+    CommandResult result = Submit(command);
+    EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED) << command.DebugString();
+    EXPECT_FALSE(result.error().empty());
+  }
+  EXPECT_EQ(VerifiedRecords(), 0u);
+  EXPECT_EQ(log_->appends(), 0) << "a batch of refusals must not touch the log";
+}
+
+TEST_F(WriterTest, RetriedCommandIsAnsweredNotReappliedEvenAfterRestart) {
+  OpenWriter();
+  CommandResult first = Submit(Start("c1"));
+  CommandResult again = Submit(Start("c1"));
+  EXPECT_EQ(again.outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(again.offset(), first.offset());
+  OpenLog();
+  OpenWriter();
+  CommandResult after_restart = Submit(Start("c1"));
+  EXPECT_EQ(after_restart.outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(after_restart.stream_seq(), 1u);
+  EXPECT_EQ(VerifiedRecords(), 1u);
+}
+
+TEST_F(WriterTest, SameCommandTwiceInOneBatchIsAppliedOnce) {
+  OpenWriter();
+  std::vector<Command> commands = {Start("c1"), Start("c1"), Edit("c2", "x"), Edit("c2", "x")};
+  auto results = writer_->SubmitAll(commands);
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0]->outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(results[1]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(results[3]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(results[3]->stream_seq(), 2u);
+  EXPECT_EQ(VerifiedRecords(), 2u);
+}
+
+TEST_F(WriterTest, ExpectedVersionIsEnforced) {
+  OpenWriter();
+  Command start = Start("c1");
+  start.set_expected_version(0);
+  EXPECT_EQ(Submit(start).outcome(), careledger::v1::OUTCOME_APPLIED);
+  Command stale = Edit("c2", "COPD");
+  stale.set_expected_version(0);
+  CommandResult refused = Submit(stale);
+  EXPECT_EQ(refused.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_NE(refused.error().find("version"), std::string::npos);
+  Command current = Edit("c3", "COPD");
+  current.set_expected_version(1);
+  EXPECT_EQ(Submit(current).outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(VerifiedRecords(), 2u);
+}
+
+TEST_F(WriterTest, RestartRecoversHeadsAndPlanState) {
+  OpenWriter();
+  Submit(Start("c1"));
+  Submit(Edit("c2", "COPD"));
+  OpenLog();
+  OpenWriter();
+  EXPECT_EQ(writer_->recovery().records, 2u);
+  EXPECT_EQ(Submit(Start("c3")).outcome(), careledger::v1::OUTCOME_REJECTED)
+      << "recovered state knows the plan exists";
+  EXPECT_EQ(Submit(Edit("c4", "heart failure")).stream_seq(), 3u);
+  EXPECT_EQ(VerifiedRecords(), 3u);
+}
+
+TEST_F(WriterTest, ConcurrentSubmittersAreAllAppliedInOneValidChainPerStream) {
+  OpenWriter();
+  constexpr int kThreads = 8, kPerThread = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string nhs = t % 2 == 0 ? "9990000018" : "9990000026";
+      (void)writer_->Submit(Start(fmt::format("start-{}", t), nhs));  // one wins per patient
+      for (int i = 0; i < kPerThread; ++i) {
+        auto result = writer_->Submit(Edit(fmt::format("e-{}-{}", t, i), "x", nhs));
+        EXPECT_THAT(result, IsOk());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(VerifiedRecords(), 2u + kThreads * kPerThread);
+}
+
+TEST_F(WriterTest, FailureBeforeTheWriteAppendsNothingAndTheRetryApplies) {
+  OpenWriter();
+  Submit(Start("c1"));
+  log_->FailNextAppend(careledger::testing::AppendFault::kFailBeforeWrite);
+  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(VerifiedRecords(), 1u);
+  EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(VerifiedRecords(), 2u);
+}
+
+TEST_F(WriterTest, UnknownOutcomeIsResolvedByRereadingTheLog) {
+  OpenWriter();
+  Submit(Start("c1"));
+  log_->FailNextAppend(careledger::testing::AppendFault::kFailAfterWrite);
+  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kUnavailable));
+  // The record did reach the log: the retry is answered, not applied twice,
+  // and the next command extends the chain correctly.
+  EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(Submit(Edit("c3", "asthma")).stream_seq(), 3u);
+  EXPECT_EQ(VerifiedRecords(), 3u);
+}
+
+TEST_F(WriterTest, FencedWriterStopsForGood) {
+  OpenWriter();
+  Submit(Start("c1"));
+  log_->FailNextAppend(careledger::testing::AppendFault::kFenced);
+  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(writer_->Submit(Edit("c3", "COPD")), StatusIs(absl::StatusCode::kFailedPrecondition))
+      << "a fenced writer must not append again";
+  EXPECT_EQ(VerifiedRecords(), 1u);
+}
+
+TEST_F(WriterTest, CheckpointsCoverTheLogAndAreAppendedAutomatically) {
+  OpenWriter(/*checkpoint_every=*/3);
+  for (int i = 0; i < 3; ++i) {
+    Submit(Start(fmt::format("s{}", i), fmt::format("99900000{}", i == 0   ? "18"
+                                                                  : i == 1 ? "26"
+                                                                           : "34")));
+  }
+  for (int i = 0; i < 6; ++i) Submit(Edit(fmt::format("e{}", i), "x"));
+  ASSERT_THAT(writer_->Checkpoint(), IsOk());
+  auto reader = log_->OpenReader();
+  auto report = ScanLog(**reader, &signer_.keyring, 2, nullptr);
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->stops.empty());
+  // 9 commands, at least 2 automatic checkpoints on patient 18's partition
+  // (6 edits + 1 start >= 2 x 3), plus one forced per partition.
+  EXPECT_GE(report->checkpoints, 2u + 4u);
+  EXPECT_EQ(report->records, 9u + report->checkpoints);
+}
+
+TEST_F(WriterTest, RefusesToOpenOnACorruptLog) {
+  OpenWriter();
+  Submit(Start("c1"));
+  writer_.reset();
+  OpenLog();
+  {
+    auto raw = log_->OpenWriter("0");
+    ASSERT_THAT(raw, IsOk());
+    std::vector<AppendRecord> garbage = {{0, "patient/9990000018", "not a signed event"}};
+    ASSERT_THAT((*raw)->Append(garbage), IsOk());
+  }
+  OpenLog();
+  WriterOptions options;
+  options.key_id = signer_.key_id;
+  options.signing_key = signer_.key;
+  auto writer = Writer::Open(log_.get(), std::move(options));
+  EXPECT_THAT(writer, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_NE(writer.status().message().find("partition 0 offset"), absl::string_view::npos)
+      << writer.status();
+}
+
+}  // namespace
+}  // namespace careledger::ledger
