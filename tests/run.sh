@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite, real Kafka included: installs what is missing, builds,
+# starts the single-node Kafka broker (deploy/kafka/kafka.sh), runs every
+# test with ctest, and stops the broker however the run ends.
+#
+# Tests labelled "kafka" need the broker and FAIL (never skip) without it.
+# Quick run without Kafka, for development: (cd build && ctest -LE kafka)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$root"
+
+bash deploy/install-deps.sh --tests
+bash deploy/build.sh
+
+kafka_started=0
+stop_kafka() {
+  if ((kafka_started)); then deploy/kafka/kafka.sh stop || true; fi
+}
+trap stop_kafka EXIT
+if bootstrap=$(deploy/kafka/kafka.sh start); then
+  kafka_started=1
+  export CARELEDGER_KAFKA_BOOTSTRAP=$bootstrap
+  echo "tests/run.sh: Kafka broker at $bootstrap" >&2
+else
+  # The Kafka tests then fail on their own, loudly; the rest still run.
+  echo "tests/run.sh: ERROR: the Kafka broker did not start; Kafka tests will fail" >&2
+  unset CARELEDGER_KAFKA_BOOTSTRAP
+fi
+
+cd build
+ctest --output-on-failure --parallel "${CARELEDGER_TEST_JOBS:-2}" "$@"
