@@ -8,7 +8,7 @@
 // - Writers are transactional producers (acks=all, idempotent) whose
 //   transactional.id is transactional_id_prefix + writer id: opening a second
 //   writer with the same id fences the first, whose next Append fails with
-//   FAILED_PRECONDITION "fenced".
+//   ABORTED "fenced".
 // - Readers consume with isolation.level=read_committed, by assignment (no
 //   consumer group), so they never see aborted or open transactions.
 // No librdkafka type appears in this header.

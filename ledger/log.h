@@ -45,10 +45,14 @@ class LogWriter {
   // them or none. Returns their positions, in the same order.
   //
   // Errors:
-  //  - FAILED_PRECONDITION "fenced": another writer took over this writer id.
-  //    Permanent: the writer must stop; none of the records was committed.
+  //  - ABORTED "fenced": another writer took over this writer id. Permanent:
+  //    the caller must stop; none of the records was committed.
+  //  - FAILED_PRECONDITION: this LogWriter can no longer append (e.g. a Kafka
+  //    commit whose outcome is still unknown). The caller must drop it, open a
+  //    new one (which settles the old one's transaction) and re-read the log.
   //  - UNAVAILABLE / DEADLINE_EXCEEDED: the outcome may be unknown. The caller
-  //    must re-read the log before appending again (ledger/writer.h does).
+  //    must re-read the log before appending again.
+  //  ledger/writer.h does all of this.
   //  - INVALID_ARGUMENT: a record names a partition outside the log.
   virtual absl::StatusOr<std::vector<LogPosition>> Append(
       std::span<const AppendRecord> records) = 0;

@@ -1,0 +1,171 @@
+#include "ledger/internal/kafka_reader.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <random>
+#include <utility>
+
+#include "events/format.h"
+
+namespace careledger::ledger::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A group id no other reader uses: the reader never joins or commits to it.
+std::string UniqueGroupId() {
+  std::random_device random;
+  return fmt::format("careledger-reader-{:08x}{:08x}", random(), random());
+}
+
+std::string BytesOf(const void* data, std::size_t size) {
+  if (data == nullptr) return std::string();
+  return std::string(static_cast<const char*>(data), size);
+}
+
+}  // namespace
+
+KafkaReader::KafkaReader(std::string topic, std::int32_t partition_count, KafkaConsumer consumer)
+    : topic_(std::move(topic)),
+      partition_count_(partition_count),
+      next_offsets_(static_cast<std::size_t>(partition_count), 0),
+      at_end_(static_cast<std::size_t>(partition_count), false),
+      consumer_(std::move(consumer)) {}
+
+absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOptions& options,
+                                                               std::int32_t partition_count) {
+  if (partition_count < 1) {
+    return absl::InvalidArgumentError("a kafka reader needs at least one partition");
+  }
+  absl::StatusOr<KafkaConf> conf =
+      NewKafkaConf(options, {
+                                {"group.id", UniqueGroupId()},
+                                {"isolation.level", "read_committed"},
+                                {"enable.auto.commit", "false"},
+                                {"enable.auto.offset.store", "false"},
+                                {"enable.partition.eof", "true"},
+                                // How long the broker holds a fetch that finds
+                                // nothing: bounds how soon an idle partition
+                                // reports its end (default 500 ms), at the
+                                // cost of more idle fetches.
+                                {"fetch.wait.max.ms", "100"},
+                                // Below the log start (never, with retention
+                                // off) or past its end: start from the
+                                // beginning rather than skip anything.
+                                {"auto.offset.reset", "earliest"},
+                            });
+  if (!conf.ok()) return conf.status();
+  absl::StatusOr<KafkaConsumer> consumer = NewKafkaConsumer(*std::move(conf));
+  if (!consumer.ok()) return consumer.status();
+  // Background errors and logs are served by consumer_poll from now on.
+  rd_kafka_poll_set_consumer(consumer->get());
+  std::unique_ptr<KafkaReader> reader(
+      new KafkaReader(options.topic, partition_count, *std::move(consumer)));
+  const std::vector<std::int64_t> beginning(static_cast<std::size_t>(partition_count), 0);
+  if (absl::Status sought = reader->Seek(beginning); !sought.ok()) return sought;
+  return reader;
+}
+
+absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
+  if (next_offsets.size() != static_cast<std::size_t>(partition_count_)) {
+    return absl::InvalidArgumentError(
+        fmt::format("Seek needs {} offsets (one per partition), got {}", partition_count_,
+                    next_offsets.size()));
+  }
+  if (std::any_of(next_offsets.begin(), next_offsets.end(), [](auto o) { return o < 0; })) {
+    return absl::InvalidArgumentError("Seek offsets must not be negative");
+  }
+  KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(partition_count_));
+  for (std::int32_t partition = 0; partition < partition_count_; ++partition) {
+    // An exact offset, even 0: the logical BEGINNING would cost an offset
+    // lookup first. An offset outside the log is reset to its beginning.
+    rd_kafka_topic_partition_list_add(assignment.get(), topic_.c_str(), partition)->offset =
+        next_offsets[static_cast<std::size_t>(partition)];
+  }
+  // Replacing the assignment discards whatever was fetched for the old one.
+  if (rd_kafka_resp_err_t error = rd_kafka_assign(consumer_.get(), assignment.get());
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaStatus(error, fmt::format("assigning the partitions of topic {}", topic_));
+  }
+  next_offsets_.assign(next_offsets.begin(), next_offsets.end());
+  std::fill(at_end_.begin(), at_end_.end(), false);
+  deferred_error_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
+                                            std::chrono::milliseconds wait) {
+  if (!deferred_error_.ok()) return std::exchange(deferred_error_, absl::OkStatus());
+  ReadBatch batch;
+  const Clock::time_point deadline = Clock::now() + wait;
+  bool reached_end = false;
+  // Wait for a first record, or for every partition to reach its end now.
+  while (max_records > 0 && batch.records.empty() && !(reached_end && AllAtEnd())) {
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), TimeoutMs(Remaining(deadline))));
+    if (message == nullptr) {
+      if (Remaining(deadline).count() == 0) break;
+      continue;
+    }
+    if (absl::Status taken = Take(*message, batch, reached_end); !taken.ok()) return taken;
+  }
+  // Then take what is already fetched, without waiting.
+  while (batch.records.size() < max_records) {
+    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), 0));
+    if (message == nullptr) break;
+    if (absl::Status taken = Take(*message, batch, reached_end); !taken.ok()) {
+      if (batch.records.empty()) return taken;
+      deferred_error_ = std::move(taken);
+      break;
+    }
+  }
+  batch.caught_up = deferred_error_.ok() && AllAtEnd();
+  return batch;
+}
+
+absl::Status KafkaReader::Take(const rd_kafka_message_t& message, ReadBatch& batch,
+                               bool& reached_end) {
+  const bool ours = message.rkt != nullptr && rd_kafka_topic_name(message.rkt) == topic_ &&
+                    message.partition >= 0 && message.partition < partition_count_;
+  if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    if (ours) {
+      at_end_[static_cast<std::size_t>(message.partition)] = true;
+      reached_end = true;
+    }
+    return absl::OkStatus();
+  }
+  if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const rd_kafka_resp_err_t error = message.err;
+    const std::string detail =
+        fmt::format("{} ({})", rd_kafka_message_errstr(&message), rd_kafka_err2name(error));
+    if (!ours) {
+      spdlog::warn("kafka reader of topic {}: {}", topic_, detail);
+      return absl::OkStatus();
+    }
+    const bool corrupt = error == RD_KAFKA_RESP_ERR__BAD_MSG ||
+                         error == RD_KAFKA_RESP_ERR_INVALID_MSG ||
+                         error == RD_KAFKA_RESP_ERR__BAD_COMPRESSION;
+    return absl::Status(corrupt ? absl::StatusCode::kDataLoss : absl::StatusCode::kUnavailable,
+                        fmt::format("reading topic {} partition {} at offset {}: {}", topic_,
+                                    message.partition, message.offset, detail));
+  }
+  if (!ours) return absl::OkStatus();  // not assigned: cannot happen
+  const auto partition = static_cast<std::size_t>(message.partition);
+  if (message.offset < next_offsets_[partition]) return absl::OkStatus();
+  at_end_[partition] = false;
+  next_offsets_[partition] = message.offset + 1;
+  batch.records.push_back(events::LogRecord{
+      .partition = message.partition,
+      .offset = message.offset,
+      .key = BytesOf(message.key, message.key_len),
+      .value = BytesOf(message.payload, message.len),
+  });
+  return absl::OkStatus();
+}
+
+bool KafkaReader::AllAtEnd() const {
+  return std::all_of(at_end_.begin(), at_end_.end(), [](bool at_end) { return at_end; });
+}
+
+}  // namespace careledger::ledger::internal

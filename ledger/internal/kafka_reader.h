@@ -1,0 +1,67 @@
+// The Kafka LogReader: a consumer with isolation.level=read_committed that is
+// assigned every partition of the topic (no subscription, no rebalancing, no
+// committed offsets: its group.id is unique and only there because librdkafka
+// requires one).
+//
+// Positions: a new reader starts at the beginning of every partition. Seek
+// assigns the given offsets; an offset past a partition's end is allowed (the
+// reader skips records below it, whatever Kafka's offset reset does).
+//
+// Ends: a partition is "at its end" once the broker has reported that the
+// reader reached the last stable offset (librdkafka's partition EOF, which an
+// empty partition reports too) and no record of it arrived since. Read's
+// caught_up is "every partition at its end". A first Read returns as soon as
+// every partition reaches its end, so opening on an empty topic does not wait;
+// once caught up, Read waits up to `wait` for new records.
+//
+// Errors: a fetch error for a partition is UNAVAILABLE (DATA_LOSS for a corrupt
+// record) naming the partition and offset. When it arrives after records of
+// the same Read, those records are returned and the error comes with the next
+// Read. Errors not tied to a partition (group coordinator, connection) are
+// logged: librdkafka retries them and they do not affect what is read.
+#ifndef CARELEDGER_LEDGER_INTERNAL_KAFKA_READER_H_
+#define CARELEDGER_LEDGER_INTERNAL_KAFKA_READER_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/internal/kafka_client.h"
+#include "ledger/kafka_log.h"
+#include "ledger/log.h"
+
+namespace careledger::ledger::internal {
+
+class KafkaReader final : public LogReader {
+ public:
+  // Creates the consumer; does not contact the cluster (Read does).
+  static absl::StatusOr<std::unique_ptr<KafkaReader>> Open(const KafkaLogOptions& options,
+                                                           std::int32_t partition_count);
+
+  std::int32_t partition_count() const override { return partition_count_; }
+  absl::Status Seek(std::span<const std::int64_t> next_offsets) override;
+  absl::StatusOr<ReadBatch> Read(std::size_t max_records, std::chrono::milliseconds wait) override;
+
+ private:
+  KafkaReader(std::string topic, std::int32_t partition_count, KafkaConsumer consumer);
+
+  // Applies one polled message to `batch` (a record) or to the end markers
+  // (an EOF, setting `reached_end`). A non-OK status is a fetch error.
+  absl::Status Take(const rd_kafka_message_t& message, ReadBatch& batch, bool& reached_end);
+  bool AllAtEnd() const;
+
+  const std::string topic_;
+  const std::int32_t partition_count_;
+  std::vector<std::int64_t> next_offsets_;  // per partition: skip records below
+  std::vector<bool> at_end_;                // per partition
+  absl::Status deferred_error_;             // returned by the next Read
+  KafkaConsumer consumer_;
+};
+
+}  // namespace careledger::ledger::internal
+
+#endif  // CARELEDGER_LEDGER_INTERNAL_KAFKA_READER_H_
