@@ -6,9 +6,9 @@
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <limits>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -73,8 +73,12 @@ struct Database {
 
 class EmbeddedLogWriter final : public LogWriter {
  public:
-  explicit EmbeddedLogWriter(std::shared_ptr<Database> database, std::vector<std::int64_t> next)
-      : database_(std::move(database)), next_offsets_(std::move(next)) {}
+  EmbeddedLogWriter(std::shared_ptr<Database> database, std::vector<std::int64_t> next,
+                    std::shared_ptr<std::atomic<bool>> open_flag)
+      : database_(std::move(database)),
+        next_offsets_(std::move(next)),
+        open_flag_(std::move(open_flag)) {}
+  ~EmbeddedLogWriter() override { *open_flag_ = false; }
 
   std::int32_t partition_count() const override { return database_->partitions; }
 
@@ -113,6 +117,7 @@ class EmbeddedLogWriter final : public LogWriter {
  private:
   std::shared_ptr<Database> database_;
   std::vector<std::int64_t> next_offsets_;
+  std::shared_ptr<std::atomic<bool>> open_flag_;  // cleared when this writer goes
 };
 
 class EmbeddedLogReader final : public LogReader {
@@ -210,14 +215,17 @@ class EmbeddedLog final : public Log {
       return absl::FailedPreconditionError(
           "embedded log opened read-only: another process owns it and is its only writer");
     }
-    std::lock_guard<std::mutex> lock(writer_mutex_);
-    if (writer_opened_) {
+    bool expected = false;
+    if (!writer_open_->compare_exchange_strong(expected, true)) {
       return absl::FailedPreconditionError("embedded log: a writer is already open");
     }
     absl::StatusOr<std::vector<std::int64_t>> next = NextOffsets();
-    if (!next.ok()) return next.status();
-    writer_opened_ = true;
-    return std::unique_ptr<LogWriter>(new EmbeddedLogWriter(database_, *std::move(next)));
+    if (!next.ok()) {
+      *writer_open_ = false;
+      return next.status();
+    }
+    return std::unique_ptr<LogWriter>(
+        new EmbeddedLogWriter(database_, *std::move(next), writer_open_));
   }
 
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader() override {
@@ -243,8 +251,9 @@ class EmbeddedLog final : public Log {
   }
 
   std::shared_ptr<Database> database_;
-  std::mutex writer_mutex_;
-  bool writer_opened_ = false;
+  // True while a writer of this log exists (one at a time per process; other
+  // processes are kept out by RocksDB's lock).
+  std::shared_ptr<std::atomic<bool>> writer_open_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace

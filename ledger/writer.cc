@@ -298,16 +298,30 @@ class Writer::Impl {
     return absl::OkStatus();
   }
 
-  // After a failed append: a fenced writer stops for good; an append whose
-  // outcome is unknown is resolved by re-reading the log.
+  // After a failed append (ledger/log.h): a fenced writer stops for good; a
+  // log writer that can no longer append, or whose commit outcome is unknown,
+  // is replaced (settling its transaction); then the log is re-read to learn
+  // what was committed.
   absl::Status HandleAppendFailure(const absl::Status& status) {
-    if (status.code() == absl::StatusCode::kFailedPrecondition) {
+    if (status.code() == absl::StatusCode::kAborted) {
       spdlog::error("writer {} stops: {}", options_.writer_id, status.ToString());
       failure_ = status;
       return status;
     }
     spdlog::warn("append failed ({}); re-reading the log to learn what was committed",
                  status.ToString());
+    if (status.code() == absl::StatusCode::kFailedPrecondition ||
+        status.code() == absl::StatusCode::kDeadlineExceeded) {
+      log_writer_.reset();
+      absl::StatusOr<std::unique_ptr<LogWriter>> reopened = log_->OpenWriter(options_.writer_id);
+      if (!reopened.ok()) {
+        spdlog::error("writer {} stops: reopening failed: {}", options_.writer_id,
+                      reopened.status().ToString());
+        failure_ = reopened.status();
+        return failure_;
+      }
+      log_writer_ = *std::move(reopened);
+    }
     if (absl::Status recovered = Recover(); !recovered.ok()) {
       failure_ = absl::UnavailableError(
           fmt::format("writer could not recover after a failed append: {}", recovered.message()));

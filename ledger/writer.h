@@ -67,8 +67,8 @@ class Writer {
   // Decides and, if accepted, durably appends the command's events. Returns
   // its outcome: APPLIED, DUPLICATE or REJECTED (with the reason; nothing was
   // appended). A non-OK status means the ledger could not append: UNAVAILABLE
-  // (retry the same command id: it will not be applied twice) or
-  // FAILED_PRECONDITION when this writer was fenced by another (permanent).
+  // (retry the same command id: it will not be applied twice) or ABORTED
+  // when this writer was fenced by another writer with its id (permanent).
   absl::StatusOr<careledger::v1::CommandResult> Submit(const careledger::v1::Command& command);
 
   // Submits many commands, in order, and waits for all of them.

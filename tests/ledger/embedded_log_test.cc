@@ -97,8 +97,12 @@ TEST(EmbeddedLogTest, OnlyOneOwnerAndOneWriter) {
   ASSERT_THAT(log, IsOk());
   EXPECT_THAT(OpenEmbeddedLog({dir.Sub("log"), 2, false}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
-  ASSERT_THAT((*log)->OpenWriter("0"), IsOk());
+  auto first = (*log)->OpenWriter("0");
+  ASSERT_THAT(first, IsOk());
   EXPECT_THAT((*log)->OpenWriter("0"), StatusIs(absl::StatusCode::kFailedPrecondition));
+  first->reset();
+  EXPECT_THAT((*log)->OpenWriter("0"), IsOk())
+      << "a writer may be reopened once the old one is gone";
 }
 
 TEST(EmbeddedLogTest, ReadOnlyFollowerSeesTheOwnersAppends) {

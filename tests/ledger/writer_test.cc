@@ -220,12 +220,24 @@ TEST_F(WriterTest, UnknownOutcomeIsResolvedByRereadingTheLog) {
   EXPECT_EQ(VerifiedRecords(), 3u);
 }
 
+TEST_F(WriterTest, WriterThatMustBeReopenedIsReplacedAndCarriesOn) {
+  OpenWriter();
+  Submit(Start("c1"));
+  EXPECT_EQ(log_->writers_opened(), 1);
+  log_->FailNextAppend(careledger::testing::AppendFault::kMustReopen);
+  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(log_->writers_opened(), 2) << "the log writer is replaced, not reused";
+  EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_EQ(Submit(Edit("c3", "asthma")).stream_seq(), 3u);
+  EXPECT_EQ(VerifiedRecords(), 3u);
+}
+
 TEST_F(WriterTest, FencedWriterStopsForGood) {
   OpenWriter();
   Submit(Start("c1"));
   log_->FailNextAppend(careledger::testing::AppendFault::kFenced);
-  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(writer_->Submit(Edit("c3", "COPD")), StatusIs(absl::StatusCode::kFailedPrecondition))
+  EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kAborted));
+  EXPECT_THAT(writer_->Submit(Edit("c3", "COPD")), StatusIs(absl::StatusCode::kAborted))
       << "a fenced writer must not append again";
   EXPECT_EQ(VerifiedRecords(), 1u);
 }

@@ -23,7 +23,12 @@ class FaultyWriter final : public ledger::LogWriter {
         return absl::DeadlineExceededError("injected: commit outcome unknown");
       }
       case AppendFault::kFenced:
-        return absl::FailedPreconditionError("injected: fenced by a newer writer");
+        return absl::AbortedError("injected: fenced by a newer writer");
+      case AppendFault::kMustReopen: {
+        auto written = inner_->Append(records);
+        if (!written.ok()) return written.status();
+        return absl::FailedPreconditionError("injected: writer must be reopened");
+      }
     }
     return absl::InternalError("unreachable");
   }
@@ -37,6 +42,7 @@ absl::StatusOr<std::unique_ptr<ledger::LogWriter>> FaultyLog::OpenWriter(
     std::string_view writer_id) {
   auto inner = inner_->OpenWriter(writer_id);
   if (!inner.ok()) return inner.status();
+  ++writers_opened_;
   return std::unique_ptr<ledger::LogWriter>(new FaultyWriter(this, *std::move(inner)));
 }
 

@@ -11,7 +11,13 @@
 
 namespace careledger::testing {
 
-enum class AppendFault { kNone, kFailBeforeWrite, kFailAfterWrite, kFenced };
+enum class AppendFault {
+  kNone,
+  kFailBeforeWrite,  // UNAVAILABLE, nothing written
+  kFailAfterWrite,   // written, then DEADLINE_EXCEEDED (outcome unknown)
+  kMustReopen,       // written, then FAILED_PRECONDITION (reopen the writer)
+  kFenced,           // ABORTED, nothing written
+};
 
 class FaultyLog final : public ledger::Log {
  public:
@@ -20,6 +26,7 @@ class FaultyLog final : public ledger::Log {
   // The next Append fails this way (once).
   void FailNextAppend(AppendFault fault) { next_fault_ = fault; }
   int appends() const { return appends_; }
+  int writers_opened() const { return writers_opened_; }
 
   std::int32_t partition_count() const override { return inner_->partition_count(); }
   std::string Describe() const override { return "faulty(" + inner_->Describe() + ")"; }
@@ -34,6 +41,7 @@ class FaultyLog final : public ledger::Log {
   std::unique_ptr<ledger::Log> inner_;
   std::atomic<AppendFault> next_fault_{AppendFault::kNone};
   std::atomic<int> appends_{0};
+  std::atomic<int> writers_opened_{0};
 };
 
 }  // namespace careledger::testing
