@@ -1,0 +1,57 @@
+// PlanQueries: read the plan projection, for the read service, the CLI and
+// replay.
+//
+// A projection lags the log: NOT_FOUND means "not in this projection yet",
+// which also covers a plan whose events are beyond the projected offsets or in
+// a stopped partition. Offsets() and StoredStops() say how far the projection
+// has got, so a caller can tell those cases apart.
+//
+// Thread safety: every method may be called from any thread, also while a
+// projector is committing. Each method reads one committed state; two calls
+// may see two different states.
+#ifndef CARELEDGER_PROJECTIONS_PLAN_QUERIES_H_
+#define CARELEDGER_PROJECTIONS_PLAN_QUERIES_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "careledger/v1/projection.pb.h"
+#include "projections/progress.h"
+#include "projections/projection_store.h"
+
+namespace careledger::projections {
+
+class PlanQueries {
+ public:
+  // `store` must outlive the queries.
+  explicit PlanQueries(const ProjectionStore* store) : store_(store) {}
+
+  // The patient's current plan (published version and working draft).
+  // NOT_FOUND when no PlanStarted for `nhs_number` has been projected.
+  absl::StatusOr<careledger::v1::PlanRecord> GetPlan(std::string_view nhs_number) const;
+
+  // One published version. NOT_FOUND when that version has not been
+  // projected (never published, or not yet).
+  absl::StatusOr<careledger::v1::PublishedVersion> GetVersion(std::string_view nhs_number,
+                                                              std::uint64_t version) const;
+
+  // Every published version, oldest first, from one consistent state. Empty
+  // (not NOT_FOUND) when none has been projected.
+  absl::StatusOr<std::vector<careledger::v1::PublishedVersion>> ListVersions(
+      std::string_view nhs_number) const;
+
+  // The next offset of every partition (empty before the first projector run).
+  absl::StatusOr<std::vector<std::int64_t>> Offsets() const { return ReadOffsets(*store_); }
+
+  // The partitions stopped by their last run, in partition order.
+  absl::StatusOr<std::vector<PartitionStop>> StoredStops() const { return ReadStops(*store_); }
+
+ private:
+  const ProjectionStore* store_;
+};
+
+}  // namespace careledger::projections
+
+#endif  // CARELEDGER_PROJECTIONS_PLAN_QUERIES_H_

@@ -1,0 +1,190 @@
+#include "projections/projection_store.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <array>
+#include <filesystem>
+
+#include "careledger/v1/projection.pb.h"
+#include "events/envelope.h"
+#include "projections/internal/keys.h"
+
+namespace careledger::projections {
+namespace {
+
+// Every column family, in Fingerprint order. The default family is opened
+// because RocksDB requires it; nothing is written there.
+struct FamilyName {
+  std::optional<StoreFamily> family;
+  const char* name;
+};
+constexpr std::array<FamilyName, 4> kFamilies = {{
+    {std::nullopt, "default"},
+    {StoreFamily::kPlans, "plans"},
+    {StoreFamily::kVersions, "versions"},
+    {StoreFamily::kMeta, "meta"},
+}};
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  const std::string message = fmt::format("projection store: {}: {}", what, status.ToString());
+  if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(
+        fmt::format("{} (another process has this projection store open)", message));
+  }
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Slice ToSlice(std::string_view view) { return rocksdb::Slice(view.data(), view.size()); }
+std::string_view ToView(const rocksdb::Slice& slice) {
+  return std::string_view(slice.data(), slice.size());
+}
+
+void AppendLengthPrefixed(std::string_view bytes, events::Sha256Hasher* hasher) {
+  char length[8];
+  const auto size = static_cast<std::uint64_t>(bytes.size());
+  for (int i = 0; i < 8; ++i) length[i] = static_cast<char>((size >> (56 - 8 * i)) & 0xFF);
+  hasher->Update(std::string_view(length, sizeof(length)));
+  hasher->Update(bytes);
+}
+
+}  // namespace
+
+struct ProjectionStore::Database {
+  std::string path;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in kFamilies order
+
+  ~Database() {
+    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  }
+
+  rocksdb::ColumnFamilyHandle* Handle(StoreFamily family) const {
+    for (std::size_t i = 0; i < kFamilies.size(); ++i) {
+      if (kFamilies[i].family == family) return handles[i];
+    }
+    return nullptr;  // unreachable: every StoreFamily is in kFamilies
+  }
+};
+
+void StoreBatch::Put(StoreFamily family, std::string_view key, std::string_view value) {
+  changes_.push_back(Change{family, std::string(key), std::string(value)});
+}
+
+void StoreBatch::Delete(StoreFamily family, std::string_view key) {
+  changes_.push_back(Change{family, std::string(key), std::nullopt});
+}
+
+ProjectionStore::ProjectionStore(std::unique_ptr<Database> database)
+    : database_(std::move(database)) {}
+
+ProjectionStore::~ProjectionStore() = default;
+
+const std::string& ProjectionStore::path() const { return database_->path; }
+
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& path) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // Recover to the last consistent WriteBatch: a crash leaves a prefix.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const FamilyName& family : kFamilies) {
+    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions());
+  }
+  std::error_code ignored;
+  std::filesystem::create_directories(path, ignored);
+
+  auto database = std::make_unique<Database>();
+  database->path = path;
+  rocksdb::DB* db = nullptr;
+  if (absl::Status opened =
+          FromRocks(rocksdb::DB::Open(options, path, descriptors, &database->handles, &db),
+                    fmt::format("open {}", path));
+      !opened.ok()) {
+    return opened;
+  }
+  database->db.reset(db);
+  std::unique_ptr<ProjectionStore> store(new ProjectionStore(std::move(database)));
+
+  absl::StatusOr<std::optional<std::string>> stored =
+      store->Get(StoreFamily::kMeta, internal::kSchemaKey);
+  if (!stored.ok()) return stored.status();
+  careledger::v1::ProjectionSchema schema;
+  if (!stored->has_value()) {
+    // A new store: record the schema it is written in.
+    schema.set_version(kProjectionSchemaVersion);
+    StoreBatch batch;
+    batch.Put(StoreFamily::kMeta, internal::kSchemaKey, events::SerializeDeterministic(schema));
+    if (absl::Status committed = store->Commit(batch); !committed.ok()) return committed;
+  } else if (!schema.ParseFromString(**stored)) {
+    return absl::DataLossError(fmt::format("projection store {}: unreadable schema record", path));
+  } else if (schema.version() != kProjectionSchemaVersion) {
+    return absl::FailedPreconditionError(fmt::format(
+        "projection store {} has schema version {}, this build reads {}: delete it and rebuild "
+        "it from the log",
+        path, schema.version(), kProjectionSchemaVersion));
+  }
+  return store;
+}
+
+absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(StoreFamily family,
+                                                                std::string_view key) const {
+  std::string value;
+  rocksdb::Status status =
+      database_->db->Get(rocksdb::ReadOptions(), database_->Handle(family), ToSlice(key), &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (absl::Status read = FromRocks(status, "read"); !read.ok()) return read;
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status ProjectionStore::Scan(
+    StoreFamily family, std::string_view prefix,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db->NewIterator(rocksdb::ReadOptions(), database_->Handle(family)));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+       it->Next()) {
+    if (!visit(ToView(it->key()), ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::Status ProjectionStore::Commit(const StoreBatch& batch) {
+  rocksdb::WriteBatch write;
+  for (const StoreBatch::Change& change : batch.changes_) {
+    rocksdb::ColumnFamilyHandle* handle = database_->Handle(change.family);
+    rocksdb::Status status = change.value ? write.Put(handle, change.key, *change.value)
+                                          : write.Delete(handle, change.key);
+    if (absl::Status staged = FromRocks(status, "stage a write"); !staged.ok()) return staged;
+  }
+  rocksdb::WriteOptions options;
+  options.sync = false;  // atomic batches give crash safety; see the header
+  return FromRocks(database_->db->Write(options, &write), "commit");
+}
+
+absl::StatusOr<events::Hash> ProjectionStore::Fingerprint() const {
+  const rocksdb::Snapshot* snapshot = database_->db->GetSnapshot();
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  events::Sha256Hasher hasher;
+  absl::Status status;
+  for (std::size_t i = 0; i < kFamilies.size() && status.ok(); ++i) {
+    AppendLengthPrefixed(kFamilies[i].name, &hasher);
+    std::unique_ptr<rocksdb::Iterator> it(database_->db->NewIterator(read, database_->handles[i]));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      AppendLengthPrefixed(ToView(it->key()), &hasher);
+      AppendLengthPrefixed(ToView(it->value()), &hasher);
+    }
+    status = FromRocks(it->status(), "fingerprint");
+  }
+  database_->db->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  return hasher.Finish();
+}
+
+}  // namespace careledger::projections

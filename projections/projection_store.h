@@ -1,0 +1,106 @@
+// ProjectionStore: the RocksDB database that holds the projections, and the
+// one place that knows its column families.
+//
+//   plans     the current published plan and working draft of each patient
+//   versions  every published version of every plan
+//   meta      the schema version, the log's partition count, per-partition
+//             progress (next offset, digest, stop) and per-stream heads
+//
+// Keys and values are documented in projections/README.md; values are
+// deterministic protobuf (careledger/v1/projection.proto), so equal states are
+// equal bytes and Fingerprint() can prove a resumed projection equals a clean
+// rebuild.
+//
+// Durability: Commit writes with sync=false. Crash safety comes from
+// atomicity instead: each Commit is one RocksDB WriteBatch carrying the
+// projection changes together with the log offsets they consumed, and the WAL
+// is recovered in point-in-time mode. A process crash loses nothing (the WAL is
+// in the OS); a machine crash may lose the last commits, but the store always
+// equals the state after some earlier Commit, i.e. a prefix of the log, and the
+// projector resumes from the offsets stored in that state.
+//
+// Thread safety: every method may be called from any thread, concurrently.
+// A StoreBatch is used by one thread.
+#ifndef CARELEDGER_PROJECTIONS_PROJECTION_STORE_H_
+#define CARELEDGER_PROJECTIONS_PROJECTION_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "events/sha256.h"
+
+namespace careledger::projections {
+
+// Bump on any change to a stored key encoding or value type. A store written
+// with another version is refused; delete it and rebuild from the log.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 1;
+
+enum class StoreFamily { kPlans, kVersions, kMeta };
+
+// Changes to apply together. Cheap to build; nothing is written until
+// ProjectionStore::Commit.
+class StoreBatch {
+ public:
+  void Put(StoreFamily family, std::string_view key, std::string_view value);
+  void Delete(StoreFamily family, std::string_view key);
+  bool empty() const { return changes_.empty(); }
+
+ private:
+  friend class ProjectionStore;
+  struct Change {
+    StoreFamily family;
+    std::string key;
+    std::optional<std::string> value;  // nullopt: delete
+  };
+  std::vector<Change> changes_;
+};
+
+class ProjectionStore {
+ public:
+  // Opens the store in directory `path`, creating it if missing.
+  // FAILED_PRECONDITION when the store was written with another schema version
+  // or another process has it open; other errors come from RocksDB.
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& path);
+
+  ~ProjectionStore();
+  ProjectionStore(const ProjectionStore&) = delete;
+  ProjectionStore& operator=(const ProjectionStore&) = delete;
+
+  // The value at `key`, or nullopt when there is none. Errors: DATA_LOSS when
+  // RocksDB reports corruption, INTERNAL otherwise.
+  absl::StatusOr<std::optional<std::string>> Get(StoreFamily family, std::string_view key) const;
+
+  // Calls visit(key, value) for every key that starts with `prefix`, in key
+  // order, from one consistent snapshot, until visit returns false. The views
+  // are valid only during the call.
+  absl::Status Scan(
+      StoreFamily family, std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+
+  // Applies every change in `batch` atomically: after a crash, all or none.
+  absl::Status Commit(const StoreBatch& batch);
+
+  // SHA-256 over every key and value of every column family (default, plans,
+  // versions, meta, in that order, each in key order), from one snapshot.
+  // Each family contributes its name, then each entry as
+  // len(key) || key || len(value) || value with 8-byte big-endian lengths.
+  // Equal fingerprints mean byte-identical stores.
+  absl::StatusOr<events::Hash> Fingerprint() const;
+
+  const std::string& path() const;
+
+ private:
+  struct Database;
+  explicit ProjectionStore(std::unique_ptr<Database> database);
+  std::unique_ptr<Database> database_;
+};
+
+}  // namespace careledger::projections
+
+#endif  // CARELEDGER_PROJECTIONS_PROJECTION_STORE_H_

@@ -1,0 +1,244 @@
+#include "projections/projector.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "events/failure.h"
+#include "events/format.h"
+#include "events/partition_verifier.h"
+#include "projections/plan_projection.h"
+
+namespace careledger::projections {
+namespace {
+
+// One partition's share of a read batch, once verified.
+struct PartitionWork {
+  std::vector<events::VerifiedRecord> verified;  // to apply, in offset order
+  std::optional<PartitionStop> stop;             // the first record not to apply
+};
+
+// The first verified record a projection refused.
+struct Refusal {
+  std::int32_t partition = 0;
+  std::size_t index = 0;  // into PartitionWork::verified
+  absl::Status reason;
+};
+
+// Applies every verified record of `work` to every projection, partition by
+// partition, each in offset order.
+absl::StatusOr<std::optional<Refusal>> ApplyVerified(
+    const std::vector<std::unique_ptr<Projection>>& projections,
+    const std::vector<PartitionWork>& work) {
+  for (std::size_t p = 0; p < work.size(); ++p) {
+    const std::vector<events::VerifiedRecord>& verified = work[p].verified;
+    for (std::size_t i = 0; i < verified.size(); ++i) {
+      const AppliedEvent event{static_cast<std::int32_t>(p), verified[i].offset,
+                               &verified[i].opened};
+      for (const std::unique_ptr<Projection>& projection : projections) {
+        absl::Status applied = projection->Apply(event);
+        if (absl::IsFailedPrecondition(applied)) {
+          return Refusal{static_cast<std::int32_t>(p), i,
+                         absl::FailedPreconditionError(
+                             fmt::format("{}: {} projection: {}", kInconsistentEventKind,
+                                         projection->name(), applied.message()))};
+        }
+        if (!applied.ok()) return applied;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+PartitionStop StopOf(const events::VerificationStop& stop) {
+  return PartitionStop{stop.partition, stop.offset, stop.stream_id,
+                       events::FailureKindOf(stop.reason), stop.Describe()};
+}
+
+PartitionStop StopOf(const Refusal& refusal, const events::VerifiedRecord& record) {
+  const std::string& stream_id = record.opened.event.stream_id();
+  return PartitionStop{refusal.partition, record.offset, stream_id, std::nullopt,
+                       fmt::format("partition {} offset {} stream '{}': {}", refusal.partition,
+                                   record.offset, stream_id, refusal.reason.message())};
+}
+
+}  // namespace
+
+// The state of one CatchUp or Follow call.
+struct Projector::Run {
+  struct Partition {
+    std::unique_ptr<events::PartitionVerifier> verifier;
+    PartitionProgress committed;  // equals the store's
+    bool stopped = false;         // stopped in this run
+  };
+  std::vector<Partition> partitions;
+};
+
+Projector::Projector(ledger::LogReader* reader, ProjectionStore* store,
+                     const events::Keyring* keyring, ProjectorOptions options)
+    : reader_(reader), store_(store), keyring_(keyring), options_(options) {
+  projections_.push_back(std::make_unique<PlanProjection>(store_));
+}
+
+Projector::~Projector() = default;
+
+absl::StatusOr<ProjectionReport> Projector::CatchUp() {
+  const auto started = std::chrono::steady_clock::now();
+  if (absl::Status status = Start(); !status.ok()) return status;
+  ProjectionReport report;
+  while (!AllStopped()) {
+    absl::StatusOr<bool> caught_up = Step(options_.read_wait, &report);
+    if (!caught_up.ok()) return caught_up.status();
+    if (*caught_up) break;
+  }
+  for (const Run::Partition& partition : run_->partitions) {
+    report.next_offsets.push_back(partition.committed.next_offset);
+  }
+  report.elapsed = absl::FromChrono(std::chrono::steady_clock::now() - started);
+  return report;
+}
+
+absl::Status Projector::Follow(std::stop_token stop, std::chrono::milliseconds poll) {
+  if (absl::Status status = Start(); !status.ok()) return status;
+  ProjectionReport report;  // stops are logged and stored; nobody reads this
+  while (!stop.stop_requested()) {
+    if (absl::StatusOr<bool> step = Step(poll, &report); !step.ok()) return step.status();
+  }
+  return absl::OkStatus();
+}
+
+bool Projector::AllStopped() const {
+  return std::all_of(run_->partitions.begin(), run_->partitions.end(),
+                     [](const Run::Partition& partition) { return partition.stopped; });
+}
+
+absl::Status Projector::Start() {
+  run_.reset();
+  for (const std::unique_ptr<Projection>& projection : projections_) projection->Discard();
+
+  const std::int32_t count = reader_->partition_count();
+  absl::StatusOr<std::int32_t> stored_count = ReadPartitionCount(*store_);
+  if (!stored_count.ok()) return stored_count.status();
+  if (*stored_count == 0) {
+    StoreBatch batch;
+    PutPartitionCount(count, &batch);
+    if (absl::Status committed = store_->Commit(batch); !committed.ok()) return committed;
+  } else if (*stored_count != count) {
+    return absl::FailedPreconditionError(
+        fmt::format("projection store {} was built from a log with {} partitions but this log "
+                    "has {}: delete the store and rebuild it",
+                    store_->path(), *stored_count, count));
+  }
+  absl::StatusOr<std::vector<PartitionProgress>> progress = ReadProgress(*store_, count);
+  if (!progress.ok()) return progress.status();
+
+  // Streams not seen in this run have their heads in the store: every record
+  // applied in this run went through its partition's verifier first.
+  const events::HeadLookup lookup = [store = store_](std::string_view stream_id) {
+    return ReadStreamHead(*store, stream_id);
+  };
+  auto run = std::make_unique<Run>();
+  std::vector<std::int64_t> next_offsets;
+  for (PartitionProgress& partition : *progress) {
+    Run::Partition& state = run->partitions.emplace_back();
+    state.verifier = std::make_unique<events::PartitionVerifier>(partition.partition, keyring_,
+                                                                 lookup, options_.verify_threads);
+    state.verifier->Resume(partition.digest);
+    next_offsets.push_back(partition.next_offset);
+    state.committed = std::move(partition);
+  }
+  if (absl::Status sought = reader_->Seek(next_offsets); !sought.ok()) return sought;
+  run_ = std::move(run);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionReport* report) {
+  absl::StatusOr<ledger::ReadBatch> read = reader_->Read(options_.batch_records, wait);
+  if (!read.ok()) return read.status();
+  const std::size_t count = run_->partitions.size();
+  std::vector<std::vector<events::LogRecord>> by_partition(count);
+  for (events::LogRecord& record : read->records) {
+    if (record.partition < 0 || static_cast<std::size_t>(record.partition) >= count) {
+      return absl::InternalError(fmt::format(
+          "the log reader returned partition {} of a {}-partition log", record.partition, count));
+    }
+    by_partition[record.partition].push_back(std::move(record));
+  }
+
+  // Verify: signatures in parallel inside the verifier, chains in order.
+  std::vector<PartitionWork> work(count);
+  for (std::size_t p = 0; p < count; ++p) {
+    Run::Partition& partition = run_->partitions[p];
+    if (partition.stopped || by_partition[p].empty()) continue;
+    events::BatchVerification verification = partition.verifier->Verify(by_partition[p]);
+    if (verification.stop && !events::FailureKindOf(verification.stop->reason)) {
+      // Not a verdict on the record: a head lookup (the store) failed.
+      return verification.stop->reason;
+    }
+    work[p].verified = std::move(verification.verified);
+    if (verification.stop) work[p].stop = StopOf(*verification.stop);
+  }
+
+  // Apply in order. When a projection refuses a record, its partition stops
+  // there: drop every pending change and apply the batch again without that
+  // record and what follows it in its partition.
+  for (;;) {
+    absl::StatusOr<std::optional<Refusal>> refused = ApplyVerified(projections_, work);
+    if (!refused.ok()) return refused.status();
+    if (!refused->has_value()) break;
+    for (const std::unique_ptr<Projection>& projection : projections_) projection->Discard();
+    const Refusal& refusal = **refused;
+    PartitionWork& partition = work[refusal.partition];
+    partition.stop = StopOf(refusal, partition.verified[refusal.index]);
+    partition.verified.erase(partition.verified.begin() + refusal.index, partition.verified.end());
+  }
+
+  // Commit the changes with the progress and heads they imply, atomically.
+  StoreBatch batch;
+  for (const std::unique_ptr<Projection>& projection : projections_) projection->Flush(&batch);
+  std::vector<PartitionProgress> next(count);
+  absl::flat_hash_map<std::string, events::StreamHead> heads;
+  std::uint64_t applied = 0;
+  for (std::size_t p = 0; p < count; ++p) {
+    const PartitionWork& partition = work[p];
+    next[p] = run_->partitions[p].committed;
+    for (const events::VerifiedRecord& record : partition.verified) {
+      next[p].digest.Add(record.offset, record.opened.value_hash);
+      heads[record.opened.event.stream_id()] =
+          events::StreamHead{record.opened.event.stream_seq(), record.opened.value_hash};
+    }
+    if (!partition.verified.empty()) {
+      next[p].next_offset = partition.verified.back().offset + 1;
+      next[p].stop.reset();  // past an earlier run's stop
+    }
+    if (partition.stop) next[p].stop = partition.stop;
+    if (next[p] != run_->partitions[p].committed) PutProgress(next[p], &batch);
+    applied += partition.verified.size();
+  }
+  for (const auto& [stream_id, head] : heads) PutStreamHead(stream_id, head, &batch);
+  if (!batch.empty()) {
+    if (absl::Status committed = store_->Commit(batch); !committed.ok()) return committed;
+  }
+
+  for (std::size_t p = 0; p < count; ++p) {
+    Run::Partition& partition = run_->partitions[p];
+    partition.committed = std::move(next[p]);
+    if (const std::optional<PartitionStop>& stop = work[p].stop; stop) {
+      partition.stopped = true;
+      spdlog::error(
+          "projection alarm: {}. Partition {} is stopped: nothing at or after offset {} is "
+          "applied or skipped until this is resolved",
+          stop->reason, stop->partition, stop->offset);
+      report->stops.push_back(*stop);
+    }
+  }
+  report->records_applied += applied;
+  return read->caught_up;
+}
+
+}  // namespace careledger::projections
