@@ -1,0 +1,43 @@
+#include "tools/bench_projection.h"
+
+#include <fmt/format.h>
+
+#include "events/format.h"
+#include "projections/projection_store.h"
+#include "projections/projector.h"
+#include "tools/synthetic.h"
+
+namespace careledger::tools {
+
+absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, std::size_t events,
+                                                      std::size_t patients, int threads) {
+  absl::StatusOr<ledger::KeyStore> keys = ledger::KeyStore::Create(context.KeysDir(), absl::Now());
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
+  if (!log.ok()) return log.status();
+  {
+    absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
+    if (!writer.ok()) return writer.status();
+    for (const auto& result : (*writer)->SubmitAll(SyntheticPlanCommands(events, patients))) {
+      if (!result.ok()) return result.status();
+    }
+  }
+  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
+      projections::ProjectionStore::Open(context.ProjectionDir());
+  if (!store.ok()) return store.status();
+  projections::ProjectorOptions options;
+  options.verify_threads = threads;
+  projections::Projector projector(reader->get(), store->get(), &keys->keyring(), options);
+  absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
+  if (!report.ok()) return report.status();
+  if (!report->stops.empty()) {
+    return absl::DataLossError(
+        fmt::format("the benchmark's own log did not verify: {}", report->stops.front().reason));
+  }
+  return ProjectionBenchResult{(*log)->Describe(), report->records_applied,
+                               absl::ToDoubleSeconds(report->elapsed)};
+}
+
+}  // namespace careledger::tools

@@ -1,0 +1,209 @@
+// careledger bench: throughput of append and projection, each printed next to
+// the machine's own Ed25519 limits measured in the same run, as ratios.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "events/format.h"
+#include "events/ids.h"
+#include "events/parallel.h"
+#include "tools/bench_projection.h"
+#include "tools/commands.h"
+#include "tools/crypto_baseline.h"
+#include "tools/exit_codes.h"
+#include "tools/output.h"
+#include "tools/synthetic.h"
+
+namespace careledger::tools {
+namespace {
+
+struct BenchFlags {
+  std::size_t events = 200'000;
+  std::size_t patients = 10'000;
+  std::size_t batch = 1024;
+  int threads = 0;  // 0 = all cores
+  bool keep = false;
+};
+
+int Threads(const BenchFlags& flags) {
+  return flags.threads > 0 ? flags.threads : events::HardwareThreads();
+}
+
+// A context on a fresh ledger: a temporary data directory and, on Kafka, a
+// new topic, so runs never mix with real data.
+struct ScratchLedger {
+  GlobalOptions options;
+  std::string data_dir;
+  bool keep = false;
+  ~ScratchLedger() {
+    if (!keep) {
+      std::error_code ignored;
+      std::filesystem::remove_all(data_dir, ignored);
+    }
+  }
+};
+
+std::unique_ptr<ScratchLedger> MakeScratch(const Context& context, bool keep) {
+  auto scratch = std::make_unique<ScratchLedger>();
+  scratch->options = context.options();
+  scratch->data_dir = (std::filesystem::temp_directory_path() /
+                       fmt::format("careledger-bench-{}", events::RandomUuid().substr(0, 8)))
+                          .string();
+  scratch->options.data_dir = scratch->data_dir;
+  scratch->options.topic = fmt::format("careledger.bench.{}", events::RandomUuid().substr(0, 8));
+  scratch->keep = keep;
+  return scratch;
+}
+
+void PrintBaseline(const CryptoBaseline& baseline) {
+  std::cout << fmt::format(
+      "machine limits (OpenSSL Ed25519, this run):\n"
+      "  sign    {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n"
+      "  verify  {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n",
+      baseline.sign_per_second_one_core, baseline.sign_per_second, baseline.threads,
+      baseline.verify_per_second_one_core, baseline.verify_per_second, baseline.threads);
+}
+
+nlohmann::json BaselineJson(const CryptoBaseline& baseline) {
+  return {{"threads", baseline.threads},
+          {"sign_per_second_one_core", baseline.sign_per_second_one_core},
+          {"verify_per_second_one_core", baseline.verify_per_second_one_core},
+          {"sign_per_second", baseline.sign_per_second},
+          {"verify_per_second", baseline.verify_per_second}};
+}
+
+int RunBenchAppend(const BenchFlags& flags, const Context& context) {
+  const int threads = Threads(flags);
+  auto scratch = MakeScratch(context, flags.keep);
+  Context bench_context(scratch->options);
+  absl::StatusOr<ledger::KeyStore> keys =
+      ledger::KeyStore::Create(bench_context.KeysDir(), absl::Now());
+  if (!keys.ok()) return ReportError(keys.status(), context.json());
+  absl::StatusOr<std::unique_ptr<ledger::Log>> log = bench_context.OpenLog();
+  if (!log.ok()) return ReportError(log.status(), context.json());
+  absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
+  if (!active.ok()) return ReportError(active.status(), context.json());
+  ledger::WriterOptions writer_options;
+  writer_options.key_id = active->key_id;
+  writer_options.signing_key = active->key;
+  writer_options.sign_threads = threads;
+  writer_options.max_batch = flags.batch;
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer =
+      ledger::Writer::Open(log->get(), std::move(writer_options));
+  if (!writer.ok()) return ReportError(writer.status(), context.json());
+
+  const std::vector<careledger::v1::Command> commands =
+      SyntheticPlanCommands(flags.events, flags.patients);
+  const auto start = std::chrono::steady_clock::now();
+  std::size_t applied = 0;
+  for (const auto& result : (*writer)->SubmitAll(commands)) {
+    if (!result.ok()) return ReportError(result.status(), context.json());
+    if (result->outcome() == careledger::v1::OUTCOME_APPLIED) ++applied;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  writer->reset();
+  const double rate = static_cast<double>(applied) / seconds;
+
+  const CryptoBaseline baseline = MeasureCryptoBaseline(threads);
+  const double ratio = rate / baseline.sign_per_second;
+  if (context.json()) {
+    PrintJson({{"benchmark", "append"},
+               {"log", (*log)->Describe()},
+               {"events", applied},
+               {"patients", flags.patients},
+               {"batch", flags.batch},
+               {"seconds", seconds},
+               {"events_per_second", rate},
+               {"baseline", BaselineJson(baseline)},
+               {"ratio_to_sign_limit", ratio}});
+  } else {
+    std::cout << fmt::format(
+        "bench append: {} events over {} patients into {} (batch {}, {} signing threads)\n"
+        "  {:.2f} s, {:.0f} events/s\n",
+        applied, flags.patients, (*log)->Describe(), flags.batch, threads, seconds, rate);
+    PrintBaseline(baseline);
+    std::cout << fmt::format("  append / signing limit on {} threads = {:.0f}%\n", threads,
+                             100 * ratio);
+  }
+  return applied == commands.size() ? kExitOk : kExitError;
+}
+
+int RunBenchProject(const BenchFlags& flags, const Context& context) {
+  const int threads = Threads(flags);
+  auto scratch = MakeScratch(context, flags.keep);
+  Context bench_context(scratch->options);
+  absl::StatusOr<ProjectionBenchResult> result =
+      BenchProjection(bench_context, flags.events, flags.patients, threads);
+  if (!result.ok()) return ReportError(result.status(), context.json());
+  const CryptoBaseline baseline = MeasureCryptoBaseline(threads);
+  const double rate = static_cast<double>(result->records) / result->seconds;
+  const double ratio = rate / baseline.verify_per_second;
+  if (context.json()) {
+    PrintJson({{"benchmark", "project"},
+               {"log", result->log},
+               {"records", result->records},
+               {"seconds", result->seconds},
+               {"records_per_second", rate},
+               {"baseline", BaselineJson(baseline)},
+               {"ratio_to_verify_limit", ratio}});
+  } else {
+    std::cout << fmt::format(
+        "bench project: {} records from {} verified and applied ({} verify threads)\n"
+        "  {:.2f} s, {:.0f} records/s\n",
+        result->records, result->log, threads, result->seconds, rate);
+    PrintBaseline(baseline);
+    std::cout << fmt::format("  projection / verification limit on {} threads = {:.0f}%\n", threads,
+                             100 * ratio);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterBench(CLI::App& app, Runner* run) {
+  CLI::App* bench = app.add_subcommand(
+      "bench",
+      "Benchmarks on a fresh scratch ledger (temporary directory; new topic on Kafka), "
+      "reported next to this machine's Ed25519 limits");
+  bench->require_subcommand(1);
+  auto flags = std::make_shared<BenchFlags>();
+  auto add_common = [flags](CLI::App* command) {
+    command->add_option("--events", flags->events, "Events to write")->capture_default_str();
+    command->add_option("--patients", flags->patients, "Distinct patients (streams)")
+        ->capture_default_str();
+    command->add_option("--threads", flags->threads, "Crypto threads (0 = all cores)")
+        ->capture_default_str();
+    command->add_flag("--keep", flags->keep, "Keep the scratch data directory");
+  };
+  CLI::App* append = bench->add_subcommand("append", "Commands decided, signed and appended");
+  add_common(append);
+  append->add_option("--batch", flags->batch, "Most commands per group commit")
+      ->capture_default_str();
+  append->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunBenchAppend(*flags, context); };
+  });
+  CLI::App* project = bench->add_subcommand(
+      "project", "Records verified and applied to a fresh projection (log written untimed)");
+  add_common(project);
+  project->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunBenchProject(*flags, context); };
+  });
+  CLI::App* crypto = bench->add_subcommand("crypto", "Only the machine's Ed25519 limits");
+  crypto->add_option("--threads", flags->threads, "Threads (0 = all cores)");
+  crypto->callback([run, flags] {
+    *run = [flags](const Context& context) {
+      const CryptoBaseline baseline = MeasureCryptoBaseline(Threads(*flags));
+      if (context.json()) {
+        PrintJson(BaselineJson(baseline));
+      } else {
+        PrintBaseline(baseline);
+      }
+      return static_cast<int>(kExitOk);
+    };
+  });
+}
+
+}  // namespace careledger::tools

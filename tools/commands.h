@@ -1,0 +1,29 @@
+// Each careledger command group registers itself on the app here. A
+// registration adds a subcommand with its options and sets `*run` to the
+// function that executes it and returns the process exit code.
+#ifndef CARELEDGER_TOOLS_COMMANDS_H_
+#define CARELEDGER_TOOLS_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+#include <functional>
+
+#include "tools/context.h"
+
+namespace careledger::tools {
+
+using Runner = std::function<int(const Context&)>;
+
+void RegisterInit(CLI::App& app, Runner* run);
+void RegisterKeys(CLI::App& app, Runner* run);
+void RegisterPlan(CLI::App& app, Runner* run);
+void RegisterSubmit(CLI::App& app, Runner* run);
+void RegisterCheckpoint(CLI::App& app, Runner* run);
+void RegisterProject(CLI::App& app, Runner* run);
+void RegisterVerify(CLI::App& app, Runner* run);
+void RegisterLog(CLI::App& app, Runner* run);
+void RegisterBench(CLI::App& app, Runner* run);
+void RegisterDemo(CLI::App& app, Runner* run);
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_COMMANDS_H_

@@ -1,0 +1,95 @@
+#include "tools/context.h"
+
+#include <fmt/format.h>
+
+#include "events/format.h"
+#include "ledger/embedded_log.h"
+#include "ledger/kafka_log.h"
+
+namespace careledger::tools {
+namespace {
+
+// The bootstrap list of a "kafka:..." or "kafka://..." log spec, or "".
+std::string KafkaBootstrap(const std::string& spec) {
+  for (const char* prefix : {"kafka://", "kafka:"}) {
+    if (spec.rfind(prefix, 0) == 0) return spec.substr(std::string(prefix).size());
+  }
+  return "";
+}
+
+}  // namespace
+
+void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
+  app.add_option("--data", options->data_dir,
+                 "Data directory: keys, the embedded log and projections")
+      ->capture_default_str();
+  app.add_option("--log", options->log,
+                 "Log backend: 'embedded', or 'kafka:HOST:PORT[,HOST:PORT...]'")
+      ->capture_default_str();
+  app.add_option("--topic", options->topic, "Kafka topic")->capture_default_str();
+  app.add_option("--partitions", options->partitions, "Partitions when creating a log")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--replication-factor", options->replication_factor,
+                 "Replication factor when creating a Kafka topic (production: 3)")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  app.add_option("--writer-id", options->writer_id,
+                 "Stable writer shard id (Kafka transactional.id suffix)")
+      ->capture_default_str();
+  app.add_flag("--json", options->json, "Machine-readable JSON output");
+}
+
+std::string Context::ProjectionDir() const {
+  const std::string bootstrap = KafkaBootstrap(options_.log);
+  return options_.data_dir + "/projection/" +
+         (bootstrap.empty() ? std::string("embedded") : "kafka-" + options_.topic);
+}
+
+absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) const {
+  if (options_.log == "embedded") {
+    ledger::EmbeddedLogOptions embedded;
+    embedded.path = options_.data_dir + "/log";
+    embedded.partitions = options_.partitions;
+    absl::StatusOr<std::unique_ptr<ledger::Log>> log = ledger::OpenEmbeddedLog(embedded);
+    if (log.ok() || !read_only || log.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return log;
+    }
+    embedded.read_only = true;  // another process writes: follow it
+    return ledger::OpenEmbeddedLog(embedded);
+  }
+  const std::string bootstrap = KafkaBootstrap(options_.log);
+  if (bootstrap.empty()) {
+    return absl::InvalidArgumentError(
+        fmt::format("--log must be 'embedded' or 'kafka:HOST:PORT[,...]', not '{}'", options_.log));
+  }
+  ledger::KafkaLogOptions kafka;
+  kafka.bootstrap_servers = bootstrap;
+  kafka.topic = options_.topic;
+  kafka.partitions = options_.partitions;
+  kafka.replication_factor = static_cast<std::int16_t>(options_.replication_factor);
+  return ledger::OpenKafkaLog(kafka);
+}
+
+absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
+  absl::StatusOr<ledger::KeyStore> keys = ledger::KeyStore::Open(KeysDir());
+  if (keys.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(fmt::format(
+        "no keys in {}: run 'careledger --data {} init' first", KeysDir(), options_.data_dir));
+  }
+  return keys;
+}
+
+absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log) const {
+  absl::StatusOr<ledger::KeyStore> keys = OpenKeys();
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
+  if (!active.ok()) return active.status();
+  ledger::WriterOptions writer;
+  writer.writer_id = options_.writer_id;
+  writer.key_id = active->key_id;
+  writer.signing_key = active->key;
+  return ledger::Writer::Open(log, std::move(writer));
+}
+
+}  // namespace careledger::tools

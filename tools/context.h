@@ -1,0 +1,55 @@
+// What every careledger command shares: the global options and how to open
+// the data directory's parts (keys, log, writer, projection) from them.
+#ifndef CARELEDGER_TOOLS_CONTEXT_H_
+#define CARELEDGER_TOOLS_CONTEXT_H_
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "ledger/key_store.h"
+#include "ledger/log.h"
+#include "ledger/writer.h"
+
+namespace careledger::tools {
+
+struct GlobalOptions {
+  std::string data_dir = "careledger-data";
+  // "embedded" (RocksDB in <data>/log) or "kafka:HOST:PORT[,HOST:PORT...]".
+  std::string log = "embedded";
+  std::string topic = "careledger.events";
+  int partitions = 4;          // when creating a log
+  int replication_factor = 1;  // when creating a Kafka topic; production: 3
+  std::string writer_id = "0";
+  bool json = false;
+};
+
+// Registers the global options on the top-level app.
+void AddGlobalOptions(CLI::App& app, GlobalOptions* options);
+
+class Context {
+ public:
+  explicit Context(const GlobalOptions& options) : options_(options) {}
+
+  const GlobalOptions& options() const { return options_; }
+  bool json() const { return options_.json; }
+
+  std::string KeysDir() const { return options_.data_dir + "/keys"; }
+  // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
+  std::string ProjectionDir() const;
+
+  // The log named by --log. With `read_only`, an embedded log owned by another
+  // process is followed as a RocksDB secondary instead of failing.
+  absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLog(bool read_only = false) const;
+  absl::StatusOr<ledger::KeyStore> OpenKeys() const;
+  // Opens the log and a writer signing with the active key.
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> OpenWriter(ledger::Log* log) const;
+
+ private:
+  GlobalOptions options_;
+};
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_CONTEXT_H_

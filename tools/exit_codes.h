@@ -1,0 +1,17 @@
+// careledger's exit codes: scripts tell these cases apart.
+#ifndef CARELEDGER_TOOLS_EXIT_CODES_H_
+#define CARELEDGER_TOOLS_EXIT_CODES_H_
+
+namespace careledger::tools {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitError = 1,      // could not do it: I/O, Kafka unreachable, fenced, ...
+  kExitUsage = 2,      // bad command line or unreadable input
+  kExitRejected = 3,   // the ledger refused a command (nothing was appended)
+  kExitIntegrity = 4,  // the log or a record failed verification
+};
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_EXIT_CODES_H_

@@ -1,0 +1,51 @@
+// careledger: the command-line program. See `careledger --help`.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "tools/commands.h"
+#include "tools/exit_codes.h"
+
+int main(int argc, char** argv) {
+  using namespace careledger::tools;
+  spdlog::set_default_logger(spdlog::stderr_color_mt("careledger"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  CLI::App app{
+      "careledger: an event-sourced, tamper-evident ledger for urgent care plans.\n"
+      "Every change is a signed, hash-chained event on a log (embedded RocksDB or Kafka);\n"
+      "projections in RocksDB serve the current plans."};
+  app.require_subcommand(1);
+  GlobalOptions options;
+  AddGlobalOptions(app, &options);
+  Runner run;
+  RegisterInit(app, &run);
+  RegisterKeys(app, &run);
+  RegisterPlan(app, &run);
+  RegisterSubmit(app, &run);
+  RegisterCheckpoint(app, &run);
+  RegisterProject(app, &run);
+  RegisterVerify(app, &run);
+  RegisterLog(app, &run);
+  RegisterBench(app, &run);
+  RegisterDemo(app, &run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    app.exit(error);
+    return kExitUsage;
+  }
+  if (options.json) spdlog::set_level(spdlog::level::warn);
+  if (!run) {
+    std::cerr << app.help();
+    return kExitUsage;
+  }
+  return run(Context(options));
+}
