@@ -3,8 +3,7 @@
 #include <fmt/format.h>
 
 #include "events/format.h"
-#include "projections/projection_store.h"
-#include "projections/projector.h"
+#include "tools/projection_session.h"
 #include "tools/synthetic.h"
 
 namespace careledger::tools {
@@ -22,15 +21,13 @@ absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, st
       if (!result.ok()) return result.status();
     }
   }
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-  if (!reader.ok()) return reader.status();
-  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
-      projections::ProjectionStore::Open(context.ProjectionDir());
-  if (!store.ok()) return store.status();
-  projections::ProjectorOptions options;
+  ProjectionSessionOptions options;
+  options.log = log->get();
   options.verify_threads = threads;
-  projections::Projector projector(reader->get(), store->get(), &keys->keyring(), options);
-  absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+      ProjectionSession::Open(context, options);
+  if (!session.ok()) return session.status();
+  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
   if (!report.ok()) return report.status();
   if (!report->stops.empty()) {
     return absl::DataLossError(

@@ -10,12 +10,11 @@
 #include "events/ids.h"
 #include "events/parallel.h"
 #include "ledger/log_scan.h"
-#include "projections/projection_store.h"
-#include "projections/projector.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
+#include "tools/projection_session.h"
 #include "tools/synthetic.h"
 
 namespace careledger::tools {
@@ -153,14 +152,13 @@ int RunDemo(const Context& context) {
       applied, first, second, rejected);
 
   // 3. Project.
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-  if (!reader.ok()) return ReportError(reader.status(), context.json());
-  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
-      projections::ProjectionStore::Open(context.ProjectionDir());
-  if (!store.ok()) return ReportError(store.status(), context.json());
+  ProjectionSessionOptions projection_options;
+  projection_options.log = log->get();
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+      ProjectionSession::Open(context, projection_options);
+  if (!session.ok()) return ReportError(session.status(), context.json());
   {
-    projections::Projector projector(reader->get(), store->get(), &keys->keyring());
-    absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
+    absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
     if (!report.ok()) return ReportError(report.status(), context.json());
     if (!report->stops.empty()) {
       std::cout << "INTEGRITY FAILURE: " << report->stops.front().reason << "\n";
@@ -187,7 +185,7 @@ int RunDemo(const Context& context) {
 
   // 5. Show.
   std::cout << "5. The current plan of patient " << first << ":\n";
-  if (absl::Status shown = PrintPlan(**store, first, std::cout); !shown.ok()) {
+  if (absl::Status shown = PrintPlan((*session)->store(), first, std::cout); !shown.ok()) {
     return ReportError(shown, context.json());
   }
 

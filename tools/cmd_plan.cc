@@ -5,13 +5,12 @@
 
 #include "careledger/v1/plan.pb.h"
 #include "projections/plan_queries.h"
-#include "projections/projection_store.h"
-#include "projections/projector.h"
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
+#include "tools/projection_session.h"
 
 namespace careledger::tools {
 namespace {
@@ -51,29 +50,21 @@ struct UpdateFlags {
 
 // Brings the projection up to date, then prints the plan.
 int ShowPlan(const std::string& nhs_number, const Context& context) {
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog(/*read_only=*/true);
-  if (!log.ok()) return ReportError(log.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-  if (!reader.ok()) return ReportError(reader.status(), context.json());
-  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
-      projections::ProjectionStore::Open(context.ProjectionDir());
-  if (!store.ok()) return ReportError(store.status(), context.json());
-  projections::Projector projector(reader->get(), store->get(), &keys->keyring());
-  absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
   if (!report.ok()) return ReportError(report.status(), context.json());
   for (const projections::PartitionStop& stop : report->stops) {
     std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
   }
   if (context.json()) {
     absl::StatusOr<careledger::v1::PlanRecord> plan =
-        projections::PlanQueries(store->get()).GetPlan(nhs_number);
+        projections::PlanQueries(&(*session)->store()).GetPlan(nhs_number);
     if (!plan.ok()) return ReportError(plan.status(), context.json());
     std::cout << ToJsonLine(*plan) << "\n";
     return kExitOk;
   }
-  if (absl::Status shown = PrintPlan(**store, nhs_number, std::cout); !shown.ok()) {
+  if (absl::Status shown = PrintPlan((*session)->store(), nhs_number, std::cout); !shown.ok()) {
     return ReportError(shown, context.json());
   }
   return kExitOk;

@@ -10,11 +10,10 @@
 #include <thread>
 
 #include "events/format.h"
-#include "projections/projection_store.h"
-#include "projections/projector.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/projection_session.h"
 
 namespace careledger::tools {
 namespace {
@@ -84,25 +83,19 @@ void PrintReport(const projections::ProjectionReport& report, const std::string&
 }
 
 int RunProject(const ProjectFlags& flags, const Context& context) {
-  const std::string projection_dir =
-      flags.projection_dir.empty() ? context.ProjectionDir() : flags.projection_dir;
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog(/*read_only=*/true);
-  if (!log.ok()) return ReportError(log.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-  if (!reader.ok()) return ReportError(reader.status(), context.json());
-  if (flags.rebuild) std::filesystem::remove_all(projection_dir);
-  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
-      projections::ProjectionStore::Open(projection_dir);
-  if (!store.ok()) return ReportError(store.status(), context.json());
-
-  projections::ProjectorOptions options;
-  if (flags.threads > 0) options.verify_threads = flags.threads;
-  projections::Projector projector(reader->get(), store->get(), &keys->keyring(), options);
+  ProjectionSessionOptions options;
+  options.projection_dir = flags.projection_dir;
+  options.rebuild = flags.rebuild;
+  options.verify_threads = flags.threads;
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+      ProjectionSession::Open(context, options);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  projections::Projector& projector = (*session)->projector();
+  const std::string& projection_dir = (*session)->projection_dir();
+  const std::string log_description = (*session)->log_description();
   if (flags.follow) {
     StopOnSignal stop;
-    std::cerr << fmt::format("Following {} into {} (Ctrl-C to stop)\n", (*log)->Describe(),
+    std::cerr << fmt::format("Following {} into {} (Ctrl-C to stop)\n", log_description,
                              projection_dir);
     if (absl::Status followed = projector.Follow(stop.token(), std::chrono::milliseconds(200));
         !followed.ok()) {
@@ -112,9 +105,9 @@ int RunProject(const ProjectFlags& flags, const Context& context) {
   }
   absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
   if (!report.ok()) return ReportError(report.status(), context.json());
-  PrintReport(*report, (*log)->Describe(), projection_dir, context.json());
+  PrintReport(*report, log_description, projection_dir, context.json());
   if (flags.fingerprint) {
-    absl::StatusOr<events::Hash> fingerprint = (*store)->Fingerprint();
+    absl::StatusOr<events::Hash> fingerprint = (*session)->store().Fingerprint();
     if (!fingerprint.ok()) return ReportError(fingerprint.status(), context.json());
     std::cout << "fingerprint " << events::HashHex(*fingerprint) << "\n";
   }

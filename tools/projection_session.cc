@@ -1,0 +1,38 @@
+#include "tools/projection_session.h"
+
+#include <filesystem>
+
+namespace careledger::tools {
+
+absl::StatusOr<std::unique_ptr<ProjectionSession>> ProjectionSession::Open(
+    const Context& context, const ProjectionSessionOptions& options) {
+  std::unique_ptr<ProjectionSession> session(new ProjectionSession());
+  session->projection_dir_ =
+      options.projection_dir.empty() ? context.ProjectionDir() : options.projection_dir;
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return keys.status();
+  session->keyring_ = std::make_unique<events::Keyring>(keys->keyring());
+  if (options.log != nullptr) {
+    session->log_ = options.log;
+  } else {
+    absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog(/*read_only=*/true);
+    if (!log.ok()) return log.status();
+    session->owned_log_ = *std::move(log);
+    session->log_ = session->owned_log_.get();
+  }
+  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = session->log_->OpenReader();
+  if (!reader.ok()) return reader.status();
+  session->reader_ = *std::move(reader);
+  if (options.rebuild) std::filesystem::remove_all(session->projection_dir_);
+  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> store =
+      projections::ProjectionStore::Open(session->projection_dir_);
+  if (!store.ok()) return store.status();
+  session->store_ = *std::move(store);
+  projections::ProjectorOptions projector_options;
+  if (options.verify_threads > 0) projector_options.verify_threads = options.verify_threads;
+  session->projector_ = std::make_unique<projections::Projector>(
+      session->reader_.get(), session->store_.get(), session->keyring_.get(), projector_options);
+  return session;
+}
+
+}  // namespace careledger::tools

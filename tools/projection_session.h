@@ -1,0 +1,49 @@
+// Everything a projector run needs, opened from the global options in one
+// place: the keyring to trust, the log, a reader and the projection store.
+#ifndef CARELEDGER_TOOLS_PROJECTION_SESSION_H_
+#define CARELEDGER_TOOLS_PROJECTION_SESSION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "projections/projection_store.h"
+#include "projections/projector.h"
+#include "tools/context.h"
+
+namespace careledger::tools {
+
+struct ProjectionSessionOptions {
+  std::string projection_dir;  // "" = Context::ProjectionDir()
+  bool rebuild = false;        // delete the projection first
+  int verify_threads = 0;      // 0 = all cores
+  // A log the caller already has open (not owned); nullptr = open the
+  // context's log, following its owner if another process writes it.
+  ledger::Log* log = nullptr;
+};
+
+class ProjectionSession {
+ public:
+  static absl::StatusOr<std::unique_ptr<ProjectionSession>> Open(
+      const Context& context, const ProjectionSessionOptions& options = {});
+
+  projections::Projector& projector() { return *projector_; }
+  projections::ProjectionStore& store() { return *store_; }
+  std::string log_description() const { return log_->Describe(); }
+  const std::string& projection_dir() const { return projection_dir_; }
+
+ private:
+  ProjectionSession() = default;
+
+  std::string projection_dir_;
+  std::unique_ptr<events::Keyring> keyring_;
+  std::unique_ptr<ledger::Log> owned_log_;
+  ledger::Log* log_ = nullptr;
+  std::unique_ptr<ledger::LogReader> reader_;
+  std::unique_ptr<projections::ProjectionStore> store_;
+  std::unique_ptr<projections::Projector> projector_;
+};
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_PROJECTION_SESSION_H_
