@@ -8,6 +8,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -127,65 +128,133 @@ class Writer::Impl {
   const RecoveryReport& recovery() const { return recovery_; }
 
  private:
+  // A batch decided and sealed: its records wait for (or are in) their append.
+  struct SealedBatch {
+    std::vector<Pending> pending;
+    // Answers known before the append (refusals, duplicates of confirmed
+    // commands); the rest are answered when the append is confirmed.
+    std::vector<std::optional<CommandResult>> answered;
+    std::vector<PlannedEvent> planned;
+    absl::flat_hash_map<std::string, std::size_t> first_in_batch;  // command id -> pending index
+    // Pending indexes that repeat a command of the batch appended before this
+    // one, whose outcome was not yet confirmed when this batch was decided.
+    std::vector<std::size_t> repeats_of_previous;
+    bool checkpoint_requested = false;
+    std::vector<AppendRecord> records;
+  };
+
+  struct InFlight {
+    SealedBatch batch;
+    std::future<absl::StatusOr<std::vector<LogPosition>>> positions;
+  };
+
+  // The commit pipeline: while batch N is being appended (fsync, Kafka commit)
+  // batch N+1 is decided and sealed on top of N's sealed heads. N+1 is
+  // appended only after N is confirmed; if N fails, the state is rebuilt from
+  // the log and N+1's commands are decided again.
   void CommitLoop() {
+    std::optional<InFlight> in_flight;
     for (;;) {
-      std::vector<Pending> batch;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, nothing left
-        while (!queue_.empty() && batch.size() < options_.max_batch) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+      std::vector<Pending> taken = Take(/*wait=*/!in_flight.has_value());
+      if (taken.empty() && !in_flight) return;  // stopping, and nothing is left
+      std::optional<SealedBatch> next;
+      if (!taken.empty()) {
+        if (!failure_.ok()) {
+          for (Pending& pending : taken) pending.reply.set_value(failure_);
+        } else {
+          next = DecideAndSeal(std::move(taken), in_flight ? &in_flight->batch : nullptr);
         }
       }
-      if (!failure_.ok()) {
-        for (Pending& pending : batch) pending.reply.set_value(failure_);
+      if (in_flight) {
+        absl::StatusOr<std::vector<LogPosition>> positions = in_flight->positions.get();
+        const bool state_kept = Complete(in_flight->batch, std::move(positions));
+        if (next && state_kept) AnswerRepeats(in_flight->batch, *next);
+        in_flight.reset();
+        if (next && !state_kept) {
+          // Decided on a state that was since rebuilt: decide them again.
+          Requeue(std::move(next->pending));
+          continue;
+        }
+      }
+      if (!next) continue;
+      if (next->records.empty() || next->checkpoint_requested) {
+        // Nothing worth overlapping, or a checkpoint must follow it: now.
+        Complete(*next, next->records.empty()
+                            ? absl::StatusOr<std::vector<LogPosition>>(std::vector<LogPosition>{})
+                            : log_writer_->Append(next->records));
         continue;
       }
-      CommitBatch(batch);
+      in_flight.emplace();
+      in_flight->batch = *std::move(next);
+      const std::vector<AppendRecord>* records = &in_flight->batch.records;
+      in_flight->positions =
+          std::async(std::launch::async, [this, records] { return log_writer_->Append(*records); });
     }
   }
 
-  // Decides every command of `batch`, seals the accepted ones' events, appends
-  // them in one Append and answers every command.
-  void CommitBatch(std::vector<Pending>& batch) {
-    const absl::Time now = options_.clock->Now();
-    std::vector<std::optional<CommandResult>> answered(batch.size());
-    std::vector<PlannedEvent> planned;
-    absl::flat_hash_map<std::string, StreamState> staged;  // streams touched by this batch
-    absl::flat_hash_map<std::string, std::size_t> first_in_batch;
-    bool checkpoint_requested = false;
+  // Up to max_batch queued requests; with `wait`, blocks until there is one
+  // or the writer is stopping (then returns none).
+  std::vector<Pending> Take(bool wait) {
+    std::vector<Pending> taken;
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (wait) wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    while (!queue_.empty() && taken.size() < options_.max_batch) {
+      taken.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    return taken;
+  }
 
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const Command* command = batch[i].command;
+  // Puts requests back at the front of the queue, in their order.
+  void Requeue(std::vector<Pending> pending) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) queue_.push_front(std::move(*it));
+  }
+
+  // Decides every request of `taken` against the state (which includes the
+  // in-flight batch `previous`, sealed but not yet confirmed), seals the
+  // accepted commands' events and applies them to the state speculatively.
+  SealedBatch DecideAndSeal(std::vector<Pending> taken, const SealedBatch* previous) {
+    SealedBatch batch;
+    batch.pending = std::move(taken);
+    batch.answered.resize(batch.pending.size());
+    const absl::Time now = options_.clock->Now();
+    absl::flat_hash_map<std::string, StreamState> staged;  // streams touched by this batch
+
+    for (std::size_t i = 0; i < batch.pending.size(); ++i) {
+      const Command* command = batch.pending[i].command;
       if (command == nullptr) {
-        checkpoint_requested = true;
+        batch.checkpoint_requested = true;
         continue;
       }
       if (command->command_id().empty()) {
-        answered[i] =
+        batch.answered[i] =
             Rejected(*command, absl::InvalidArgumentError("a command needs a command_id"));
         continue;
       }
+      if (batch.first_in_batch.contains(command->command_id())) continue;  // after the append
       if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
-        answered[i] = *seen;
-        answered[i]->set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+        if (seen->offset() < 0 && previous != nullptr &&
+            previous->first_in_batch.contains(command->command_id())) {
+          batch.repeats_of_previous.push_back(i);  // answered when `previous` is confirmed
+        } else {
+          batch.answered[i] = *seen;
+          batch.answered[i]->set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+        }
         continue;
       }
-      if (first_in_batch.contains(command->command_id())) continue;  // answered after commit
       absl::StatusOr<std::string> stream = CommandStream(*command);
       if (!stream.ok()) {
-        answered[i] = Rejected(*command, stream.status());
+        batch.answered[i] = Rejected(*command, stream.status());
         continue;
       }
       auto [it, inserted] = staged.try_emplace(*stream);
       if (inserted) {
-        if (const StreamState* committed = state_->Find(*stream)) it->second = *committed;
+        if (const StreamState* current = state_->Find(*stream)) it->second = *current;
       }
       StreamState& stream_state = it->second;
       if (command->has_expected_version() && command->expected_version() != stream_state.head.seq) {
-        answered[i] =
+        batch.answered[i] =
             Rejected(*command, absl::FailedPreconditionError(fmt::format(
                                    "expected stream version {}, but {} is at version {}",
                                    command->expected_version(), *stream, stream_state.head.seq)));
@@ -193,10 +262,10 @@ class Writer::Impl {
       }
       absl::StatusOr<std::vector<Event>> decided = DecidePlanCommand(stream_state.plan, *command);
       if (!decided.ok()) {
-        answered[i] = Rejected(*command, decided.status());
+        batch.answered[i] = Rejected(*command, decided.status());
         continue;
       }
-      first_in_batch.emplace(command->command_id(), i);
+      batch.first_in_batch.emplace(command->command_id(), i);
       const std::int32_t partition = PartitionForKey(*stream, partitions_);
       for (Event& event : *decided) {
         event.set_event_id(events::RandomUuid());
@@ -206,55 +275,20 @@ class Writer::Impl {
         *event.mutable_actor() = command->actor();
         event.set_command_id(command->command_id());
         ApplyPlanEvent(event, &stream_state.plan);
-        planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
+        batch.planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
       }
     }
-
-    absl::Status appended = SealAndAppend(planned);
-    if (!appended.ok()) {
-      for (std::size_t i = 0; i < batch.size(); ++i) {
-        if (answered[i]) {
-          batch[i].reply.set_value(*answered[i]);
-        } else {
-          batch[i].reply.set_value(appended);
-        }
-      }
-      return;
+    Seal(batch.planned);
+    for (const PlannedEvent& event : batch.planned) {
+      state_->ApplySealed(event.partition, event.event, event.value_hash);
+      batch.records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
     }
-    // Answer applied commands with their last event's position, then in-batch
-    // repeats of them as duplicates.
-    for (const PlannedEvent& event : planned) {
-      CommandResult& result = answered[event.pending_index].emplace();
-      result.set_command_id(event.event.command_id());
-      result.set_outcome(careledger::v1::OUTCOME_APPLIED);
-      *result.mutable_stream_id() = event.event.stream_id();
-      result.set_stream_seq(event.event.stream_seq());
-      result.set_partition(event.partition);
-      result.set_offset(event.offset);
-    }
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].command == nullptr || answered[i]) continue;
-      CommandResult result = *answered[first_in_batch.at(batch[i].command->command_id())];
-      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
-      answered[i] = std::move(result);
-    }
-    absl::Status checkpointed = MaybeCheckpoint(checkpoint_requested);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      if (batch[i].command == nullptr) {
-        batch[i].reply.set_value(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
-                                                   : checkpointed);
-      } else {
-        batch[i].reply.set_value(*answered[i]);
-      }
-    }
+    return batch;
   }
 
-  // Fills in prev_hash and seals every planned event (streams in parallel,
-  // each stream's events in order), appends them all at once and folds them
-  // into the state. On failure the state is unchanged or rebuilt.
-  absl::Status SealAndAppend(std::vector<PlannedEvent>& planned) {
-    if (planned.empty()) return absl::OkStatus();
-    // Events grouped by stream, each group in order.
+  // Fills in prev_hash and seals every planned event: streams in parallel,
+  // each stream's events in order, chained on the state's current heads.
+  void Seal(std::vector<PlannedEvent>& planned) {
     absl::flat_hash_map<std::string, std::size_t> group_of_stream;
     std::vector<std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < planned.size(); ++i) {
@@ -263,39 +297,77 @@ class Writer::Impl {
       if (inserted) groups.emplace_back();
       groups[it->second].push_back(i);
     }
-    std::atomic<bool> seal_failed{false};
     events::ParallelFor(groups.size(), options_.sign_threads, [&](std::size_t g) {
-      const StreamState* committed = state_->Find(planned[groups[g].front()].event.stream_id());
-      events::Hash previous = committed ? committed->head.hash : events::kZeroHash;
+      const StreamState* current = state_->Find(planned[groups[g].front()].event.stream_id());
+      events::Hash previous = current ? current->head.hash : events::kZeroHash;
       for (std::size_t index : groups[g]) {
         PlannedEvent& event = planned[index];
         event.event.set_prev_hash(events::HashBytes(previous));
         absl::StatusOr<std::string> value =
             events::SealEvent(event.event, options_.key_id, *options_.signing_key);
-        if (!value.ok()) {
-          seal_failed = true;
-          return;
-        }
+        // Signing fails only if OpenSSL cannot allocate: nothing sensible remains.
+        if (!value.ok()) std::abort();
         event.value = *std::move(value);
         event.value_hash = events::Sha256(event.value);
         previous = event.value_hash;
       }
     });
-    if (seal_failed) return absl::InternalError("signing failed (OpenSSL)");
+  }
 
-    std::vector<AppendRecord> records;
-    records.reserve(planned.size());
-    for (PlannedEvent& event : planned) {
-      records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
+  // Finishes `batch` once its append returned: on success records the
+  // positions, answers every request and appends due checkpoints; on failure
+  // answers every request with the error. Returns false when the state was
+  // rebuilt from the log (anything decided on the old state must be redone).
+  bool Complete(SealedBatch& batch, absl::StatusOr<std::vector<LogPosition>> positions) {
+    if (!positions.ok()) {
+      const absl::Status error = HandleAppendFailure(positions.status());
+      for (Pending& pending : batch.pending) pending.reply.set_value(error);
+      return false;
     }
-    absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
-    if (!positions.ok()) return HandleAppendFailure(positions.status());
-    for (std::size_t i = 0; i < planned.size(); ++i) {
-      const LogPosition& position = (*positions)[i];
-      state_->Apply(position.partition, position.offset, planned[i].event, planned[i].value_hash);
-      planned[i].offset = position.offset;
+    for (std::size_t i = 0; i < batch.planned.size(); ++i) {
+      PlannedEvent& event = batch.planned[i];
+      event.offset = (*positions)[i].offset;
+      state_->ApplyPosition(event.partition, event.offset, event.event, event.value_hash);
+      CommandResult& result = batch.answered[event.pending_index].emplace();
+      result.set_command_id(event.event.command_id());
+      result.set_outcome(careledger::v1::OUTCOME_APPLIED);
+      *result.mutable_stream_id() = event.event.stream_id();
+      result.set_stream_seq(event.event.stream_seq());
+      result.set_partition(event.partition);
+      result.set_offset(event.offset);
     }
-    return absl::OkStatus();
+    for (std::size_t i = 0; i < batch.pending.size(); ++i) {
+      const Command* command = batch.pending[i].command;
+      if (command == nullptr || batch.answered[i]) continue;
+      auto first = batch.first_in_batch.find(command->command_id());
+      if (first == batch.first_in_batch.end()) continue;  // a repeat of the previous batch
+      CommandResult result = *batch.answered[first->second];
+      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+      batch.answered[i] = std::move(result);
+    }
+    const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
+    for (std::size_t i = 0; i < batch.pending.size(); ++i) {
+      if (batch.pending[i].command == nullptr) {
+        batch.pending[i].reply.set_value(
+            checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult()) : checkpointed);
+      } else if (batch.answered[i]) {
+        batch.pending[i].reply.set_value(*batch.answered[i]);
+      }
+    }
+    return checkpointed.ok();
+  }
+
+  // Records the answers of the requests of `next` that repeat a command of
+  // `previous`, now that `previous` is confirmed. Every reply of a batch is
+  // set exactly once, by Complete.
+  void AnswerRepeats(const SealedBatch& previous, SealedBatch& next) {
+    for (std::size_t i : next.repeats_of_previous) {
+      const std::string& id = next.pending[i].command->command_id();
+      CommandResult result = *previous.answered[previous.first_in_batch.at(id)];
+      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+      next.answered[i] = std::move(result);  // replied by Complete(next)
+    }
+    next.repeats_of_previous.clear();
   }
 
   // After a failed append (ledger/log.h): a fenced writer stops for good; a
@@ -333,6 +405,7 @@ class Writer::Impl {
   }
 
   // Appends checkpoints to the partitions that are due (all when `forced`).
+  // Runs only when no batch is in flight, so each covers its whole partition.
   absl::Status MaybeCheckpoint(bool forced) {
     std::vector<PlannedEvent> planned;
     const absl::Time now = options_.clock->Now();
@@ -341,18 +414,30 @@ class Writer::Impl {
           options_.checkpoint_every > 0 && state_->since_checkpoint(p) >= options_.checkpoint_every;
       if (!forced && !due) continue;
       const std::string stream = CheckpointStreamId(p, partitions_);
-      const StreamState* committed = state_->Find(stream);
+      const StreamState* current = state_->Find(stream);
       Event event;
       event.set_event_id(events::RandomUuid());
       event.set_stream_id(stream);
-      event.set_stream_seq((committed ? committed->head.seq : 0) + 1);
+      event.set_stream_seq((current ? current->head.seq : 0) + 1);
       *event.mutable_recorded_at() = events::ToTimestamp(now);
       event.mutable_actor()->set_user_id(fmt::format("careledger-writer-{}", options_.writer_id));
       event.mutable_actor()->set_role(careledger::v1::ROLE_SYSTEM);
       *event.mutable_checkpoint() = state_->digest(p).ToCheckpoint(p);
       planned.push_back(PlannedEvent{std::move(event), p, 0, {}, {}, -1});
     }
-    return SealAndAppend(planned);
+    if (planned.empty()) return absl::OkStatus();
+    Seal(planned);
+    std::vector<AppendRecord> records;
+    for (const PlannedEvent& event : planned) {
+      records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
+    }
+    absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
+    if (!positions.ok()) return HandleAppendFailure(positions.status());
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      state_->Apply(planned[i].partition, (*positions)[i].offset, planned[i].event,
+                    planned[i].value_hash);
+    }
+    return absl::OkStatus();
   }
 
   Log* log_;

@@ -14,9 +14,30 @@ const StreamState* LedgerState::Find(const std::string& stream) const {
 
 void LedgerState::Apply(std::int32_t partition, std::int64_t offset,
                         const careledger::v1::Event& event, const events::Hash& value_hash) {
+  ApplySealed(partition, event, value_hash);
+  ApplyPosition(partition, offset, event, value_hash);
+}
+
+void LedgerState::ApplySealed(std::int32_t partition, const careledger::v1::Event& event,
+                              const events::Hash& value_hash) {
   StreamState& stream = streams_[event.stream_id()];
   stream.head = events::StreamHead{event.stream_seq(), value_hash};
   ApplyPlanEvent(event, &stream.plan);
+  if (!event.command_id().empty()) {
+    careledger::v1::CommandResult result;
+    result.set_command_id(event.command_id());
+    result.set_outcome(careledger::v1::OUTCOME_APPLIED);
+    result.set_stream_id(event.stream_id());
+    result.set_stream_seq(event.stream_seq());
+    result.set_partition(partition);
+    result.set_offset(-1);
+    Remember(std::move(result));
+  }
+}
+
+void LedgerState::ApplyPosition(std::int32_t partition, std::int64_t offset,
+                                const careledger::v1::Event& event,
+                                const events::Hash& value_hash) {
   digests_[partition].Add(offset, value_hash);
   ++records_;
   if (event.has_checkpoint()) {
@@ -25,14 +46,8 @@ void LedgerState::Apply(std::int32_t partition, std::int64_t offset,
     ++since_checkpoint_[partition];
   }
   if (!event.command_id().empty()) {
-    careledger::v1::CommandResult result;
-    result.set_command_id(event.command_id());
-    result.set_outcome(careledger::v1::OUTCOME_APPLIED);
-    result.set_stream_id(event.stream_id());
-    result.set_stream_seq(event.stream_seq());
-    result.set_partition(partition);
-    result.set_offset(offset);
-    Remember(std::move(result));
+    auto it = commands_.find(event.command_id());
+    if (it != commands_.end()) it->second.set_offset(offset);
   }
 }
 

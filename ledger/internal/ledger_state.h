@@ -30,11 +30,24 @@ class LedgerState {
   const StreamState* Find(const std::string& stream) const;
 
   // Folds in the event stored at (partition, offset) whose value hashes to
-  // `value_hash`. The caller has checked that it extends its stream's head.
+  // `value_hash`: ApplySealed then ApplyPosition. The caller has checked that
+  // it extends its stream's head.
   void Apply(std::int32_t partition, std::int64_t offset, const careledger::v1::Event& event,
              const events::Hash& value_hash);
 
-  // The outcome of the command with this id when it was applied, or nullptr.
+  // The part of Apply that needs no log position: the stream's head and plan
+  // state, and the command id (remembered with offset -1 until positioned).
+  // The writer applies sealed events this way before their append is
+  // confirmed; if the append fails it rebuilds the whole state from the log.
+  void ApplySealed(std::int32_t partition, const careledger::v1::Event& event,
+                   const events::Hash& value_hash);
+  // The rest: the partition digest, the checkpoint counter and the command's
+  // offset, once the log has confirmed where the event is.
+  void ApplyPosition(std::int32_t partition, std::int64_t offset,
+                     const careledger::v1::Event& event, const events::Hash& value_hash);
+
+  // The outcome of the command with this id when it was applied (offset -1
+  // while its append is not yet confirmed), or nullptr.
   const careledger::v1::CommandResult* FindCommand(const std::string& command_id) const;
 
   const events::PartitionDigest& digest(std::int32_t partition) const {

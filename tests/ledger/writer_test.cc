@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "events/failure.h"
@@ -55,20 +56,21 @@ class WriterTest : public ::testing::Test {
  protected:
   void SetUp() override { OpenLog(); }
 
-  void OpenLog() {
+  void OpenLog(const std::string& name = "log") {
     writer_.reset();
     log_.reset();
-    auto log = OpenEmbeddedLog({dir_.Sub("log"), 4, false});
+    auto log = OpenEmbeddedLog({dir_.Sub(name), 4, false});
     ASSERT_THAT(log, IsOk());
     log_ = std::make_unique<careledger::testing::FaultyLog>(*std::move(log));
   }
 
-  void OpenWriter(std::uint64_t checkpoint_every = 0) {
+  void OpenWriter(std::uint64_t checkpoint_every = 0, std::size_t max_batch = 1024) {
     WriterOptions options;
     options.key_id = signer_.key_id;
     options.signing_key = signer_.key;
     options.clock = &clock_;
     options.checkpoint_every = checkpoint_every;
+    options.max_batch = max_batch;
     auto writer = Writer::Open(log_.get(), std::move(options));
     ASSERT_THAT(writer, IsOk());
     writer_ = *std::move(writer);
@@ -151,6 +153,28 @@ TEST_F(WriterTest, SameCommandTwiceInOneBatchIsAppliedOnce) {
   EXPECT_EQ(VerifiedRecords(), 2u);
 }
 
+TEST_F(WriterTest, RepeatOfACommandStillBeingAppendedIsAnsweredAsDuplicate) {
+  // Batches of two: the repeats land in the batch decided while the original's
+  // append is in flight (the commit pipeline).
+  OpenWriter(/*checkpoint_every=*/0, /*max_batch=*/2);
+  for (int round = 0; round < 20; ++round) {
+    const std::string tag = std::to_string(round);
+    std::vector<Command> commands = {Edit("a" + tag, "x"), Edit("b" + tag, "y"),
+                                     Edit("a" + tag, "x"), Edit("c" + tag, "z"),
+                                     Edit("b" + tag, "y")};
+    if (round == 0) commands.insert(commands.begin(), Start("s"));
+    auto results = writer_->SubmitAll(commands);
+    const std::size_t base = round == 0 ? 1 : 0;
+    ASSERT_THAT(results[base + 2], IsOk());
+    EXPECT_EQ(results[base + 2]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
+    EXPECT_EQ(results[base + 2]->stream_seq(), results[base]->stream_seq());
+    EXPECT_EQ(results[base + 2]->offset(), results[base]->offset());
+    EXPECT_EQ(results[base + 4]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
+    EXPECT_EQ(results[base + 4]->offset(), results[base + 1]->offset());
+  }
+  EXPECT_EQ(VerifiedRecords(), 1u + 20 * 3);
+}
+
 TEST_F(WriterTest, ExpectedVersionIsEnforced) {
   OpenWriter();
   Command start = Start("c1");
@@ -230,6 +254,45 @@ TEST_F(WriterTest, WriterThatMustBeReopenedIsReplacedAndCarriesOn) {
   EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(Submit(Edit("c3", "asthma")).stream_seq(), 3u);
   EXPECT_EQ(VerifiedRecords(), 3u);
+}
+
+// With small batches, several are in the pipeline at once: a batch is sealed
+// on top of one whose append then fails. Nothing may be lost, duplicated or
+// chained onto the failed batch.
+TEST_F(WriterTest, BatchSealedOnTopOfAFailedAppendIsDecidedAgain) {
+  for (auto fault : {careledger::testing::AppendFault::kFailBeforeWrite,
+                     careledger::testing::AppendFault::kFailAfterWrite}) {
+    SCOPED_TRACE(fault == careledger::testing::AppendFault::kFailBeforeWrite ? "before write"
+                                                                             : "after write");
+    // A new empty log for each fault.
+    OpenLog(fault == careledger::testing::AppendFault::kFailBeforeWrite ? "before" : "after");
+    OpenWriter(/*checkpoint_every=*/0, /*max_batch=*/4);
+    Submit(Start("c0"));
+    std::vector<Command> edits;
+    for (int i = 0; i < 20; ++i)
+      edits.push_back(Edit(fmt::format("e{}", i), fmt::format("v{}", i)));
+    log_->FailNextAppend(fault);
+    auto first = writer_->SubmitAll(edits);
+    int unavailable = 0;
+    for (const auto& result : first) {
+      if (!result.ok()) {
+        EXPECT_THAT(result, StatusIs(absl::StatusCode::kUnavailable));
+        ++unavailable;
+      }
+    }
+    EXPECT_GT(unavailable, 0) << "the injected failure hit a batch";
+    EXPECT_LT(unavailable, 20) << "later batches were decided again and applied";
+    // Clients retry what failed; every edit ends up exactly once, in order.
+    auto retried = writer_->SubmitAll(edits);
+    std::set<std::uint64_t> seqs;
+    for (const auto& result : retried) {
+      ASSERT_THAT(result, IsOk());
+      EXPECT_NE(result->outcome(), careledger::v1::OUTCOME_REJECTED);
+      seqs.insert(result->stream_seq());
+    }
+    EXPECT_EQ(seqs.size(), 20u) << "each edit has its own stream position";
+    EXPECT_EQ(VerifiedRecords(), 21u);
+  }
 }
 
 TEST_F(WriterTest, FencedWriterStopsForGood) {
