@@ -136,6 +136,7 @@ void CreateTopicWith(const std::string& bootstrap, const std::string& topic,
 // were, and writes nothing.
 void ExpectRefused(std::map<std::string, std::string> configs, const std::string& expected) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-refused");
   CreateTopicWith(bootstrap, topic, configs);
 
@@ -152,6 +153,7 @@ void ExpectRefused(std::map<std::string, std::string> configs, const std::string
 
 TEST(KafkaLogTest, OpenCreatesTopicThatKeepsEveryEvent) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-created");
   KafkaLogOptions options = OptionsFor(bootstrap, topic, 3);
   options.min_insync_replicas = 1;
@@ -173,6 +175,7 @@ TEST(KafkaLogTest, OpenCreatesTopicThatKeepsEveryEvent) {
 
 TEST(KafkaLogTest, OpenUsesTheExistingTopicsPartitionCount) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-existing");
   auto admin = AdminFor(bootstrap);
   ASSERT_NE(admin, nullptr);
@@ -190,6 +193,7 @@ TEST(KafkaLogTest, OpenUsesTheExistingTopicsPartitionCount) {
 
 TEST(KafkaLogTest, ConcurrentOpensOfANewTopicAllSucceed) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-race");
   // Every opener finds the topic missing and tries to create it; all but one
   // lose the race with TOPIC_ALREADY_EXISTS, which is not an error.
@@ -208,6 +212,7 @@ TEST(KafkaLogTest, ConcurrentOpensOfANewTopicAllSucceed) {
 
 TEST(KafkaLogTest, OpenFailsWhenTheClusterCannotHostTheReplicationFactor) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   KafkaLogOptions options = OptionsFor(bootstrap, UniqueName("careledger-test-replicas"));
   options.replication_factor = 3;  // the test broker is a single node
   auto log = OpenKafkaLog(options);
@@ -244,6 +249,7 @@ TEST(KafkaLogTest, OpenIsUnavailableWhenNoBrokerAnswers) {
 
 TEST(KafkaLogTest, AppendThenReadRoundTripsAcrossPartitions) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-roundtrip");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 3)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
@@ -300,6 +306,7 @@ TEST(KafkaLogTest, AppendThenReadRoundTripsAcrossPartitions) {
 
 TEST(KafkaLogTest, LargeAppendIsReadBackInOrderInBoundedBatches) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-large");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 3)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
@@ -326,6 +333,7 @@ TEST(KafkaLogTest, LargeAppendIsReadBackInOrderInBoundedBatches) {
 
 TEST(KafkaLogTest, AbortedTransactionIsInvisibleToReaders) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-aborted");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 2)));
 
@@ -369,6 +377,7 @@ TEST(KafkaLogTest, AbortedTransactionIsInvisibleToReaders) {
 
 TEST(KafkaLogTest, EmptyTopicIsCaughtUpWithoutWaitingForRecords) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-empty");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 3)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogReader> reader, log->OpenReader());
@@ -382,6 +391,7 @@ TEST(KafkaLogTest, EmptyTopicIsCaughtUpWithoutWaitingForRecords) {
 
 TEST(KafkaLogTest, CaughtUpOnlyAfterReadingToTheEnd) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-caughtup");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 2)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
@@ -413,6 +423,7 @@ TEST(KafkaLogTest, CaughtUpOnlyAfterReadingToTheEnd) {
 
 TEST(KafkaLogTest, SeekResumesAtTheGivenOffsets) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-seek");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 2)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
@@ -451,6 +462,7 @@ TEST(KafkaLogTest, SeekResumesAtTheGivenOffsets) {
 
 TEST(KafkaLogTest, SecondWriterWithTheSameIdFencesTheFirst) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-fenced");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 2)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> first, log->OpenWriter("shard-0"));
@@ -476,6 +488,7 @@ TEST(KafkaLogTest, SecondWriterWithTheSameIdFencesTheFirst) {
 
 TEST(KafkaLogTest, AppendNamingAPartitionOutsideTheLogWritesNothing) {
   const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
   const std::string topic = UniqueName("careledger-test-badpartition");
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 2)));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
