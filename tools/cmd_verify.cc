@@ -11,6 +11,7 @@
 #include "ledger/log_scan.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/kept_checkpoints.h"
 #include "tools/output.h"
 
 namespace careledger::tools {
@@ -18,6 +19,7 @@ namespace {
 
 struct VerifyFlags {
   std::string keyring_path;  // default: the data directory's keyring
+  std::string kept_path;     // checkpoints kept from `careledger --json checkpoint`
   int threads = 0;
 };
 
@@ -35,10 +37,22 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
   absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
   if (!reader.ok()) return ReportError(reader.status(), context.json());
 
+  std::vector<KeptCheckpoint> kept;
+  if (!flags.kept_path.empty()) {
+    absl::StatusOr<std::vector<KeptCheckpoint>> read = ReadKeptCheckpoints(flags.kept_path);
+    if (!read.ok()) return ReportError(read.status(), context.json());
+    kept = *std::move(read);
+  }
+  KeptCheckpointCheck kept_check(std::move(kept), (*reader)->partition_count());
   const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
   absl::StatusOr<ledger::ScanReport> report =
-      ledger::ScanLog(**reader, &*keyring, threads, nullptr);
+      ledger::ScanLog(**reader, &*keyring, threads,
+                      [&](std::int32_t partition, const events::VerifiedRecord& record) {
+                        kept_check.Observe(partition, record);
+                      });
   if (!report.ok()) return ReportError(report.status(), context.json());
+  const std::vector<std::string> kept_failures = kept_check.Failures();
+  const bool intact = report->stops.empty() && kept_failures.empty();
 
   if (context.json()) {
     nlohmann::json stops = nlohmann::json::array();
@@ -58,7 +72,8 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
                             {"running_hash", events::HashHex(report->digests[p].running)}});
     }
     PrintJson({{"log", (*log)->Describe()},
-               {"ok", report->stops.empty()},
+               {"ok", intact},
+               {"kept_checkpoint_failures", kept_failures},
                {"records", report->records},
                {"checkpoints", report->checkpoints},
                {"partitions", partitions},
@@ -75,10 +90,12 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
     for (const events::VerificationStop& stop : report->stops) {
       std::cout << "INTEGRITY FAILURE " << stop.Describe() << "\n";
     }
-    std::cout << (report->stops.empty() ? "OK: the log is intact.\n"
-                                        : "FAILED: the log does not verify.\n");
+    for (const std::string& failure : kept_failures) {
+      std::cout << "INTEGRITY FAILURE kept checkpoint: " << failure << "\n";
+    }
+    std::cout << (intact ? "OK: the log is intact.\n" : "FAILED: the log does not verify.\n");
   }
-  return report->stops.empty() ? kExitOk : kExitIntegrity;
+  return intact ? kExitOk : kExitIntegrity;
 }
 
 }  // namespace
@@ -92,6 +109,9 @@ void RegisterVerify(CLI::App& app, Runner* run) {
   verify->add_option("--keyring", flags->keyring_path,
                      "Public keyring JSON to trust (default: the data directory's)");
   verify->add_option("--threads", flags->threads, "Signature-checking threads (0 = all cores)");
+  verify->add_option("--kept", flags->kept_path,
+                     "Checkpoints kept from 'careledger --json checkpoint': fail if the log no "
+                     "longer reaches them or hashes differently up to them");
   verify->callback([run, flags] {
     *run = [flags](const Context& context) { return RunVerify(*flags, context); };
   });

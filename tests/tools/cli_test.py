@@ -151,6 +151,26 @@ def main():
               and report["failures"][0]["failure"] == "unknown_key",
               "verify against a keyring that did not sign the log fails (4): unknown_key")
 
+        kept_path = os.path.join(tmp, "kept.json")
+        kept = ledger.run("--json", "checkpoint")
+        with open(kept_path, "w") as f:
+            f.write(kept.stdout)
+        check(kept.returncode == 0 and len(json.loads(kept.stdout)["checkpoints"]) == 4,
+              "checkpoint prints one digest per partition to keep")
+        ledger.run("plan", "update", "--nhs", NHS, "--section", "review", "--value",
+                   '{"reviewing_clinician": "dr.a"}', *GP)
+        check(ledger.run("verify", "--kept", kept_path).returncode == 0,
+              "a log that grew after a kept checkpoint still matches it")
+        cut = Ledger(binary, os.path.join(tmp, "cut"))
+        cut.run("init")
+        for name in ("keyring.json", "active"):
+            with open(os.path.join(ledger.data, "keys", name)) as src, \
+                 open(os.path.join(cut.data, "keys", name), "w") as dst:
+                dst.write(src.read())
+        cut_report = cut.run("verify", "--kept", kept_path)
+        check(cut_report.returncode == 4 and "cut" in cut_report.stdout,
+              "a log that no longer reaches a kept checkpoint fails (4): its tail was cut")
+
         incremental = ledger.run("project", "--fingerprint")
         rebuilt = ledger.run("project", "--rebuild", "--fingerprint")
         fingerprint = lambda r: [l for l in r.stdout.splitlines() if l.startswith("fingerprint")]
