@@ -7,9 +7,10 @@
 
 namespace careledger::events {
 
-// Calls fn(i) for every i in [0, count), on up to `threads` threads (the
-// calling thread is one of them). Returns when all calls have returned. `fn`
-// must be safe to call concurrently for different i.
+// Calls fn(i) for every i in [0, count), on up to `threads` threads: the
+// calling thread and helpers from a process-wide pool of HardwareThreads() - 1
+// long-lived threads. Returns when all calls have returned. `fn` must be safe
+// to call concurrently for different i and must not itself call ParallelFor.
 void ParallelFor(std::size_t count, int threads, const std::function<void(std::size_t)>& fn);
 
 // The number of hardware threads, at least 1.

@@ -32,12 +32,41 @@ using internal::StreamState;
 
 namespace {
 
-using Reply = std::promise<absl::StatusOr<CommandResult>>;
+// Where the answers of one Submit/SubmitAll/Checkpoint call go: one slot per
+// request, and one wake-up for the caller when the last slot is filled.
+class Answers {
+ public:
+  explicit Answers(std::size_t count)
+      : results_(count, absl::UnknownError("not answered")), remaining_(count) {}
+
+  // Fills slot `index`. Every slot is filled exactly once.
+  void Set(std::size_t index, absl::StatusOr<CommandResult> result) {
+    results_[index] = std::move(result);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--remaining_ == 0) done_.notify_all();
+  }
+
+  // Blocks until every slot is filled, then hands them over.
+  std::vector<absl::StatusOr<CommandResult>> Wait() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return remaining_ == 0; });
+    return std::move(results_);
+  }
+
+ private:
+  std::vector<absl::StatusOr<CommandResult>> results_;  // slot i written once, then read by Wait
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::size_t remaining_;  // guarded by mutex_
+};
 
 // A command waiting for the commit thread, or a checkpoint request.
 struct Pending {
   const Command* command = nullptr;  // nullptr: a checkpoint request
-  Reply reply;
+  Answers* answers = nullptr;        // owned by the waiting caller
+  std::size_t slot = 0;
+
+  void Reply(absl::StatusOr<CommandResult> result) { answers->Set(slot, std::move(result)); }
 };
 
 CommandResult Rejected(const Command& command, const absl::Status& why) {
@@ -113,16 +142,20 @@ class Writer::Impl {
     committer_ = std::thread([this] { CommitLoop(); });
   }
 
-  std::future<absl::StatusOr<CommandResult>> Enqueue(const Command* command) {
-    Pending pending;
-    pending.command = command;
-    std::future<absl::StatusOr<CommandResult>> future = pending.reply.get_future();
+  // Queues `commands` (nullptr entries are checkpoint requests) and waits for
+  // all their answers.
+  std::vector<absl::StatusOr<CommandResult>> SubmitAndWait(
+      std::span<const Command* const> commands) {
+    Answers answers(commands.size());
+    if (commands.empty()) return answers.Wait();
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(std::move(pending));
+      for (std::size_t i = 0; i < commands.size(); ++i) {
+        queue_.push_back(Pending{commands[i], &answers, i});
+      }
     }
     wake_.notify_one();
-    return future;
+    return answers.Wait();
   }
 
   const RecoveryReport& recovery() const { return recovery_; }
@@ -160,7 +193,7 @@ class Writer::Impl {
       std::optional<SealedBatch> next;
       if (!taken.empty()) {
         if (!failure_.ok()) {
-          for (Pending& pending : taken) pending.reply.set_value(failure_);
+          for (Pending& pending : taken) pending.Reply(failure_);
         } else {
           next = DecideAndSeal(std::move(taken), in_flight ? &in_flight->batch : nullptr);
         }
@@ -279,10 +312,18 @@ class Writer::Impl {
       }
     }
     Seal(batch.planned);
-    for (const PlannedEvent& event : batch.planned) {
-      state_->ApplySealed(event.partition, event.event, event.value_hash);
-      batch.records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
+    batch.records.reserve(batch.planned.size());
+    for (PlannedEvent& event : batch.planned) {
+      StreamState& stream_state = staged.at(event.event.stream_id());
+      if (stream_state.head.seq == event.event.stream_seq())
+        stream_state.head.hash = event.value_hash;
+      state_->RememberSealed(event.partition, event.event);
+      batch.records.push_back(
+          AppendRecord{event.partition, event.event.stream_id(), std::move(event.value)});
     }
+    // The staged states already hold every accepted event; with their heads'
+    // hashes filled in they become the (speculative) state.
+    for (auto& [stream, stream_state] : staged) state_->Replace(stream, std::move(stream_state));
     return batch;
   }
 
@@ -321,7 +362,7 @@ class Writer::Impl {
   bool Complete(SealedBatch& batch, absl::StatusOr<std::vector<LogPosition>> positions) {
     if (!positions.ok()) {
       const absl::Status error = HandleAppendFailure(positions.status());
-      for (Pending& pending : batch.pending) pending.reply.set_value(error);
+      for (Pending& pending : batch.pending) pending.Reply(error);
       return false;
     }
     for (std::size_t i = 0; i < batch.planned.size(); ++i) {
@@ -348,10 +389,10 @@ class Writer::Impl {
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       if (batch.pending[i].command == nullptr) {
-        batch.pending[i].reply.set_value(
-            checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult()) : checkpointed);
+        batch.pending[i].Reply(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
+                                                 : checkpointed);
       } else if (batch.answered[i]) {
-        batch.pending[i].reply.set_value(*batch.answered[i]);
+        batch.pending[i].Reply(*batch.answered[i]);
       }
     }
     return checkpointed.ok();
@@ -473,20 +514,21 @@ absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(Log* log, WriterOptions opt
 }
 
 absl::StatusOr<CommandResult> Writer::Submit(const Command& command) {
-  return impl_->Enqueue(&command).get();
+  const Command* one[] = {&command};
+  return std::move(impl_->SubmitAndWait(one).front());
 }
 
 std::vector<absl::StatusOr<CommandResult>> Writer::SubmitAll(std::span<const Command> commands) {
-  std::vector<std::future<absl::StatusOr<CommandResult>>> futures;
-  futures.reserve(commands.size());
-  for (const Command& command : commands) futures.push_back(impl_->Enqueue(&command));
-  std::vector<absl::StatusOr<CommandResult>> results;
-  results.reserve(commands.size());
-  for (auto& future : futures) results.push_back(future.get());
-  return results;
+  std::vector<const Command*> pointers;
+  pointers.reserve(commands.size());
+  for (const Command& command : commands) pointers.push_back(&command);
+  return impl_->SubmitAndWait(pointers);
 }
 
-absl::Status Writer::Checkpoint() { return impl_->Enqueue(nullptr).get().status(); }
+absl::Status Writer::Checkpoint() {
+  const Command* checkpoint[] = {nullptr};
+  return impl_->SubmitAndWait(checkpoint).front().status();
+}
 
 const RecoveryReport& Writer::recovery() const { return impl_->recovery(); }
 

@@ -23,6 +23,14 @@ void LedgerState::ApplySealed(std::int32_t partition, const careledger::v1::Even
   StreamState& stream = streams_[event.stream_id()];
   stream.head = events::StreamHead{event.stream_seq(), value_hash};
   ApplyPlanEvent(event, &stream.plan);
+  RememberSealed(partition, event);
+}
+
+void LedgerState::Replace(const std::string& stream, StreamState state) {
+  streams_.insert_or_assign(stream, std::move(state));
+}
+
+void LedgerState::RememberSealed(std::int32_t partition, const careledger::v1::Event& event) {
   if (!event.command_id().empty()) {
     careledger::v1::CommandResult result;
     result.set_command_id(event.command_id());

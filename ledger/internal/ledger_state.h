@@ -46,6 +46,12 @@ class LedgerState {
   void ApplyPosition(std::int32_t partition, std::int64_t offset,
                      const careledger::v1::Event& event, const events::Hash& value_hash);
 
+  // ApplySealed for a whole batch at once: the writer decides on copies of the
+  // touched streams' states (already holding the batch's events), so it
+  // replaces them and remembers each event's command.
+  void Replace(const std::string& stream, StreamState state);
+  void RememberSealed(std::int32_t partition, const careledger::v1::Event& event);
+
   // The outcome of the command with this id when it was applied (offset -1
   // while its append is not yet confirmed), or nullptr.
   const careledger::v1::CommandResult* FindCommand(const std::string& command_id) const;
