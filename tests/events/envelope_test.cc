@@ -2,6 +2,7 @@
 // and that any change to a stored value is caught.
 #include "events/envelope.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <gtest/gtest.h>
 
 #include "events/time_util.h"
@@ -55,6 +56,7 @@ TEST_F(EnvelopeTest, OpensAndVerifiesAGoodRecord) {
 }
 
 TEST_F(EnvelopeTest, EveryFlippedBitIsCaught) {
+  google::protobuf::LogSilencer quiet;  // corrupt strings are expected here
   const std::string value = factory_.Seal(factory_.NextEvent("patient/9990000018"));
   for (std::size_t bit = 0; bit < value.size() * 8; ++bit) {
     std::string tampered = value;
@@ -67,6 +69,7 @@ TEST_F(EnvelopeTest, EveryFlippedBitIsCaught) {
 }
 
 TEST_F(EnvelopeTest, TruncatedRecordIsMalformedOrUnverifiable) {
+  google::protobuf::LogSilencer quiet;  // corrupt strings are expected here
   const std::string value = factory_.Seal(factory_.NextEvent("patient/9990000018"));
   for (std::size_t length = 0; length < value.size(); ++length) {
     auto opened = OpenRecord("patient/9990000018", value.substr(0, length));
