@@ -124,7 +124,10 @@ int RunDemo(const Context& context) {
   if (!log.ok()) return ReportError(log.status(), context.json());
 
   // 2. Write: two residents' plans, and one refused command.
-  const std::string first = SyntheticNhsNumber(1), second = SyntheticNhsNumber(2);
+  // Fresh synthetic patients each run, so the demo can run again on the same
+  // ledger and still tell the whole story.
+  const std::size_t seed = std::hash<std::string>{}(events::RandomUuid()) % 400'000;
+  const std::string first = SyntheticNhsNumber(seed), second = SyntheticNhsNumber(seed + 1);
   std::vector<Command> commands = CareHomeScenario(first);
   for (Command& command : CareHomeScenario(second)) commands.push_back(std::move(command));
   Command refused = NewCommand("carer.ana", careledger::v1::ROLE_ADMINISTRATOR, "VM123");
