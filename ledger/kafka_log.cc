@@ -110,6 +110,10 @@ absl::StatusOr<std::int32_t> CreateTopic(KafkaAdmin& admin, const KafkaLogOption
 
 }  // namespace
 
+std::string TransactionalId(const KafkaLogOptions& options, std::string_view writer_id) {
+  return fmt::format("{}{}-{}", options.transactional_id_prefix, options.topic, writer_id);
+}
+
 absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options) {
   if (options.bootstrap_servers.empty() || options.topic.empty() || options.partitions < 1 ||
       options.replication_factor < 1 || options.timeout.count() < 1) {

@@ -6,7 +6,8 @@
 //   existing topic's configuration: a topic that would expire or compact data
 //   is refused with FAILED_PRECONDITION and a message naming the setting.
 // - Writers are transactional producers (acks=all, idempotent) whose
-//   transactional.id is transactional_id_prefix + writer id: opening a second
+//   transactional.id is TransactionalId(options, writer id), i.e.
+//   transactional_id_prefix + topic + "-" + writer id: opening a second
 //   writer with the same id fences the first, whose next Append fails with
 //   ABORTED "fenced".
 // - Readers consume with isolation.level=read_committed, by assignment (no
@@ -20,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "ledger/log.h"
@@ -39,6 +41,11 @@ struct KafkaLogOptions {
   // Extra librdkafka properties for producers and consumers (e.g. security).
   std::map<std::string, std::string> extra_config;
 };
+
+// The transactional.id of `writer_id`'s producer. The topic is part of it, so
+// ledgers on different topics of one cluster never fence each other, while a
+// second writer of the same ledger and shard always does.
+std::string TransactionalId(const KafkaLogOptions& options, std::string_view writer_id);
 
 // Connects, ensures the topic (see above) and returns the log. UNAVAILABLE
 // when the cluster cannot be reached within `timeout`; FAILED_PRECONDITION

@@ -45,8 +45,8 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Open(const KafkaLogOpt
     return absl::InvalidArgumentError(
         "a kafka writer needs at least one partition and a positive timeout");
   }
-  std::unique_ptr<KafkaWriter> writer(new KafkaWriter(
-      options, partition_count, fmt::format("{}{}", options.transactional_id_prefix, writer_id)));
+  std::unique_ptr<KafkaWriter> writer(
+      new KafkaWriter(options, partition_count, TransactionalId(options, writer_id)));
   const std::int64_t timeout_ms = options.timeout.count();
   absl::StatusOr<KafkaConf> conf = NewKafkaConf(
       options,

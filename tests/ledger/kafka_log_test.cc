@@ -486,6 +486,24 @@ TEST(KafkaLogTest, SecondWriterWithTheSameIdFencesTheFirst) {
             (std::vector<std::string>{"before", "second/0", "second/1"}));
 }
 
+TEST(KafkaLogTest, LedgersOnDifferentTopicsNeverFenceEachOther) {
+  const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
+  // Same prefix and writer id, different topics: two independent ledgers.
+  KafkaLogOptions first_options = OptionsFor(bootstrap, UniqueName("careledger-test-ledger-a"), 1);
+  KafkaLogOptions second_options = first_options;
+  second_options.topic = UniqueName("careledger-test-ledger-b");
+  EXPECT_NE(TransactionalId(first_options, "0"), TransactionalId(second_options, "0"));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> first_log, OpenKafkaLog(first_options));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> second_log, OpenKafkaLog(second_options));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> first, first_log->OpenWriter("0"));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> second, second_log->OpenWriter("0"));
+  EXPECT_THAT(first->Append(std::vector<AppendRecord>{{0, "a", "v"}}), IsOk());
+  EXPECT_THAT(second->Append(std::vector<AppendRecord>{{0, "b", "v"}}), IsOk());
+  EXPECT_THAT(first->Append(std::vector<AppendRecord>{{0, "a", "w"}}), IsOk())
+      << "opening a writer of another ledger must not fence this one";
+}
+
 TEST(KafkaLogTest, AppendNamingAPartitionOutsideTheLogWritesNothing) {
   const std::string bootstrap = KafkaBootstrapOrFail();
   if (bootstrap.empty()) return;  // the failure is recorded: no broker
