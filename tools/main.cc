@@ -10,6 +10,9 @@
 
 int main(int argc, char** argv) {
   using namespace careledger::tools;
+  // Buffered standard streams: `submit -` asks how much input is already
+  // waiting (to group-commit it), which unsynchronised std::cin can tell.
+  std::ios::sync_with_stdio(false);
   spdlog::set_default_logger(spdlog::stderr_color_mt("careledger"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
