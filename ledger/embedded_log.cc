@@ -66,8 +66,15 @@ struct Database {
   bool read_only = false;
   std::string path;
 
+  std::string secondary_path;  // a read-only instance's own files, removed on close
+
   ~Database() {
     for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    db.reset();
+    if (!secondary_path.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(secondary_path, ignored);
+    }
   }
 };
 
@@ -278,10 +285,12 @@ absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& o
     if (!std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT")) {
       return absl::NotFoundError(fmt::format("no embedded log at {}", options.path));
     }
-    // Each secondary keeps its own info log beside the primary's files.
-    const std::string secondary_path = options.path + "/secondary-" + std::to_string(::getpid());
-    opened = rocksdb::DB::OpenAsSecondary(db_options, options.path, secondary_path, families,
-                                          &database->handles, &db);
+    // Each secondary keeps its own info log beside the primary's files; it is
+    // removed when the log is closed.
+    database->secondary_path = fmt::format("{}/secondary-{}-{}", options.path, ::getpid(),
+                                           reinterpret_cast<std::uintptr_t>(database.get()));
+    opened = rocksdb::DB::OpenAsSecondary(db_options, options.path, database->secondary_path,
+                                          families, &database->handles, &db);
   } else {
     std::filesystem::create_directories(options.path);
     opened = rocksdb::DB::Open(db_options, options.path, families, &database->handles, &db);

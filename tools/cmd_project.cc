@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <stop_token>
 #include <thread>
 
@@ -83,6 +84,10 @@ void PrintReport(const projections::ProjectionReport& report, const std::string&
 }
 
 int RunProject(const ProjectFlags& flags, const Context& context) {
+  // Before any thread starts (RocksDB's, the worker pool's): every thread must
+  // inherit the blocked signals so that only the watcher receives them.
+  std::optional<StopOnSignal> stop;
+  if (flags.follow) stop.emplace();
   ProjectionSessionOptions options;
   options.projection_dir = flags.projection_dir;
   options.rebuild = flags.rebuild;
@@ -94,10 +99,9 @@ int RunProject(const ProjectFlags& flags, const Context& context) {
   const std::string& projection_dir = (*session)->projection_dir();
   const std::string log_description = (*session)->log_description();
   if (flags.follow) {
-    StopOnSignal stop;
     std::cerr << fmt::format("Following {} into {} (Ctrl-C to stop)\n", log_description,
                              projection_dir);
-    if (absl::Status followed = projector.Follow(stop.token(), std::chrono::milliseconds(200));
+    if (absl::Status followed = projector.Follow(stop->token(), std::chrono::milliseconds(200));
         !followed.ok()) {
       return ReportError(followed, context.json());
     }

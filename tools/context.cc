@@ -51,12 +51,15 @@ absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) co
     ledger::EmbeddedLogOptions embedded;
     embedded.path = options_.data_dir + "/log";
     embedded.partitions = options_.partitions;
+    // Readers open the log as a RocksDB secondary: they never take the lock,
+    // so a writer can start (or keep running) while they read.
+    embedded.read_only = read_only;
     absl::StatusOr<std::unique_ptr<ledger::Log>> log = ledger::OpenEmbeddedLog(embedded);
-    if (log.ok() || !read_only || log.status().code() != absl::StatusCode::kFailedPrecondition) {
-      return log;
+    if (read_only && log.status().code() == absl::StatusCode::kNotFound) {
+      return absl::FailedPreconditionError(fmt::format(
+          "no log in {}: run 'careledger --data {} init' first", embedded.path, options_.data_dir));
     }
-    embedded.read_only = true;  // another process writes: follow it
-    return ledger::OpenEmbeddedLog(embedded);
+    return log;
   }
   const std::string bootstrap = KafkaBootstrap(options_.log);
   if (bootstrap.empty()) {

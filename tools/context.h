@@ -39,8 +39,8 @@ class Context {
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
 
-  // The log named by --log. With `read_only`, an embedded log owned by another
-  // process is followed as a RocksDB secondary instead of failing.
+  // The log named by --log. With `read_only`, an embedded log is opened as a
+  // RocksDB secondary, which never locks out a writer in another process.
   absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLog(bool read_only = false) const;
   absl::StatusOr<ledger::KeyStore> OpenKeys() const;
   // Opens the log and a writer signing with the active key.

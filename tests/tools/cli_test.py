@@ -151,6 +151,20 @@ def main():
               and report["failures"][0]["failure"] == "unknown_key",
               "verify against a keyring that did not sign the log fails (4): unknown_key")
 
+        follower = subprocess.Popen([binary, "--data", ledger.data, "project", "--follow"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            import time
+            time.sleep(1.0)
+            while_following = ledger.run("plan", "update", "--nhs", NHS, "--section", "clinical",
+                                         "--value", '{"main_diagnosis": "COPD"}', *GP)
+            check(while_following.returncode == 0,
+                  "a projector following the log never locks out a writer")
+        finally:
+            follower.terminate()
+            follower.wait(timeout=30)
+        check(follower.returncode == 0, "project --follow stops cleanly on SIGTERM")
+
         kept_path = os.path.join(tmp, "kept.json")
         kept = ledger.run("--json", "checkpoint")
         with open(kept_path, "w") as f:
