@@ -37,9 +37,9 @@ struct WriterOptions {
   std::string writer_id = "0";
   std::string key_id;
   std::optional<events::SigningKey> signing_key;  // required
-  const Clock* clock = nullptr;  // nullptr = the system clock
-  int sign_threads = 0;          // 0 = all hardware threads
-  std::size_t max_batch = 1024;  // commands per Append
+  const Clock* clock = nullptr;                   // nullptr = the system clock
+  int sign_threads = 0;                           // 0 = all hardware threads
+  std::size_t max_batch = 1024;                   // commands per Append
   // A signed checkpoint is appended to a partition after this many records
   // since its last one; 0 = only when Checkpoint() is called.
   std::uint64_t checkpoint_every = 10'000;
