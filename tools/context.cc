@@ -34,6 +34,13 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
                  "Replication factor when creating a Kafka topic (production: 3)")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  app.add_option("--min-insync-replicas", options->min_insync_replicas,
+                 "min.insync.replicas when creating a Kafka topic (production: 2)")
+      ->check(CLI::Range(0, 16))
+      ->capture_default_str();
+  app.add_option("--kafka-property", options->kafka_properties,
+                 "A librdkafka property KEY=VALUE for every Kafka client (repeatable), e.g. "
+                 "security.protocol=SSL or ssl.ca.location=/etc/careledger/ca.pem");
   app.add_option("--writer-id", options->writer_id,
                  "Stable writer shard id (Kafka transactional.id suffix)")
       ->capture_default_str();
@@ -71,6 +78,15 @@ absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) co
   kafka.topic = options_.topic;
   kafka.partitions = options_.partitions;
   kafka.replication_factor = static_cast<std::int16_t>(options_.replication_factor);
+  kafka.min_insync_replicas = options_.min_insync_replicas;
+  for (const std::string& property : options_.kafka_properties) {
+    const std::size_t equals = property.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return absl::InvalidArgumentError(
+          fmt::format("--kafka-property '{}' is not KEY=VALUE", property));
+    }
+    kafka.extra_config[property.substr(0, equals)] = property.substr(equals + 1);
+  }
   return ledger::OpenKafkaLog(kafka);
 }
 

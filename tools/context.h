@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ledger/key_store.h"
@@ -19,8 +20,11 @@ struct GlobalOptions {
   // "embedded" (RocksDB in <data>/log) or "kafka:HOST:PORT[,HOST:PORT...]".
   std::string log = "embedded";
   std::string topic = "careledger.events";
-  int partitions = 4;          // when creating a log
-  int replication_factor = 1;  // when creating a Kafka topic; production: 3
+  int partitions = 4;           // when creating a log
+  int replication_factor = 1;   // when creating a Kafka topic; production: 3
+  int min_insync_replicas = 0;  // when creating a Kafka topic; production: 2
+  // librdkafka properties for every Kafka client, e.g. security.protocol=SSL.
+  std::vector<std::string> kafka_properties;
   std::string writer_id = "0";
   bool json = false;
 };

@@ -61,6 +61,10 @@ def main():
         check(ledger.run("plan", "show", "--nhs", NHS).returncode == 1,
               "using a ledger before init is an error (1) that says to run init")
         check(ledger.run("init").returncode == 0, "init creates a ledger")
+        bad_property = ledger.run("--log", "kafka:127.0.0.1:1", "--kafka-property", "nonsense",
+                                  "verify")
+        check(bad_property.returncode == 2 and "KEY=VALUE" in bad_property.stderr,
+              "a malformed --kafka-property is a usage error (2), before any connection")
         again = ledger.run("init")
         check(again.returncode == 1 and "already" in again.stderr,
               "a second init refuses and changes nothing")
