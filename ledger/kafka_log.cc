@@ -125,6 +125,10 @@ absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options
   if (!admin.ok()) return admin.status();
   absl::StatusOr<std::int32_t> partition_count = (*admin)->PartitionCount(options.topic);
   if (absl::IsNotFound(partition_count.status())) {
+    if (!options.create_topic) {
+      return absl::NotFoundError(fmt::format("kafka topic {} does not exist on {}", options.topic,
+                                             options.bootstrap_servers));
+    }
     partition_count = CreateTopic(**admin, options);
   }
   if (!partition_count.ok()) return partition_count.status();

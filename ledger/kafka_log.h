@@ -36,6 +36,8 @@ struct KafkaLogOptions {
   // Set on a created topic when > 0; production: 2 (with replication factor 3).
   std::int32_t min_insync_replicas = 0;
   std::string transactional_id_prefix = "careledger-writer-";
+  // Create the topic when it is missing; readers set false (NOT_FOUND then).
+  bool create_topic = true;
   // Bounds every blocking broker call (metadata, init/commit transaction, ...).
   std::chrono::milliseconds timeout{30'000};
   // Extra librdkafka properties for producers and consumers (e.g. security).

@@ -79,6 +79,7 @@ absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) co
   kafka.partitions = options_.partitions;
   kafka.replication_factor = static_cast<std::int16_t>(options_.replication_factor);
   kafka.min_insync_replicas = options_.min_insync_replicas;
+  kafka.create_topic = !read_only;  // reading never creates a ledger
   for (const std::string& property : options_.kafka_properties) {
     const std::size_t equals = property.find('=');
     if (equals == std::string::npos || equals == 0) {

@@ -504,6 +504,16 @@ TEST(KafkaLogTest, LedgersOnDifferentTopicsNeverFenceEachOther) {
       << "opening a writer of another ledger must not fence this one";
 }
 
+TEST(KafkaLogTest, ReaderOpenOfAMissingTopicIsNotFoundAndCreatesNothing) {
+  const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
+  KafkaLogOptions options = OptionsFor(bootstrap, UniqueName("careledger-test-missing"));
+  options.create_topic = false;
+  EXPECT_THAT(OpenKafkaLog(options), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(OpenKafkaLog(options), StatusIs(absl::StatusCode::kNotFound))
+      << "the first attempt must not have created the topic";
+}
+
 TEST(KafkaLogTest, AppendNamingAPartitionOutsideTheLogWritesNothing) {
   const std::string bootstrap = KafkaBootstrapOrFail();
   if (bootstrap.empty()) return;  // the failure is recorded: no broker
