@@ -1,0 +1,154 @@
+"""Mode `writer`: N rounds of `careledger --json submit` (reading `-` or
+/dev/stdin), each SIGKILLed after a random delay while it works, with
+`careledger checkpoint` runs (also killed) in between; unacknowledged commands
+are sent again (same command ids) in the next round, and a final clean run
+sends what was never acknowledged.
+
+Contract of run(): returns (after printing its figures) only when the log
+verifies (careledger verify and verify_export.py, agreeing), every acknowledged
+command is in the log exactly once at its acknowledged position, no command
+twice, exactly the issued commands, each stream in submission order, and at
+least a fifth of the rounds were killed mid-stream; raises TestFailure if not.
+"""
+
+import collections
+import os
+import time
+
+from harness import (PARTITIONS, Estimate, KilledOrDone, SubmitRun, parse_answer, require,
+                     say)
+from log_checks import check_log_against, export_and_verify
+from workload import Workload
+
+
+def run(args, work, ledger, rng):
+    ledger.run("init")
+    workload = Workload(f"w{args.seed}", args.patients)
+    # Two ways to feed the same pipe: "-" (std::cin) submits each command as
+    # it arrives, "/dev/stdin" (a file stream) lets group commits of up to 32
+    # commands form. Both are used, chosen at random per round.
+    kafka = args.backend == "kafka"
+    estimates = {"-": Estimate(startup=0.3 if kafka else 0.05, per_unit=0.02 if kafka else 0.004),
+                 "/dev/stdin": Estimate(startup=0.3 if kafka else 0.05,
+                                        per_unit=0.002 if kafka else 0.0005)}
+    pending = []        # issued, never acknowledged, in issue order
+    acked = {}          # command_id -> Ack
+    written_before = set()  # commands that reached some process's stdin
+    figures = collections.Counter()
+    say(f"writer: {args.rounds} rounds against {ledger.describe}, {args.patients} patients")
+    started = time.monotonic()
+    for round_number in range(1, args.rounds + 1):
+        new = workload.take(rng.randint(args.min_new, args.max_new))
+        batch = pending + new
+        source = rng.choice(("-", "/dev/stdin"))
+        estimate = estimates[source]
+        figures[f"rounds reading {source}"] += 1
+        # Mostly while it works; sometimes in start-up (recovery), sometimes
+        # about when it should have finished.
+        work_time, choice = len(batch) * estimate.per_unit, rng.random()
+        if choice < 0.15:
+            delay = rng.uniform(0.0, estimate.startup)
+        elif choice < 0.92:
+            delay = estimate.startup + rng.uniform(0.02, 0.95) * work_time
+        else:
+            delay = estimate.startup + rng.uniform(0.95, 1.3) * work_time
+        run = SubmitRun(ledger, batch, os.path.join(work, f"submit-{round_number}.err"),
+                        source=source)
+        killed = run.wait_or_kill(delay)
+        run.finish()
+        require(not run.unparsable, f"round {round_number}: unparsable answers {run.unparsable}")
+        answers = [answer for _, answer in run.answers]
+        require(len(answers) <= run.written,
+                f"round {round_number}: {len(answers)} answers for {run.written} commands sent")
+        if not killed:
+            require(run.proc.returncode == 0 and len(answers) == len(batch),
+                    f"round {round_number}: submit ended by itself with exit "
+                    f"{run.proc.returncode} after {len(answers)} of {len(batch)} answers: "
+                    f"{answers[-1:]} {run.stderr_tail()}")
+        for command, answer in zip(batch, answers):
+            ack = parse_answer(command, answer, round_number)
+            if ack.outcome == "OUTCOME_DUPLICATE":
+                require(command.command_id in written_before,
+                        f"command {command.command_id} answered DUPLICATE the first time it was "
+                        "sent")
+                figures["durable but unacknowledged, answered DUPLICATE later"] += 1
+            acked[command.command_id] = ack
+        written_before.update(command.command_id for command in batch[:run.written])
+        pending = batch[len(answers):]
+        figures["commands sent"] += run.written
+        figures["acknowledged"] += len(answers)
+        if not killed:
+            figures["rounds that finished before the kill"] += 1
+        elif not answers:
+            figures["killed before the first acknowledgement"] += 1
+        elif len(answers) < run.written:
+            figures["killed mid-stream (some but not all acknowledged)"] += 1
+        else:
+            figures["killed after acknowledging all it was sent"] += 1
+        times = [t for t, _ in run.answers]
+        if times:
+            estimate.observe(startup=times[0] - run.started,
+                             per_unit=(times[-1] - times[0]) / (len(times) - 1)
+                             if len(times) > 1 else None)
+        if args.verbose:
+            say(f"  round {round_number} ({source}): sent {run.written}/{len(batch)}, "
+                f"acknowledged {len(answers)}, {'killed' if killed else 'finished'} at "
+                f"{run.elapsed:.3f} s")
+        # Now and then a signed checkpoint (the CLI cannot make the writer
+        # checkpoint more often than every 10,000 records), also killed at
+        # random, so checkpoints and their crashes are part of the history.
+        if rng.random() < 0.3:
+            checkpoint = KilledOrDone(ledger.argv("--json", "checkpoint"),
+                                      stderr_path=os.path.join(work, f"checkpoint-{round_number}.err"))
+            if checkpoint.wait_or_kill(rng.uniform(0.0, 2.5 * estimate.startup)):
+                figures["checkpoint runs killed"] += 1
+            else:
+                require(checkpoint.proc.returncode == 0,
+                        f"careledger checkpoint exited {checkpoint.proc.returncode}")
+                figures["checkpoint runs completed"] += 1
+            checkpoint.proc.stdout.close()
+            checkpoint.close()
+
+    # The final clean run sends everything never acknowledged.
+    final = SubmitRun(ledger, pending, os.path.join(work, "submit-final.err"))
+    final.wait()
+    final.finish()
+    answers = [answer for _, answer in final.answers]
+    require(final.proc.returncode == 0 and len(answers) == len(pending),
+            f"final run: exit {final.proc.returncode}, {len(answers)} answers for "
+            f"{len(pending)} commands: {answers[-1:]} {final.stderr_tail()}")
+    for command, answer in zip(pending, answers):
+        ack = parse_answer(command, answer, "final")
+        if ack.outcome == "OUTCOME_DUPLICATE":
+            require(command.command_id in written_before,
+                    f"command {command.command_id} answered DUPLICATE the first time it was sent")
+            figures["durable but unacknowledged, answered DUPLICATE later"] += 1
+        acked[command.command_id] = ack
+    figures["final run: re-sent never-acknowledged commands"] = len(pending)
+    submit_seconds = time.monotonic() - started
+
+    report, command_ids = export_and_verify(ledger, work, "writer")
+    check_log_against(report, command_ids, acked, workload, "writer")
+    require(report.checkpoints >= figures["checkpoint runs completed"] * PARTITIONS,
+            f"{figures['checkpoint runs completed']} checkpoint runs completed but the log "
+            f"holds only {report.checkpoints} checkpoints")
+    mid_stream = figures["killed mid-stream (some but not all acknowledged)"]
+    require(mid_stream >= max(1, args.rounds // 5),
+            f"only {mid_stream} of {args.rounds} rounds were killed mid-stream: the test "
+            "did not really crash the writer while it worked")
+    say(f"writer: OK in {submit_seconds:.1f} s of rounds; seed {args.seed}")
+    for name in ("rounds reading -", "rounds reading /dev/stdin", "commands sent", "acknowledged",
+                 "killed mid-stream (some but not all acknowledged)",
+                 "killed before the first acknowledgement",
+                 "killed after acknowledging all it was sent",
+                 "rounds that finished before the kill",
+                 "durable but unacknowledged, answered DUPLICATE later",
+                 "final run: re-sent never-acknowledged commands",
+                 "checkpoint runs completed", "checkpoint runs killed"):
+        say(f"  {name}: {figures[name]}")
+    say(f"  issued commands: {len(workload.issued)}; log records: {report.records} "
+        f"({report.checkpoints} checkpoints, {report.streams} streams)")
+    say("  checked: careledger verify and verify_export.py pass and agree on every partition's "
+        "running hash; every acknowledged command is in the log exactly once at its "
+        "acknowledged stream, seq, partition and offset; no command twice; exactly the issued "
+        "commands; each stream holds its commands in submission order")
