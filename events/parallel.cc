@@ -68,9 +68,9 @@ WorkerPool& Pool() {
 }  // namespace
 
 void ParallelFor(std::size_t count, int threads, const std::function<void(std::size_t)>& fn) {
-  const std::size_t workers = std::min<std::size_t>(
-      {count, static_cast<std::size_t>(std::max(threads, 1)),
-       static_cast<std::size_t>(Pool().helpers()) + 1});
+  const std::size_t workers =
+      std::min<std::size_t>({count, static_cast<std::size_t>(std::max(threads, 1)),
+                             static_cast<std::size_t>(Pool().helpers()) + 1});
   if (workers <= 1) {
     for (std::size_t i = 0; i < count; ++i) fn(i);
     return;
