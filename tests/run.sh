@@ -14,10 +14,11 @@ bash deploy/build.sh
 
 kafka_started=0
 stop_kafka() {
-  if ((kafka_started)); then deploy/kafka/kafka.sh stop || true; fi
+  # Absolute: the trap runs after the cd into build/ below.
+  if ((kafka_started)); then "$root/deploy/kafka/kafka.sh" stop || true; fi
 }
 trap stop_kafka EXIT
-if bootstrap=$(deploy/kafka/kafka.sh start); then
+if bootstrap=$("$root/deploy/kafka/kafka.sh" start); then
   kafka_started=1
   export CARELEDGER_KAFKA_BOOTSTRAP=$bootstrap
   echo "tests/run.sh: Kafka broker at $bootstrap" >&2
