@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <array>
 #include <filesystem>
@@ -58,9 +59,15 @@ struct ProjectionStore::Database {
   std::string path;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in kFamilies order
+  std::string secondary_path;  // set for a follower; its own files, removed on close
 
   ~Database() {
     for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    db.reset();
+    if (!secondary_path.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(secondary_path, ignored);
+    }
   }
 
   rocksdb::ColumnFamilyHandle* Handle(StoreFamily family) const {
@@ -132,6 +139,48 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   return store;
 }
 
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenFollower(
+    const std::string& path) {
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
+    return absl::NotFoundError(fmt::format("no projection at {}: run 'careledger project'", path));
+  }
+  rocksdb::Options options;
+  options.max_open_files = -1;  // required of a secondary instance
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const FamilyName& family : kFamilies) {
+    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions());
+  }
+  auto database = std::make_unique<Database>();
+  database->path = path;
+  database->secondary_path = fmt::format("{}/follower-{}-{}", path, ::getpid(),
+                                         reinterpret_cast<std::uintptr_t>(database.get()));
+  rocksdb::DB* db = nullptr;
+  if (absl::Status opened =
+          FromRocks(rocksdb::DB::OpenAsSecondary(options, path, database->secondary_path,
+                                                 descriptors, &database->handles, &db),
+                    fmt::format("follow {}", path));
+      !opened.ok()) {
+    return opened;
+  }
+  database->db.reset(db);
+  std::unique_ptr<ProjectionStore> store(new ProjectionStore(std::move(database)));
+  absl::StatusOr<std::optional<std::string>> stored =
+      store->Get(StoreFamily::kMeta, internal::kSchemaKey);
+  if (!stored.ok()) return stored.status();
+  careledger::v1::ProjectionSchema schema;
+  if (!stored->has_value() || !schema.ParseFromString(**stored) ||
+      schema.version() != kProjectionSchemaVersion) {
+    return absl::FailedPreconditionError(fmt::format(
+        "projection store {} is not a schema {} projection", path, kProjectionSchemaVersion));
+  }
+  return store;
+}
+
+absl::Status ProjectionStore::Refresh() {
+  if (database_->secondary_path.empty()) return absl::OkStatus();
+  return FromRocks(database_->db->TryCatchUpWithPrimary(), "follow the projector");
+}
+
 absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(StoreFamily family,
                                                                 std::string_view key) const {
   std::string value;
@@ -155,6 +204,9 @@ absl::Status ProjectionStore::Scan(
 }
 
 absl::Status ProjectionStore::Commit(const StoreBatch& batch) {
+  if (!database_->secondary_path.empty()) {
+    return absl::FailedPreconditionError("a follower of a projection store cannot write to it");
+  }
   rocksdb::WriteBatch write;
   for (const StoreBatch::Change& change : batch.changes_) {
     rocksdb::ColumnFamilyHandle* handle = database_->Handle(change.family);

@@ -68,6 +68,15 @@ class ProjectionStore {
   // or another process has it open; other errors come from RocksDB.
   static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& path);
 
+  // Opens an existing store read-only, beside the process that projects into
+  // it (a RocksDB secondary instance): for queries while `project --follow`
+  // runs. Commit fails with FAILED_PRECONDITION; Refresh() catches up with the
+  // projector's commits. NOT_FOUND when no store exists at `path`.
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> OpenFollower(const std::string& path);
+
+  // For a follower: read the projector's latest commits. No-op otherwise.
+  absl::Status Refresh();
+
   ~ProjectionStore();
   ProjectionStore(const ProjectionStore&) = delete;
   ProjectionStore& operator=(const ProjectionStore&) = delete;

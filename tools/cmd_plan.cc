@@ -5,6 +5,7 @@
 
 #include "careledger/v1/plan.pb.h"
 #include "projections/plan_queries.h"
+#include "projections/projection_store.h"
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -48,26 +49,43 @@ struct UpdateFlags {
   std::string value_json;
 };
 
-// Brings the projection up to date, then prints the plan.
+// Prints the patient's plan from `store`.
+int PrintPlanFrom(const projections::ProjectionStore& store, const std::string& nhs_number,
+                  const Context& context) {
+  if (context.json()) {
+    absl::StatusOr<careledger::v1::PlanRecord> plan =
+        projections::PlanQueries(&store).GetPlan(nhs_number);
+    if (!plan.ok()) return ReportError(plan.status(), context.json());
+    std::cout << ToJsonLine(*plan) << "\n";
+    return kExitOk;
+  }
+  if (absl::Status shown = PrintPlan(store, nhs_number, std::cout); !shown.ok()) {
+    return ReportError(shown, context.json());
+  }
+  return kExitOk;
+}
+
+// Brings the projection up to date, then prints the plan. When another
+// process is projecting into it (`project --follow`), reads that process's
+// latest commit instead.
 int ShowPlan(const std::string& nhs_number, const Context& context) {
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
+  if (session.status().code() == absl::StatusCode::kFailedPrecondition) {
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
+        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
+    if (!follower.ok()) return ReportError(session.status(), context.json());
+    if (absl::Status refreshed = (*follower)->Refresh(); !refreshed.ok()) {
+      return ReportError(refreshed, context.json());
+    }
+    return PrintPlanFrom(**follower, nhs_number, context);
+  }
   if (!session.ok()) return ReportError(session.status(), context.json());
   absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
   if (!report.ok()) return ReportError(report.status(), context.json());
   for (const projections::PartitionStop& stop : report->stops) {
     std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
   }
-  if (context.json()) {
-    absl::StatusOr<careledger::v1::PlanRecord> plan =
-        projections::PlanQueries(&(*session)->store()).GetPlan(nhs_number);
-    if (!plan.ok()) return ReportError(plan.status(), context.json());
-    std::cout << ToJsonLine(*plan) << "\n";
-    return kExitOk;
-  }
-  if (absl::Status shown = PrintPlan((*session)->store(), nhs_number, std::cout); !shown.ok()) {
-    return ReportError(shown, context.json());
-  }
-  return kExitOk;
+  return PrintPlanFrom((*session)->store(), nhs_number, context);
 }
 
 struct ApproveFlags {

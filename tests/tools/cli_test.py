@@ -164,6 +164,15 @@ def main():
                                          "--value", '{"main_diagnosis": "COPD"}', *GP)
             check(while_following.returncode == 0,
                   "a projector following the log never locks out a writer")
+            seen = {}
+            for _ in range(50):  # the follower applies it within its poll interval
+                shown = ledger.run("--json", "plan", "show", "--nhs", NHS)
+                seen = json.loads(shown.stdout) if shown.returncode == 0 else {}
+                if seen.get("draft", {}).get("clinical", {}).get("main_diagnosis") == "COPD":
+                    break
+                time.sleep(0.2)
+            check(seen.get("draft", {}).get("clinical", {}).get("main_diagnosis") == "COPD",
+                  "plan show reads the running projector's store and sees the new edit")
         finally:
             follower.terminate()
             follower.wait(timeout=30)
