@@ -53,6 +53,15 @@ void AppendLengthPrefixed(std::string_view bytes, events::Sha256Hasher* hasher) 
   hasher->Update(bytes);
 }
 
+// The descriptors of every column family, in kFamilies order.
+std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors() {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const FamilyName& family : kFamilies) {
+    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions());
+  }
+  return descriptors;
+}
+
 }  // namespace
 
 struct ProjectionStore::Database {
@@ -93,16 +102,44 @@ ProjectionStore::~ProjectionStore() = default;
 
 const std::string& ProjectionStore::path() const { return database_->path; }
 
+// OK when `store` is written in this build's schema. A store with no schema
+// record is new: with `record_if_new` the record is written, otherwise (a
+// follower, which cannot write) it is FAILED_PRECONDITION.
+static absl::Status CheckSchema(ProjectionStore& store, bool record_if_new) {
+  absl::StatusOr<std::optional<std::string>> stored =
+      store.Get(StoreFamily::kMeta, internal::kSchemaKey);
+  if (!stored.ok()) return stored.status();
+  careledger::v1::ProjectionSchema schema;
+  if (!stored->has_value()) {
+    if (!record_if_new) {
+      return absl::FailedPreconditionError(
+          fmt::format("projection store {} has no schema record yet", store.path()));
+    }
+    schema.set_version(kProjectionSchemaVersion);
+    StoreBatch batch;
+    batch.Put(StoreFamily::kMeta, internal::kSchemaKey, events::SerializeDeterministic(schema));
+    return store.Commit(batch);
+  }
+  if (!schema.ParseFromString(**stored)) {
+    return absl::DataLossError(
+        fmt::format("projection store {}: unreadable schema record", store.path()));
+  }
+  if (schema.version() != kProjectionSchemaVersion) {
+    return absl::FailedPreconditionError(fmt::format(
+        "projection store {} has schema version {}, this build reads {}: delete it and rebuild "
+        "it from the log",
+        store.path(), schema.version(), kProjectionSchemaVersion));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::string& path) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   // Recover to the last consistent WriteBatch: a crash leaves a prefix.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const FamilyName& family : kFamilies) {
-    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions());
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = FamilyDescriptors();
   std::error_code ignored;
   std::filesystem::create_directories(path, ignored);
 
@@ -118,23 +155,8 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   database->db.reset(db);
   std::unique_ptr<ProjectionStore> store(new ProjectionStore(std::move(database)));
 
-  absl::StatusOr<std::optional<std::string>> stored =
-      store->Get(StoreFamily::kMeta, internal::kSchemaKey);
-  if (!stored.ok()) return stored.status();
-  careledger::v1::ProjectionSchema schema;
-  if (!stored->has_value()) {
-    // A new store: record the schema it is written in.
-    schema.set_version(kProjectionSchemaVersion);
-    StoreBatch batch;
-    batch.Put(StoreFamily::kMeta, internal::kSchemaKey, events::SerializeDeterministic(schema));
-    if (absl::Status committed = store->Commit(batch); !committed.ok()) return committed;
-  } else if (!schema.ParseFromString(**stored)) {
-    return absl::DataLossError(fmt::format("projection store {}: unreadable schema record", path));
-  } else if (schema.version() != kProjectionSchemaVersion) {
-    return absl::FailedPreconditionError(fmt::format(
-        "projection store {} has schema version {}, this build reads {}: delete it and rebuild "
-        "it from the log",
-        path, schema.version(), kProjectionSchemaVersion));
+  if (absl::Status schema = CheckSchema(*store, /*record_if_new=*/true); !schema.ok()) {
+    return schema;
   }
   return store;
 }
@@ -146,10 +168,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenFollower(
   }
   rocksdb::Options options;
   options.max_open_files = -1;  // required of a secondary instance
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const FamilyName& family : kFamilies) {
-    descriptors.emplace_back(family.name, rocksdb::ColumnFamilyOptions());
-  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = FamilyDescriptors();
   auto database = std::make_unique<Database>();
   database->path = path;
   database->secondary_path = fmt::format("{}/follower-{}-{}", path, ::getpid(),
@@ -164,14 +183,8 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenFollower(
   }
   database->db.reset(db);
   std::unique_ptr<ProjectionStore> store(new ProjectionStore(std::move(database)));
-  absl::StatusOr<std::optional<std::string>> stored =
-      store->Get(StoreFamily::kMeta, internal::kSchemaKey);
-  if (!stored.ok()) return stored.status();
-  careledger::v1::ProjectionSchema schema;
-  if (!stored->has_value() || !schema.ParseFromString(**stored) ||
-      schema.version() != kProjectionSchemaVersion) {
-    return absl::FailedPreconditionError(fmt::format(
-        "projection store {} is not a schema {} projection", path, kProjectionSchemaVersion));
+  if (absl::Status schema = CheckSchema(*store, /*record_if_new=*/false); !schema.ok()) {
+    return schema;
   }
   return store;
 }
