@@ -361,8 +361,15 @@ TEST(KafkaLogTest, AbortedTransactionIsInvisibleToReaders) {
     error.reset(rd_kafka_abort_transaction(producer.get(), 30'000));
     ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error.get());
   }
-  // The aborted records and the abort marker are in the partition.
-  EXPECT_GE(HighWatermarks(bootstrap, topic, 2)[0], 4);
+  // The aborted records and the abort marker are in the partition. The
+  // coordinator writes markers after abort_transaction returns, so wait for
+  // them (at most 20 s); the assertion itself is unchanged.
+  std::int64_t high = 0;
+  for (int attempt = 0; attempt < 100 && high < 4; ++attempt) {
+    high = HighWatermarks(bootstrap, topic, 2)[0];
+    if (high < 4) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_GE(high, 4);
 
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
   std::vector<AppendRecord> after = {
