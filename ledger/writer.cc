@@ -17,10 +17,10 @@
 #include "events/ids.h"
 #include "events/parallel.h"
 #include "events/time_util.h"
+#include "ledger/decide.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/log_scan.h"
 #include "ledger/partitioner.h"
-#include "ledger/plan_rules.h"
 
 namespace careledger::ledger {
 
@@ -69,14 +69,6 @@ struct Pending {
   void Reply(absl::StatusOr<CommandResult> result) { answers->Set(slot, std::move(result)); }
 };
 
-CommandResult Rejected(const Command& command, const absl::Status& why) {
-  CommandResult result;
-  result.set_command_id(command.command_id());
-  result.set_outcome(careledger::v1::OUTCOME_REJECTED);
-  result.set_error(std::string(why.message()));
-  return result;
-}
-
 // One event of the batch being built, before and after sealing.
 struct PlannedEvent {
   Event event;
@@ -97,7 +89,8 @@ class Writer::Impl {
       : log_(log),
         options_(std::move(options)),
         log_writer_(std::move(log_writer)),
-        partitions_(log_writer_->partition_count()) {
+        partitions_(log_writer_->partition_count()),
+        access_stream_(AccessStream(options_.writer_id)) {
     if (options_.clock == nullptr) options_.clock = &kSystemClock;
     if (options_.sign_threads <= 0) options_.sign_threads = events::HardwareThreads();
     if (options_.max_batch == 0) options_.max_batch = 1;
@@ -252,7 +245,6 @@ class Writer::Impl {
     batch.pending = std::move(taken);
     batch.answered.resize(batch.pending.size());
     const absl::Time now = options_.clock->Now();
-    absl::flat_hash_map<std::string, StreamState> staged;  // streams touched by this batch
 
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       const Command* command = batch.pending[i].command;
@@ -260,71 +252,91 @@ class Writer::Impl {
         batch.checkpoint_requested = true;
         continue;
       }
-      if (command->command_id().empty()) {
-        batch.answered[i] =
-            Rejected(*command, absl::InvalidArgumentError("a command needs a command_id"));
-        continue;
-      }
-      if (batch.first_in_batch.contains(command->command_id())) continue;  // after the append
-      if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
-        if (seen->offset() < 0 && previous != nullptr &&
-            previous->first_in_batch.contains(command->command_id())) {
-          batch.repeats_of_previous.push_back(i);  // answered when `previous` is confirmed
-        } else {
-          batch.answered[i] = *seen;
-          batch.answered[i]->set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+      if (!command->command_id().empty()) {
+        if (batch.first_in_batch.contains(command->command_id())) continue;  // after the append
+        if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
+          if (seen->offset() < 0 && previous != nullptr &&
+              previous->first_in_batch.contains(command->command_id())) {
+            batch.repeats_of_previous.push_back(i);  // answered when `previous` is confirmed
+          } else {
+            batch.answered[i] = Repeated(*seen);
+          }
+          continue;
         }
-        continue;
+        batch.first_in_batch.emplace(command->command_id(), i);
       }
-      absl::StatusOr<std::string> stream = CommandStream(*command);
-      if (!stream.ok()) {
-        batch.answered[i] = Rejected(*command, stream.status());
-        continue;
-      }
-      auto [it, inserted] = staged.try_emplace(*stream);
-      if (inserted) {
-        if (const StreamState* current = state_->Find(*stream)) it->second = *current;
-      }
-      StreamState& stream_state = it->second;
-      if (command->has_expected_version() && command->expected_version() != stream_state.head.seq) {
-        batch.answered[i] =
-            Rejected(*command, absl::FailedPreconditionError(fmt::format(
-                                   "expected stream version {}, but {} is at version {}",
-                                   command->expected_version(), *stream, stream_state.head.seq)));
-        continue;
-      }
-      absl::StatusOr<std::vector<Event>> decided = DecidePlanCommand(stream_state.plan, *command);
-      if (!decided.ok()) {
-        batch.answered[i] = Rejected(*command, decided.status());
-        continue;
-      }
-      batch.first_in_batch.emplace(command->command_id(), i);
-      const std::int32_t partition = PartitionForKey(*stream, partitions_);
-      for (Event& event : *decided) {
+      for (auto& [stream, event] : Decide(*command, now)) {
         event.set_event_id(events::RandomUuid());
-        event.set_stream_id(*stream);
-        event.set_stream_seq(++stream_state.head.seq);
+        event.set_stream_id(stream);
+        const StreamState* current = state_->Find(stream);
+        event.set_stream_seq((current ? current->head.seq : 0) + 1);
         *event.mutable_recorded_at() = events::ToTimestamp(now);
         *event.mutable_actor() = command->actor();
         event.set_command_id(command->command_id());
-        ApplyPlanEvent(event, &stream_state.plan);
+        const std::int32_t partition = PartitionForKey(stream, partitions_);
+        state_->ApplyDecided(partition, event);
         batch.planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
       }
     }
     Seal(batch.planned);
     batch.records.reserve(batch.planned.size());
     for (PlannedEvent& event : batch.planned) {
-      StreamState& stream_state = staged.at(event.event.stream_id());
-      if (stream_state.head.seq == event.event.stream_seq())
-        stream_state.head.hash = event.value_hash;
-      state_->RememberSealed(event.partition, event.event);
+      state_->SetHeadHash(event.event.stream_id(), event.value_hash);
       batch.records.push_back(
           AppendRecord{event.partition, event.event.stream_id(), std::move(event.value)});
     }
-    // The staged states already hold every accepted event; with their heads'
-    // hashes filled in they become the (speculative) state.
-    for (auto& [stream, stream_state] : staged) state_->Replace(stream, std::move(stream_state));
     return batch;
+  }
+
+  // The events one command becomes, each with the stream it goes to: the
+  // accepted command's events (and a read's access record), or the access
+  // record of its refusal. Never empty: every attempt leaves a trace.
+  std::vector<std::pair<std::string, Event>> Decide(const Command& command, absl::Time now) {
+    std::vector<std::pair<std::string, Event>> out;
+    absl::Status refused;
+    absl::StatusOr<std::string> stream = CommandStream(command);
+    if (command.command_id().empty()) {
+      refused = absl::InvalidArgumentError("a command needs a command_id");
+    } else if (!stream.ok()) {
+      refused = stream.status();
+    } else {
+      static const careledger::v1::PlanState kNoPlan;
+      const StreamState* current = state_->Find(*stream);
+      const std::uint64_t seq = current ? current->head.seq : 0;
+      if (command.has_expected_version() && command.expected_version() != seq) {
+        refused = absl::FailedPreconditionError(
+            fmt::format("expected stream version {}, but {} is at version {}",
+                        command.expected_version(), *stream, seq));
+      } else {
+        absl::StatusOr<Decision> decision = DecideCommand(
+            DecisionInput{current ? current->plan : kNoPlan, seq, state_->directory(), now},
+            command);
+        if (decision.ok()) {
+          for (Event& event : decision->events) out.emplace_back(*stream, std::move(event));
+          if (decision->access) {
+            Event access;
+            *access.mutable_access_recorded() = *std::move(decision->access);
+            out.emplace_back(access_stream_, std::move(access));
+          }
+          return out;
+        }
+        refused = decision.status();
+      }
+    }
+    Event refusal;
+    *refusal.mutable_access_recorded() = RefusalRecord(command, refused);
+    out.emplace_back(access_stream_, std::move(refusal));
+    return out;
+  }
+
+  // The answer to a command id seen before: the original outcome, marked
+  // DUPLICATE when it was applied (a refusal stays REJECTED, with its reason).
+  static CommandResult Repeated(const CommandResult& seen) {
+    CommandResult result = seen;
+    if (result.outcome() == careledger::v1::OUTCOME_APPLIED) {
+      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
+    }
+    return result;
   }
 
   // Fills in prev_hash and seals every planned event: streams in parallel,
@@ -369,22 +381,17 @@ class Writer::Impl {
       PlannedEvent& event = batch.planned[i];
       event.offset = (*positions)[i].offset;
       state_->ApplyPosition(event.partition, event.offset, event.event, event.value_hash);
-      CommandResult& result = batch.answered[event.pending_index].emplace();
-      result.set_command_id(event.event.command_id());
-      result.set_outcome(careledger::v1::OUTCOME_APPLIED);
-      *result.mutable_stream_id() = event.event.stream_id();
-      result.set_stream_seq(event.event.stream_seq());
-      result.set_partition(event.partition);
-      result.set_offset(event.offset);
+      // A command's last event decides its answer (the approval after a
+      // defaulted review date; a read's access record).
+      batch.answered[event.pending_index] =
+          internal::ResultOf(event.event, event.partition, event.offset);
     }
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       const Command* command = batch.pending[i].command;
       if (command == nullptr || batch.answered[i]) continue;
       auto first = batch.first_in_batch.find(command->command_id());
       if (first == batch.first_in_batch.end()) continue;  // a repeat of the previous batch
-      CommandResult result = *batch.answered[first->second];
-      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
-      batch.answered[i] = std::move(result);
+      batch.answered[i] = Repeated(*batch.answered[first->second]);
     }
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
@@ -404,9 +411,8 @@ class Writer::Impl {
   void AnswerRepeats(const SealedBatch& previous, SealedBatch& next) {
     for (std::size_t i : next.repeats_of_previous) {
       const std::string& id = next.pending[i].command->command_id();
-      CommandResult result = *previous.answered[previous.first_in_batch.at(id)];
-      result.set_outcome(careledger::v1::OUTCOME_DUPLICATE);
-      next.answered[i] = std::move(result);  // replied by Complete(next)
+      next.answered[i] = Repeated(*previous.answered[previous.first_in_batch.at(id)]);
+      // replied by Complete(next)
     }
     next.repeats_of_previous.clear();
   }
@@ -485,6 +491,7 @@ class Writer::Impl {
   WriterOptions options_;
   std::unique_ptr<LogWriter> log_writer_;
   const std::int32_t partitions_;
+  const std::string access_stream_;  // where this writer's access records go
   RecoveryReport recovery_;
 
   // Owned by the commit thread (and by Open before it starts).

@@ -4,34 +4,46 @@
 
 #include "events/envelope.h"
 #include "events/format.h"
-#include "events/plan_sections.h"
+#include "projections/internal/applied.h"
 #include "projections/internal/keys.h"
+#include "projections/worklist.h"
 
 namespace careledger::projections {
 namespace {
 
-using careledger::v1::CarePlan;
 using careledger::v1::EventPosition;
 using careledger::v1::PlanRecord;
-using careledger::v1::PlanSectionValue;
+using careledger::v1::PlanState;
 using careledger::v1::PublishedVersion;
 
-EventPosition PositionOf(const AppliedEvent& applied) {
-  const careledger::v1::Event& event = applied.record->event;
-  EventPosition position;
-  position.set_partition(applied.partition);
-  position.set_offset(applied.offset);
-  position.set_stream_seq(event.stream_seq());
-  position.set_value_hash(events::HashBytes(applied.record->value_hash));
-  position.set_event_id(event.event_id());
-  *position.mutable_recorded_at() = event.recorded_at();
-  return position;
+// The worklist entries of `plan`, key -> deterministic value bytes.
+std::map<std::string, std::string> WorklistEntriesOf(const PlanRecord& plan) {
+  std::map<std::string, std::string> entries;
+  for (const careledger::v1::WorklistItem& item : WorklistItemsOf(plan)) {
+    entries.emplace(internal::WorklistKey(item.owner(), item.since(), item.kind(),
+                                          item.nhs_number(), item.item_id()),
+                    events::SerializeDeterministic(item));
+  }
+  return entries;
 }
 
-absl::Status Inconsistent(const AppliedEvent& applied, std::string_view what) {
-  return absl::FailedPreconditionError(fmt::format("{} seq {}: {}",
-                                                   applied.record->event.stream_id(),
-                                                   applied.record->event.stream_seq(), what));
+// Keeps the fields only the projection knows in step with `plan->state()`,
+// after `applied` was folded into it.
+void RecordPositions(const AppliedEvent& applied, bool draft_was_pending, PlanRecord* plan) {
+  const careledger::v1::Event& event = applied.record->event;
+  const EventPosition position = internal::PositionOf(applied);
+  if (plan->state().draft_pending()) {
+    if (!draft_was_pending) *plan->mutable_draft_opened() = position;
+    if (event.has_plan_started() || event.has_plan_section_updated()) {
+      *plan->mutable_draft_saved() = position;
+    }
+  } else {
+    plan->clear_draft_opened();
+    plan->clear_draft_saved();
+  }
+  if (event.has_plan_approved()) *plan->mutable_published_by() = position;
+  plan->set_status(PlanStatusOf(plan->state()));
+  *plan->mutable_last_event() = position;
 }
 
 }  // namespace
@@ -44,130 +56,93 @@ std::optional<std::string_view> NhsNumberOfStream(std::string_view stream_id) {
   return stream_id.substr(kPatientStreamPrefix.size());
 }
 
-absl::StatusOr<PlanRecord*> PlanProjection::Find(const std::string& nhs_number) {
-  if (auto it = pending_plans_.find(nhs_number); it != pending_plans_.end()) return &it->second;
-  absl::StatusOr<std::optional<std::string>> stored =
-      store_->Get(StoreFamily::kPlans, internal::PlanKey(nhs_number));
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) return nullptr;
-  PlanRecord plan;
-  if (!plan.ParseFromString(**stored)) {
-    return absl::DataLossError(
-        fmt::format("projection store: unreadable plan record for {}", nhs_number));
+careledger::v1::PlanStatus PlanStatusOf(const PlanState& state) {
+  switch (state.lifecycle()) {
+    case careledger::v1::PLAN_LIFECYCLE_DRAFT:
+      return state.has_submission() ? careledger::v1::PLAN_STATUS_SUBMITTED
+                                    : careledger::v1::PLAN_STATUS_DRAFT;
+    case careledger::v1::PLAN_LIFECYCLE_PUBLISHED:
+      return careledger::v1::PLAN_STATUS_PUBLISHED;
+    case careledger::v1::PLAN_LIFECYCLE_EDITING:
+      return careledger::v1::PLAN_STATUS_EDITING;
+    case careledger::v1::PLAN_LIFECYCLE_CLOSED:
+      return careledger::v1::PLAN_STATUS_CLOSED;
+    case careledger::v1::PLAN_LIFECYCLE_WITHDRAWN:
+      return careledger::v1::PLAN_STATUS_WITHDRAWN;
+    default:
+      return careledger::v1::PLAN_STATUS_UNSPECIFIED;
   }
-  return &(pending_plans_[nhs_number] = std::move(plan));
 }
+
+PlanProjection::PlanProjection(const ProjectionStore* store)
+    : plans_(store, StoreFamily::kPlans, "plan") {}
 
 absl::Status PlanProjection::Apply(const AppliedEvent& event) {
   const careledger::v1::Event& body = event.record->event;
-  switch (body.body_case()) {
-    case careledger::v1::Event::kPlanStarted:
-    case careledger::v1::Event::kPlanSectionUpdated:
-    case careledger::v1::Event::kPlanApproved:
-      break;
-    default:
-      return absl::OkStatus();  // not a plan event
-  }
+  if (!events::IsPlanEvent(body)) return absl::OkStatus();
   std::optional<std::string_view> nhs_number = NhsNumberOfStream(body.stream_id());
-  if (!nhs_number) return Inconsistent(event, "a plan event on a stream that is not a patient's");
+  if (!nhs_number) {
+    return internal::Inconsistent(event, "a plan event on a stream that is not a patient's");
+  }
   const std::string nhs(*nhs_number);
-  switch (body.body_case()) {
-    case careledger::v1::Event::kPlanStarted:
-      return ApplyStarted(event, nhs);
-    case careledger::v1::Event::kPlanSectionUpdated:
-      return ApplySectionUpdated(event, nhs);
-    default:
-      return ApplyApproved(event, nhs);
-  }
-}
+  const std::string key = internal::PlanKey(nhs);
 
-absl::Status PlanProjection::ApplyStarted(const AppliedEvent& event,
-                                          const std::string& nhs_number) {
-  const careledger::v1::PlanStarted& started = event.record->event.plan_started();
-  if (started.nhs_number() != nhs_number) {
-    return Inconsistent(event,
-                        fmt::format("PlanStarted names NHS number '{}'", started.nhs_number()));
-  }
-  absl::StatusOr<PlanRecord*> existing = Find(nhs_number);
-  if (!existing.ok()) return existing.status();
-  if (*existing != nullptr) return Inconsistent(event, "PlanStarted for a plan already started");
-
-  PlanRecord& plan = pending_plans_[nhs_number];
-  plan.set_nhs_number(nhs_number);
-  plan.set_status(careledger::v1::PLAN_STATUS_DRAFT);
-  *plan.mutable_draft()->mutable_consent() = started.consent();
-  plan.mutable_draft()->mutable_demographics()->set_nhs_number(nhs_number);
-  *plan.mutable_last_event() = PositionOf(event);
-  return absl::OkStatus();
-}
-
-absl::Status PlanProjection::ApplySectionUpdated(const AppliedEvent& event,
-                                                 const std::string& nhs_number) {
-  const PlanSectionValue& value = event.record->event.plan_section_updated().value();
-  absl::StatusOr<PlanRecord*> found = Find(nhs_number);
+  absl::StatusOr<PlanRecord*> found = plans_.Find(key);
   if (!found.ok()) return found.status();
+  PlanRecord fresh;  // the stream's first plan event
   PlanRecord* plan = *found;
-  if (plan == nullptr) return Inconsistent(event, "a section update before PlanStarted");
-  if (value.section_case() == PlanSectionValue::SECTION_NOT_SET) {
-    return Inconsistent(event, "a section update that names no section");
+  if (plan == nullptr) {
+    fresh.set_nhs_number(nhs);
+    plan = &fresh;
   }
-  // An edit of a published plan opens a working draft from it.
-  if (!plan->has_draft()) *plan->mutable_draft() = plan->published();
-  if (absl::Status applied = events::SetSection(value, plan->mutable_draft()); !applied.ok()) {
-    // The section parsed, so CarePlan lacks it: a schema mistake, not a record's.
-    return absl::InternalError(applied.message());
-  }
-  plan->set_status(plan->published_version() > 0 ? careledger::v1::PLAN_STATUS_EDITING
-                                                 : careledger::v1::PLAN_STATUS_DRAFT);
-  *plan->mutable_last_event() = PositionOf(event);
-  return absl::OkStatus();
-}
-
-absl::Status PlanProjection::ApplyApproved(const AppliedEvent& event,
-                                           const std::string& nhs_number) {
-  const careledger::v1::PlanApproved& approved = event.record->event.plan_approved();
-  absl::StatusOr<PlanRecord*> found = Find(nhs_number);
-  if (!found.ok()) return found.status();
-  PlanRecord* plan = *found;
-  if (plan == nullptr) return Inconsistent(event, "an approval before PlanStarted");
-  if (!plan->has_draft()) return Inconsistent(event, "an approval with no working draft");
-  if (approved.version() != plan->published_version() + 1) {
-    return Inconsistent(event, fmt::format("approval of version {} after version {}",
-                                           approved.version(), plan->published_version()));
-  }
-  if (!approved.draft_hash().empty() &&
-      approved.draft_hash() !=
-          events::HashBytes(events::Sha256(events::SerializeDeterministic(plan->draft())))) {
-    return Inconsistent(event,
-                        "the approved draft_hash differs from the projected draft: what was "
-                        "approved is not what would be published");
+  // What the store holds before this batch changes the plan.
+  if (!worklist_before_.contains(nhs)) {
+    worklist_before_[nhs] =
+        *found == nullptr ? std::map<std::string, std::string>() : WorklistEntriesOf(**found);
   }
 
-  const EventPosition position = PositionOf(event);
-  PublishedVersion& version = pending_versions_.emplace_back();
-  version.set_nhs_number(nhs_number);
-  version.set_version(approved.version());
-  *version.mutable_plan() = plan->draft();
-  *version.mutable_published_at() = event.record->event.recorded_at();
-  *version.mutable_approved_by() = event.record->event.actor();
-  *version.mutable_approval() = position;
+  const bool draft_was_pending = plan->state().draft_pending();
+  if (absl::Status folded = events::FoldPlanEvent(body, plan->mutable_state()); !folded.ok()) {
+    // The fold left the state unchanged.
+    if (absl::IsFailedPrecondition(folded)) {
+      return internal::Inconsistent(event, std::string(folded.message()));
+    }
+    return folded;
+  }
+  if (plan == &fresh) plan = plans_.Insert(key, std::move(fresh));
+  RecordPositions(event, draft_was_pending, plan);
 
-  *plan->mutable_published() = std::move(*plan->mutable_draft());
-  plan->clear_draft();
-  plan->set_published_version(approved.version());
-  *plan->mutable_published_at() = event.record->event.recorded_at();
-  *plan->mutable_published_by() = position;
-  plan->set_status(careledger::v1::PLAN_STATUS_PUBLISHED);
-  *plan->mutable_last_event() = position;
+  if (body.has_plan_approved()) {
+    const PlanState& state = plan->state();
+    PublishedVersion& version = versions_.emplace_back();
+    version.set_nhs_number(nhs);
+    version.set_version(state.published_version());
+    *version.mutable_plan() = state.published();
+    *version.mutable_published_at() = body.recorded_at();
+    *version.mutable_approved_by() = body.actor();
+    *version.mutable_approval() = plan->published_by();
+    version.set_content_hash(state.version_hashes(state.version_hashes_size() - 1));
+  }
   return absl::OkStatus();
 }
 
 void PlanProjection::Flush(StoreBatch* batch) {
-  for (const auto& [nhs_number, plan] : pending_plans_) {
-    batch->Put(StoreFamily::kPlans, internal::PlanKey(nhs_number),
-               events::SerializeDeterministic(plan));
-  }
-  for (const PublishedVersion& version : pending_versions_) {
+  static const std::map<std::string, std::string> kNone;
+  plans_.ForEach([&](const std::string&, const PlanRecord& plan) {
+    const std::map<std::string, std::string> after = WorklistEntriesOf(plan);
+    auto stored = worklist_before_.find(plan.nhs_number());
+    const std::map<std::string, std::string>& before =
+        stored == worklist_before_.end() ? kNone : stored->second;
+    for (const auto& [key, value] : before) {
+      if (!after.contains(key)) batch->Delete(StoreFamily::kWorklist, key);
+    }
+    for (const auto& [key, value] : after) {
+      auto it = before.find(key);
+      if (it == before.end() || it->second != value) batch->Put(StoreFamily::kWorklist, key, value);
+    }
+  });
+  plans_.Flush(batch);
+  for (const PublishedVersion& version : versions_) {
     batch->Put(StoreFamily::kVersions,
                internal::VersionKey(version.nhs_number(), version.version()),
                events::SerializeDeterministic(version));
@@ -176,8 +151,9 @@ void PlanProjection::Flush(StoreBatch* batch) {
 }
 
 void PlanProjection::Discard() {
-  pending_plans_.clear();
-  pending_versions_.clear();
+  plans_.Discard();
+  worklist_before_.clear();
+  versions_.clear();
 }
 
 }  // namespace careledger::projections

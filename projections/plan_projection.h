@@ -1,56 +1,64 @@
-// PlanProjection: the current plan of each patient (family `plans`) and every
-// published version (family `versions`), from the plan events of the streams
+// PlanProjection: each patient's plan (family `plans`), every published
+// version (family `versions`) and the Action Needed items the plans open
+// (family `worklist`, see worklist.h), from the plan events of the streams
 // "patient/<NHS number>".
 //
-//   PlanStarted         a new PlanRecord, DRAFT, whose draft holds the consent
-//                       and demographics.nhs_number.
-//   PlanSectionUpdated  the section named by PlanSectionValue's oneof replaces
-//                       the draft's CarePlan field of the same name
-//                       (events::SetSection). With no
-//                       draft pending the draft starts as a copy of the
-//                       published plan. Status: EDITING once a version is
-//                       published, else DRAFT. The published plan is untouched.
-//   PlanApproved        the draft becomes the published plan as `version`
-//                       (also stored in `versions`); the draft is cleared;
-//                       status PUBLISHED.
-//   anything else       no change (checkpoints, access and directory events).
+// What a plan event means is defined once, by events::FoldPlanEvent
+// (events/plan_fold.h), which the ledger also decides with: a PlanRecord holds
+// that fold (`state`) plus what only the projection knows, where each part
+// came from in the log:
 //
-// A plan event that contradicts the projected plan is refused with
-// FAILED_PRECONDITION (the partition stops there): PlanStarted on a non-patient
-// stream, for another NHS number or for a plan that exists; an update or
-// approval before PlanStarted; an update naming no section; an approval with no
-// draft, of a version other than published_version + 1, or whose draft_hash is
-// set and differs from SHA-256 of the deterministic draft (what was approved is
-// not what would be published). An empty draft_hash is not checked.
+//   last_event     every plan event applied.
+//   draft_opened   the event that made a working draft pending (PlanStarted,
+//                  or the first edit after a publication or a discard);
+//                  cleared when no draft is pending.
+//   draft_saved    the last PlanStarted / PlanSectionUpdated of that draft.
+//   published_by   the PlanApproved of the current published version; each
+//                  approval also writes a PublishedVersion, with its content
+//                  hash, to `versions`.
+//   status         PlanStatusOf(state), below.
 //
-// These are the meanings ledger/plan_rules.cc's ApplyPlanEvent gives the same
-// events when it computes draft_hash; the two must change together.
+// A myCMC request may come before any plan: the record then has lifecycle
+// UNSPECIFIED (status UNSPECIFIED) and holds the open requests.
+//
+// A plan event the fold refuses (an edit of a closed plan, an approval whose
+// draft_hash is not the draft's, a request resolved twice, ...), or a plan
+// event on a stream that is not a patient's, is refused here with
+// FAILED_PRECONDITION: the projector stops the partition there
+// ("inconsistent_event"). Other events are ignored.
 #ifndef CARELEDGER_PROJECTIONS_PLAN_PROJECTION_H_
 #define CARELEDGER_PROJECTIONS_PLAN_PROJECTION_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/status/statusor.h"
-#include "careledger/v1/plan.pb.h"
+#include "careledger/v1/plan_state.pb.h"
 #include "careledger/v1/projection.pb.h"
+#include "events/plan_fold.h"
+#include "projections/internal/pending.h"
 #include "projections/projection.h"
 #include "projections/projection_store.h"
 
 namespace careledger::projections {
 
-inline constexpr std::string_view kPatientStreamPrefix = "patient/";
+using events::kPatientStreamPrefix;
 
 // The NHS number of a "patient/<NHS number>" stream, or nullopt.
 std::optional<std::string_view> NhsNumberOfStream(std::string_view stream_id);
 
+// The status a plan shows: its lifecycle, with DRAFT split into DRAFT and
+// SUBMITTED (a submission pending). EDITING stays EDITING when the edit is
+// submitted; state.submission tells.
+careledger::v1::PlanStatus PlanStatusOf(const careledger::v1::PlanState& state);
+
 class PlanProjection final : public Projection {
  public:
   // `store` must outlive the projection.
-  explicit PlanProjection(const ProjectionStore* store) : store_(store) {}
+  explicit PlanProjection(const ProjectionStore* store);
 
   std::string_view name() const override { return "plans"; }
   absl::Status Apply(const AppliedEvent& event) override;
@@ -58,17 +66,11 @@ class PlanProjection final : public Projection {
   void Discard() override;
 
  private:
-  // The plan of `nhs_number` as of the events applied so far: pending, else
-  // stored (then copied into pending), else nullptr.
-  absl::StatusOr<careledger::v1::PlanRecord*> Find(const std::string& nhs_number);
-
-  absl::Status ApplyStarted(const AppliedEvent& event, const std::string& nhs_number);
-  absl::Status ApplySectionUpdated(const AppliedEvent& event, const std::string& nhs_number);
-  absl::Status ApplyApproved(const AppliedEvent& event, const std::string& nhs_number);
-
-  const ProjectionStore* store_;
-  absl::flat_hash_map<std::string, careledger::v1::PlanRecord> pending_plans_;
-  std::vector<careledger::v1::PublishedVersion> pending_versions_;
+  internal::PendingRecords<careledger::v1::PlanRecord> plans_;
+  // Per plan touched in this batch: its worklist entries as stored (key ->
+  // value bytes), so Flush can delete what closed and write what changed.
+  absl::flat_hash_map<std::string, std::map<std::string, std::string>> worklist_before_;
+  std::vector<careledger::v1::PublishedVersion> versions_;
 };
 
 }  // namespace careledger::projections

@@ -5,60 +5,66 @@
 #include <string>
 
 #include "projections/internal/keys.h"
+#include "projections/internal/read.h"
 
 namespace careledger::projections {
 
+using careledger::v1::HistoryEntry;
 using careledger::v1::PlanRecord;
 using careledger::v1::PublishedVersion;
+using careledger::v1::WorklistItem;
 
 absl::StatusOr<PlanRecord> PlanQueries::GetPlan(std::string_view nhs_number) const {
-  absl::StatusOr<std::optional<std::string>> bytes =
-      store_->Get(StoreFamily::kPlans, internal::PlanKey(nhs_number));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) {
+  absl::StatusOr<std::optional<PlanRecord>> plan =
+      internal::ReadRecord<PlanRecord>(*store_, StoreFamily::kPlans, internal::PlanKey(nhs_number),
+                                       fmt::format("plan record for {}", nhs_number));
+  if (!plan.ok()) return plan.status();
+  if (!plan->has_value()) {
     return absl::NotFoundError(fmt::format("no projected plan for NHS number {}", nhs_number));
   }
-  PlanRecord plan;
-  if (!plan.ParseFromString(**bytes)) {
-    return absl::DataLossError(
-        fmt::format("projection store: unreadable plan record for {}", nhs_number));
-  }
-  return plan;
+  return **std::move(plan);
 }
 
 absl::StatusOr<PublishedVersion> PlanQueries::GetVersion(std::string_view nhs_number,
                                                          std::uint64_t version) const {
-  absl::StatusOr<std::optional<std::string>> bytes =
-      store_->Get(StoreFamily::kVersions, internal::VersionKey(nhs_number, version));
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) {
+  absl::StatusOr<std::optional<PublishedVersion>> published =
+      internal::ReadRecord<PublishedVersion>(
+          *store_, StoreFamily::kVersions, internal::VersionKey(nhs_number, version),
+          fmt::format("version {} of the plan for {}", version, nhs_number));
+  if (!published.ok()) return published.status();
+  if (!published->has_value()) {
     return absl::NotFoundError(
         fmt::format("no projected version {} of the plan for NHS number {}", version, nhs_number));
   }
-  PublishedVersion published;
-  if (!published.ParseFromString(**bytes)) {
-    return absl::DataLossError(fmt::format(
-        "projection store: unreadable version {} of the plan for {}", version, nhs_number));
-  }
-  return published;
+  return **std::move(published);
 }
 
 absl::StatusOr<std::vector<PublishedVersion>> PlanQueries::ListVersions(
     std::string_view nhs_number) const {
-  std::vector<PublishedVersion> versions;
-  bool readable = true;
-  absl::Status scanned = store_->Scan(StoreFamily::kVersions, internal::VersionPrefix(nhs_number),
-                                      [&](std::string_view, std::string_view value) {
-                                        readable = versions.emplace_back().ParseFromArray(
-                                            value.data(), static_cast<int>(value.size()));
-                                        return readable;
-                                      });
-  if (!scanned.ok()) return scanned;
-  if (!readable) {
-    return absl::DataLossError(
-        fmt::format("projection store: unreadable version of the plan for {}", nhs_number));
-  }
-  return versions;
+  return internal::ScanRecords<PublishedVersion>(
+      *store_, StoreFamily::kVersions, internal::VersionPrefix(nhs_number),
+      fmt::format("version of the plan for {}", nhs_number));
+}
+
+absl::StatusOr<std::vector<HistoryEntry>> PlanQueries::ListHistory(
+    std::string_view nhs_number) const {
+  absl::StatusOr<std::vector<HistoryEntry>> entries = internal::ScanRecords<HistoryEntry>(
+      *store_, StoreFamily::kHistory, internal::HistoryPrefix(nhs_number),
+      fmt::format("history entry of {}", nhs_number));
+  if (!entries.ok()) return entries;
+  // A number holding 0x00 would share a prefix with another; keep only ours.
+  std::erase_if(*entries,
+                [&](const HistoryEntry& entry) { return entry.nhs_number() != nhs_number; });
+  return entries;
+}
+
+absl::StatusOr<std::vector<WorklistItem>> PlanQueries::ListWorklist(std::string_view owner) const {
+  absl::StatusOr<std::vector<WorklistItem>> items = internal::ScanRecords<WorklistItem>(
+      *store_, StoreFamily::kWorklist, internal::WorklistPrefix(owner),
+      fmt::format("worklist item of {}", owner));
+  if (!items.ok()) return items;
+  std::erase_if(*items, [&](const WorklistItem& item) { return item.owner() != owner; });
+  return items;
 }
 
 }  // namespace careledger::projections

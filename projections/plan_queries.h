@@ -1,10 +1,13 @@
-// PlanQueries: read the plan projection, for the read service, the CLI and
-// replay.
+// PlanQueries: read the plan, version, worklist and history projections, for
+// the read service, the CLI, audit and replay.
 //
-// A projection lags the log: NOT_FOUND means "not in this projection yet",
-// which also covers a plan whose events are beyond the projected offsets or in
-// a stopped partition. Offsets() and StoredStops() say how far the projection
-// has got, so a caller can tell those cases apart.
+// A projection lags the log: NOT_FOUND (or an empty list) means "not in this
+// projection yet", which also covers events beyond the projected offsets or
+// in a stopped partition. Offsets() and StoredStops() say how far the
+// projection has got, so a caller can tell those cases apart.
+//
+// Every error other than NOT_FOUND comes from the store (DATA_LOSS for an
+// unreadable record).
 //
 // Thread safety: every method may be called from any thread, also while a
 // projector is committing. Each method reads one committed state; two calls
@@ -28,8 +31,10 @@ class PlanQueries {
   // `store` must outlive the queries.
   explicit PlanQueries(const ProjectionStore* store) : store_(store) {}
 
-  // The patient's current plan (published version and working draft).
-  // NOT_FOUND when no PlanStarted for `nhs_number` has been projected.
+  // The patient's plan record (the folded PlanState, status, positions).
+  // NOT_FOUND when no plan event of `nhs_number` has been projected. A record
+  // whose status is PLAN_STATUS_UNSPECIFIED holds only myCMC requests: no
+  // plan was started.
   absl::StatusOr<careledger::v1::PlanRecord> GetPlan(std::string_view nhs_number) const;
 
   // One published version. NOT_FOUND when that version has not been
@@ -41,6 +46,18 @@ class PlanQueries {
   // (not NOT_FOUND) when none has been projected.
   absl::StatusOr<std::vector<careledger::v1::PublishedVersion>> ListVersions(
       std::string_view nhs_number) const;
+
+  // Every event about the patient (their plan stream's events and the access
+  // records naming them, history_projection.h), in recorded order, ties in
+  // log order, from one consistent state. Empty when none is projected.
+  absl::StatusOr<std::vector<careledger::v1::HistoryEntry>> ListHistory(
+      std::string_view nhs_number) const;
+
+  // The open Action Needed items of `owner` (UserWorklist,
+  // OrganisationWorklist or PatientWorklist of worklist.h), oldest first,
+  // from one consistent state. Empty when it has none.
+  absl::StatusOr<std::vector<careledger::v1::WorklistItem>> ListWorklist(
+      std::string_view owner) const;
 
   // The next offset of every partition (empty before the first projector run).
   absl::StatusOr<std::vector<std::int64_t>> Offsets() const { return ReadOffsets(*store_); }

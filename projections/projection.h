@@ -1,5 +1,5 @@
-// Projection: one read model the projector keeps up to date (plans now;
-// worklists, audit and stats later). The projector owns the mechanics
+// Projection: one read model the projector keeps up to date (plans, versions
+// and worklists; directory; per-patient history). The projector owns the mechanics
 // (reading, verifying, offsets, atomic commits); a projection only turns
 // verified events into changes.
 //

@@ -22,10 +22,13 @@ struct FamilyName {
   std::optional<StoreFamily> family;
   const char* name;
 };
-constexpr std::array<FamilyName, 4> kFamilies = {{
+constexpr std::array<FamilyName, 7> kFamilies = {{
     {std::nullopt, "default"},
     {StoreFamily::kPlans, "plans"},
     {StoreFamily::kVersions, "versions"},
+    {StoreFamily::kDirectory, "directory"},
+    {StoreFamily::kWorklist, "worklist"},
+    {StoreFamily::kHistory, "history"},
     {StoreFamily::kMeta, "meta"},
 }};
 
@@ -174,11 +177,17 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenFollower(
   database->secondary_path = fmt::format("{}/follower-{}-{}", path, ::getpid(),
                                          reinterpret_cast<std::uintptr_t>(database.get()));
   rocksdb::DB* db = nullptr;
-  if (absl::Status opened =
-          FromRocks(rocksdb::DB::OpenAsSecondary(options, path, database->secondary_path,
-                                                 descriptors, &database->handles, &db),
-                    fmt::format("follow {}", path));
-      !opened.ok()) {
+  const rocksdb::Status status = rocksdb::DB::OpenAsSecondary(
+      options, path, database->secondary_path, descriptors, &database->handles, &db);
+  if (status.IsInvalidArgument()) {
+    // A follower cannot create column families: a store that lacks one of
+    // this build's was written by an older schema.
+    return absl::FailedPreconditionError(fmt::format(
+        "projection store {} lacks this build's column families ({}): it was written with "
+        "another schema version; rebuild it from the log",
+        path, status.ToString()));
+  }
+  if (absl::Status opened = FromRocks(status, fmt::format("follow {}", path)); !opened.ok()) {
     return opened;
   }
   database->db.reset(db);

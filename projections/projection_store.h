@@ -1,10 +1,15 @@
 // ProjectionStore: the RocksDB database that holds the projections, and the
 // one place that knows its column families.
 //
-//   plans     the current published plan and working draft of each patient
-//   versions  every published version of every plan
-//   meta      the schema version, the log's partition count, per-partition
-//             progress (next offset, digest, stop) and per-stream heads
+//   plans      each patient's plan: the fold of their plan stream
+//   versions   every published version of every plan
+//   directory  organisations, users (with their last activity) and devices
+//   worklist   the open Action Needed items of each user, organisation and
+//              patient
+//   history    per patient, every event about them: their plan stream and
+//              the access records naming them
+//   meta       the schema version, the log's partition count, per-partition
+//              progress (next offset, digest, stop) and per-stream heads
 //
 // Keys and values are documented in projections/README.md; values are
 // deterministic protobuf (careledger/v1/projection.proto), so equal states are
@@ -39,9 +44,10 @@ namespace careledger::projections {
 
 // Bump on any change to a stored key encoding or value type. A store written
 // with another version is refused; delete it and rebuild from the log.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 1;
+// 2: plans hold the shared PlanState fold; directory, worklist and history.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 2;
 
-enum class StoreFamily { kPlans, kVersions, kMeta };
+enum class StoreFamily { kPlans, kVersions, kDirectory, kWorklist, kHistory, kMeta };
 
 // Changes to apply together. Cheap to build; nothing is written until
 // ProjectionStore::Commit.
@@ -96,7 +102,8 @@ class ProjectionStore {
   absl::Status Commit(const StoreBatch& batch);
 
   // SHA-256 over every key and value of every column family (default, plans,
-  // versions, meta, in that order, each in key order), from one snapshot.
+  // versions, directory, worklist, history, meta, in that order, each in key
+  // order), from one snapshot.
   // Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.
   // Equal fingerprints mean byte-identical stores.

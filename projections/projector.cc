@@ -12,6 +12,8 @@
 #include "events/failure.h"
 #include "events/format.h"
 #include "events/partition_verifier.h"
+#include "projections/directory_projection.h"
+#include "projections/history_projection.h"
 #include "projections/plan_projection.h"
 
 namespace careledger::projections {
@@ -82,7 +84,11 @@ struct Projector::Run {
 Projector::Projector(ledger::LogReader* reader, ProjectionStore* store,
                      const events::Keyring* keyring, ProjectorOptions options)
     : reader_(reader), store_(store), keyring_(keyring), options_(options) {
+  // Each event goes to each projection in this order; a refusal by any of
+  // them stops the partition with none of the event's changes applied.
   projections_.push_back(std::make_unique<PlanProjection>(store_));
+  projections_.push_back(std::make_unique<DirectoryProjection>(store_));
+  projections_.push_back(std::make_unique<HistoryProjection>());
 }
 
 Projector::~Projector() = default;

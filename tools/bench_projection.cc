@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "events/format.h"
+#include "ledger/dates.h"
 #include "tools/projection_session.h"
 #include "tools/synthetic.h"
 
@@ -17,7 +18,8 @@ absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, st
   {
     absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
     if (!writer.ok()) return writer.status();
-    for (const auto& result : (*writer)->SubmitAll(SyntheticPlanCommands(events, patients))) {
+    for (const auto& result : (*writer)->SubmitAll(
+             SyntheticPlanCommands(events, patients, ledger::Today(absl::Now())))) {
       if (!result.ok()) return result.status();
     }
   }

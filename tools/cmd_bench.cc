@@ -9,6 +9,7 @@
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/parallel.h"
+#include "ledger/dates.h"
 #include "tools/bench_projection.h"
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
@@ -95,7 +96,7 @@ int RunBenchAppend(const BenchFlags& flags, const Context& context) {
   if (!writer.ok()) return ReportError(writer.status(), context.json());
 
   const std::vector<careledger::v1::Command> commands =
-      SyntheticPlanCommands(flags.events, flags.patients);
+      SyntheticPlanCommands(flags.events, flags.patients, ledger::Today(absl::Now()));
   const auto start = std::chrono::steady_clock::now();
   std::size_t applied = 0;
   for (const auto& result : (*writer)->SubmitAll(commands)) {

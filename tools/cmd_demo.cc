@@ -1,211 +1,185 @@
 // careledger demo: the main job on the embedded default. Initialises a ledger
-// (if the data directory has none), writes a small set of signed plan events,
-// projects them, verifies the log and says what to try next.
+// (if the data directory has none), registers the sample directory, runs the
+// care homes guide's scenario for a fresh synthetic resident as signed
+// events (refusals included), projects them, verifies the log, and shows the
+// resident's history: who did what, and what each reader was shown.
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <iostream>
 
+#include "absl/time/clock.h"
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/parallel.h"
+#include "ledger/dates.h"
 #include "ledger/log_scan.h"
+#include "projections/plan_queries.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
 #include "tools/projection_session.h"
+#include "tools/sample_world.h"
 #include "tools/synthetic.h"
 
 namespace careledger::tools {
 namespace {
 
 using careledger::v1::Command;
+using careledger::v1::CommandResult;
 
-Command NewCommand(const std::string& user, careledger::v1::Role role, const std::string& org) {
-  Command command;
-  command.set_command_id(events::RandomUuid());
-  command.mutable_actor()->set_user_id(user);
-  command.mutable_actor()->set_role(role);
-  command.mutable_actor()->set_organisation(org);
-  command.mutable_actor()->set_device_id("demo-device-1");
-  command.mutable_actor()->set_network_address("127.0.0.1");
-  return command;
+// One line per scenario step: what happened, and for reads what was shown.
+void PrintStep(std::size_t n, const ScenarioStep& step, const CommandResult& result) {
+  std::string outcome = careledger::v1::Outcome_Name(result.outcome()).substr(8);
+  if (result.has_view()) {
+    outcome += fmt::format(": shown version {} (content {})", result.view().version(),
+                           ShortHash(result.view().content_hash()));
+  }
+  std::cout << fmt::format("   {:>2}. {}\n       -> {}\n", n, step.what, outcome);
+  if (result.outcome() == careledger::v1::OUTCOME_REJECTED) {
+    std::cout << fmt::format("          \"{}\" (the attempt is recorded)\n", result.error());
+  }
 }
 
-careledger::v1::Date Day(int year, int month, int day) {
-  careledger::v1::Date date;
-  date.set_year(year);
-  date.set_month(month);
-  date.set_day(day);
-  return date;
+absl::Status EnsureKeys(const Context& context) {
+  if (std::filesystem::exists(context.KeysDir() + "/keyring.json")) {
+    std::cout << fmt::format("1. Using the ledger in {}\n", context.options().data_dir);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<ledger::KeyStore> created =
+      ledger::KeyStore::Create(context.KeysDir(), absl::Now());
+  if (!created.ok()) return created.status();
+  std::cout << fmt::format("1. Created a ledger in {} with signing key {}\n",
+                           context.options().data_dir, created->Active(absl::Now())->key_id);
+  return absl::OkStatus();
 }
 
-// A care home's administrator starts a resident's plan and fills in what
-// they know; the GP completes the clinical parts and publishes it; later the
-// GP edits it (a working draft) and publishes version 2.
-std::vector<Command> CareHomeScenario(const std::string& nhs_number) {
-  const std::string home = "VM123";       // the care home
-  const std::string practice = "Y01234";  // the GP practice
-  std::vector<Command> commands;
+// Registers the directory and runs the scenario; FAILED_PRECONDITION when a
+// step's outcome is not the expected one.
+absl::Status RunScenario(ledger::Writer& writer, const std::string& nhs_number) {
+  const absl::CivilDay today = ledger::Today(absl::Now());
+  std::size_t directory_applied = 0;
+  for (const auto& result : writer.SubmitAll(SampleDirectoryCommands(today))) {
+    if (!result.ok()) return result.status();
+    if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
+      return absl::FailedPreconditionError(
+          fmt::format("registering the sample directory was refused: {}", result->error()));
+    }
+    if (result->outcome() == careledger::v1::OUTCOME_APPLIED) ++directory_applied;
+  }
+  std::cout << fmt::format(
+      "2. Sample directory: {} organisations, users and devices newly registered (care home, GP, "
+      "ambulance service, NHS 111, CMC team)\n",
+      directory_applied);
+  std::cout << fmt::format("3. The care homes guide's scenario for resident {}:\n", nhs_number);
+  const std::vector<ScenarioStep> steps = CareHomeScenario(nhs_number, today);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    absl::StatusOr<CommandResult> result = writer.Submit(steps[i].command);
+    if (!result.ok()) return result.status();
+    PrintStep(i + 1, steps[i], *result);
+    if (result->outcome() != steps[i].expected) {
+      return absl::FailedPreconditionError(fmt::format(
+          "step {} ended {}, expected {}", i + 1, careledger::v1::Outcome_Name(result->outcome()),
+          careledger::v1::Outcome_Name(steps[i].expected)));
+    }
+  }
+  return writer.Checkpoint();
+}
 
-  Command start = NewCommand("carer.ana", careledger::v1::ROLE_ADMINISTRATOR, home);
-  start.mutable_start_plan()->set_nhs_number(nhs_number);
-  careledger::v1::Consent* consent = start.mutable_start_plan()->mutable_consent();
-  consent->set_basis(careledger::v1::CONSENT_BASIS_PATIENT);
-  consent->set_discussion("Discussed with the resident and her daughter in her room");
-  *consent->mutable_obtained_on() = Day(2026, 11, 20);
-  commands.push_back(start);
+absl::Status Verify(const Context& context, ledger::Log& log, const ledger::KeyStore& keys) {
+  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = log.OpenReader();
+  if (!reader.ok()) return reader.status();
+  absl::StatusOr<ledger::ScanReport> scan =
+      ledger::ScanLog(**reader, &keys.keyring(), events::HardwareThreads(), nullptr);
+  if (!scan.ok()) return scan.status();
+  if (!scan->stops.empty()) return absl::DataLossError(scan->stops.front().Describe());
+  std::cout << fmt::format(
+      "5. Verified all {} records of {}: signatures, key windows, hash chains, sequences and "
+      "{} checkpoints\n",
+      scan->records, log.Describe(), scan->checkpoints);
+  (void)context;
+  return absl::OkStatus();
+}
 
-  Command demographics = NewCommand("carer.ana", careledger::v1::ROLE_ADMINISTRATOR, home);
-  demographics.mutable_update_plan_section()->set_nhs_number(nhs_number);
-  careledger::v1::Demographics* person =
-      demographics.mutable_update_plan_section()->mutable_value()->mutable_demographics();
-  person->set_given_name("Edith");
-  person->set_family_name("Synthetic");
-  person->set_nhs_number(nhs_number);
-  person->set_gender("female");
-  *person->mutable_date_of_birth() = Day(1934, 3, 2);
-  person->set_address("Room 4, Example Care Home, London");
-  person->set_postcode("SE1 7EH");
-  person->set_gp_practice_ods(practice);
-  person->set_gp_name("Dr A Example");
-  commands.push_back(demographics);
-
-  Command wishes = NewCommand("carer.ana", careledger::v1::ROLE_ADMINISTRATOR, home);
-  wishes.mutable_update_plan_section()->set_nhs_number(nhs_number);
-  careledger::v1::Preferences* preferences =
-      wishes.mutable_update_plan_section()->mutable_value()->mutable_preferences();
-  preferences->mutable_place_of_care()->set_first_preference("Care home");
-  preferences->mutable_place_of_death()->set_first_preference("Care home");
-  preferences->mutable_place_of_death()->set_second_preference("Hospice");
-  commands.push_back(wishes);
-
-  Command cpr = NewCommand("dr.example", careledger::v1::ROLE_CLINICIAN, practice);
-  cpr.mutable_update_plan_section()->set_nhs_number(nhs_number);
-  careledger::v1::Resuscitation* resuscitation =
-      cpr.mutable_update_plan_section()->mutable_value()->mutable_resuscitation();
-  resuscitation->set_discussed(true);
-  resuscitation->set_decision("not for CPR");
-  resuscitation->set_summary("Discussed with resident and daughter; agreed");
-  commands.push_back(cpr);
-
-  commands.push_back(NewCommand("dr.example", careledger::v1::ROLE_CLINICIAN, practice));
-  commands.back().mutable_approve_plan()->set_nhs_number(nhs_number);
-
-  Command edit = NewCommand("dr.example", careledger::v1::ROLE_CLINICIAN, practice);
-  edit.mutable_update_plan_section()->set_nhs_number(nhs_number);
-  careledger::v1::ClinicalRecommendations* clinical =
-      edit.mutable_update_plan_section()->mutable_value()->mutable_clinical();
-  clinical->set_main_diagnosis("Advanced dementia; heart failure");
-  clinical->set_ceiling_of_treatment("Treat in the care home; avoid hospital admission");
-  clinical->set_recommendations("Oral antibiotics for infection; keep comfortable");
-  commands.push_back(edit);
-
-  commands.push_back(NewCommand("dr.example", careledger::v1::ROLE_CLINICIAN, practice));
-  commands.back().mutable_approve_plan()->set_nhs_number(nhs_number);
-  return commands;
+// The auditor reads the resident's history: recorded like every read.
+absl::Status ShowHistory(ledger::Writer& writer, ProjectionSession& session,
+                         const std::string& nhs_number) {
+  Command read = NewCommandAs(SampleWorldActors().auditor);
+  read.mutable_view_plan()->set_nhs_number(nhs_number);
+  read.mutable_view_plan()->set_view(careledger::v1::PLAN_VIEW_HISTORY);
+  absl::StatusOr<CommandResult> granted = writer.Submit(read);
+  if (!granted.ok()) return granted.status();
+  if (granted->outcome() != careledger::v1::OUTCOME_APPLIED) {
+    return absl::FailedPreconditionError(granted->error());
+  }
+  if (absl::StatusOr<projections::ProjectionReport> report = session.projector().CatchUp();
+      !report.ok()) {
+    return report.status();
+  }
+  absl::StatusOr<std::vector<careledger::v1::HistoryEntry>> history =
+      projections::PlanQueries(&session.store()).ListHistory(nhs_number);
+  if (!history.ok()) return history.status();
+  std::cout << fmt::format(
+      "6. The resident's history, read by the CMC auditor (recorded as {} seq {}):\n",
+      granted->stream_id(), granted->stream_seq());
+  PrintHistory(*history, std::cout);
+  return absl::OkStatus();
 }
 
 int RunDemo(const Context& context) {
-  const GlobalOptions& options = context.options();
-  if (!std::filesystem::exists(context.KeysDir() + "/keyring.json")) {
-    absl::StatusOr<ledger::KeyStore> created =
-        ledger::KeyStore::Create(context.KeysDir(), absl::Now());
-    if (!created.ok()) return ReportError(created.status(), context.json());
-    std::cout << fmt::format("1. Created a ledger in {} with signing key {}\n", options.data_dir,
-                             created->Active(absl::Now())->key_id);
-  } else {
-    std::cout << fmt::format("1. Using the ledger in {}\n", options.data_dir);
+  if (absl::Status keys_ready = EnsureKeys(context); !keys_ready.ok()) {
+    return ReportError(keys_ready, context.json());
   }
   absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
   if (!keys.ok()) return ReportError(keys.status(), context.json());
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return ReportError(log.status(), context.json());
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
+  if (!writer.ok()) return ReportError(writer.status(), context.json());
 
-  // 2. Write: two residents' plans, and one refused command.
-  // Fresh synthetic patients each run, so the demo can run again on the same
-  // ledger and still tell the whole story.
-  const std::size_t seed = std::hash<std::string>{}(events::RandomUuid()) % 400'000;
-  const std::string first = SyntheticNhsNumber(seed), second = SyntheticNhsNumber(seed + 1);
-  std::vector<Command> commands = CareHomeScenario(first);
-  for (Command& command : CareHomeScenario(second)) commands.push_back(std::move(command));
-  Command refused = NewCommand("carer.ana", careledger::v1::ROLE_ADMINISTRATOR, "VM123");
-  refused.mutable_approve_plan()->set_nhs_number(second);
-  commands.push_back(refused);
-  std::size_t applied = 0, rejected = 0;
-  {
-    absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
-    if (!writer.ok()) return ReportError(writer.status(), context.json());
-    for (const auto& result : (*writer)->SubmitAll(commands)) {
-      if (!result.ok()) return ReportError(result.status(), context.json());
-      if (result->outcome() == careledger::v1::OUTCOME_APPLIED) ++applied;
-      if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
-        ++rejected;
-        std::cout << "   refused, as it should be: " << result->error() << "\n";
-      }
-    }
-    if (absl::Status checkpointed = (*writer)->Checkpoint(); !checkpointed.ok()) {
-      return ReportError(checkpointed, context.json());
-    }
+  // A fresh synthetic resident each run, so the demo can run again on the
+  // same ledger and still tell the whole story.
+  const std::string resident =
+      SyntheticNhsNumber(1 + std::hash<std::string>{}(events::RandomUuid()) % 400'000);
+  if (absl::Status ran = RunScenario(**writer, resident); !ran.ok()) {
+    return ReportError(ran, context.json());
   }
-  std::cout << fmt::format(
-      "2. Wrote {} signed plan events for patients {} and {} ({} refused, nothing appended "
-      "for it), then a checkpoint per partition\n",
-      applied, first, second, rejected);
 
-  // 3. Project.
   ProjectionSessionOptions projection_options;
   projection_options.log = log->get();
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
       ProjectionSession::Open(context, projection_options);
   if (!session.ok()) return ReportError(session.status(), context.json());
-  {
-    absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-    if (!report.ok()) return ReportError(report.status(), context.json());
-    if (!report->stops.empty()) {
-      std::cout << "INTEGRITY FAILURE: " << report->stops.front().reason << "\n";
-      return kExitIntegrity;
-    }
-    std::cout << fmt::format("3. Projected {} records into {}\n", report->records_applied,
-                             context.ProjectionDir());
-  }
-
-  // 4. Verify.
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> verify_reader = (*log)->OpenReader();
-  if (!verify_reader.ok()) return ReportError(verify_reader.status(), context.json());
-  absl::StatusOr<ledger::ScanReport> scan =
-      ledger::ScanLog(**verify_reader, &keys->keyring(), events::HardwareThreads(), nullptr);
-  if (!scan.ok()) return ReportError(scan.status(), context.json());
-  if (!scan->stops.empty()) {
-    std::cout << "INTEGRITY FAILURE: " << scan->stops.front().Describe() << "\n";
+  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+  if (!report.ok()) return ReportError(report.status(), context.json());
+  if (!report->stops.empty()) {
+    std::cout << "INTEGRITY FAILURE: " << report->stops.front().reason << "\n";
     return kExitIntegrity;
   }
-  std::cout << fmt::format(
-      "4. Verified all {} records of {}: signatures, key windows, hash chains, sequences and "
-      "{} checkpoints\n",
-      scan->records, (*log)->Describe(), scan->checkpoints);
-
-  // 5. Show.
-  std::cout << "5. The current plan of patient " << first << ":\n";
-  if (absl::Status shown = PrintPlan((*session)->store(), first, std::cout); !shown.ok()) {
+  std::cout << fmt::format("4. Projected {} records into {}\n", report->records_applied,
+                           context.ProjectionDir());
+  if (absl::Status verified = Verify(context, **log, *keys); !verified.ok()) {
+    std::cout << "INTEGRITY FAILURE: " << verified.message() << "\n";
+    return kExitIntegrity;
+  }
+  if (absl::Status shown = ShowHistory(**writer, **session, resident); !shown.ok()) {
     return ReportError(shown, context.json());
   }
 
-  const std::string data = options.data_dir;
+  const std::string data = context.options().data_dir;
   std::cout << fmt::format(
-      "\nTry next:\n"
-      "  careledger --data {0} plan show --nhs {1}\n"
-      "  careledger --data {0} plan update --nhs {1} --user dr.example --org Y01234 \\\n"
-      "      --section allergies --value '{{\"no_known_allergies\": true, \"source\": \"GP "
-      "record\"}}'\n"
-      "  careledger --data {0} plan approve --nhs {1} --user dr.example --org Y01234\n"
-      "  careledger --data {0} project && careledger --data {0} verify\n"
+      "\nTry next (users from `careledger directory sample`):\n"
+      "  careledger --data {0} plan show --nhs {1} --user crew.lee --role urgent-care "
+      "--org AMB001 --device dev-AMB001\n"
+      "  careledger --data {0} plan show --nhs {1} --view history --user auditor.cmc "
+      "--role auditor --org CMC001 --device dev-CMC001\n"
+      "  careledger --data {0} worklist --org {2}\n"
+      "  careledger --data {0} verify && careledger --data {0} project --rebuild --fingerprint\n"
       "  careledger --data {0} log export --out log.jsonl   # every record, exactly as stored\n"
-      "  careledger --data {0} keys export                   # the public keyring for verifiers\n"
       "  careledger bench append && careledger bench project\n"
       "  careledger --help   (every command has --help; add --json for programs)\n",
-      data, first);
+      data, resident, kCareHomeOds);
   return kExitOk;
 }
 
@@ -214,8 +188,8 @@ int RunDemo(const Context& context) {
 void RegisterDemo(CLI::App& app, Runner* run) {
   CLI::App* demo = app.add_subcommand(
       "demo",
-      "Initialise a ledger if needed, write a small care-home scenario as signed events, "
-      "project it, verify the log and show what to try next");
+      "Initialise a ledger if needed, run the care homes guide's scenario as signed events, "
+      "project them, verify the log and show the resident's history");
   demo->callback([run] { *run = RunDemo; });
 }
 

@@ -1,186 +1,250 @@
-// careledger plan: start, edit and approve care plans.
+// careledger plan: the care-plan workflow from the command line. Every
+// subcommand builds one careledger.v1.Command (the same one `careledger
+// submit` reads as JSON) and submits it; `plan show` is in cmd_plan_show.cc.
 #include <fmt/format.h>
 
-#include <iostream>
+#include <functional>
+#include <memory>
 
 #include "careledger/v1/plan.pb.h"
-#include "projections/plan_queries.h"
-#include "projections/projection_store.h"
-#include "tools/command_flags.h"
+#include "tools/command_builder.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
-#include "tools/plan_view.h"
-#include "tools/projection_session.h"
+#include "tools/parse_flags.h"
 
 namespace careledger::tools {
 namespace {
 
-careledger::v1::ConsentBasis ParseConsentBasis(const std::string& name) {
-  if (name == "patient") return careledger::v1::CONSENT_BASIS_PATIENT;
-  if (name == "lpa") return careledger::v1::CONSENT_BASIS_LASTING_POWER_OF_ATTORNEY;
-  if (name == "best-interest") return careledger::v1::CONSENT_BASIS_BEST_INTEREST;
-  return careledger::v1::CONSENT_BASIS_UNSPECIFIED;
+using careledger::v1::Command;
+
+using PlanFlags = CommandFlags;
+
+// Registers `plan <name>`: a command on one patient's plan (--nhs).
+void AddPlanCommand(CLI::App* plan, Runner* run, const char* name, const char* help,
+                    const AddFlags& add_flags, BuildCommand build) {
+  AddCommand(
+      plan, run, name, help, ActorFlags(),
+      [add_flags](CLI::App* sub, CommandFlags& f) {
+        TextFlag(sub, f, "nhs", "Patient's NHS number")->required();
+        add_flags(sub, f);
+      },
+      std::move(build));
 }
 
-// Parses "YYYY-MM-DD"; false when it is not a real date.
-bool ParseDate(const std::string& text, careledger::v1::Date* date) {
-  absl::CivilDay day;
-  if (!absl::ParseCivilTime(text, &day)) return false;
-  date->set_year(static_cast<int>(day.year()));
-  date->set_month(day.month());
-  date->set_day(day.day());
-  return true;
+CLI::Option* Text(CLI::App* sub, PlanFlags& flags, const std::string& name,
+                  const std::string& help) {
+  return TextFlag(sub, flags, name, help);
 }
 
-struct StartFlags {
-  ActorFlags actor;
-  std::string nhs_number;
-  std::string consent = "patient";
-  std::string justification;
-  std::string discussion;
-  std::string consent_date;
-};
+const std::string& Get(const PlanFlags& flags, const std::string& name) { return flags.Get(name); }
 
-struct UpdateFlags {
-  ActorFlags actor;
-  std::string nhs_number;
-  std::string section;
-  std::string value_json;
-};
+void RegisterWorkflow(CLI::App* plan, Runner* run) {
+  AddPlanCommand(
+      plan, run, "start", "Start a patient's plan (needs consent); opens its draft",
+      [](CLI::App* sub, PlanFlags& f) {
+        f.text["consent"] = "patient";
+        Text(sub, f, "consent", "Who consented")
+            ->check(CLI::IsMember({"patient", "lpa", "best-interest"}))
+            ->capture_default_str();
+        Text(sub, f, "justification", "Why a decision was taken on the patient's behalf");
+        Text(sub, f, "discussion", "Consent discussion details");
+        Text(sub, f, "consented-by", "Name of the attorney or decision maker");
+        Text(sub, f, "consent-date", "Date consent was obtained (YYYY-MM-DD)")->required();
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::StartPlan* body = command->mutable_start_plan();
+        body->set_nhs_number(Get(f, "nhs"));
+        careledger::v1::Consent* consent = body->mutable_consent();
+        consent->set_basis(ParseConsentBasis(Get(f, "consent")));
+        consent->set_justification(Get(f, "justification"));
+        consent->set_discussion(Get(f, "discussion"));
+        consent->set_consented_by(Get(f, "consented-by"));
+        return ParseDateFlag("consent-date", Get(f, "consent-date"),
+                             consent->mutable_obtained_on());
+      });
 
-// Prints the patient's plan from `store`.
-int PrintPlanFrom(const projections::ProjectionStore& store, const std::string& nhs_number,
-                  const Context& context) {
-  if (context.json()) {
-    absl::StatusOr<careledger::v1::PlanRecord> plan =
-        projections::PlanQueries(&store).GetPlan(nhs_number);
-    if (!plan.ok()) return ReportError(plan.status(), context.json());
-    std::cout << ToJsonLine(*plan) << "\n";
-    return kExitOk;
-  }
-  if (absl::Status shown = PrintPlan(store, nhs_number, std::cout); !shown.ok()) {
-    return ReportError(shown, context.json());
-  }
-  return kExitOk;
+  AddPlanCommand(
+      plan, run, "update", "Change one section of the plan's working draft",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "section", fmt::format("Section: {}", PlanSectionNames()))->required();
+        Text(sub, f, "value",
+             "The section's new value as JSON (protobuf JSON mapping), e.g. "
+             "'{\"decision\": \"CPR_DECISION_NOT_FOR_CPR\", \"discussed\": true}'")
+            ->required();
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::UpdatePlanSection* body = command->mutable_update_plan_section();
+        body->set_nhs_number(Get(f, "nhs"));
+        return FromJson(fmt::format("{{\"{}\": {}}}", Get(f, "section"), Get(f, "value")),
+                        body->mutable_value());
+      });
+
+  AddPlanCommand(
+      plan, run, "submit", "Send the working draft to a clinician or an organisation for approval",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "to-user", "The approving clinician's user id");
+        Text(sub, f, "to-org", "The approving organisation's ODS code");
+        Text(sub, f, "note", "A note for the approver");
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::SubmitPlan* body = command->mutable_submit_plan();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_to_user(Get(f, "to-user"));
+        body->set_to_organisation(Get(f, "to-org"));
+        body->set_note(Get(f, "note"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "approve",
+      "Publish the working draft as the next version (clinicians only; every mandatory field)",
+      [](CLI::App*, PlanFlags&) {},
+      [](const PlanFlags& f, Command* command) {
+        command->mutable_approve_plan()->set_nhs_number(Get(f, "nhs"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "discard", "Drop the working draft; the published version stays",
+      [](CLI::App* sub, PlanFlags& f) { Text(sub, f, "reason", "Why"); },
+      [](const PlanFlags& f, Command* command) {
+        command->mutable_discard_draft()->set_nhs_number(Get(f, "nhs"));
+        command->mutable_discard_draft()->set_reason(Get(f, "reason"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "review", "Record a clinical review of the published plan",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "next-review", "Next review date (YYYY-MM-DD; default three months)");
+        Text(sub, f, "note", "Review note");
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::ReviewPlan* body = command->mutable_review_plan();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_note(Get(f, "note"));
+        careledger::v1::Date date;
+        absl::StatusOr<bool> given = f.OptionalDate("next-review", &date);
+        if (!given.ok()) return given.status();
+        if (*given) *body->mutable_next_review_on() = date;
+        return absl::OkStatus();
+      });
 }
 
-// Brings the projection up to date, then prints the plan. When another
-// process is projecting into it (`project --follow`), reads that process's
-// latest commit instead.
-int ShowPlan(const std::string& nhs_number, const Context& context) {
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
-  if (session.status().code() == absl::StatusCode::kFailedPrecondition) {
-    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
-        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
-    if (!follower.ok()) return ReportError(session.status(), context.json());
-    if (absl::Status refreshed = (*follower)->Refresh(); !refreshed.ok()) {
-      return ReportError(refreshed, context.json());
-    }
-    return PrintPlanFrom(**follower, nhs_number, context);
-  }
-  if (!session.ok()) return ReportError(session.status(), context.json());
-  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-  if (!report.ok()) return ReportError(report.status(), context.json());
-  for (const projections::PartitionStop& stop : report->stops) {
-    std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
-  }
-  return PrintPlanFrom((*session)->store(), nhs_number, context);
+void RegisterClosing(CLI::App* plan, Runner* run) {
+  AddPlanCommand(
+      plan, run, "death", "Record the patient's death; the plan closes",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "date", "Date of death (YYYY-MM-DD)")->required();
+        Text(sub, f, "place", "Where the patient died")->required();
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::RecordDeath* body = command->mutable_record_death();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_place(Get(f, "place"));
+        return ParseDateFlag("date", Get(f, "date"), body->mutable_died_on());
+      });
+
+  AddPlanCommand(
+      plan, run, "withdraw", "Record that consent was withdrawn; the plan leaves view",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "date", "Date withdrawn (YYYY-MM-DD; default today)");
+        Text(sub, f, "note", "Note");
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::WithdrawConsent* body = command->mutable_withdraw_consent();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_note(Get(f, "note"));
+        careledger::v1::Date date;
+        absl::StatusOr<bool> given = f.OptionalDate("date", &date);
+        if (!given.ok()) return given.status();
+        if (*given) *body->mutable_withdrawn_on() = date;
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "restrict", "Restrict the plan to named users (clinicians only)",
+      [](CLI::App* sub, PlanFlags& f) {
+        sub->add_option("--allow", f.list, "User ids who may see it (repeatable)");
+        Text(sub, f, "reason", "Why the record is restricted")->required();
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::RestrictPlan* body = command->mutable_restrict_plan();
+        body->set_nhs_number(Get(f, "nhs"));
+        for (const std::string& user : f.list) body->add_allowed_users(user);
+        body->set_reason(Get(f, "reason"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "unrestrict", "Lift the plan's restriction",
+      [](CLI::App* sub, PlanFlags& f) { Text(sub, f, "reason", "Why"); },
+      [](const PlanFlags& f, Command* command) {
+        command->mutable_lift_restriction()->set_nhs_number(Get(f, "nhs"));
+        command->mutable_lift_restriction()->set_reason(Get(f, "reason"));
+        return absl::OkStatus();
+      });
 }
 
-struct ApproveFlags {
-  ActorFlags actor;
-  std::string nhs_number;
-};
+void RegisterNotesAndRequests(CLI::App* plan, Runner* run) {
+  AddPlanCommand(
+      plan, run, "note", "Add a short urgent-care note to a published plan",
+      [](CLI::App* sub, PlanFlags& f) { Text(sub, f, "text", "The note")->required(); },
+      [](const PlanFlags& f, Command* command) {
+        command->mutable_add_urgent_care_note()->set_nhs_number(Get(f, "nhs"));
+        command->mutable_add_urgent_care_note()->set_text(Get(f, "text"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "request", "myCMC: ask for a plan to be started, or for a change",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "kind", "initiate or change")
+            ->check(CLI::IsMember({"initiate", "change"}))
+            ->required();
+        Text(sub, f, "text", "What is asked")->required();
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::MakePatientRequest* body = command->mutable_make_patient_request();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_kind(Get(f, "kind") == "initiate"
+                           ? careledger::v1::PATIENT_REQUEST_KIND_INITIATE_PLAN
+                           : careledger::v1::PATIENT_REQUEST_KIND_CHANGE);
+        body->set_text(Get(f, "text"));
+        return absl::OkStatus();
+      });
+
+  AddPlanCommand(
+      plan, run, "resolve", "Resolve or decline a myCMC request",
+      [](CLI::App* sub, PlanFlags& f) {
+        Text(sub, f, "request-id", "The request's id (the command id that made it)")->required();
+        Text(sub, f, "resolution", "resolved or declined")
+            ->check(CLI::IsMember({"resolved", "declined"}))
+            ->required();
+        Text(sub, f, "note", "Note for the patient");
+      },
+      [](const PlanFlags& f, Command* command) {
+        careledger::v1::ResolvePatientRequest* body = command->mutable_resolve_patient_request();
+        body->set_nhs_number(Get(f, "nhs"));
+        body->set_request_id(Get(f, "request-id"));
+        body->set_resolution(Get(f, "resolution") == "resolved"
+                                 ? careledger::v1::REQUEST_RESOLUTION_RESOLVED
+                                 : careledger::v1::REQUEST_RESOLUTION_DECLINED);
+        body->set_note(Get(f, "note"));
+        return absl::OkStatus();
+      });
+}
 
 }  // namespace
 
 void RegisterPlan(CLI::App& app, Runner* run) {
-  CLI::App* plan = app.add_subcommand("plan", "Start, edit and approve care plans");
+  CLI::App* plan = app.add_subcommand("plan", "The care plan: workflow, reads and history");
   plan->require_subcommand(1);
-
-  auto start = std::make_shared<StartFlags>();
-  CLI::App* start_command =
-      plan->add_subcommand("start", "Start a patient's plan (needs consent); opens its draft");
-  start->actor.Register(start_command);
-  start_command->add_option("--nhs", start->nhs_number, "Patient's NHS number")->required();
-  start_command->add_option("--consent", start->consent, "Who consented")
-      ->check(CLI::IsMember({"patient", "lpa", "best-interest"}))
-      ->capture_default_str();
-  start_command->add_option("--justification", start->justification,
-                            "Justification of a best-interest decision");
-  start_command->add_option("--discussion", start->discussion, "Consent discussion details");
-  start_command
-      ->add_option("--consent-date", start->consent_date, "Date consent was obtained (YYYY-MM-DD)")
-      ->required();
-  start_command->callback([run, start] {
-    *run = [start](const Context& context) {
-      careledger::v1::Command command = start->actor.NewCommand();
-      careledger::v1::StartPlan* body = command.mutable_start_plan();
-      body->set_nhs_number(start->nhs_number);
-      careledger::v1::Consent* consent = body->mutable_consent();
-      consent->set_basis(ParseConsentBasis(start->consent));
-      consent->set_justification(start->justification);
-      consent->set_discussion(start->discussion);
-      if (!ParseDate(start->consent_date, consent->mutable_obtained_on())) {
-        return ReportError(
-            absl::InvalidArgumentError(
-                fmt::format("--consent-date '{}' is not a date (YYYY-MM-DD)", start->consent_date)),
-            context.json());
-      }
-      return SubmitAndReport(context, {command});
-    };
-  });
-
-  auto update = std::make_shared<UpdateFlags>();
-  CLI::App* update_command =
-      plan->add_subcommand("update", "Change one section of the plan's working draft");
-  update->actor.Register(update_command);
-  update_command->add_option("--nhs", update->nhs_number, "Patient's NHS number")->required();
-  update_command
-      ->add_option("--section", update->section,
-                   "Section: consent, demographics, preferences, resuscitation, clinical, "
-                   "allergies, review")
-      ->required();
-  update_command
-      ->add_option("--value", update->value_json,
-                   "The section's new value as JSON (protobuf JSON mapping), e.g. "
-                   "'{\"decision\": \"not for CPR\", \"discussed\": true}'")
-      ->required();
-  update_command->callback([run, update] {
-    *run = [update](const Context& context) {
-      careledger::v1::Command command = update->actor.NewCommand();
-      careledger::v1::UpdatePlanSection* body = command.mutable_update_plan_section();
-      body->set_nhs_number(update->nhs_number);
-      const std::string wrapped =
-          fmt::format("{{\"{}\": {}}}", update->section, update->value_json);
-      if (absl::Status parsed = FromJson(wrapped, body->mutable_value()); !parsed.ok()) {
-        return ReportError(parsed, context.json());
-      }
-      return SubmitAndReport(context, {command});
-    };
-  });
-
-  auto approve = std::make_shared<ApproveFlags>();
-  CLI::App* approve_command = plan->add_subcommand(
-      "approve", "Publish the working draft as the next version (clinicians only)");
-  approve->actor.Register(approve_command);
-  approve_command->add_option("--nhs", approve->nhs_number, "Patient's NHS number")->required();
-  approve_command->callback([run, approve] {
-    *run = [approve](const Context& context) {
-      careledger::v1::Command command = approve->actor.NewCommand();
-      command.mutable_approve_plan()->set_nhs_number(approve->nhs_number);
-      return SubmitAndReport(context, {command});
-    };
-  });
-
-  auto show_nhs = std::make_shared<std::string>();
-  CLI::App* show_command = plan->add_subcommand(
-      "show", "Project new records, then print the plan: published version and working draft");
-  show_command->add_option("--nhs", *show_nhs, "Patient's NHS number")->required();
-  show_command->callback([run, show_nhs] {
-    *run = [show_nhs](const Context& context) { return ShowPlan(*show_nhs, context); };
-  });
+  RegisterWorkflow(plan, run);
+  RegisterClosing(plan, run);
+  RegisterNotesAndRequests(plan, run);
+  RegisterPlanShow(plan, run);
 }
 
 }  // namespace careledger::tools

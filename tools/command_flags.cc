@@ -20,18 +20,22 @@ careledger::v1::Role ParseRole(const std::string& name) {
       {"patient", careledger::v1::ROLE_PATIENT},
       {"proxy-viewer", careledger::v1::ROLE_PROXY_VIEWER},
       {"auditor", careledger::v1::ROLE_AUDITOR},
+      {"cmc-team", careledger::v1::ROLE_AUDITOR},
+      {"system", careledger::v1::ROLE_SYSTEM},
   };
   auto it = kRoles.find(name);
   return it == kRoles.end() ? careledger::v1::ROLE_UNSPECIFIED : it->second;
 }
 
 void ActorFlags::Register(CLI::App* command) {
-  command->add_option("--user", user_id, "Acting user id")->required();
+  CLI::Option* user = command->add_option("--user", user_id, "Acting user id (as registered)");
+  if (user_id.empty()) user->required();
   command->add_option("--role", role, "Acting user's role")
-      ->check(CLI::IsMember(
-          {"clinician", "administrator", "urgent-care", "patient", "proxy-viewer", "auditor"}))
+      ->check(CLI::IsMember({"clinician", "administrator", "urgent-care", "patient", "proxy-viewer",
+                             "auditor", "cmc-team", "system"}))
       ->capture_default_str();
-  command->add_option("--org", organisation, "Acting user's organisation (ODS code)")->required();
+  command->add_option("--org", organisation,
+                      "Acting user's organisation (ODS code; not for patients and proxies)");
   command->add_option("--device", device_id, "Registered device id");
   command->add_option("--address", network_address, "Network address the request came from");
   command->add_option("--purpose", purpose, "Purpose of use");

@@ -24,7 +24,8 @@ struct ActorFlags {
   std::optional<std::uint64_t> expected_version;
 
   // Adds --user, --role, --org, --device, --address, --purpose, --command-id
-  // and --expect-version to `command`.
+  // and --expect-version to `command`. --user is required unless `user_id`
+  // already holds a default (set it, and `role`, before registering).
   void Register(CLI::App* command);
   // A command with the id, actor and expected version filled in.
   careledger::v1::Command NewCommand() const;
@@ -50,11 +51,20 @@ class CommandSubmitter {
   // Prints a refusal for input that never became a command.
   void PrintUnreadable(const std::string& what);
 
+  // Submits one command and returns its result without printing it.
+  absl::StatusOr<careledger::v1::CommandResult> SubmitQuietly(
+      const careledger::v1::Command& command) {
+    return writer_->Submit(command);
+  }
+  // Prints one result as Submit does.
+  void Print(const careledger::v1::CommandResult& result);
+
+  ledger::Log* log() { return log_.get(); }
+
  private:
   CommandSubmitter(const Context* context, std::unique_ptr<ledger::Log> log,
                    std::unique_ptr<ledger::Writer> writer)
       : context_(context), log_(std::move(log)), writer_(std::move(writer)) {}
-  void Print(const careledger::v1::CommandResult& result);
 
   const Context* context_;
   std::unique_ptr<ledger::Log> log_;

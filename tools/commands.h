@@ -16,6 +16,9 @@ using Runner = std::function<int(const Context&)>;
 void RegisterInit(CLI::App& app, Runner* run);
 void RegisterKeys(CLI::App& app, Runner* run);
 void RegisterPlan(CLI::App& app, Runner* run);
+void RegisterPlanShow(CLI::App* plan, Runner* run);  // `plan show`
+void RegisterDirectory(CLI::App& app, Runner* run);
+void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterSubmit(CLI::App& app, Runner* run);
 void RegisterCheckpoint(CLI::App& app, Runner* run);
 void RegisterProject(CLI::App& app, Runner* run);

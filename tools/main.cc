@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   RegisterInit(app, &run);
   RegisterKeys(app, &run);
   RegisterPlan(app, &run);
+  RegisterDirectory(app, &run);
+  RegisterWorklist(app, &run);
   RegisterSubmit(app, &run);
   RegisterCheckpoint(app, &run);
   RegisterProject(app, &run);

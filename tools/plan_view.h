@@ -1,19 +1,33 @@
-// Printing a patient's projected plan for people.
+// Printing plans, versions and history for people.
 #ifndef CARELEDGER_TOOLS_PLAN_VIEW_H_
 #define CARELEDGER_TOOLS_PLAN_VIEW_H_
 
 #include <ostream>
 #include <string>
+#include <vector>
 
-#include "absl/status/status.h"
-#include "projections/projection_store.h"
+#include "careledger/v1/plan_state.pb.h"
+#include "careledger/v1/projection.pb.h"
 
 namespace careledger::tools {
 
-// Prints the published plan (what urgent care sees), its version, and the
-// working draft's pending sections. NOT_FOUND when the plan is not projected.
-absl::Status PrintPlan(const projections::ProjectionStore& store, const std::string& nhs_number,
-                       std::ostream& out);
+// The first six bytes of a hash, in hex: enough for people to compare.
+std::string ShortHash(const std::string& bytes);
+
+// One line per section that is set: "    <section>: <JSON>".
+void PrintCarePlan(const careledger::v1::CarePlan& plan, std::ostream& out);
+
+// The plan's situation: status, versions, submission, restriction, death or
+// withdrawal, review date, open requests, urgent-care notes.
+void PrintPlanStatus(const careledger::v1::PlanRecord& record, std::ostream& out);
+
+// What an event did, in a line: "approved version 2", "viewed published
+// version 1 (content 3fa2c1d09b7e) GRANTED", ...
+std::string DescribeEvent(const careledger::v1::Event& event);
+
+// One line per entry: when, who (user, role, organisation, device, address),
+// what.
+void PrintHistory(const std::vector<careledger::v1::HistoryEntry>& history, std::ostream& out);
 
 }  // namespace careledger::tools
 

@@ -1,5 +1,10 @@
 #include "ledger/internal/ledger_state.h"
 
+#include <spdlog/spdlog.h>
+
+#include "events/format.h"
+#include "events/plan_fold.h"
+
 namespace careledger::ledger::internal {
 
 LedgerState::LedgerState(std::int32_t partitions, std::size_t remembered_commands)
@@ -14,32 +19,32 @@ const StreamState* LedgerState::Find(const std::string& stream) const {
 
 void LedgerState::Apply(std::int32_t partition, std::int64_t offset,
                         const careledger::v1::Event& event, const events::Hash& value_hash) {
-  ApplySealed(partition, event, value_hash);
+  StreamState& stream = streams_[event.stream_id()];
+  stream.head = events::StreamHead{event.stream_seq(), value_hash};
+  Fold(event, &stream);
+  if (!event.command_id().empty()) Remember(ResultOf(event, partition, -1));
   ApplyPosition(partition, offset, event, value_hash);
 }
 
-void LedgerState::ApplySealed(std::int32_t partition, const careledger::v1::Event& event,
-                              const events::Hash& value_hash) {
+void LedgerState::ApplyDecided(std::int32_t partition, const careledger::v1::Event& event) {
   StreamState& stream = streams_[event.stream_id()];
-  stream.head = events::StreamHead{event.stream_seq(), value_hash};
-  ApplyPlanEvent(event, &stream.plan);
-  RememberSealed(partition, event);
+  stream.head.seq = event.stream_seq();
+  Fold(event, &stream);
+  if (!event.command_id().empty()) Remember(ResultOf(event, partition, -1));
 }
 
-void LedgerState::Replace(const std::string& stream, StreamState state) {
-  streams_.insert_or_assign(stream, std::move(state));
+void LedgerState::SetHeadHash(const std::string& stream, const events::Hash& value_hash) {
+  streams_[stream].head.hash = value_hash;
 }
 
-void LedgerState::RememberSealed(std::int32_t partition, const careledger::v1::Event& event) {
-  if (!event.command_id().empty()) {
-    careledger::v1::CommandResult result;
-    result.set_command_id(event.command_id());
-    result.set_outcome(careledger::v1::OUTCOME_APPLIED);
-    result.set_stream_id(event.stream_id());
-    result.set_stream_seq(event.stream_seq());
-    result.set_partition(partition);
-    result.set_offset(-1);
-    Remember(std::move(result));
+void LedgerState::Fold(const careledger::v1::Event& event, StreamState* stream) {
+  directory_.Apply(event);
+  if (!events::IsPlanEvent(event)) return;
+  if (absl::Status folded = events::FoldPlanEvent(event, &stream->plan); !folded.ok()) {
+    // The writer only appends events it decided on this state, so this is a
+    // record it did not write (signatures are checked by `careledger verify`
+    // and the projector, which stop on it).
+    spdlog::warn("{} seq {}: {}", event.stream_id(), event.stream_seq(), folded.message());
   }
 }
 
@@ -72,6 +77,33 @@ void LedgerState::Remember(careledger::v1::CommandResult result) {
     commands_.erase(command_order_.front());
     command_order_.pop_front();
   }
+}
+
+careledger::v1::CommandResult ResultOf(const careledger::v1::Event& event, std::int32_t partition,
+                                       std::int64_t offset) {
+  careledger::v1::CommandResult result;
+  result.set_command_id(event.command_id());
+  result.set_outcome(careledger::v1::OUTCOME_APPLIED);
+  result.set_stream_id(event.stream_id());
+  result.set_stream_seq(event.stream_seq());
+  result.set_partition(partition);
+  result.set_offset(offset);
+  if (event.has_access_recorded()) {
+    const careledger::v1::AccessRecorded& access = event.access_recorded();
+    if (access.outcome() == careledger::v1::ACCESS_OUTCOME_DENIED) {
+      result.set_outcome(careledger::v1::OUTCOME_REJECTED);
+      result.set_error(access.reason());
+    } else if (access.view() != careledger::v1::PLAN_VIEW_UNSPECIFIED) {
+      careledger::v1::ViewGrant* view = result.mutable_view();
+      view->set_view(access.view());
+      view->set_version(access.version());
+      view->set_stream_seq(access.stream_seq());
+      view->set_content_hash(access.content_hash());
+      view->set_break_glass(access.break_glass());
+      view->set_restricted(access.restricted());
+    }
+  }
+  return result;
 }
 
 }  // namespace careledger::ledger::internal

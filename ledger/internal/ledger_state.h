@@ -11,15 +11,16 @@
 #include "absl/container/flat_hash_map.h"
 #include "careledger/v1/commands.pb.h"
 #include "careledger/v1/envelope.pb.h"
+#include "careledger/v1/plan_state.pb.h"
 #include "events/chain.h"
 #include "events/partition_digest.h"
-#include "ledger/plan_rules.h"
+#include "ledger/directory.h"
 
 namespace careledger::ledger::internal {
 
 struct StreamState {
   events::StreamHead head;
-  PlanState plan;
+  careledger::v1::PlanState plan;  // for patient streams
 };
 
 class LedgerState {
@@ -28,32 +29,28 @@ class LedgerState {
 
   // The stream's state, or nullptr if the stream has no event yet.
   const StreamState* Find(const std::string& stream) const;
+  const Directory& directory() const { return directory_; }
 
   // Folds in the event stored at (partition, offset) whose value hashes to
-  // `value_hash`: ApplySealed then ApplyPosition. The caller has checked that
-  // it extends its stream's head.
+  // `value_hash`: the stream head, plan state, directory, remembered command,
+  // partition digest. The caller has checked that it extends its stream.
   void Apply(std::int32_t partition, std::int64_t offset, const careledger::v1::Event& event,
              const events::Hash& value_hash);
 
-  // The part of Apply that needs no log position: the stream's head and plan
-  // state, and the command id (remembered with offset -1 until positioned).
-  // The writer applies sealed events this way before their append is
-  // confirmed; if the append fails it rebuilds the whole state from the log.
-  void ApplySealed(std::int32_t partition, const careledger::v1::Event& event,
-                   const events::Hash& value_hash);
-  // The rest: the partition digest, the checkpoint counter and the command's
-  // offset, once the log has confirmed where the event is.
+  // The writer's speculative path, in two steps. ApplyDecided folds an event
+  // the writer has just decided (its stream_seq is the head's + 1) before it
+  // is sealed: the head's seq moves, its hash does not (sealing chains on the
+  // old hash). SetHeadHash records the sealed value's hash. If the append
+  // then fails, the writer rebuilds the whole state from the log.
+  void ApplyDecided(std::int32_t partition, const careledger::v1::Event& event);
+  void SetHeadHash(const std::string& stream, const events::Hash& value_hash);
+  // The rest of Apply, once the log has confirmed where the event is: the
+  // partition digest, the checkpoint counter and the command's offset.
   void ApplyPosition(std::int32_t partition, std::int64_t offset,
                      const careledger::v1::Event& event, const events::Hash& value_hash);
 
-  // ApplySealed for a whole batch at once: the writer decides on copies of the
-  // touched streams' states (already holding the batch's events), so it
-  // replaces them and remembers each event's command.
-  void Replace(const std::string& stream, StreamState state);
-  void RememberSealed(std::int32_t partition, const careledger::v1::Event& event);
-
-  // The outcome of the command with this id when it was applied (offset -1
-  // while its append is not yet confirmed), or nullptr.
+  // The outcome of the command with this id (offset -1 while its append is
+  // not yet confirmed), or nullptr.
   const careledger::v1::CommandResult* FindCommand(const std::string& command_id) const;
 
   const events::PartitionDigest& digest(std::int32_t partition) const {
@@ -67,9 +64,11 @@ class LedgerState {
   std::uint64_t record_count() const { return records_; }
 
  private:
+  void Fold(const careledger::v1::Event& event, StreamState* stream);
   void Remember(careledger::v1::CommandResult result);
 
   absl::flat_hash_map<std::string, StreamState> streams_;
+  Directory directory_;
   std::vector<events::PartitionDigest> digests_;
   std::vector<std::uint64_t> since_checkpoint_;
   absl::flat_hash_map<std::string, careledger::v1::CommandResult> commands_;
@@ -77,6 +76,12 @@ class LedgerState {
   std::size_t remembered_commands_;
   std::uint64_t records_ = 0;
 };
+
+// What the command that caused `event` was answered: APPLIED, or for an
+// access record of a refusal REJECTED with its reason, or for a granted read
+// APPLIED with what it may show; at the given position.
+careledger::v1::CommandResult ResultOf(const careledger::v1::Event& event, std::int32_t partition,
+                                       std::int64_t offset);
 
 }  // namespace careledger::ledger::internal
 

@@ -1,13 +1,22 @@
 // Key encodings of the projection store's column families (README.md has the
-// full layout). Integers are big-endian so keys sort in numeric order.
+// full layout). Integers are big-endian so keys sort in numeric order; times
+// are microseconds since the Unix epoch with the sign bit flipped, so earlier
+// sorts first also before 1970. A 0x00 separates a variable-length string
+// from what follows it, so one NHS number's or owner's keys never interleave
+// with those of a longer one it prefixes.
 //
-//   plans     <nhs number>
-//   versions  <nhs number> 0x00 <version: 8 bytes>
-//   meta      "schema" | "partition_count"
-//             | "progress/" <partition: 4 bytes>
-//             | "head/" <stream id>
+//   plans      <nhs number>
+//   versions   <nhs number> 0x00 <version: 8 bytes>
+//   directory  "org/" <ODS code> | "user/" <user id> | "device/" <device id>
+//   worklist   <owner> 0x00 <since: 8 bytes> <kind: 1 byte> <nhs number> 0x00 <item id>
+//   history    <nhs number> 0x00 <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>
+//   meta       "schema" | "partition_count"
+//              | "progress/" <partition: 4 bytes>
+//              | "head/" <stream id>
 #ifndef CARELEDGER_PROJECTIONS_INTERNAL_KEYS_H_
 #define CARELEDGER_PROJECTIONS_INTERNAL_KEYS_H_
+
+#include <google/protobuf/timestamp.pb.h>
 
 #include <cstdint>
 #include <string>
@@ -20,11 +29,29 @@ inline constexpr std::string_view kPartitionCountKey = "partition_count";
 inline constexpr std::string_view kProgressPrefix = "progress/";
 inline constexpr std::string_view kHeadPrefix = "head/";
 
+inline constexpr std::string_view kOrganisationPrefix = "org/";
+inline constexpr std::string_view kUserPrefix = "user/";
+inline constexpr std::string_view kDevicePrefix = "device/";
+
 std::string PlanKey(std::string_view nhs_number);
 
 std::string VersionKey(std::string_view nhs_number, std::uint64_t version);
 // The prefix shared by every VersionKey of `nhs_number` (and no other's).
 std::string VersionPrefix(std::string_view nhs_number);
+
+std::string OrganisationKey(std::string_view ods_code);
+std::string UserKey(std::string_view user_id);
+std::string DeviceKey(std::string_view device_id);
+
+// The prefix shared by every WorklistKey of `owner` (and no other's).
+std::string WorklistPrefix(std::string_view owner);
+std::string WorklistKey(std::string_view owner, const google::protobuf::Timestamp& since, int kind,
+                        std::string_view nhs_number, std::string_view item_id);
+
+// The prefix shared by every HistoryKey of `nhs_number` (and no other's).
+std::string HistoryPrefix(std::string_view nhs_number);
+std::string HistoryKey(std::string_view nhs_number, const google::protobuf::Timestamp& recorded_at,
+                       std::int32_t partition, std::int64_t offset);
 
 std::string ProgressKey(std::int32_t partition);
 std::string HeadKey(std::string_view stream_id);

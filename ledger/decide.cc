@@ -1,0 +1,137 @@
+#include "ledger/decide.h"
+
+#include <fmt/format.h>
+
+#include "ledger/access_rules.h"
+#include "ledger/directory_rules.h"
+#include "ledger/nhs_number.h"
+#include "ledger/plan_rules.h"
+
+namespace careledger::ledger {
+namespace {
+
+using careledger::v1::Command;
+
+// The NHS number a plan command names, or nullptr for other commands.
+const std::string* NhsNumberOf(const Command& command) {
+  switch (command.body_case()) {
+    case Command::kStartPlan:
+      return &command.start_plan().nhs_number();
+    case Command::kUpdatePlanSection:
+      return &command.update_plan_section().nhs_number();
+    case Command::kApprovePlan:
+      return &command.approve_plan().nhs_number();
+    case Command::kSubmitPlan:
+      return &command.submit_plan().nhs_number();
+    case Command::kDiscardDraft:
+      return &command.discard_draft().nhs_number();
+    case Command::kReviewPlan:
+      return &command.review_plan().nhs_number();
+    case Command::kRecordDeath:
+      return &command.record_death().nhs_number();
+    case Command::kWithdrawConsent:
+      return &command.withdraw_consent().nhs_number();
+    case Command::kRestrictPlan:
+      return &command.restrict_plan().nhs_number();
+    case Command::kLiftRestriction:
+      return &command.lift_restriction().nhs_number();
+    case Command::kAddUrgentCareNote:
+      return &command.add_urgent_care_note().nhs_number();
+    case Command::kMakePatientRequest:
+      return &command.make_patient_request().nhs_number();
+    case Command::kResolvePatientRequest:
+      return &command.resolve_patient_request().nhs_number();
+    case Command::kViewPlan:
+      return &command.view_plan().nhs_number();
+    default:
+      return nullptr;
+  }
+}
+
+absl::StatusOr<std::string> DirectoryStreamOf(const Command& command) {
+  std::string stream;
+  switch (command.body_case()) {
+    case Command::kRecordOrganisation:
+      stream = OrganisationStream(command.record_organisation().organisation().ods_code());
+      break;
+    case Command::kRecordUser:
+      stream = UserStream(command.record_user().user().user_id());
+      break;
+    case Command::kChangeUserStatus:
+      stream = UserStream(command.change_user_status().user_id());
+      break;
+    case Command::kRecordDevice:
+      stream = DeviceStream(command.record_device().device().device_id());
+      break;
+    default:
+      return absl::InvalidArgumentError("the command has no body");
+  }
+  if (stream.back() == '/') return absl::InvalidArgumentError("the command names no id");
+  return stream;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> CommandStream(const Command& command) {
+  if (command.body_case() == Command::BODY_NOT_SET) {
+    return absl::InvalidArgumentError("the command has no body");
+  }
+  if (const std::string* nhs_number = NhsNumberOf(command)) {
+    if (absl::Status valid = ValidateNhsNumber(*nhs_number); !valid.ok()) return valid;
+    return PatientStream(*nhs_number);
+  }
+  return DirectoryStreamOf(command);
+}
+
+std::string CommandAction(const Command& command) {
+  const auto* field = Command::descriptor()->FindFieldByNumber(command.body_case());
+  return field == nullptr ? "none" : field->name();
+}
+
+absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command& command) {
+  const bool system = command.actor().role() == careledger::v1::ROLE_SYSTEM;
+  if (system && !IsDirectoryCommand(command)) {
+    return absl::PermissionDeniedError("the system role only keeps the directory");
+  }
+  if (!system) {
+    if (absl::Status ready = CheckPrerequisites(input.directory, command.actor(), input.now);
+        !ready.ok()) {
+      return ready;
+    }
+  }
+  Decision decision;
+  if (IsDirectoryCommand(command)) {
+    absl::StatusOr<std::vector<careledger::v1::Event>> events =
+        DecideDirectoryCommand(input.directory, command, input.now);
+    if (!events.ok()) return events.status();
+    decision.events = *std::move(events);
+    return decision;
+  }
+  absl::StatusOr<PlanDecision> planned = DecidePlanCommand(
+      PlanContext{input.plan, input.stream_seq, input.directory, input.now}, command);
+  if (!planned.ok()) return planned.status();
+  decision.events = std::move(planned->events);
+  decision.access = std::move(planned->access);
+  decision.view = std::move(planned->view);
+  return decision;
+}
+
+careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl::Status& why) {
+  careledger::v1::AccessRecorded record;
+  record.set_action(CommandAction(command));
+  if (absl::StatusOr<std::string> stream = CommandStream(command); stream.ok()) {
+    record.set_subject(*stream);
+  }
+  if (const std::string* nhs_number = NhsNumberOf(command)) record.set_nhs_number(*nhs_number);
+  record.set_outcome(careledger::v1::ACCESS_OUTCOME_DENIED);
+  record.set_reason(std::string(why.message()));
+  if (command.has_view_plan()) {
+    record.set_view(command.view_plan().view());
+    record.set_break_glass_reason(command.view_plan().break_glass_reason());
+  }
+  return record;
+}
+
+std::string AccessStream(std::string_view node_id) { return fmt::format("access/{}", node_id); }
+
+}  // namespace careledger::ledger

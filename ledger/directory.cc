@@ -1,0 +1,75 @@
+#include "ledger/directory.h"
+
+#include <fmt/format.h>
+
+#include "events/time_util.h"
+
+namespace careledger::ledger {
+
+using careledger::v1::Event;
+
+const careledger::v1::Organisation* Directory::FindOrganisation(const std::string& ods_code) const {
+  auto it = organisations_.find(ods_code);
+  return it == organisations_.end() ? nullptr : &it->second;
+}
+
+const DirectoryUser* Directory::FindUser(const std::string& user_id) const {
+  auto it = users_.find(user_id);
+  return it == users_.end() ? nullptr : &it->second;
+}
+
+const careledger::v1::Device* Directory::FindDevice(const std::string& device_id) const {
+  auto it = devices_.find(device_id);
+  return it == devices_.end() ? nullptr : &it->second;
+}
+
+void Directory::Apply(const Event& event) {
+  const absl::Time at = events::FromTimestamp(event.recorded_at());
+  switch (event.body_case()) {
+    case Event::kOrganisationRecorded:
+      organisations_.insert_or_assign(event.organisation_recorded().organisation().ods_code(),
+                                      event.organisation_recorded().organisation());
+      break;
+    case Event::kUserRecorded: {
+      const careledger::v1::User& user = event.user_recorded().user();
+      auto [it, inserted] = users_.try_emplace(user.user_id());
+      it->second.user = user;
+      if (inserted) it->second.last_activity = at;  // a new account starts active
+      break;
+    }
+    case Event::kUserStatusChanged: {
+      auto it = users_.find(event.user_status_changed().user_id());
+      if (it == users_.end()) break;
+      it->second.user.set_status(event.user_status_changed().status());
+      // Reinstating an account (after suspension or the inactivity lock)
+      // counts as activity: that is how the CMC team unlocks it.
+      if (event.user_status_changed().status() == careledger::v1::USER_STATUS_ACTIVE) {
+        it->second.last_activity = at;
+      }
+      break;
+    }
+    case Event::kDeviceRecorded:
+      devices_.insert_or_assign(event.device_recorded().device().device_id(),
+                                event.device_recorded().device());
+      break;
+    default:
+      break;
+  }
+  const bool refusal = event.has_access_recorded() &&
+                       event.access_recorded().outcome() == careledger::v1::ACCESS_OUTCOME_DENIED;
+  if (refusal || event.actor().user_id().empty()) return;
+  auto actor = users_.find(event.actor().user_id());
+  if (actor != users_.end() && at > actor->second.last_activity) actor->second.last_activity = at;
+}
+
+std::string OrganisationStream(std::string_view ods_code) {
+  return fmt::format("directory/org/{}", ods_code);
+}
+std::string UserStream(std::string_view user_id) {
+  return fmt::format("directory/user/{}", user_id);
+}
+std::string DeviceStream(std::string_view device_id) {
+  return fmt::format("directory/device/{}", device_id);
+}
+
+}  // namespace careledger::ledger

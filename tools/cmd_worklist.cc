@@ -1,0 +1,71 @@
+// careledger worklist: the "Action Needed" items of a user, an organisation
+// or a patient (projections/worklist.h), after projecting new records.
+// Lists NHS numbers and item titles, never plan content.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "events/time_util.h"
+#include "projections/plan_queries.h"
+#include "projections/worklist.h"
+#include "tools/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/output.h"
+#include "tools/projection_session.h"
+
+namespace careledger::tools {
+namespace {
+
+struct WorklistFlags {
+  std::string user;
+  std::string organisation;
+  std::string patient;
+};
+
+int ShowWorklist(const WorklistFlags& flags, const Context& context) {
+  std::string owner;
+  if (!flags.user.empty()) owner = projections::UserWorklist(flags.user);
+  if (!flags.organisation.empty()) owner = projections::OrganisationWorklist(flags.organisation);
+  if (!flags.patient.empty()) owner = projections::PatientWorklist(flags.patient);
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  if (absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+      !report.ok()) {
+    return ReportError(report.status(), context.json());
+  }
+  absl::StatusOr<std::vector<careledger::v1::WorklistItem>> items =
+      projections::PlanQueries(&(*session)->store()).ListWorklist(owner);
+  if (!items.ok()) return ReportError(items.status(), context.json());
+  for (const careledger::v1::WorklistItem& item : *items) {
+    if (context.json()) {
+      std::cout << ToJsonLine(item) << "\n";
+      continue;
+    }
+    std::cout << fmt::format("{}  {:<16} {}  {}{}\n",
+                             absl::FormatTime("%Y-%m-%d %H:%M", events::FromTimestamp(item.since()),
+                                              absl::UTCTimeZone()),
+                             careledger::v1::WorklistKind_Name(item.kind()).substr(14),
+                             item.nhs_number(), item.detail(),
+                             item.item_id().empty() ? "" : fmt::format(" [{}]", item.item_id()));
+  }
+  if (!context.json()) std::cout << fmt::format("{} open items for {}\n", items->size(), owner);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterWorklist(CLI::App& app, Runner* run) {
+  auto flags = std::make_shared<WorklistFlags>();
+  CLI::App* worklist = app.add_subcommand(
+      "worklist", "Action Needed: drafts, approvals and myCMC requests waiting for someone");
+  CLI::Option_group* owner = worklist->add_option_group("owner", "Whose worklist");
+  owner->add_option("--user", flags->user, "A user's (approvals sent to them)");
+  owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
+  owner->add_option("--patient", flags->patient, "Everything open on one patient's plan");
+  owner->require_option(1);
+  worklist->callback([run, flags] {
+    *run = [flags](const Context& context) { return ShowWorklist(*flags, context); };
+  });
+}
+
+}  // namespace careledger::tools
