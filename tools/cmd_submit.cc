@@ -20,9 +20,10 @@ struct SubmitFlags {
   std::size_t batch = 256;
 };
 
-// Reads JSON Lines and submits them in batches. An unreadable line is answered
-// with a refusal naming the line (nothing is appended for it) and makes the
-// exit code kExitUsage; the other lines still go in.
+// Reads JSON Lines and submits them in batches; prints one result per line, in
+// input order. An unreadable line is answered with a refusal naming the line
+// (nothing is appended for it: it never became a command, so it has no actor
+// to record) and makes the exit code kExitUsage; the other lines still go in.
 int RunSubmit(const SubmitFlags& flags, const Context& context) {
   std::ifstream file;
   if (flags.path != "-") {
@@ -50,6 +51,13 @@ int RunSubmit(const SubmitFlags& flags, const Context& context) {
       if (absl::Status parsed = FromJson(line, &command); parsed.ok()) {
         pending.push_back(std::move(command));
       } else {
+        // Answer the lines before it first: results come out in input order.
+        if (!pending.empty()) {
+          const int code = submitter->Submit(pending);
+          pending.clear();
+          if (code == kExitError || code == kExitIntegrity) return code;
+          merge(code);
+        }
         submitter->PrintUnreadable(fmt::format("line {}: {}", number, parsed.message()));
         merge(kExitUsage);
       }
