@@ -1,18 +1,30 @@
-// Proves the minimal plan rules and NHS number validation.
+// Proves the plan rules as pure functions (ledger/plan_rules.h, decide.h):
+// NHS number validation, consent, the lifecycle folded with
+// events/plan_fold.h, and the status code each kind of refusal carries. The
+// writer-level behaviour is in workflow_test.cc and role_matrix_test.cc.
 #include "ledger/plan_rules.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "events/plan_fold.h"
+#include "events/time_util.h"
+#include "ledger/dates.h"
+#include "ledger/decide.h"
 #include "ledger/nhs_number.h"
+#include "tests/ledger/ledger_world.h"
 #include "tests/support/test_support.h"
 
 namespace careledger::ledger {
 namespace {
 
+using ::careledger::testing::DefaultNow;
 using ::careledger::testing::IsOk;
+using ::careledger::testing::SampleDirectory;
 using ::careledger::testing::StatusIs;
 using careledger::v1::Command;
+using careledger::v1::Event;
+using careledger::v1::PlanState;
 
 TEST(NhsNumberTest, ValidatesTheModulus11CheckDigit) {
   EXPECT_THAT(ValidateNhsNumber("9434765919"), IsOk());  // NHS Digital's published example
@@ -40,104 +52,190 @@ TEST(NhsNumberTest, StemsWhoseCheckWouldBeTenHaveNoValidNumber) {
   EXPECT_GT(invalid_stems, 0) << "some stems have check digit 10 and no valid number";
 }
 
-Command WithActor(careledger::v1::Role role) {
-  Command command;
-  command.set_command_id("c1");
-  command.mutable_actor()->set_user_id("u1");
-  command.mutable_actor()->set_role(role);
-  return command;
-}
+class PlanRulesTest : public ::testing::Test {
+ protected:
+  Command WithActor(const careledger::v1::Actor& actor) {
+    Command command;
+    command.set_command_id(fmt::format("c{}", ++next_id_));
+    *command.mutable_actor() = actor;
+    return command;
+  }
 
-Command StartCommand(careledger::v1::Role role = careledger::v1::ROLE_ADMINISTRATOR) {
-  Command command = WithActor(role);
-  command.mutable_start_plan()->set_nhs_number("9990000018");
-  careledger::v1::Consent* consent = command.mutable_start_plan()->mutable_consent();
-  consent->set_basis(careledger::v1::CONSENT_BASIS_PATIENT);
-  consent->mutable_obtained_on()->set_year(2026);
-  consent->mutable_obtained_on()->set_month(1);
-  consent->mutable_obtained_on()->set_day(2);
-  return command;
-}
+  Command StartCommand(const careledger::v1::Actor& actor) {
+    Command command = WithActor(actor);
+    command.mutable_start_plan()->set_nhs_number(tools::kSamplePatient);
+    careledger::v1::Consent* consent = command.mutable_start_plan()->mutable_consent();
+    consent->set_basis(careledger::v1::CONSENT_BASIS_PATIENT);
+    consent->mutable_obtained_on()->set_year(2026);
+    consent->mutable_obtained_on()->set_month(1);
+    consent->mutable_obtained_on()->set_day(2);
+    return command;
+  }
+  Command StartCommand() { return StartCommand(actors_.care_home_admin); }
 
-TEST(PlanRulesTest, StartNeedsConsentWithADate) {
-  PlanState empty;
-  EXPECT_THAT(DecidePlanCommand(empty, StartCommand()), IsOk());
+  Command Approve(const careledger::v1::Actor& actor) {
+    Command command = WithActor(actor);
+    command.mutable_approve_plan()->set_nhs_number(tools::kSamplePatient);
+    return command;
+  }
+
+  Command Edit(const careledger::v1::Actor& actor, const careledger::v1::PlanSectionValue& value) {
+    Command command = WithActor(actor);
+    command.mutable_update_plan_section()->set_nhs_number(tools::kSamplePatient);
+    *command.mutable_update_plan_section()->mutable_value() = value;
+    return command;
+  }
+
+  absl::StatusOr<PlanDecision> Decide(const Command& command) {
+    return DecidePlanCommand(PlanContext{state_, seq_, directory_, now_}, command);
+  }
+
+  // Folds a decision's events into state_ as the writer would append them.
+  void Fold(const PlanDecision& decision, const Command& command) {
+    for (Event event : decision.events) {
+      event.set_stream_id(PatientStream(tools::kSamplePatient));
+      event.set_stream_seq(++seq_);
+      *event.mutable_actor() = command.actor();
+      event.set_command_id(command.command_id());
+      *event.mutable_recorded_at() = events::ToTimestamp(now_);
+      ASSERT_THAT(events::FoldPlanEvent(event, &state_), IsOk()) << event.DebugString();
+    }
+  }
+
+  // Decides `command`, expects it accepted and folds it.
+  PlanDecision Accept(const Command& command) {
+    absl::StatusOr<PlanDecision> decision = Decide(command);
+    EXPECT_THAT(decision, IsOk()) << command.DebugString();
+    if (!decision.ok()) return {};
+    Fold(*decision, command);
+    return *decision;
+  }
+
+  int next_id_ = 0;
+  absl::Time now_ = DefaultNow();
+  Directory directory_ = SampleDirectory(now_);
+  tools::SampleActors actors_ = tools::SampleWorldActors();
+  PlanState state_;
+  std::uint64_t seq_ = 0;
+};
+
+TEST_F(PlanRulesTest, StartNeedsConsentWithADate) {
+  EXPECT_THAT(Decide(StartCommand()), IsOk());
   Command no_consent = StartCommand();
   no_consent.mutable_start_plan()->clear_consent();
-  EXPECT_THAT(DecidePlanCommand(empty, no_consent), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Decide(no_consent), StatusIs(absl::StatusCode::kInvalidArgument));
   Command no_date = StartCommand();
   no_date.mutable_start_plan()->mutable_consent()->clear_obtained_on();
-  EXPECT_THAT(DecidePlanCommand(empty, no_date), StatusIs(absl::StatusCode::kInvalidArgument));
-  Command best_interest = StartCommand();
-  best_interest.mutable_start_plan()->mutable_consent()->set_basis(
-      careledger::v1::CONSENT_BASIS_BEST_INTEREST);
-  EXPECT_THAT(DecidePlanCommand(empty, best_interest), StatusIs(absl::StatusCode::kInvalidArgument))
-      << "a best-interest decision needs its justification";
-  best_interest.mutable_start_plan()->mutable_consent()->set_justification("lacks capacity");
-  EXPECT_THAT(DecidePlanCommand(empty, best_interest), IsOk());
-}
-
-TEST(PlanRulesTest, LifecycleStartEditApproveEditApprove) {
-  PlanState state;
-  auto started = DecidePlanCommand(state, StartCommand());
-  ASSERT_THAT(started, IsOk());
-  ApplyPlanEvent((*started)[0], &state);
-  EXPECT_TRUE(state.started);
-  EXPECT_THAT(DecidePlanCommand(state, StartCommand()),
-              StatusIs(absl::StatusCode::kFailedPrecondition));
-
-  Command edit = WithActor(careledger::v1::ROLE_ADMINISTRATOR);
-  edit.mutable_update_plan_section()->set_nhs_number("9990000018");
-  edit.mutable_update_plan_section()->mutable_value()->mutable_resuscitation()->set_decision(
-      "not for CPR");
-  auto edited = DecidePlanCommand(state, edit);
-  ASSERT_THAT(edited, IsOk());
-  EXPECT_FALSE((*edited)[0].plan_section_updated().previous().has_resuscitation());
-  ApplyPlanEvent((*edited)[0], &state);
-
-  Command approve = WithActor(careledger::v1::ROLE_ADMINISTRATOR);
-  approve.mutable_approve_plan()->set_nhs_number("9990000018");
-  EXPECT_THAT(DecidePlanCommand(state, approve), StatusIs(absl::StatusCode::kPermissionDenied))
-      << "an administrator submits; only a clinician publishes";
-  approve.mutable_actor()->set_role(careledger::v1::ROLE_CLINICIAN);
-  auto approved = DecidePlanCommand(state, approve);
-  ASSERT_THAT(approved, IsOk());
-  EXPECT_EQ((*approved)[0].plan_approved().version(), 1u);
-  EXPECT_EQ((*approved)[0].plan_approved().draft_hash().size(), 32u);
-  ApplyPlanEvent((*approved)[0], &state);
-  EXPECT_THAT(DecidePlanCommand(state, approve), StatusIs(absl::StatusCode::kFailedPrecondition))
-      << "nothing to publish";
-
-  edit.mutable_update_plan_section()->mutable_value()->mutable_resuscitation()->set_decision(
-      "for CPR");
-  auto second_edit = DecidePlanCommand(state, edit);
-  ASSERT_THAT(second_edit, IsOk());
-  EXPECT_EQ((*second_edit)[0].plan_section_updated().previous().resuscitation().decision(),
-            "not for CPR")
-      << "the event records the old value as well as the new";
-  ApplyPlanEvent((*second_edit)[0], &state);
-  auto second_approval = DecidePlanCommand(state, approve);
-  ASSERT_THAT(second_approval, IsOk());
-  EXPECT_EQ((*second_approval)[0].plan_approved().version(), 2u);
-}
-
-TEST(PlanRulesTest, RolesThatMayNotChangePlansAreRefused) {
-  for (auto role : {careledger::v1::ROLE_URGENT_CARE, careledger::v1::ROLE_PATIENT,
-                    careledger::v1::ROLE_PROXY_VIEWER, careledger::v1::ROLE_AUDITOR,
-                    careledger::v1::ROLE_UNSPECIFIED}) {
-    EXPECT_THAT(DecidePlanCommand(PlanState{}, StartCommand(role)),
-                StatusIs(absl::StatusCode::kPermissionDenied))
-        << careledger::v1::Role_Name(role);
+  EXPECT_THAT(Decide(no_date), StatusIs(absl::StatusCode::kInvalidArgument));
+  for (auto basis : {careledger::v1::CONSENT_BASIS_BEST_INTEREST,
+                     careledger::v1::CONSENT_BASIS_LASTING_POWER_OF_ATTORNEY}) {
+    Command on_behalf = StartCommand();
+    on_behalf.mutable_start_plan()->mutable_consent()->set_basis(basis);
+    EXPECT_THAT(Decide(on_behalf), StatusIs(absl::StatusCode::kInvalidArgument))
+        << "a decision on the patient's behalf needs its justification";
+    on_behalf.mutable_start_plan()->mutable_consent()->set_justification("lacks capacity");
+    EXPECT_THAT(Decide(on_behalf), IsOk());
   }
 }
 
-TEST(PlanRulesTest, CommandStreamValidatesTheNhsNumber) {
+TEST_F(PlanRulesTest, LifecycleStartEditApproveEditApprove) {
+  Accept(StartCommand());
+  EXPECT_EQ(state_.lifecycle(), careledger::v1::PLAN_LIFECYCLE_DRAFT);
+  EXPECT_THAT(Decide(StartCommand()), StatusIs(absl::StatusCode::kFailedPrecondition));
+
+  // Every section of a publishable plan; each event records the old value too.
+  for (const careledger::v1::PlanSectionValue& section :
+       tools::CompletePlanSections(tools::kSamplePatient, Today(now_))) {
+    const PlanDecision edited = Accept(Edit(actors_.care_home_admin, section));
+    ASSERT_EQ(edited.events.size(), 1u);
+    EXPECT_EQ(edited.events[0].plan_section_updated().value().DebugString(), section.DebugString());
+  }
+
+  EXPECT_THAT(Decide(Approve(actors_.care_home_admin)),
+              StatusIs(absl::StatusCode::kPermissionDenied))
+      << "an administrator submits; only a clinician publishes";
+  const PlanDecision approved = Accept(Approve(actors_.gp));
+  ASSERT_EQ(approved.events.size(), 1u);
+  EXPECT_EQ(approved.events[0].plan_approved().version(), 1u);
+  EXPECT_EQ(approved.events[0].plan_approved().draft_hash().size(), 32u);
+  EXPECT_EQ(state_.lifecycle(), careledger::v1::PLAN_LIFECYCLE_PUBLISHED);
+  EXPECT_THAT(Decide(Approve(actors_.gp)), StatusIs(absl::StatusCode::kFailedPrecondition))
+      << "nothing to publish";
+
+  careledger::v1::PlanSectionValue background;
+  *background.mutable_medical_background() = state_.published().medical_background();
+  background.mutable_medical_background()->set_prognosis("weeks");
+  const PlanDecision second_edit = Accept(Edit(actors_.gp, background));
+  EXPECT_EQ(
+      second_edit.events[0].plan_section_updated().previous().medical_background().prognosis(),
+      "months")
+      << "the event records the old value as well as the new";
+  EXPECT_EQ(state_.lifecycle(), careledger::v1::PLAN_LIFECYCLE_EDITING);
+  EXPECT_EQ(state_.published().medical_background().prognosis(), "months");
+  const PlanDecision second_approval = Accept(Approve(actors_.gp));
+  EXPECT_EQ(second_approval.events[0].plan_approved().version(), 2u);
+  EXPECT_EQ(state_.published().medical_background().prognosis(), "weeks");
+  EXPECT_EQ(state_.version_hashes_size(), 2);
+}
+
+TEST_F(PlanRulesTest, RolesThatMayNotStartPlansAreRefused) {
+  careledger::v1::Actor unspecified = actors_.gp;
+  unspecified.set_role(careledger::v1::ROLE_UNSPECIFIED);
+  for (const careledger::v1::Actor& actor :
+       {actors_.ambulance, actors_.patient, actors_.proxy, actors_.auditor, unspecified}) {
+    EXPECT_THAT(Decide(StartCommand(actor)), StatusIs(absl::StatusCode::kPermissionDenied))
+        << careledger::v1::Role_Name(actor.role());
+  }
+  EXPECT_THAT(Decide(StartCommand(actors_.gp)), IsOk());
+}
+
+TEST_F(PlanRulesTest, RefusalsCarryTheCodeOfTheirKind) {
+  Accept(StartCommand());
+  Command note = WithActor(actors_.ambulance);
+  note.mutable_add_urgent_care_note()->set_nhs_number(tools::kSamplePatient);
+  note.mutable_add_urgent_care_note()->set_text("seen");
+  EXPECT_THAT(Decide(note), StatusIs(absl::StatusCode::kFailedPrecondition))
+      << "not published yet: the state";
+  careledger::v1::PlanSectionValue none;
+  EXPECT_THAT(Decide(Edit(actors_.gp, none)), StatusIs(absl::StatusCode::kInvalidArgument))
+      << "an update naming no section: the command";
+  Command restrict = WithActor(actors_.gp);
+  restrict.mutable_restrict_plan()->set_nhs_number(tools::kSamplePatient);
+  restrict.mutable_restrict_plan()->set_reason("safeguarding");
+  Accept(restrict);
+  EXPECT_THAT(Decide(Edit(actors_.care_home_admin, none)),
+              StatusIs(absl::StatusCode::kPermissionDenied))
+      << "not named on a restricted plan";
+  EXPECT_FALSE(RestrictionAllows(state_, "admin.rosewood"));
+  EXPECT_TRUE(RestrictionAllows(state_, "dr.patel")) << "the restricting clinician is named";
+  EXPECT_TRUE(RestrictionAllows(PlanState(), "admin.rosewood")) << "unrestricted";
+}
+
+TEST_F(PlanRulesTest, OnlyPlanCommandsAreDecidedHere) {
+  EXPECT_TRUE(IsPlanCommand(StartCommand()));
+  Command directory = WithActor(actors_.operator_);
+  directory.mutable_change_user_status()->set_user_id("dr.patel");
+  EXPECT_FALSE(IsPlanCommand(directory));
+  EXPECT_FALSE(IsPlanCommand(Command()));
+}
+
+TEST_F(PlanRulesTest, CommandStreamValidatesTheNhsNumber) {
   EXPECT_EQ(*CommandStream(StartCommand()), "patient/9990000018");
   Command bad = StartCommand();
   bad.mutable_start_plan()->set_nhs_number("9990000017");
   EXPECT_THAT(CommandStream(bad), StatusIs(absl::StatusCode::kInvalidArgument));
-  EXPECT_THAT(CommandStream(WithActor(careledger::v1::ROLE_CLINICIAN)),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(CommandStream(WithActor(actors_.gp)), StatusIs(absl::StatusCode::kInvalidArgument))
+      << "no body";
+  Command user = WithActor(actors_.operator_);
+  user.mutable_change_user_status()->set_user_id("dr.patel");
+  EXPECT_EQ(*CommandStream(user), "directory/user/dr.patel");
+  EXPECT_EQ(CommandAction(user), "change_user_status");
+}
+
+TEST_F(PlanRulesTest, TheSystemRoleOnlyKeepsTheDirectory) {
+  DecisionInput input{state_, 0, directory_, now_};
+  EXPECT_THAT(DecideCommand(input, StartCommand(actors_.operator_)),
+              StatusIs(absl::StatusCode::kPermissionDenied));
 }
 
 }  // namespace

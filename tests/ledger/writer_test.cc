@@ -1,7 +1,11 @@
 // Proves the writer's contract (ledger/writer.h) on the embedded log: signed,
-// chained events that verify; refusals that append nothing; idempotency
-// across restarts; optimistic concurrency; recovery; checkpoints; and what
-// happens when an append fails before, after, or because of fencing.
+// chained events that verify; refusals that append no plan event but one
+// access record of the attempt; idempotency across restarts (refusals
+// included); optimistic concurrency; recovery; checkpoints; and what happens
+// when an append fails before, after, or because of fencing.
+//
+// Every test first registers the sample world's directory
+// (tools/sample_world.h): actors must meet the access prerequisites.
 #include "ledger/writer.h"
 
 #include <fmt/format.h>
@@ -11,10 +15,12 @@
 #include <thread>
 
 #include "events/failure.h"
+#include "ledger/dates.h"
 #include "ledger/embedded_log.h"
 #include "ledger/log_scan.h"
 #include "tests/support/faulty_log.h"
 #include "tests/support/test_support.h"
+#include "tools/sample_world.h"
 
 namespace careledger::ledger {
 namespace {
@@ -23,14 +29,14 @@ using ::careledger::testing::IsOk;
 using ::careledger::testing::StatusIs;
 using careledger::v1::Command;
 using careledger::v1::CommandResult;
+using careledger::v1::Event;
 
 constexpr char kPatient[] = "9990000018";
 
 Command Start(const std::string& id, const std::string& nhs = kPatient) {
   Command command;
   command.set_command_id(id);
-  command.mutable_actor()->set_user_id("admin");
-  command.mutable_actor()->set_role(careledger::v1::ROLE_ADMINISTRATOR);
+  *command.mutable_actor() = tools::SampleWorldActors().care_home_admin;
   command.mutable_start_plan()->set_nhs_number(nhs);
   careledger::v1::Consent* consent = command.mutable_start_plan()->mutable_consent();
   consent->set_basis(careledger::v1::CONSENT_BASIS_PATIENT);
@@ -44,11 +50,12 @@ Command Edit(const std::string& id, const std::string& diagnosis,
              const std::string& nhs = kPatient) {
   Command command;
   command.set_command_id(id);
-  command.mutable_actor()->set_user_id("gp");
-  command.mutable_actor()->set_role(careledger::v1::ROLE_CLINICIAN);
+  *command.mutable_actor() = tools::SampleWorldActors().gp;
   command.mutable_update_plan_section()->set_nhs_number(nhs);
-  command.mutable_update_plan_section()->mutable_value()->mutable_clinical()->set_main_diagnosis(
-      diagnosis);
+  command.mutable_update_plan_section()
+      ->mutable_value()
+      ->mutable_medical_background()
+      ->set_main_diagnosis(diagnosis);
   return command;
 }
 
@@ -64,6 +71,8 @@ class WriterTest : public ::testing::Test {
     log_ = std::make_unique<careledger::testing::FaultyLog>(*std::move(log));
   }
 
+  // Opens the writer and registers the sample world's directory (a replay
+  // after a restart: every command is answered DUPLICATE, nothing appended).
   void OpenWriter(std::uint64_t checkpoint_every = 0, std::size_t max_batch = 1024) {
     WriterOptions options;
     options.key_id = signer_.key_id;
@@ -74,6 +83,10 @@ class WriterTest : public ::testing::Test {
     auto writer = Writer::Open(log_.get(), std::move(options));
     ASSERT_THAT(writer, IsOk());
     writer_ = *std::move(writer);
+    for (const auto& result : writer_->SubmitAll(world_)) {
+      ASSERT_THAT(result, IsOk());
+      ASSERT_NE(result->outcome(), careledger::v1::OUTCOME_REJECTED) << result->error();
+    }
   }
 
   CommandResult Submit(const Command& command) {
@@ -93,9 +106,33 @@ class WriterTest : public ::testing::Test {
     return report->records;
   }
 
+  // Every event in the log, partition by partition.
+  std::vector<Event> ReadEvents() {
+    std::vector<Event> out;
+    auto reader = log_->OpenReader();
+    EXPECT_THAT(reader, IsOk());
+    if (!reader.ok()) return out;
+    auto report =
+        ScanLog(**reader, nullptr, 1, [&](std::int32_t, const events::VerifiedRecord& record) {
+          out.push_back(record.opened.event);
+        });
+    EXPECT_THAT(report, IsOk());
+    return out;
+  }
+
+  // How many events the log holds on streams starting with `prefix`.
+  std::size_t CountStreamEvents(const std::string& prefix) {
+    std::size_t count = 0;
+    for (const Event& event : ReadEvents()) count += event.stream_id().starts_with(prefix) ? 1 : 0;
+    return count;
+  }
+
   careledger::testing::TempDir dir_;
   careledger::testing::TestSigner signer_ = careledger::testing::MakeTestSigner();
   ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  const std::vector<Command> world_ = tools::SampleDirectoryCommands(Today(clock_.Now()));
+  // The records the sample world's registration appends.
+  const std::uint64_t world_records_ = world_.size();
   std::unique_ptr<careledger::testing::FaultyLog> log_;
   std::unique_ptr<Writer> writer_;
 };
@@ -110,21 +147,82 @@ TEST_F(WriterTest, AppliedCommandsBecomeVerifiableChainedEvents) {
   EXPECT_EQ(edited.stream_seq(), 2u);
   EXPECT_EQ(edited.partition(), started.partition());
   EXPECT_EQ(edited.offset(), started.offset() + 1);
-  EXPECT_EQ(VerifiedRecords(), 2u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 2);
 }
 
-TEST_F(WriterTest, RefusedCommandsAppendNothing) {
+TEST_F(WriterTest, RefusedCommandsAppendNoPlanEventButOneAccessRecordEach) {
   OpenWriter();
+  const int appends_before = log_->appends();
   Command bad_nhs = Start("c1", "9990000017");
   Command no_plan = Edit("c2", "COPD");
   Command no_id = Start("");
-  for (const Command& command : {bad_nhs, no_plan, no_id}) {
+  Command stranger = Start("c3");
+  stranger.mutable_actor()->set_user_id("stranger");
+  const std::vector<Command> refused = {bad_nhs, no_plan, no_id, stranger};
+  std::vector<CommandResult> results;
+  for (const Command& command : refused) {
     CommandResult result = Submit(command);
     EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED) << command.DebugString();
     EXPECT_FALSE(result.error().empty());
+    EXPECT_EQ(result.stream_id(), "access/0") << "the answer cites the access record";
+    results.push_back(result);
   }
-  EXPECT_EQ(VerifiedRecords(), 0u);
-  EXPECT_EQ(log_->appends(), 0) << "a batch of refusals must not touch the log";
+  EXPECT_EQ(VerifiedRecords(), world_records_ + refused.size());
+  EXPECT_EQ(log_->appends() - appends_before, 4) << "one access record per refusal";
+  EXPECT_EQ(CountStreamEvents("patient/"), 0u) << "no plan event";
+  std::vector<Event> access;
+  for (const Event& event : ReadEvents()) {
+    if (event.stream_id() == "access/0") access.push_back(event);
+  }
+  ASSERT_EQ(access.size(), refused.size());
+  for (std::size_t i = 0; i < refused.size(); ++i) {
+    const Event& event = access[i];
+    EXPECT_EQ(event.stream_seq(), i + 1);
+    EXPECT_EQ(event.command_id(), refused[i].command_id());
+    EXPECT_EQ(event.actor().user_id(), refused[i].actor().user_id());
+    EXPECT_EQ(event.access_recorded().outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+    EXPECT_EQ(event.access_recorded().action(),
+              refused[i].has_start_plan() ? "start_plan" : "update_plan_section");
+    EXPECT_EQ(event.access_recorded().reason(), results[i].error());
+  }
+  EXPECT_NE(results[0].error().find("modulus 11"), std::string::npos) << results[0].error();
+  EXPECT_NE(results[1].error().find("no plan has been started"), std::string::npos);
+  EXPECT_NE(results[2].error().find("needs a command_id"), std::string::npos);
+  EXPECT_NE(results[3].error().find("user stranger is not registered"), std::string::npos);
+}
+
+TEST_F(WriterTest, RetriedRefusalIsAnsweredRejectedAgainAndAppendsNothingEvenAfterRestart) {
+  OpenWriter();
+  Command approve;
+  approve.set_command_id("approve-1");
+  *approve.mutable_actor() = tools::SampleWorldActors().care_home_admin;
+  approve.mutable_approve_plan()->set_nhs_number(kPatient);
+  Submit(Start("c1"));
+  CommandResult first = Submit(approve);
+  ASSERT_EQ(first.outcome(), careledger::v1::OUTCOME_REJECTED);
+  const std::uint64_t records = VerifiedRecords();
+  const int appends = log_->appends();
+  CommandResult again = Submit(approve);
+  EXPECT_EQ(again.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(again.error(), first.error());
+  EXPECT_EQ(again.stream_id(), first.stream_id());
+  EXPECT_EQ(again.stream_seq(), first.stream_seq());
+  EXPECT_EQ(again.offset(), first.offset());
+  EXPECT_EQ(log_->appends(), appends);
+  // In one batch, twice more.
+  auto batch = writer_->SubmitAll(std::vector<Command>{approve, approve});
+  for (const auto& result : batch) {
+    ASSERT_THAT(result, IsOk());
+    EXPECT_EQ(result->outcome(), careledger::v1::OUTCOME_REJECTED);
+    EXPECT_EQ(result->offset(), first.offset());
+  }
+  OpenLog();
+  OpenWriter();
+  CommandResult after_restart = Submit(approve);
+  EXPECT_EQ(after_restart.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(after_restart.error(), first.error());
+  EXPECT_EQ(after_restart.offset(), first.offset());
+  EXPECT_EQ(VerifiedRecords(), records);
 }
 
 TEST_F(WriterTest, RetriedCommandIsAnsweredNotReappliedEvenAfterRestart) {
@@ -138,7 +236,7 @@ TEST_F(WriterTest, RetriedCommandIsAnsweredNotReappliedEvenAfterRestart) {
   CommandResult after_restart = Submit(Start("c1"));
   EXPECT_EQ(after_restart.outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(after_restart.stream_seq(), 1u);
-  EXPECT_EQ(VerifiedRecords(), 1u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 1);
 }
 
 TEST_F(WriterTest, SameCommandTwiceInOneBatchIsAppliedOnce) {
@@ -150,7 +248,7 @@ TEST_F(WriterTest, SameCommandTwiceInOneBatchIsAppliedOnce) {
   EXPECT_EQ(results[1]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(results[3]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(results[3]->stream_seq(), 2u);
-  EXPECT_EQ(VerifiedRecords(), 2u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 2);
 }
 
 TEST_F(WriterTest, RepeatOfACommandStillBeingAppendedIsAnsweredAsDuplicate) {
@@ -172,7 +270,7 @@ TEST_F(WriterTest, RepeatOfACommandStillBeingAppendedIsAnsweredAsDuplicate) {
     EXPECT_EQ(results[base + 4]->outcome(), careledger::v1::OUTCOME_DUPLICATE);
     EXPECT_EQ(results[base + 4]->offset(), results[base + 1]->offset());
   }
-  EXPECT_EQ(VerifiedRecords(), 1u + 20 * 3);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 1 + 20 * 3);
 }
 
 TEST_F(WriterTest, ExpectedVersionIsEnforced) {
@@ -188,7 +286,9 @@ TEST_F(WriterTest, ExpectedVersionIsEnforced) {
   Command current = Edit("c3", "COPD");
   current.set_expected_version(1);
   EXPECT_EQ(Submit(current).outcome(), careledger::v1::OUTCOME_APPLIED);
-  EXPECT_EQ(VerifiedRecords(), 2u);
+  // The refusal left its access record, and no plan event.
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 3);
+  EXPECT_EQ(CountStreamEvents("patient/"), 2u);
 }
 
 TEST_F(WriterTest, RestartRecoversHeadsAndPlanState) {
@@ -197,11 +297,17 @@ TEST_F(WriterTest, RestartRecoversHeadsAndPlanState) {
   Submit(Edit("c2", "COPD"));
   OpenLog();
   OpenWriter();
-  EXPECT_EQ(writer_->recovery().records, 2u);
-  EXPECT_EQ(Submit(Start("c3")).outcome(), careledger::v1::OUTCOME_REJECTED)
+  EXPECT_EQ(writer_->recovery().records, world_records_ + 2);
+  CommandResult restarted = Submit(Start("c3"));
+  EXPECT_EQ(restarted.outcome(), careledger::v1::OUTCOME_REJECTED)
       << "recovered state knows the plan exists";
+  EXPECT_NE(restarted.error().find("already has a plan"), std::string::npos);
   EXPECT_EQ(Submit(Edit("c4", "heart failure")).stream_seq(), 3u);
-  EXPECT_EQ(VerifiedRecords(), 3u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 4);
+  // The recovered directory still knows the actors: a stranger is refused.
+  Command stranger = Edit("c5", "x");
+  stranger.mutable_actor()->set_user_id("stranger");
+  EXPECT_EQ(Submit(stranger).outcome(), careledger::v1::OUTCOME_REJECTED);
 }
 
 TEST_F(WriterTest, ConcurrentSubmittersAreAllAppliedInOneValidChainPerStream) {
@@ -219,7 +325,10 @@ TEST_F(WriterTest, ConcurrentSubmittersAreAllAppliedInOneValidChainPerStream) {
     });
   }
   for (auto& thread : threads) thread.join();
-  EXPECT_EQ(VerifiedRecords(), 2u + kThreads * kPerThread);
+  // Two starts won; the six others were refused, each leaving an access record.
+  EXPECT_EQ(VerifiedRecords(), world_records_ + kThreads + kThreads * kPerThread);
+  EXPECT_EQ(CountStreamEvents("patient/"), 2u + kThreads * kPerThread);
+  EXPECT_EQ(CountStreamEvents("access/"), kThreads - 2u);
 }
 
 TEST_F(WriterTest, FailureBeforeTheWriteAppendsNothingAndTheRetryApplies) {
@@ -227,9 +336,9 @@ TEST_F(WriterTest, FailureBeforeTheWriteAppendsNothingAndTheRetryApplies) {
   Submit(Start("c1"));
   log_->FailNextAppend(careledger::testing::AppendFault::kFailBeforeWrite);
   EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kUnavailable));
-  EXPECT_EQ(VerifiedRecords(), 1u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 1);
   EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_APPLIED);
-  EXPECT_EQ(VerifiedRecords(), 2u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 2);
 }
 
 TEST_F(WriterTest, UnknownOutcomeIsResolvedByRereadingTheLog) {
@@ -241,7 +350,7 @@ TEST_F(WriterTest, UnknownOutcomeIsResolvedByRereadingTheLog) {
   // and the next command extends the chain correctly.
   EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(Submit(Edit("c3", "asthma")).stream_seq(), 3u);
-  EXPECT_EQ(VerifiedRecords(), 3u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 3);
 }
 
 TEST_F(WriterTest, WriterThatMustBeReopenedIsReplacedAndCarriesOn) {
@@ -253,7 +362,7 @@ TEST_F(WriterTest, WriterThatMustBeReopenedIsReplacedAndCarriesOn) {
   EXPECT_EQ(log_->writers_opened(), 2) << "the log writer is replaced, not reused";
   EXPECT_EQ(Submit(Edit("c2", "COPD")).outcome(), careledger::v1::OUTCOME_DUPLICATE);
   EXPECT_EQ(Submit(Edit("c3", "asthma")).stream_seq(), 3u);
-  EXPECT_EQ(VerifiedRecords(), 3u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 3);
 }
 
 // With small batches, several are in the pipeline at once: a batch is sealed
@@ -291,7 +400,7 @@ TEST_F(WriterTest, BatchSealedOnTopOfAFailedAppendIsDecidedAgain) {
       seqs.insert(result->stream_seq());
     }
     EXPECT_EQ(seqs.size(), 20u) << "each edit has its own stream position";
-    EXPECT_EQ(VerifiedRecords(), 21u);
+    EXPECT_EQ(VerifiedRecords(), world_records_ + 21);
   }
 }
 
@@ -302,7 +411,7 @@ TEST_F(WriterTest, FencedWriterStopsForGood) {
   EXPECT_THAT(writer_->Submit(Edit("c2", "COPD")), StatusIs(absl::StatusCode::kAborted));
   EXPECT_THAT(writer_->Submit(Edit("c3", "COPD")), StatusIs(absl::StatusCode::kAborted))
       << "a fenced writer must not append again";
-  EXPECT_EQ(VerifiedRecords(), 1u);
+  EXPECT_EQ(VerifiedRecords(), world_records_ + 1);
 }
 
 TEST_F(WriterTest, CheckpointsCoverTheLogAndAreAppendedAutomatically) {
@@ -321,7 +430,7 @@ TEST_F(WriterTest, CheckpointsCoverTheLogAndAreAppendedAutomatically) {
   // 9 commands, at least 2 automatic checkpoints on patient 18's partition
   // (6 edits + 1 start >= 2 x 3), plus one forced per partition.
   EXPECT_GE(report->checkpoints, 2u + 4u);
-  EXPECT_EQ(report->records, 9u + report->checkpoints);
+  EXPECT_EQ(report->records, world_records_ + 9u + report->checkpoints);
 }
 
 TEST_F(WriterTest, RefusesToOpenOnACorruptLog) {

@@ -1,7 +1,10 @@
 // A test fixture for the projections: a 4-partition embedded log in a
-// temporary directory, a writer, a signer, and builders for plan events that
-// carry what a correct ledger would (right seq, prev_hash and draft_hash), so
-// each test can then damage exactly one thing.
+// temporary directory, a writer, a signer, and builders for plan, directory
+// and access events that carry what a correct ledger would (right seq,
+// prev_hash and draft_hash; the fixture folds each plan stream with
+// events::FoldPlanEvent as the ledger does), so each test can then damage
+// exactly one thing. Events built here are recorded one second apart on a
+// fixed clock, by the actor `acting_`.
 #ifndef CARELEDGER_TESTS_PROJECTIONS_PROJECTION_FIXTURE_H_
 #define CARELEDGER_TESTS_PROJECTIONS_PROJECTION_FIXTURE_H_
 
@@ -16,10 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "careledger/v1/access.pb.h"
+#include "careledger/v1/directory.pb.h"
 #include "careledger/v1/envelope.pb.h"
 #include "careledger/v1/plan.pb.h"
+#include "careledger/v1/plan_state.pb.h"
 #include "events/envelope.h"
 #include "events/partition_digest.h"
+#include "events/plan_fold.h"
 #include "events/plan_sections.h"
 #include "ledger/embedded_log.h"
 #include "ledger/log.h"
@@ -53,7 +60,17 @@ inline std::string SyntheticNhsNumber(int n) {
   }
 }
 
-inline std::string PatientStream(const std::string& nhs_number) { return "patient/" + nhs_number; }
+inline std::string PatientStream(const std::string& nhs_number) {
+  return fmt::format("patient/{}", nhs_number);
+}
+
+inline careledger::v1::Date MakeDate(int year, int month, int day) {
+  careledger::v1::Date date;
+  date.set_year(year);
+  date.set_month(month);
+  date.set_day(day);
+  return date;
+}
 
 inline careledger::v1::Consent PatientConsent() {
   careledger::v1::Consent consent;
@@ -76,7 +93,14 @@ inline careledger::v1::PlanSectionValue DemographicsSection(const std::string& n
   return value;
 }
 
-inline careledger::v1::PlanSectionValue ResuscitationSection(const std::string& decision) {
+inline careledger::v1::PlanSectionValue GpSection(const std::string& nhs_number,
+                                                  const std::string& gp_practice_ods) {
+  careledger::v1::PlanSectionValue value = DemographicsSection(nhs_number, "Lovelace");
+  value.mutable_demographics()->set_gp_practice_ods(gp_practice_ods);
+  return value;
+}
+
+inline careledger::v1::PlanSectionValue ResuscitationSection(careledger::v1::CprDecision decision) {
   careledger::v1::PlanSectionValue value;
   value.mutable_resuscitation()->set_discussed(true);
   value.mutable_resuscitation()->set_decision(decision);
@@ -104,6 +128,18 @@ class ProjectionTest : public ::testing::Test {
     }
   }
 
+  // The k-th serving node whose access stream "access/<node>" lives in
+  // `partition`.
+  static std::string NodeInPartition(std::int32_t partition, int k = 0) {
+    for (int n = 0;; ++n) {
+      std::string node = fmt::format("node-{}", n);
+      if (ledger::PartitionForKey(fmt::format("access/{}", node), kPartitions) == partition &&
+          k-- == 0) {
+        return node;
+      }
+    }
+  }
+
   // Appends `value` as a record of `stream`, in the stream's partition.
   ledger::LogPosition AppendRaw(const std::string& stream, const std::string& value) {
     const ledger::AppendRecord record{ledger::PartitionForKey(stream, kPartitions), stream, value};
@@ -117,58 +153,210 @@ class ProjectionTest : public ::testing::Test {
     return positions->front();
   }
 
-  // Seals `event` (advancing its stream in the factory) and appends it.
+  // Seals `event` (advancing its stream in the factory) and appends it. A
+  // plan event is also folded into the plan as the ledger keeps it (a
+  // refused one changes nothing there).
   ledger::LogPosition Append(const careledger::v1::Event& event) {
+    const std::string& stream = event.stream_id();
+    if (stream.starts_with(events::kPatientStreamPrefix) && events::IsPlanEvent(event)) {
+      const std::string nhs_number = stream.substr(events::kPatientStreamPrefix.size());
+      (void)events::FoldPlanEvent(event, &ledger_plans_[nhs_number]);
+    }
     return AppendRaw(event.stream_id(), factory_.Seal(event));
+  }
+
+  // The next event of `stream`, recorded one second after the last one the
+  // fixture built, by `acting_`; its body (a PlanStarted) is to be replaced.
+  careledger::v1::Event NextEventOn(const std::string& stream) {
+    clock_ += absl::Seconds(1);
+    careledger::v1::Event event = factory_.NextEvent(stream, clock_);
+    *event.mutable_actor() = acting_;
+    return event;
   }
 
   // The next event of a patient's plan stream, body to be set.
   careledger::v1::Event NextPlanEvent(const std::string& nhs_number) {
-    return factory_.NextEvent(PatientStream(nhs_number));
+    return NextEventOn(PatientStream(nhs_number));
   }
 
-  // The plan events a correct ledger writes. The fixture keeps each plan's
-  // draft as the ledger does, so approvals carry the right draft_hash.
-  ledger::LogPosition StartPlan(const std::string& nhs_number) {
+  // Appends the next event of `nhs_number`'s plan stream after `set_body`.
+  template <typename SetBody>
+  ledger::LogPosition AppendPlanEvent(const std::string& nhs_number, SetBody set_body) {
     careledger::v1::Event event = NextPlanEvent(nhs_number);
-    event.mutable_plan_started()->set_nhs_number(nhs_number);
-    *event.mutable_plan_started()->mutable_consent() = PatientConsent();
-    careledger::v1::CarePlan& draft = drafts_[nhs_number];
-    *draft.mutable_consent() = PatientConsent();
-    draft.mutable_demographics()->set_nhs_number(nhs_number);
+    set_body(&event);
     return Append(event);
+  }
+
+  // The acting user from now on.
+  void ActAs(const std::string& user_id, careledger::v1::Role role,
+             const std::string& organisation = "") {
+    acting_.set_user_id(user_id);
+    acting_.set_role(role);
+    acting_.set_organisation(organisation);
+  }
+
+  // The plan events a correct ledger writes.
+  ledger::LogPosition StartPlan(const std::string& nhs_number) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      event->mutable_plan_started()->set_nhs_number(nhs_number);
+      *event->mutable_plan_started()->mutable_consent() = PatientConsent();
+    });
   }
 
   ledger::LogPosition UpdateSection(const std::string& nhs_number,
                                     const careledger::v1::PlanSectionValue& value) {
-    careledger::v1::Event event = NextPlanEvent(nhs_number);
-    *event.mutable_plan_section_updated()->mutable_value() = value;
-    EXPECT_TRUE(events::SetSection(value, &drafts_[nhs_number]).ok());
-    return Append(event);
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      *event->mutable_plan_section_updated()->mutable_value() = value;
+    });
   }
 
+  ledger::LogPosition Submit(const std::string& nhs_number, const std::string& to_user,
+                             const std::string& to_organisation, const std::string& note = "") {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      event->mutable_plan_submitted()->set_to_user(to_user);
+      event->mutable_plan_submitted()->set_to_organisation(to_organisation);
+      event->mutable_plan_submitted()->set_note(note);
+    });
+  }
+
+  // Approves the working draft as the next version, with its content hash.
   ledger::LogPosition Approve(const std::string& nhs_number) {
-    return ApproveAs(nhs_number, ++published_[nhs_number], drafts_[nhs_number]);
+    const careledger::v1::PlanState& plan = ledger_plans_[nhs_number];
+    return ApproveAs(nhs_number, plan.published_version() + 1, plan.draft());
   }
 
   // An approval of `version` stating that `content` is what is published.
   ledger::LogPosition ApproveAs(const std::string& nhs_number, std::uint64_t version,
                                 const careledger::v1::CarePlan& content) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      event->mutable_plan_approved()->set_version(version);
+      event->mutable_plan_approved()->set_draft_hash(
+          events::HashBytes(events::PlanContentHash(content)));
+    });
+  }
+
+  ledger::LogPosition DiscardDraft(const std::string& nhs_number) {
+    return AppendPlanEvent(nhs_number, [](careledger::v1::Event* event) {
+      event->mutable_draft_discarded()->set_reason("not needed");
+    });
+  }
+
+  ledger::LogPosition Review(const std::string& nhs_number, const careledger::v1::Date& next) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      *event->mutable_plan_reviewed()->mutable_next_review_on() = next;
+      event->mutable_plan_reviewed()->set_note("reviewed with the patient");
+    });
+  }
+
+  ledger::LogPosition RecordDeath(const std::string& nhs_number) {
+    return AppendPlanEvent(nhs_number, [](careledger::v1::Event* event) {
+      *event->mutable_death_recorded()->mutable_died_on() = MakeDate(2024, 6, 1);
+      event->mutable_death_recorded()->set_place("home");
+      event->mutable_death_recorded()->set_preferred_place_met(
+          careledger::v1::PREFERRED_PLACE_MET_FIRST);
+    });
+  }
+
+  ledger::LogPosition WithdrawConsent(const std::string& nhs_number) {
+    return AppendPlanEvent(nhs_number, [](careledger::v1::Event* event) {
+      *event->mutable_consent_withdrawn()->mutable_withdrawn_on() = MakeDate(2024, 5, 2);
+      event->mutable_consent_withdrawn()->set_note("the patient asked");
+    });
+  }
+
+  ledger::LogPosition Restrict(const std::string& nhs_number,
+                               const std::vector<std::string>& allowed_users) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      for (const std::string& user : allowed_users) {
+        event->mutable_restriction_set()->add_allowed_users(user);
+      }
+      event->mutable_restriction_set()->set_reason("member of staff");
+    });
+  }
+
+  ledger::LogPosition LiftRestriction(const std::string& nhs_number) {
+    return AppendPlanEvent(nhs_number, [](careledger::v1::Event* event) {
+      event->mutable_restriction_lifted()->set_reason("the patient agreed");
+    });
+  }
+
+  ledger::LogPosition AddNote(const std::string& nhs_number, const std::string& text) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      event->mutable_urgent_care_note_added()->set_text(text);
+    });
+  }
+
+  // A myCMC request; returns its id (the command id of the event).
+  std::string MakeRequest(const std::string& nhs_number, careledger::v1::PatientRequestKind kind,
+                          const std::string& text) {
     careledger::v1::Event event = NextPlanEvent(nhs_number);
-    event.mutable_plan_approved()->set_version(version);
-    event.mutable_plan_approved()->set_draft_hash(
-        events::HashBytes(events::Sha256(events::SerializeDeterministic(content))));
-    return Append(event);
+    event.mutable_patient_request_made()->set_kind(kind);
+    event.mutable_patient_request_made()->set_text(text);
+    Append(event);
+    return event.command_id();
+  }
+
+  ledger::LogPosition ResolveRequest(
+      const std::string& nhs_number, const std::string& request_id,
+      careledger::v1::RequestResolution resolution = careledger::v1::REQUEST_RESOLUTION_RESOLVED) {
+    return AppendPlanEvent(nhs_number, [&](careledger::v1::Event* event) {
+      event->mutable_patient_request_resolved()->set_request_id(request_id);
+      event->mutable_patient_request_resolved()->set_resolution(resolution);
+      event->mutable_patient_request_resolved()->set_note("done");
+    });
   }
 
   // Started, two sections, approved, edited, approved again: 6 records.
   void WriteWholePlan(const std::string& nhs_number) {
     StartPlan(nhs_number);
     UpdateSection(nhs_number, DemographicsSection(nhs_number, "Lovelace"));
-    UpdateSection(nhs_number, ResuscitationSection("for CPR"));
+    UpdateSection(nhs_number, ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR));
     Approve(nhs_number);
-    UpdateSection(nhs_number, ResuscitationSection("not for CPR"));
+    UpdateSection(nhs_number, ResuscitationSection(careledger::v1::CPR_DECISION_NOT_FOR_CPR));
     Approve(nhs_number);
+  }
+
+  // Directory events, on the streams that name their subjects.
+  ledger::LogPosition RecordOrganisation(const careledger::v1::Organisation& organisation) {
+    careledger::v1::Event event =
+        NextEventOn(fmt::format("directory/org/{}", organisation.ods_code()));
+    *event.mutable_organisation_recorded()->mutable_organisation() = organisation;
+    return Append(event);
+  }
+
+  ledger::LogPosition RecordUser(const careledger::v1::User& user) {
+    careledger::v1::Event event = NextEventOn(fmt::format("directory/user/{}", user.user_id()));
+    *event.mutable_user_recorded()->mutable_user() = user;
+    return Append(event);
+  }
+
+  ledger::LogPosition ChangeUserStatus(const std::string& user_id,
+                                       careledger::v1::UserStatus status) {
+    careledger::v1::Event event = NextEventOn(fmt::format("directory/user/{}", user_id));
+    event.mutable_user_status_changed()->set_user_id(user_id);
+    event.mutable_user_status_changed()->set_status(status);
+    event.mutable_user_status_changed()->set_reason("leaver");
+    return Append(event);
+  }
+
+  ledger::LogPosition RecordDevice(const careledger::v1::Device& device) {
+    careledger::v1::Event event =
+        NextEventOn(fmt::format("directory/device/{}", device.device_id()));
+    *event.mutable_device_recorded()->mutable_device() = device;
+    return Append(event);
+  }
+
+  // An access record appended by serving node `node` (stream "access/<node>").
+  ledger::LogPosition RecordAccess(const std::string& node,
+                                   const careledger::v1::AccessRecorded& access) {
+    careledger::v1::Event event = NextEventOn(fmt::format("access/{}", node));
+    *event.mutable_access_recorded() = access;
+    return Append(event);
+  }
+
+  // The working draft as the ledger keeps it.
+  const careledger::v1::CarePlan& Draft(const std::string& nhs_number) {
+    return ledger_plans_[nhs_number].draft();
   }
 
   // A signed checkpoint of `partition` stating everything appended so far.
@@ -214,9 +402,15 @@ class ProjectionTest : public ::testing::Test {
   std::unique_ptr<ledger::LogWriter> writer_;
   careledger::testing::TestSigner signer_ = careledger::testing::MakeTestSigner();
   careledger::testing::EventFactory factory_{signer_.key_id, signer_.key};
-  std::map<std::string, careledger::v1::CarePlan> drafts_;   // as the ledger keeps them
-  std::map<std::string, std::uint64_t> published_;           // last approved version
-  std::map<std::int32_t, events::PartitionDigest> digests_;  // of everything appended
+  std::map<std::string, careledger::v1::PlanState> ledger_plans_;  // as the ledger folds them
+  std::map<std::int32_t, events::PartitionDigest> digests_;        // of everything appended
+  absl::Time clock_ = absl::FromUnixSeconds(1710234000);           // 2024-03-12 09:00 UTC
+  careledger::v1::Actor acting_ = [] {
+    careledger::v1::Actor actor;
+    actor.set_user_id("test-user");
+    actor.set_role(careledger::v1::ROLE_CLINICIAN);
+    return actor;
+  }();
 };
 
 }  // namespace careledger::projections

@@ -59,7 +59,8 @@ TEST_F(ProjectionStoreTest, FingerprintCoversEveryFamilyAndOnlyContent) {
 
   // A change in any family, key or value changes the fingerprint.
   const events::Hash before = FingerprintOf(*a);
-  for (StoreFamily family : {StoreFamily::kPlans, StoreFamily::kVersions, StoreFamily::kMeta}) {
+  for (StoreFamily family : {StoreFamily::kPlans, StoreFamily::kVersions, StoreFamily::kDirectory,
+                             StoreFamily::kWorklist, StoreFamily::kHistory, StoreFamily::kMeta}) {
     std::unique_ptr<ProjectionStore> changed =
         Open("changed-" + std::to_string(static_cast<int>(family)));
     ASSERT_THAT(changed->Commit(both), IsOk());

@@ -11,8 +11,10 @@
 
 #include <thread>
 
+#include "projections/directory_queries.h"
 #include "projections/plan_queries.h"
 #include "projections/progress.h"
+#include "projections/worklist.h"
 #include "tests/projections/projection_fixture.h"
 
 namespace careledger::projections {
@@ -81,7 +83,7 @@ TEST_F(ProjectorTest, ResumingEqualsACleanRebuild) {
   // Second half: the same streams go on (their heads come from the store),
   // and new ones begin.
   for (const std::string& nhs_number : patients) {
-    UpdateSection(nhs_number, ResuscitationSection("for CPR"));
+    UpdateSection(nhs_number, ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR));
     Approve(nhs_number);
   }
   const std::string late = NhsNumberInPartition(2, 5);
@@ -103,8 +105,81 @@ TEST_F(ProjectorTest, ResumingEqualsACleanRebuild) {
 
   CL_ASSERT_OK_AND_ASSIGN(PlanRecord plan, PlanQueries(resumed.get()).GetPlan(patients[1]));
   EXPECT_EQ(plan.status(), careledger::v1::PLAN_STATUS_PUBLISHED);
-  EXPECT_EQ(plan.published_version(), 1u);
-  EXPECT_EQ(Text(plan.published()), Text(drafts_[patients[1]]));
+  EXPECT_EQ(plan.state().published_version(), 1u);
+  EXPECT_EQ(Text(plan.state().published()), Text(Draft(patients[1])));
+}
+
+TEST_F(ProjectorTest, WholeDomainRebuildIsByteIdenticalHoweverItIsBatched) {
+  // Directory, plans through every lifecycle, requests, submissions and
+  // access records from two serving nodes, spread over every partition.
+  ActAs("auditor-1", careledger::v1::ROLE_AUDITOR, "CMC");
+  for (const std::string ods : {"RYJ", "G85001", "RRU"}) {
+    careledger::v1::Organisation organisation;
+    organisation.set_ods_code(ods);
+    RecordOrganisation(organisation);
+  }
+  for (const std::string id : {"dr-a", "admin-b", "crew-c"}) {
+    careledger::v1::User user;
+    user.set_user_id(id);
+    user.set_organisation("RYJ");
+    RecordUser(user);
+  }
+  ChangeUserStatus("admin-b", careledger::v1::USER_STATUS_SUSPENDED);
+  careledger::v1::Device device;
+  device.set_device_id("ipad-1");
+  RecordDevice(device);
+
+  std::vector<std::string> patients;
+  for (int i = 0; i < 8; ++i) {
+    const std::string nhs = SyntheticNhsNumber(i);
+    patients.push_back(nhs);
+    ActAs("admin-b", careledger::v1::ROLE_ADMINISTRATOR, i % 2 ? "G85001" : "RYJ");
+    if (i % 4 == 3) MakeRequest(nhs, careledger::v1::PATIENT_REQUEST_KIND_INITIATE_PLAN, "start");
+    StartPlan(nhs);
+    UpdateSection(nhs, GpSection(nhs, "G85001"));
+    Submit(nhs, "dr-a", "RYJ");
+    if (i % 4 == 0) continue;  // left awaiting approval
+    ActAs("dr-a", careledger::v1::ROLE_CLINICIAN, "RYJ");
+    Approve(nhs);
+    careledger::v1::AccessRecorded read;
+    read.set_nhs_number(nhs);
+    read.set_outcome(i % 3 ? careledger::v1::ACCESS_OUTCOME_GRANTED
+                           : careledger::v1::ACCESS_OUTCOME_DENIED);
+    ActAs("crew-c", careledger::v1::ROLE_URGENT_CARE, "RRU");
+    RecordAccess(NodeInPartition(i % kPartitions), read);
+    ActAs("dr-a", careledger::v1::ROLE_CLINICIAN, "RYJ");
+    if (i % 4 == 1) UpdateSection(nhs, ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR));
+    if (i % 4 == 2) RecordDeath(nhs);
+  }
+  for (std::int32_t p = 0; p < kPartitions; ++p) AppendCheckpoint(p);
+
+  std::unique_ptr<ProjectionStore> clean = OpenStore("clean");
+  CL_ASSERT_OK_AND_ASSIGN(ProjectionReport rebuilt, Project(clean.get()));
+  EXPECT_TRUE(rebuilt.stops.empty());
+  const std::string fingerprint = Fingerprint(*clean);
+
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{3}, std::size_t{17}}) {
+    std::unique_ptr<ProjectionStore> batched = OpenStore(fmt::format("batched-{}", batch));
+    CL_ASSERT_OK_AND_ASSIGN(ProjectionReport report,
+                            Project(batched.get(), Options(/*threads=*/2, batch)));
+    EXPECT_TRUE(report.stops.empty());
+    EXPECT_EQ(report.records_applied, rebuilt.records_applied);
+    EXPECT_EQ(Fingerprint(*batched), fingerprint) << "batches of " << batch;
+  }
+
+  // Something of every family is there.
+  PlanQueries queries(clean.get());
+  CL_ASSERT_OK_AND_ASSIGN(std::vector<careledger::v1::WorklistItem> dr_a,
+                          queries.ListWorklist(UserWorklist("dr-a")));
+  EXPECT_EQ(dr_a.size(), 2u);  // patients 0 and 4 await approval
+  CL_ASSERT_OK_AND_ASSIGN(std::vector<careledger::v1::HistoryEntry> history,
+                          queries.ListHistory(patients[1]));
+  EXPECT_EQ(history.size(), 6u);  // start, update, submit, approve, read, update
+  CL_ASSERT_OK_AND_ASSIGN(careledger::v1::PlanRecord closed, queries.GetPlan(patients[2]));
+  EXPECT_EQ(closed.status(), careledger::v1::PLAN_STATUS_CLOSED);
+  CL_ASSERT_OK_AND_ASSIGN(careledger::v1::DirectoryUser crew,
+                          DirectoryQueries(clean.get()).GetUser("crew-c"));
+  EXPECT_TRUE(crew.has_last_activity());
 }
 
 TEST_F(ProjectorTest, ProjectingWhenCaughtUpChangesNothing) {
@@ -167,7 +242,7 @@ TEST_F(ProjectorTest, CorruptRecordStopsItsPartitionOnly) {
   ExpectOneStop(store.get(), 0, bad.offset, PatientStream(damaged),
                 events::FailureKind::kBadSignature);
   EXPECT_EQ(Fingerprint(*store), stopped);
-  UpdateSection(other, ResuscitationSection("for CPR"));
+  UpdateSection(other, ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR));
   ExpectOneStop(store.get(), 0, bad.offset, PatientStream(damaged),
                 events::FailureKind::kBadSignature);
   CL_ASSERT_OK_AND_ASSIGN(other_plan, queries.GetPlan(other));
@@ -216,14 +291,15 @@ TEST_F(ProjectorTest, RecordSignedByAnUnknownKeyStops) {
   StartPlan(nhs);
   careledger::testing::TestSigner rogue = careledger::testing::MakeTestSigner("rogue-key");
   careledger::v1::Event update = NextPlanEvent(nhs);  // correctly chained
-  *update.mutable_plan_section_updated()->mutable_value() = ResuscitationSection("for CPR");
+  *update.mutable_plan_section_updated()->mutable_value() =
+      ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR);
   CL_ASSERT_OK_AND_ASSIGN(std::string value, events::SealEvent(update, "rogue-key", rogue.key));
   const ledger::LogPosition bad = AppendRaw(PatientStream(nhs), value);
 
   std::unique_ptr<ProjectionStore> store = OpenStore("store");
   ExpectOneStop(store.get(), 2, bad.offset, PatientStream(nhs), events::FailureKind::kUnknownKey);
   CL_ASSERT_OK_AND_ASSIGN(PlanRecord plan, PlanQueries(store.get()).GetPlan(nhs));
-  EXPECT_FALSE(plan.draft().has_resuscitation());
+  EXPECT_FALSE(plan.state().draft().has_resuscitation());
 }
 
 TEST_F(ProjectorTest, RecordSignedByAnExpiredKeyStops) {
@@ -237,7 +313,8 @@ TEST_F(ProjectorTest, RecordSignedByAnExpiredKeyStops) {
                                                    now - absl::Hours(1)}),
               IsOk());
   careledger::v1::Event update = factory_.NextEvent(PatientStream(nhs), now);
-  *update.mutable_plan_section_updated()->mutable_value() = ResuscitationSection("for CPR");
+  *update.mutable_plan_section_updated()->mutable_value() =
+      ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR);
   CL_ASSERT_OK_AND_ASSIGN(std::string value, events::SealEvent(update, "retired-key", retired.key));
   const ledger::LogPosition bad = AppendRaw(PatientStream(nhs), value);
 
@@ -250,7 +327,8 @@ TEST_F(ProjectorTest, DuplicatedRecordStops) {
   StartPlan(nhs);
   UpdateSection(nhs, DemographicsSection(nhs, "Jenner"));
   careledger::v1::Event third = NextPlanEvent(nhs);
-  *third.mutable_plan_section_updated()->mutable_value() = ResuscitationSection("for CPR");
+  *third.mutable_plan_section_updated()->mutable_value() =
+      ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR);
   const std::string value = factory_.Seal(third);
   AppendRaw(PatientStream(nhs), value);
   const ledger::LogPosition bad = AppendRaw(PatientStream(nhs), value);  // seq 3 again
@@ -259,7 +337,7 @@ TEST_F(ProjectorTest, DuplicatedRecordStops) {
   ExpectOneStop(store.get(), 1, bad.offset, PatientStream(nhs), events::FailureKind::kDuplicate);
   CL_ASSERT_OK_AND_ASSIGN(PlanRecord plan, PlanQueries(store.get()).GetPlan(nhs));
   EXPECT_EQ(plan.last_event().stream_seq(), 3u);
-  EXPECT_TRUE(plan.draft().has_resuscitation());
+  EXPECT_TRUE(plan.state().draft().has_resuscitation());
 }
 
 TEST_F(ProjectorTest, SkippedSequenceStops) {
@@ -268,7 +346,8 @@ TEST_F(ProjectorTest, SkippedSequenceStops) {
   UpdateSection(nhs, DemographicsSection(nhs, "Snow"));
   careledger::v1::Event skipping = NextPlanEvent(nhs);
   skipping.set_stream_seq(skipping.stream_seq() + 1);  // seq 4 after seq 2
-  *skipping.mutable_plan_section_updated()->mutable_value() = ResuscitationSection("for CPR");
+  *skipping.mutable_plan_section_updated()->mutable_value() =
+      ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR);
   const ledger::LogPosition bad = Append(skipping);
 
   std::unique_ptr<ProjectionStore> store = OpenStore("store");
@@ -333,8 +412,9 @@ TEST_F(ProjectorTest, ParallelVerificationGivesTheSameBytesAsSerial) {
   for (int i = 0; i < 40; ++i) {
     CL_ASSERT_OK_AND_ASSIGN(PlanRecord plan,
                             PlanQueries(parallel.get()).GetPlan(SyntheticNhsNumber(i)));
-    EXPECT_EQ(plan.published_version(), 2u);
-    EXPECT_EQ(plan.published().resuscitation().decision(), "not for CPR");
+    EXPECT_EQ(plan.state().published_version(), 2u);
+    EXPECT_EQ(plan.state().published().resuscitation().decision(),
+              careledger::v1::CPR_DECISION_NOT_FOR_CPR);
   }
 }
 
@@ -354,7 +434,7 @@ TEST_F(ProjectorTest, FollowAppliesRecordsAsTheyArrive) {
   bool published = false;
   for (int attempt = 0; attempt < 3000 && !published; ++attempt) {
     absl::StatusOr<PlanRecord> plan = queries.GetPlan(nhs);
-    published = plan.ok() && plan->published_version() == 2;
+    published = plan.ok() && plan->state().published_version() == 2;
     if (!published) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   follower.request_stop();
