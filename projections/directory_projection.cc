@@ -79,6 +79,8 @@ absl::Status DirectoryProjection::ApplyUser(const AppliedEvent& event) {
   }
   absl::StatusOr<DirectoryUser*> row = UserRow(user.user_id());
   if (!row.ok()) return row.status();
+  // A new account starts active (as the ledger's 180-day rule counts it).
+  if (!(*row)->has_user()) Touch(**row, event.record->event.recorded_at());
   *(*row)->mutable_user() = user;
   *(*row)->mutable_changed_by() = internal::PositionOf(event);
   return absl::OkStatus();
@@ -98,6 +100,10 @@ absl::Status DirectoryProjection::ApplyUserStatus(const AppliedEvent& event) {
         fmt::format("a status change of user '{}', who was never recorded", changed.user_id()));
   }
   (*row)->mutable_user()->set_status(changed.status());
+  // Reinstating an account counts as activity: that is how it is unlocked.
+  if (changed.status() == careledger::v1::USER_STATUS_ACTIVE) {
+    Touch(**row, event.record->event.recorded_at());
+  }
   *(*row)->mutable_changed_by() = internal::PositionOf(event);
   return absl::OkStatus();
 }
@@ -125,10 +131,15 @@ absl::Status DirectoryProjection::NoteActivity(const AppliedEvent& event) {
   }
   absl::StatusOr<DirectoryUser*> row = UserRow(user_id);
   if (!row.ok()) return row.status();
-  if (!(*row)->has_last_activity() || Later(body.recorded_at(), (*row)->last_activity())) {
-    *(*row)->mutable_last_activity() = body.recorded_at();
-  }
+  Touch(**row, body.recorded_at());
   return absl::OkStatus();
+}
+
+void DirectoryProjection::Touch(DirectoryUser& row, const google::protobuf::Timestamp& at) {
+  // The latest time wins, whatever order partitions are applied in.
+  if (!row.has_last_activity() || Later(at, row.last_activity())) {
+    *row.mutable_last_activity() = at;
+  }
 }
 
 absl::StatusOr<DirectoryUser*> DirectoryProjection::UserRow(const std::string& user_id) {

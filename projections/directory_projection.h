@@ -53,6 +53,8 @@ class DirectoryProjection final : public Projection {
   absl::Status NoteActivity(const AppliedEvent& event);
 
   // The row of `user_id`, created empty when missing.
+  // Moves the user's last activity to `at` if that is later.
+  static void Touch(careledger::v1::DirectoryUser& row, const google::protobuf::Timestamp& at);
   absl::StatusOr<careledger::v1::DirectoryUser*> UserRow(const std::string& user_id);
 
   internal::PendingRecords<careledger::v1::DirectoryOrganisation> organisations_;

@@ -192,6 +192,7 @@ void RegisterDirectory(CLI::App& app, Runner* run) {
       app.add_subcommand("directory", "Organisations, users and devices (the CMC team's)");
   directory->require_subcommand(1);
   RegisterRecords(directory, run);
+  RegisterDirectoryShow(directory, run);
   CLI::App* sample = directory->add_subcommand(
       "sample", "Register the synthetic sample world (care home, GP, ambulance, NHS 111, ...)");
   sample->callback([run] {

@@ -18,6 +18,7 @@ void RegisterKeys(CLI::App& app, Runner* run);
 void RegisterPlan(CLI::App& app, Runner* run);
 void RegisterPlanShow(CLI::App* plan, Runner* run);  // `plan show`
 void RegisterDirectory(CLI::App& app, Runner* run);
+void RegisterDirectoryShow(CLI::App* directory, Runner* run);  // `directory show|list`
 void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterSubmit(CLI::App& app, Runner* run);
 void RegisterCheckpoint(CLI::App& app, Runner* run);
