@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/read_log.h"
 #include "tests/support/test_support.h"
 
 namespace careledger::ledger {
@@ -13,21 +14,7 @@ namespace {
 using ::careledger::testing::IsOk;
 using ::careledger::testing::StatusIs;
 
-std::vector<events::LogRecord> ReadAll(Log& log, std::vector<std::int64_t> from = {}) {
-  auto reader = log.OpenReader();
-  EXPECT_THAT(reader, IsOk());
-  if (from.empty()) from.assign(log.partition_count(), 0);
-  EXPECT_THAT((*reader)->Seek(from), IsOk());
-  std::vector<events::LogRecord> records;
-  for (;;) {
-    auto batch = (*reader)->Read(3, std::chrono::milliseconds(10));
-    EXPECT_THAT(batch, IsOk());
-    if (!batch.ok()) break;
-    for (auto& record : batch->records) records.push_back(std::move(record));
-    if (batch->caught_up) break;
-  }
-  return records;
-}
+using ::careledger::testing::ReadAll;
 
 TEST(EmbeddedLogTest, AppendAssignsContiguousOffsetsPerPartitionAndReadsBack) {
   careledger::testing::TempDir dir;

@@ -7,25 +7,13 @@
 
 #include <thread>
 
+#include "tests/support/read_log.h"
 #include "tests/support/test_support.h"
 
 namespace careledger::testing {
 namespace {
 
-std::vector<events::LogRecord> ReadAll(ledger::Log& log) {
-  auto reader = log.OpenReader();
-  EXPECT_THAT(reader, IsOk());
-  EXPECT_THAT((*reader)->Seek(std::vector<std::int64_t>(log.partition_count(), 0)), IsOk());
-  std::vector<events::LogRecord> records;
-  for (;;) {
-    auto batch = (*reader)->Read(2, std::chrono::milliseconds(10));
-    EXPECT_THAT(batch, IsOk());
-    if (!batch.ok()) break;
-    for (auto& record : batch->records) records.push_back(std::move(record));
-    if (batch->caught_up) break;
-  }
-  return records;
-}
+using ::careledger::testing::ReadAll;
 
 TEST(MemoryLogTest, AppendsGetContiguousOffsetsPerPartitionAndReadBack) {
   MemoryLog log(3);
