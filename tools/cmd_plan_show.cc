@@ -5,6 +5,7 @@
 // recorded, so the record always says exactly what the reader saw.
 #include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -146,6 +147,25 @@ int ShowGranted(CommandSubmitter& submitter, const std::string& nhs_number,
   }
 }
 
+// --version: a positive number, and only with --view version (which needs it).
+absl::Status ParseVersion(const CommandFlags& flags, careledger::v1::ViewPlan* view) {
+  const std::string& text = flags.Get("version");
+  const bool wanted = view->view() == careledger::v1::PLAN_VIEW_VERSION;
+  if (text.empty()) {
+    return wanted ? absl::InvalidArgumentError("--view version needs --version N")
+                  : absl::OkStatus();
+  }
+  if (!wanted) return absl::InvalidArgumentError("--version goes with --view version");
+  std::uint64_t version = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (error != std::errc() || end != text.data() + text.size() || version == 0) {
+    return absl::InvalidArgumentError(
+        fmt::format("--version '{}' is not a version number (1, 2, ...)", text));
+  }
+  view->set_version(version);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RegisterPlanShow(CLI::App* plan, Runner* run) {
@@ -175,8 +195,8 @@ void RegisterPlanShow(CLI::App* plan, Runner* run) {
         return ReportError(parsed, context.json());
       }
       view->set_view(static_cast<careledger::v1::PlanView>(parsed_view));
-      if (!flags->Get("version").empty()) {
-        view->set_version(std::strtoull(flags->Get("version").c_str(), nullptr, 10));
+      if (absl::Status version = ParseVersion(*flags, view); !version.ok()) {
+        return ReportError(version, context.json());
       }
       view->set_break_glass_reason(flags->Get("break-glass"));
       absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);

@@ -93,7 +93,9 @@ void CommandSubmitter::Print(const careledger::v1::CommandResult& result) {
   if (context_->json()) {
     std::cout << ToJsonLine(result) << "\n";
   } else if (result.outcome() == careledger::v1::OUTCOME_REJECTED) {
-    std::cerr << fmt::format("rejected ({}): {}\n", result.command_id(), result.error());
+    std::cerr << (result.command_id().empty()
+                      ? fmt::format("rejected: {}\n", result.error())
+                      : fmt::format("rejected ({}): {}\n", result.command_id(), result.error()));
   } else {
     std::cout << fmt::format(
         "{} {} -> {} version {} (partition {}, offset {})\n",

@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from harness import SubmitRun, parse_answer, require, say, submit_file
+from harness import SubmitRun, is_command_answer, parse_answer, require, say, submit_file
 from log_checks import export_and_verify
 from workload import Workload
 
@@ -21,9 +21,10 @@ from workload import Workload
 def run(args, work, ledger, rng):
     require(args.backend == "kafka", "fence needs --backend kafka")
     ledger.run("init")
-    # Section updates only: writers A and B interleave them in any order.
-    workload = Workload(f"f{args.seed}", 12, approvals=False)
-    setup = workload.take(12)  # the plans
+    # Section updates only: writers A and B interleave them in any order, once
+    # the directory entries of the actors and the plans are in place.
+    workload = Workload(f"f{args.seed}", 12, approvals=False, access_stream=ledger.access_stream)
+    setup = workload.take(workload.setup_count)
     submit_file(ledger, work, setup, "fence-setup")
     acked = {}
     figures = collections.Counter()
@@ -54,7 +55,7 @@ def run(args, work, ledger, rng):
     require("fenced" in a_output.lower(),
             f"writer A failed, but not saying it was fenced: {a_output[-2000:]}")
     for command, (_, answer) in zip(a.commands, a.answers):
-        if "error" in answer:
+        if not is_command_answer(answer):
             break
         acked[command.command_id] = parse_answer(command, answer, "A")
     for command, (_, answer) in zip(b_commands, b.answers):
@@ -92,7 +93,7 @@ def run(args, work, ledger, rng):
                 f"race {race}: writer A was not fenced: exit {a2.proc.returncode}: "
                 f"{a2_output[-2000:]}")
         for command, (when, answer) in zip(a2.commands, a2.answers):
-            if "error" in answer:
+            if not is_command_answer(answer):
                 break
             acked[command.command_id] = parse_answer(command, answer, f"A{race}")
             figures["races: A acknowledged before it was fenced"] += 1

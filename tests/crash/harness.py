@@ -57,6 +57,11 @@ class Ledger:
         self.describe = f"{backend}" + (f" topic {topic}" if topic else f" {data_dir}") + (
             f", writer id {writer_id}" if writer_id else "")
 
+    @property
+    def access_stream(self):
+        """Where this ledger's writer records reads and refusals."""
+        return f"access/{self.writer_id if self.writer_id is not None else '0'}"
+
     def argv(self, *args):
         extra = ["--writer-id", self.writer_id] if self.writer_id is not None else []
         return [self.binary, "--data", self.data_dir, *self.log_args, *extra, *args]
@@ -212,19 +217,45 @@ class SubmitRun(KilledOrDone):
 Ack = collections.namedtuple("Ack", "command_id outcome stream seq partition offset round")
 
 
+def is_command_answer(answer):
+    """False for a line that answers no command: submit's own error report
+    ({"error", "code"}, e.g. when the writer was fenced)."""
+    return "outcome" in answer
+
+
+def submit_exit(commands):
+    """The exit code of a submit run that answered every one of `commands`:
+    3 (some command rejected) when they hold a deliberate refusal, else 0."""
+    return 3 if any(command.refusal for command in commands) else 0
+
+
 def parse_answer(command, answer, round_number):
-    """The acknowledgement of `command` in `answer`, or TestFailure."""
-    require("error" not in answer, f"submit reported an error: {answer}")
+    """The acknowledgement of `command` in `answer`, or TestFailure. The
+    workload's deliberate refusals must be REJECTED (first time and on a
+    retry) for their reason; every other command APPLIED or DUPLICATE."""
+    require(is_command_answer(answer), f"submit reported an error: {answer}")
     require(answer.get("command_id") == command.command_id,
             f"answers out of order: expected {command.command_id}, got {answer}")
     outcome = answer.get("outcome")
-    require(outcome != "OUTCOME_REJECTED",
-            f"command {command.command_id} was rejected: {answer.get('error')} "
-            f"(the workload is valid in issue order)")
-    require(outcome in ("OUTCOME_APPLIED", "OUTCOME_DUPLICATE"), f"unknown outcome in {answer}")
+    if command.refusal:
+        require(outcome == "OUTCOME_REJECTED" and command.refusal in answer.get("error", ""),
+                f"command {command.command_id} must be refused ('{command.refusal}'), "
+                f"got {answer}")
+    else:
+        require(outcome != "OUTCOME_REJECTED",
+                f"command {command.command_id} was rejected: {answer.get('error')} "
+                f"(the workload is valid in issue order)")
+        require(outcome in ("OUTCOME_APPLIED", "OUTCOME_DUPLICATE") and "error" not in answer,
+                f"unknown outcome in {answer}")
     require(answer.get("stream_id") == command.stream,
             f"command {command.command_id} answered for stream {answer.get('stream_id')}, "
             f"expected {command.stream}")
+    if '"view_plan"' in command.line:
+        grant = answer.get("view", {})
+        require(grant.get("view") == "PLAN_VIEW_PUBLISHED" and int(grant.get("version", 0)) >= 1
+                and grant.get("content_hash") and int(grant.get("stream_seq", 0)) >= 1,
+                f"read {command.command_id} was answered without the version and content hash "
+                f"it may show: {answer}")
     return Ack(command.command_id, outcome, answer["stream_id"],
                int(answer.get("stream_seq", 0)), int(answer.get("partition", 0)),
                int(answer.get("offset", 0)), round_number)
@@ -261,7 +292,8 @@ def submit_file(ledger, work, commands, label):
     with open(path, "w", encoding="utf-8") as file:
         for command in commands:
             file.write(command.line + "\n")
-    done = ledger.run("--json", "submit", path, "--batch", "256")
+    done = ledger.run("--json", "submit", path, "--batch", "256",
+                      ok_codes=(submit_exit(commands),))
     answers = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     require(len(answers) == len(commands), f"{label}: {len(answers)} answers for "
             f"{len(commands)} commands")

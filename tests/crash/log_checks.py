@@ -80,6 +80,16 @@ def check_log_against(report, command_ids, acked, workload, label):
     require(not missing, f"{label}: {len(missing)} issued commands are not in the log after "
             f"the final run, e.g. {missing[:5]}")
     require(not extra, f"{label}: the log holds commands nobody sent, e.g. {extra[:5]}")
+    # What each left: its own event (a plan or directory event), or for a read
+    # or a refusal one access record on the access stream, never a plan event.
+    for command in workload.issued:
+        event = events[command.command_id]
+        require((event.body, event.stream) == (command.body, command.stream),
+                f"{label}: command {command.command_id} left a {event.body} on {event.stream}, "
+                f"expected a {command.body} on {command.stream}"
+                + (" (a refused command must leave only its access record)"
+                   if command.refusal else ""))
+    check_refusals(report, acked, workload, label)
     by_stream = collections.defaultdict(list)
     for event in sorted(report.events, key=lambda e: (e.stream, e.seq)):
         if event.command_id:
@@ -88,3 +98,22 @@ def check_log_against(report, command_ids, acked, workload, label):
         require(by_stream.get(stream) == expected,
                 f"stream {stream} holds {by_stream.get(stream)[:8] if by_stream.get(stream) else None}"
                 f"... but its commands were sent in the order {expected[:8]}...")
+
+
+def check_refusals(report, acked, workload, label):
+    """Every deliberate refusal was acknowledged REJECTED at the position of
+    its one access record (acknowledged positions are checked against the log
+    by check_log_against), and refusals appended nothing to a patient's
+    stream: each patient stream holds exactly its accepted commands."""
+    refused = [command for command in workload.issued if command.refusal]
+    for command in refused:
+        ack = acked.get(command.command_id)
+        require(ack is not None and ack.outcome == "OUTCOME_REJECTED",
+                f"{label}: refusal {command.command_id} was acknowledged as "
+                f"{ack.outcome if ack else 'nothing'}")
+    per_stream = collections.Counter(event.stream for event in report.events)
+    for stream, command_ids in workload.by_stream.items():
+        if stream.startswith("patient/"):
+            require(per_stream[stream] == len(command_ids),
+                    f"{label}: {stream} holds {per_stream[stream]} records for "
+                    f"{len(command_ids)} accepted commands")

@@ -17,7 +17,7 @@ import threading
 import time
 
 from harness import (COMMAND_TIMEOUT, Estimate, KilledOrDone, SubmitRun, TestFailure,
-                     parse_answer, require, say, submit_file)
+                     parse_answer, require, say, submit_exit, submit_file)
 from workload import Workload
 
 
@@ -84,7 +84,8 @@ def append_while_projecting(ledger, work, commands, projection, rng, label, figu
     writer.finish()
     answers = [answer for _, answer in writer.answers]
     if not writer.killed:
-        require(writer.proc.returncode == 0 and len(answers) == len(commands),
+        require(writer.proc.returncode == submit_exit(commands)
+                and len(answers) == len(commands),
                 f"{label}: the writer ended by itself with exit {writer.proc.returncode} after "
                 f"{len(answers)} of {len(commands)} answers: {writer.stderr_tail()}")
     for command, answer in zip(commands, answers):
@@ -111,7 +112,7 @@ def append_while_projecting(ledger, work, commands, projection, rng, label, figu
 
 def run(args, work, ledger, rng):
     ledger.run("init")
-    workload = Workload(f"p{args.seed}", args.patients)
+    workload = Workload(f"p{args.seed}", args.patients, access_stream=ledger.access_stream)
     projection = os.path.join(work, "projection")
     estimate = Estimate(startup=0.5 if args.backend == "kafka" else 0.05, per_unit=1 / 7000)
     figures = collections.Counter()

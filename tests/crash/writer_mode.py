@@ -7,8 +7,12 @@ sends what was never acknowledged.
 Contract of run(): returns (after printing its figures) only when the log
 verifies (careledger verify and verify_export.py, agreeing), every acknowledged
 command is in the log exactly once at its acknowledged position, no command
-twice, exactly the issued commands, each stream in submission order, and at
-least a fifth of the rounds were killed mid-stream; raises TestFailure if not.
+twice, exactly the issued commands, each stream in submission order, each
+command left the event it should (a read or a refusal: one access record on
+the writer's access stream; a refusal never a plan event), every deliberate
+refusal was answered REJECTED (retries too), and at least a fifth of the
+rounds were killed mid-stream; raises TestFailure if not. The workload
+registers its actors in the directory first, in the same crashed stream.
 """
 
 import collections
@@ -16,14 +20,16 @@ import os
 import time
 
 from harness import (PARTITIONS, Estimate, KilledOrDone, SubmitRun, parse_answer, require,
-                     say)
+                     say, submit_exit)
 from log_checks import check_log_against, export_and_verify
 from workload import Workload
 
 
 def run(args, work, ledger, rng):
     ledger.run("init")
-    workload = Workload(f"w{args.seed}", args.patients)
+    # The directory entries of its actors come first in the stream, so they
+    # are crashed and retried like everything else.
+    workload = Workload(f"w{args.seed}", args.patients, access_stream=ledger.access_stream)
     # Two ways to feed the same pipe: "-" (std::cin) submits each command as
     # it arrives, "/dev/stdin" (a file stream) lets group commits of up to 32
     # commands form. Both are used, chosen at random per round.
@@ -61,7 +67,7 @@ def run(args, work, ledger, rng):
         require(len(answers) <= run.written,
                 f"round {round_number}: {len(answers)} answers for {run.written} commands sent")
         if not killed:
-            require(run.proc.returncode == 0 and len(answers) == len(batch),
+            require(run.proc.returncode == submit_exit(batch) and len(answers) == len(batch),
                     f"round {round_number}: submit ended by itself with exit "
                     f"{run.proc.returncode} after {len(answers)} of {len(batch)} answers: "
                     f"{answers[-1:]} {run.stderr_tail()}")
@@ -73,6 +79,10 @@ def run(args, work, ledger, rng):
                         "sent")
                 figures["durable but unacknowledged, answered DUPLICATE later"] += 1
             acked[command.command_id] = ack
+            if command.refusal:
+                figures["refusals answered REJECTED"] += 1
+                if command.command_id in written_before:
+                    figures["refusals re-sent after a kill, answered REJECTED again"] += 1
         written_before.update(command.command_id for command in batch[:run.written])
         pending = batch[len(answers):]
         figures["commands sent"] += run.written
@@ -114,7 +124,7 @@ def run(args, work, ledger, rng):
     final.wait()
     final.finish()
     answers = [answer for _, answer in final.answers]
-    require(final.proc.returncode == 0 and len(answers) == len(pending),
+    require(final.proc.returncode == submit_exit(pending) and len(answers) == len(pending),
             f"final run: exit {final.proc.returncode}, {len(answers)} answers for "
             f"{len(pending)} commands: {answers[-1:]} {final.stderr_tail()}")
     for command, answer in zip(pending, answers):
@@ -124,11 +134,16 @@ def run(args, work, ledger, rng):
                     f"command {command.command_id} answered DUPLICATE the first time it was sent")
             figures["durable but unacknowledged, answered DUPLICATE later"] += 1
         acked[command.command_id] = ack
+        if command.refusal:
+            figures["refusals answered REJECTED"] += 1
+            if command.command_id in written_before:
+                figures["refusals re-sent after a kill, answered REJECTED again"] += 1
     figures["final run: re-sent never-acknowledged commands"] = len(pending)
     submit_seconds = time.monotonic() - started
 
     report, command_ids = export_and_verify(ledger, work, "writer")
     check_log_against(report, command_ids, acked, workload, "writer")
+    kinds = collections.Counter(command.body for command in workload.issued)
     require(report.checkpoints >= figures["checkpoint runs completed"] * PARTITIONS,
             f"{figures['checkpoint runs completed']} checkpoint runs completed but the log "
             f"holds only {report.checkpoints} checkpoints")
@@ -144,11 +159,17 @@ def run(args, work, ledger, rng):
                  "rounds that finished before the kill",
                  "durable but unacknowledged, answered DUPLICATE later",
                  "final run: re-sent never-acknowledged commands",
-                 "checkpoint runs completed", "checkpoint runs killed"):
+                 "checkpoint runs completed", "checkpoint runs killed",
+                 "refusals answered REJECTED",
+                 "refusals re-sent after a kill, answered REJECTED again"):
         say(f"  {name}: {figures[name]}")
+    say(f"  issued by kind: {dict(sorted(kinds.items()))} "
+        f"({sum(1 for c in workload.issued if c.refusal)} deliberate refusals)")
     say(f"  issued commands: {len(workload.issued)}; log records: {report.records} "
         f"({report.checkpoints} checkpoints, {report.streams} streams)")
     say("  checked: careledger verify and verify_export.py pass and agree on every partition's "
         "running hash; every acknowledged command is in the log exactly once at its "
         "acknowledged stream, seq, partition and offset; no command twice; exactly the issued "
-        "commands; each stream holds its commands in submission order")
+        "commands; each stream holds its commands in submission order; each command left the "
+        "expected event (reads and refusals one access record, refusals no plan event) and "
+        "every refusal was answered REJECTED, on retries too")
