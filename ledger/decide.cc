@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ledger/access_rules.h"
+#include "ledger/audit_rules.h"
 #include "ledger/directory_rules.h"
 #include "ledger/nhs_number.h"
 #include "ledger/plan_rules.h"
@@ -80,6 +81,7 @@ absl::StatusOr<std::string> CommandStream(const Command& command) {
     if (absl::Status valid = ValidateNhsNumber(*nhs_number); !valid.ok()) return valid;
     return PatientStream(*nhs_number);
   }
+  if (IsAuditCommand(command)) return AuditStream(command.audit_query());
   return DirectoryStreamOf(command);
 }
 
@@ -100,6 +102,12 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
     }
   }
   Decision decision;
+  if (IsAuditCommand(command)) {
+    absl::StatusOr<careledger::v1::AccessRecorded> access = DecideAuditQuery(input.plan, command);
+    if (!access.ok()) return access.status();
+    decision.access = *std::move(access);
+    return decision;
+  }
   if (IsDirectoryCommand(command)) {
     absl::StatusOr<std::vector<careledger::v1::Event>> events =
         DecideDirectoryCommand(input.directory, command, input.now);
@@ -128,6 +136,18 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
   if (command.has_view_plan()) {
     record.set_view(command.view_plan().view());
     record.set_break_glass_reason(command.view_plan().break_glass_reason());
+  }
+  if (IsAuditCommand(command)) {
+    // Named like a granted query, so a refused one is in the same trails.
+    const careledger::v1::AuditQuery& query = command.audit_query();
+    record.set_action(AuditAction(query.scope()));
+    absl::StatusOr<std::string> subject = AuditSubject(query);
+    record.set_subject(subject.ok() ? *subject : query.subject());
+    if (const std::string patient = AuditedPatient(query); ValidateNhsNumber(patient).ok()) {
+      record.set_nhs_number(patient);
+    }
+    if (query.has_range_from()) *record.mutable_range_from() = query.range_from();
+    if (query.has_range_to()) *record.mutable_range_to() = query.range_to();
   }
   return record;
 }

@@ -21,8 +21,10 @@
 namespace careledger::ledger {
 
 // The stream a command is about: "patient/<NHS number>" or
-// "directory/{org,user,device}/<id>". INVALID_ARGUMENT when the command has no
-// body, names an invalid NHS number or no directory id.
+// "directory/{org,user,device}/<id>"; for an AuditQuery, the stream it is
+// decided against (ledger/audit_rules.h: AuditStream), which it appends
+// nothing to. INVALID_ARGUMENT when the command has no body, names an invalid
+// NHS number or no directory id, or is a malformed audit query.
 absl::StatusOr<std::string> CommandStream(const careledger::v1::Command& command);
 
 // The command's kind as its field name in Command ("approve_plan", ...).
@@ -39,7 +41,8 @@ struct DecisionInput {
 // An accepted command.
 struct Decision {
   std::vector<careledger::v1::Event> events;  // for the command's stream, body only
-  // A granted read's access record (for the access stream) and grant.
+  // A granted read's or audit query's access record (for the access stream)
+  // and, for a read, its grant.
   std::optional<careledger::v1::AccessRecorded> access;
   std::optional<careledger::v1::ViewGrant> view;
 };

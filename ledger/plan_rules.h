@@ -19,6 +19,7 @@
 //   make_patient_request                                   x      x
 //   resolve_patient_request      x       x
 //   view_plan                    x       x     x           x      x      x
+//   (audit_query                                                        x   ledger/audit_rules.h)
 //
 // and then by state: a closed (death) or withdrawn plan takes no more
 // changes; a restricted plan refuses every professional who is not named on

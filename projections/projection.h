@@ -1,7 +1,7 @@
 // Projection: one read model the projector keeps up to date (plans, versions
-// and worklists; directory; per-patient history). The projector owns the mechanics
-// (reading, verifying, offsets, atomic commits); a projection only turns
-// verified events into changes.
+// and worklists; directory; per-patient history; the audit trail). The
+// projector owns the mechanics (reading, verifying, offsets, atomic
+// commits); a projection only turns verified events into changes.
 //
 // Per read batch the projector calls Apply for each verified event in log
 // order (within a partition), then Flush once to add the changes to the

@@ -22,13 +22,18 @@ struct FamilyName {
   std::optional<StoreFamily> family;
   const char* name;
 };
-constexpr std::array<FamilyName, 7> kFamilies = {{
+constexpr std::array<FamilyName, 12> kFamilies = {{
     {std::nullopt, "default"},
     {StoreFamily::kPlans, "plans"},
     {StoreFamily::kVersions, "versions"},
     {StoreFamily::kDirectory, "directory"},
     {StoreFamily::kWorklist, "worklist"},
     {StoreFamily::kHistory, "history"},
+    {StoreFamily::kAudit, "audit"},
+    {StoreFamily::kAuditByPatient, "audit_by_patient"},
+    {StoreFamily::kAuditByUser, "audit_by_user"},
+    {StoreFamily::kAuditByOrg, "audit_by_org"},
+    {StoreFamily::kAuditSites, "audit_sites"},
     {StoreFamily::kMeta, "meta"},
 }};
 
@@ -223,6 +228,55 @@ absl::Status ProjectionStore::Scan(
     if (!visit(ToView(it->key()), ToView(it->value()))) break;
   }
   return FromRocks(it->status(), "scan");
+}
+
+absl::Status ProjectionStore::ScanRange(
+    StoreFamily family, std::string_view lower, std::string_view upper, bool reverse,
+    const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  if (!upper.empty() && upper <= lower) return absl::OkStatus();
+  const rocksdb::Slice lower_bound = ToSlice(lower);
+  const rocksdb::Slice upper_bound = ToSlice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_lower_bound = &lower_bound;
+  if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> it(
+      database_->db->NewIterator(options, database_->Handle(family)));
+  if (reverse) {
+    for (it->SeekToLast(); it->Valid(); it->Prev()) {
+      if (!visit(ToView(it->key()), ToView(it->value()))) break;
+    }
+  } else {
+    for (it->Seek(lower_bound); it->Valid(); it->Next()) {
+      if (!visit(ToView(it->key()), ToView(it->value()))) break;
+    }
+  }
+  return FromRocks(it->status(), "scan");
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> ProjectionStore::MultiGet(
+    StoreFamily family, const std::vector<std::string>& keys) const {
+  std::vector<std::optional<std::string>> values(keys.size());
+  if (keys.empty()) return values;
+  const rocksdb::Snapshot* snapshot = database_->db->GetSnapshot();
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::vector<rocksdb::Slice> slices;
+  slices.reserve(keys.size());
+  for (const std::string& key : keys) slices.push_back(ToSlice(key));
+  std::vector<rocksdb::PinnableSlice> found(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  database_->db->MultiGet(options, database_->Handle(family), keys.size(), slices.data(),
+                          found.data(), statuses.data());
+  absl::Status status;
+  for (std::size_t i = 0; i < keys.size() && status.ok(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    status = FromRocks(statuses[i], "read");
+    if (status.ok()) values[i] = found[i].ToString();
+  }
+  found.clear();  // unpins before the snapshot goes
+  database_->db->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return status;
+  return values;
 }
 
 absl::Status ProjectionStore::Commit(const StoreBatch& batch) {

@@ -8,6 +8,12 @@
 //              patient
 //   history    per patient, every event about them: their plan stream and
 //              the access records naming them
+//   audit      every access record and every plan and directory event, as an
+//              AuditEntry, in recorded order (projections/audit_projection.h)
+//   audit_by_patient, audit_by_user, audit_by_org
+//              indexes of `audit` by NHS number, by acting user and by their
+//              organisation (empty values)
+//   audit_sites  every organisation's names over time, to name an actor's site
 //   meta       the schema version, the log's partition count, per-partition
 //              progress (next offset, digest, stop) and per-stream heads
 //
@@ -45,9 +51,22 @@ namespace careledger::projections {
 // Bump on any change to a stored key encoding or value type. A store written
 // with another version is refused; delete it and rebuild from the log.
 // 2: plans hold the shared PlanState fold; directory, worklist and history.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 2;
+// 3: the audit families.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 3;
 
-enum class StoreFamily { kPlans, kVersions, kDirectory, kWorklist, kHistory, kMeta };
+enum class StoreFamily {
+  kPlans,
+  kVersions,
+  kDirectory,
+  kWorklist,
+  kHistory,
+  kAudit,
+  kAuditByPatient,
+  kAuditByUser,
+  kAuditByOrg,
+  kAuditSites,
+  kMeta,
+};
 
 // Changes to apply together. Cheap to build; nothing is written until
 // ProjectionStore::Commit.
@@ -98,12 +117,27 @@ class ProjectionStore {
       StoreFamily family, std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
+  // Calls visit(key, value) for every key in [lower, upper) ("" upper: no
+  // upper bound), in key order, or in reverse key order when `reverse`, from
+  // one consistent snapshot, until visit returns false. Seeks straight to
+  // the first key, so the cost is that of the keys visited, not of the
+  // family. The views are valid only during the call.
+  absl::Status ScanRange(
+      StoreFamily family, std::string_view lower, std::string_view upper, bool reverse,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+
+  // The values at `keys` (nullopt where there is none), in the same order,
+  // from one consistent snapshot.
+  absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
+      StoreFamily family, const std::vector<std::string>& keys) const;
+
   // Applies every change in `batch` atomically: after a crash, all or none.
   absl::Status Commit(const StoreBatch& batch);
 
   // SHA-256 over every key and value of every column family (default, plans,
-  // versions, directory, worklist, history, meta, in that order, each in key
-  // order), from one snapshot.
+  // versions, directory, worklist, history, audit, audit_by_patient,
+  // audit_by_user, audit_by_org, audit_sites, meta, in that order, each in
+  // key order), from one snapshot.
   // Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.
   // Equal fingerprints mean byte-identical stores.

@@ -12,6 +12,7 @@
 #include "events/failure.h"
 #include "events/format.h"
 #include "events/partition_verifier.h"
+#include "projections/audit_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
 #include "projections/plan_projection.h"
@@ -89,6 +90,7 @@ Projector::Projector(ledger::LogReader* reader, ProjectionStore* store,
   projections_.push_back(std::make_unique<PlanProjection>(store_));
   projections_.push_back(std::make_unique<DirectoryProjection>(store_));
   projections_.push_back(std::make_unique<HistoryProjection>());
+  projections_.push_back(std::make_unique<AuditProjection>());
 }
 
 Projector::~Projector() = default;

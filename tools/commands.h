@@ -20,6 +20,7 @@ void RegisterPlanShow(CLI::App* plan, Runner* run);  // `plan show`
 void RegisterDirectory(CLI::App& app, Runner* run);
 void RegisterDirectoryShow(CLI::App* directory, Runner* run);  // `directory show|list`
 void RegisterWorklist(CLI::App& app, Runner* run);
+void RegisterAudit(CLI::App& app, Runner* run);
 void RegisterSubmit(CLI::App& app, Runner* run);
 void RegisterCheckpoint(CLI::App& app, Runner* run);
 void RegisterProject(CLI::App& app, Runner* run);

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   RegisterPlan(app, &run);
   RegisterDirectory(app, &run);
   RegisterWorklist(app, &run);
+  RegisterAudit(app, &run);
   RegisterSubmit(app, &run);
   RegisterCheckpoint(app, &run);
   RegisterProject(app, &run);

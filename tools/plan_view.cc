@@ -14,14 +14,6 @@ namespace {
 
 using careledger::v1::Event;
 
-std::string Time(const google::protobuf::Timestamp& at) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", events::FromTimestamp(at), absl::UTCTimeZone());
-}
-
-std::string ShortEnum(const std::string& name, std::size_t prefix) {
-  return name.size() > prefix ? name.substr(prefix) : name;
-}
-
 std::string DescribeAccess(const careledger::v1::AccessRecorded& access) {
   std::string what = access.action();
   if (access.view() != careledger::v1::PLAN_VIEW_UNSPECIFIED) {
@@ -42,6 +34,14 @@ std::string DescribeAccess(const careledger::v1::AccessRecorded& access) {
 }
 
 }  // namespace
+
+std::string TimeText(const google::protobuf::Timestamp& at) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", events::FromTimestamp(at), absl::UTCTimeZone());
+}
+
+std::string ShortEnum(const std::string& name, std::size_t prefix) {
+  return name.size() > prefix ? name.substr(prefix) : name;
+}
 
 std::string ShortHash(const std::string& bytes) {
   std::string hex;
@@ -84,7 +84,7 @@ void PrintPlanStatus(const careledger::v1::PlanRecord& record, std::ostream& out
         ShortEnum(careledger::v1::PreferredPlaceMet_Name(state.death().preferred_place_met()), 20));
   }
   for (const careledger::v1::UrgentCareNote& note : state.notes()) {
-    out << fmt::format("  note {} by {} ({}): {}\n", Time(note.at()), note.by().user_id(),
+    out << fmt::format("  note {} by {} ({}): {}\n", TimeText(note.at()), note.by().user_id(),
                        note.by().organisation(), note.text());
   }
   for (const careledger::v1::PatientRequest& request : state.requests()) {
@@ -151,8 +151,9 @@ std::string DescribeEvent(const Event& event) {
 void PrintHistory(const std::vector<careledger::v1::HistoryEntry>& history, std::ostream& out) {
   for (const careledger::v1::HistoryEntry& entry : history) {
     const careledger::v1::Actor& actor = entry.event().actor();
-    out << fmt::format("  {}  {} ({}, {}, device {}, {})  {}\n", Time(entry.event().recorded_at()),
-                       actor.user_id(), ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
+    out << fmt::format("  {}  {} ({}, {}, device {}, {})  {}\n",
+                       TimeText(entry.event().recorded_at()), actor.user_id(),
+                       ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
                        actor.organisation().empty() ? "-" : actor.organisation(),
                        actor.device_id().empty() ? "-" : actor.device_id(),
                        actor.network_address().empty() ? "-" : actor.network_address(),

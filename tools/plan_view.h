@@ -11,6 +11,13 @@
 
 namespace careledger::tools {
 
+// "2026-11-22 05:16:22" (UTC).
+std::string TimeText(const google::protobuf::Timestamp& at);
+
+// An enum value's name without its `prefix` characters ("ROLE_CLINICIAN", 5 ->
+// "CLINICIAN").
+std::string ShortEnum(const std::string& name, std::size_t prefix);
+
 // The first six bytes of a hash, in hex: enough for people to compare.
 std::string ShortHash(const std::string& bytes);
 

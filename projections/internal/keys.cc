@@ -10,9 +10,12 @@ void AppendBigEndian(std::uint64_t value, int bytes, std::string* out) {
 }
 
 // Microseconds since the epoch, sign bit flipped: unsigned order is time order.
-void AppendTime(const google::protobuf::Timestamp& time, std::string* out) {
-  const std::int64_t micros = time.seconds() * 1'000'000 + time.nanos() / 1000;
+void AppendMicros(std::int64_t micros, std::string* out) {
   AppendBigEndian(static_cast<std::uint64_t>(micros) ^ (std::uint64_t{1} << 63), 8, out);
+}
+
+void AppendTime(const google::protobuf::Timestamp& time, std::string* out) {
+  AppendMicros(time.seconds() * 1'000'000 + time.nanos() / 1000, out);
 }
 
 std::string Prefixed(std::string_view prefix, std::string_view rest) {
@@ -72,6 +75,30 @@ std::string HistoryKey(std::string_view nhs_number, const google::protobuf::Time
   AppendTime(recorded_at, &key);
   AppendBigEndian(static_cast<std::uint32_t>(partition), 4, &key);
   AppendBigEndian(static_cast<std::uint64_t>(offset), 8, &key);
+  return key;
+}
+
+std::string AuditKey(const google::protobuf::Timestamp& recorded_at, std::int32_t partition,
+                     std::int64_t offset) {
+  std::string key;
+  key.reserve(kAuditKeySize);
+  AppendTime(recorded_at, &key);
+  AppendBigEndian(static_cast<std::uint32_t>(partition), 4, &key);
+  AppendBigEndian(static_cast<std::uint64_t>(offset), 8, &key);
+  return key;
+}
+
+std::string AuditTimeKey(std::int64_t micros) {
+  std::string key;
+  AppendMicros(micros, &key);
+  return key;
+}
+
+std::string AuditIndexPrefix(std::string_view term) { return Terminated(term); }
+
+std::string AuditIndexKey(std::string_view term, std::string_view audit_key) {
+  std::string key = AuditIndexPrefix(term);
+  key.append(audit_key);
   return key;
 }
 

@@ -10,6 +10,11 @@
 //   directory  "org/" <ODS code> | "user/" <user id> | "device/" <device id>
 //   worklist   <owner> 0x00 <since: 8 bytes> <kind: 1 byte> <nhs number> 0x00 <item id>
 //   history    <nhs number> 0x00 <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>
+//   audit      <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>   (the "audit key")
+//   audit_by_patient  <nhs number> 0x00 <audit key>
+//   audit_by_user     <user id> 0x00 <audit key>
+//   audit_by_org      <ODS code> 0x00 <audit key>
+//   audit_sites       <ODS code> 0x00 <audit key>
 //   meta       "schema" | "partition_count"
 //              | "progress/" <partition: 4 bytes>
 //              | "head/" <stream id>
@@ -52,6 +57,21 @@ std::string WorklistKey(std::string_view owner, const google::protobuf::Timestam
 std::string HistoryPrefix(std::string_view nhs_number);
 std::string HistoryKey(std::string_view nhs_number, const google::protobuf::Timestamp& recorded_at,
                        std::int32_t partition, std::int64_t offset);
+
+// The key of the audit entry of the record at (partition, offset) recorded
+// at `recorded_at`: fixed by the record alone, so entries sort by time, ties
+// in log order, whatever order partitions are applied in.
+inline constexpr std::size_t kAuditKeySize = 20;
+std::string AuditKey(const google::protobuf::Timestamp& recorded_at, std::int32_t partition,
+                     std::int64_t offset);
+// The 8-byte time prefix of every AuditKey recorded at `micros` (since the
+// epoch): AuditTimeKey(t) <= AuditKey(at t', ...) exactly when t <= t'.
+std::string AuditTimeKey(std::int64_t micros);
+// The prefix shared by every index key of `term` (an NHS number, user id or
+// ODS code) in an audit index family (and no other term's).
+std::string AuditIndexPrefix(std::string_view term);
+// AuditIndexPrefix(term) followed by an AuditKey.
+std::string AuditIndexKey(std::string_view term, std::string_view audit_key);
 
 std::string ProgressKey(std::int32_t partition);
 std::string HeadKey(std::string_view stream_id);

@@ -59,8 +59,11 @@ TEST_F(ProjectionStoreTest, FingerprintCoversEveryFamilyAndOnlyContent) {
 
   // A change in any family, key or value changes the fingerprint.
   const events::Hash before = FingerprintOf(*a);
-  for (StoreFamily family : {StoreFamily::kPlans, StoreFamily::kVersions, StoreFamily::kDirectory,
-                             StoreFamily::kWorklist, StoreFamily::kHistory, StoreFamily::kMeta}) {
+  for (StoreFamily family :
+       {StoreFamily::kPlans, StoreFamily::kVersions, StoreFamily::kDirectory,
+        StoreFamily::kWorklist, StoreFamily::kHistory, StoreFamily::kAudit,
+        StoreFamily::kAuditByPatient, StoreFamily::kAuditByUser, StoreFamily::kAuditByOrg,
+        StoreFamily::kAuditSites, StoreFamily::kMeta}) {
     std::unique_ptr<ProjectionStore> changed =
         Open("changed-" + std::to_string(static_cast<int>(family)));
     ASSERT_THAT(changed->Commit(both), IsOk());
@@ -75,6 +78,37 @@ TEST_F(ProjectionStoreTest, FingerprintCoversEveryFamilyAndOnlyContent) {
   ASSERT_THAT(Put(moved.get(), StoreFamily::kPlans, "1", "plan one"), IsOk());
   ASSERT_THAT(Put(moved.get(), StoreFamily::kMeta, "2", "version two"), IsOk());
   EXPECT_NE(FingerprintOf(*moved), before);
+}
+
+TEST_F(ProjectionStoreTest, ScanRangeReadsBetweenBoundsInEitherOrderAndMultiGetReadsMany) {
+  std::unique_ptr<ProjectionStore> store = Open("store");
+  StoreBatch batch;
+  for (const char* key : {"a", "b1", "b2", "b3", "c"}) batch.Put(StoreFamily::kAudit, key, key);
+  ASSERT_THAT(store->Commit(batch), IsOk());
+  auto scan = [&](std::string_view lower, std::string_view upper, bool reverse, std::size_t limit) {
+    std::vector<std::string> keys;
+    EXPECT_THAT(store->ScanRange(StoreFamily::kAudit, lower, upper, reverse,
+                                 [&](std::string_view key, std::string_view value) {
+                                   EXPECT_EQ(key, value);
+                                   keys.emplace_back(key);
+                                   return keys.size() < limit;
+                                 }),
+                IsOk());
+    return keys;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(scan("b", "c", false, 10), (V{"b1", "b2", "b3"}));
+  EXPECT_EQ(scan("b", "c", true, 10), (V{"b3", "b2", "b1"}));
+  EXPECT_EQ(scan("b2", "", false, 10), (V{"b2", "b3", "c"}));
+  EXPECT_EQ(scan("", "b2", true, 10), (V{"b1", "a"}));
+  EXPECT_EQ(scan("", "", false, 2), (V{"a", "b1"}));
+  EXPECT_EQ(scan("c", "b", false, 10), V{});
+
+  CL_ASSERT_OK_AND_ASSIGN(auto values, store->MultiGet(StoreFamily::kAudit, {"c", "x", "a"}));
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[0], "c");
+  EXPECT_FALSE(values[1].has_value());
+  EXPECT_EQ(values[2], "a");
 }
 
 TEST_F(ProjectionStoreTest, DeleteRemovesAndReopenKeepsContent) {

@@ -1,0 +1,73 @@
+// AuditProjection: the audit trail (issue "Audit"): one AuditEntry for every
+// access record and every plan and directory event, on any stream, indexed
+// by patient, by acting user and by their organisation, each in recorded
+// order, so that "who has looked at my plan?", "what did this user do?" and
+// "what did this organisation's users do?" are range scans over a time
+// range, never full scans.
+//
+//   event                                   entry
+//   AccessRecorded, DENIED                  REFUSED (a refused read, command or audit query)
+//   AccessRecorded, action "audit_..."      AUDIT_QUERY (auditors are audited)
+//   AccessRecorded, otherwise               READ (view, version, stream_seq, content hash shown)
+//   plan event (events::IsPlanEvent)        CHANGE on "patient/<nhs>": action = the body's
+//                                           field name, stream_seq = the event's; the section
+//                                           of an edit, the version and content hash of an
+//                                           approval, the note or reason of the others
+//   directory event                         CHANGE on its directory stream
+//   checkpoint                              none
+//
+// Every entry names who (the actor: user, role, organisation), where (device,
+// network address; the site is named by the queries, audit_queries.h), when
+// (recorded_at), what (action, purpose, outcome, plan version and content
+// hash) and the position of the signed record that proves it.
+//
+// Families (projections/README.md has the layout):
+//   audit             AuditKey(recorded_at, partition, offset) -> AuditEntry
+//   audit_by_patient  nhs number 0x00 AuditKey -> ""   (entries naming a patient)
+//   audit_by_user     user id 0x00 AuditKey -> ""      (entries with an acting user)
+//   audit_by_org      ODS code 0x00 AuditKey -> ""     (entries whose actor names one)
+//   audit_sites       ODS code 0x00 AuditKey -> AuditSite   (every OrganisationRecorded)
+// Every key is fixed by its record alone and nothing is ever read back, so a
+// rebuild writes the same bytes whatever the batching and whatever order the
+// partitions are applied in. Never refuses an event.
+#ifndef CARELEDGER_PROJECTIONS_AUDIT_PROJECTION_H_
+#define CARELEDGER_PROJECTIONS_AUDIT_PROJECTION_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "careledger/v1/audit.pb.h"
+#include "careledger/v1/envelope.pb.h"
+#include "careledger/v1/projection.pb.h"
+#include "projections/projection.h"
+#include "projections/projection_store.h"
+
+namespace careledger::projections {
+
+// The audit entry `event`, at `position`, becomes (site left ""), or nullopt
+// for an event that is no one's action on a plan or the directory
+// (checkpoints, bodiless events).
+std::optional<careledger::v1::AuditEntry> AuditEntryOf(
+    const careledger::v1::Event& event, const careledger::v1::EventPosition& position);
+
+class AuditProjection final : public Projection {
+ public:
+  std::string_view name() const override { return "audit"; }
+  absl::Status Apply(const AppliedEvent& event) override;
+  void Flush(StoreBatch* batch) override;
+  void Discard() override { pending_.clear(); }
+
+ private:
+  struct Write {
+    StoreFamily family;
+    std::string key;
+    std::string value;
+  };
+  std::vector<Write> pending_;
+};
+
+}  // namespace careledger::projections
+
+#endif  // CARELEDGER_PROJECTIONS_AUDIT_PROJECTION_H_

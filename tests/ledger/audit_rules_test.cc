@@ -1,0 +1,152 @@
+// Auditors are audited (ledger/audit_rules.h): an AuditQuery is granted only
+// to the CMC team meeting the access prerequisites, and leaves exactly one
+// access record (action "audit_<scope>", the subject, the patient's NHS
+// number when it concerns one, the time range) and no other event; a
+// refused one is recorded like every refusal, in the same trails.
+#include "ledger/audit_rules.h"
+
+#include <gtest/gtest.h>
+
+#include "events/time_util.h"
+#include "ledger/decide.h"
+#include "ledger/nhs_number.h"
+#include "tests/ledger/ledger_world.h"
+
+namespace careledger::ledger {
+namespace {
+
+using careledger::testing::LedgerWorld;
+using careledger::v1::AccessRecorded;
+using careledger::v1::Command;
+using careledger::v1::CommandResult;
+using careledger::v1::Event;
+
+Command Audit(const careledger::v1::Actor& actor, careledger::v1::AuditScope scope,
+              const std::string& subject) {
+  Command command = LedgerWorld::As(actor);
+  command.mutable_audit_query()->set_scope(scope);
+  command.mutable_audit_query()->set_subject(subject);
+  return command;
+}
+
+class AuditRulesTest : public ::testing::Test {
+ protected:
+  void SetUp() override { world_->PublishSamplePlan(); }
+
+  const tools::SampleActors& a() const { return world_->actors(); }
+
+  // Submits `command`; expects exactly one appended event, an access record.
+  AccessRecorded RecordOf(const Command& command, CommandResult* result) {
+    const std::vector<std::int64_t> mark = world_->Mark();
+    *result = world_->Submit(command);
+    const std::vector<Event> added = world_->EventsSince(mark);
+    EXPECT_EQ(added.size(), 1u);
+    if (added.empty()) return {};
+    EXPECT_TRUE(added.back().has_access_recorded()) << added.back().DebugString();
+    EXPECT_TRUE(added.back().stream_id().starts_with("access/")) << added.back().stream_id();
+    EXPECT_EQ(added.back().actor().user_id(), command.actor().user_id());
+    return added.back().access_recorded();
+  }
+
+  std::unique_ptr<LedgerWorld> world_ = std::make_unique<LedgerWorld>();
+};
+
+TEST_F(AuditRulesTest, AnAuditorsPatientQueryIsRecordedInThatPatientsTrail) {
+  Command query = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient);
+  *query.mutable_audit_query()->mutable_range_from() =
+      events::ToTimestamp(world_->clock().Now() - absl::Hours(24 * 30));
+  *query.mutable_audit_query()->mutable_range_to() = events::ToTimestamp(world_->clock().Now());
+  const std::uint64_t plan_seq = world_->StreamEvents(PatientStream(tools::kSamplePatient)).size();
+  CommandResult result;
+  const AccessRecorded record = RecordOf(query, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_FALSE(result.has_view());
+  EXPECT_EQ(record.action(), "audit_patient");
+  EXPECT_EQ(record.subject(), PatientStream(tools::kSamplePatient));
+  EXPECT_EQ(record.nhs_number(), tools::kSamplePatient);
+  EXPECT_EQ(record.outcome(), careledger::v1::ACCESS_OUTCOME_GRANTED);
+  EXPECT_EQ(record.range_from().seconds(), query.audit_query().range_from().seconds());
+  EXPECT_EQ(record.range_to().seconds(), query.audit_query().range_to().seconds());
+  EXPECT_FALSE(record.restricted());
+  // Nothing was appended to the plan's stream.
+  EXPECT_EQ(world_->StreamEvents(PatientStream(tools::kSamplePatient)).size(), plan_seq);
+
+  // A retried query id is answered, not recorded twice.
+  const std::vector<std::int64_t> mark = world_->Mark();
+  EXPECT_EQ(world_->Submit(query).outcome(), careledger::v1::OUTCOME_DUPLICATE);
+  EXPECT_TRUE(world_->EventsSince(mark).empty());
+}
+
+TEST_F(AuditRulesTest, EveryScopeHasItsActionAndSubject) {
+  CommandResult result;
+  AccessRecorded user =
+      RecordOf(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_USER, "crew.lee"), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(user.action(), "audit_user");
+  EXPECT_EQ(user.subject(), "directory/user/crew.lee");
+  EXPECT_EQ(user.nhs_number(), "");
+
+  AccessRecorded org =
+      RecordOf(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_ORGANISATION, "AMB001"), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(org.action(), "audit_organisation");
+  EXPECT_EQ(org.subject(), "directory/org/AMB001");
+
+  Command access = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_ACCESS, "2/17");
+  access.mutable_audit_query()->set_nhs_number(tools::kSamplePatient);
+  AccessRecorded one = RecordOf(access, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(one.action(), "audit_access");
+  EXPECT_EQ(one.subject(), "log/2/17");
+  EXPECT_EQ(one.nhs_number(), tools::kSamplePatient);
+}
+
+TEST_F(AuditRulesTest, ARestrictedPlanIsAuditedAndFlagged) {
+  world_->Apply(LedgerWorld::Restrict(a().gp, {"nurse.rosewood"}));
+  CommandResult result;
+  const AccessRecorded record = RecordOf(
+      Audit(a().auditor, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_TRUE(record.restricted());
+}
+
+TEST_F(AuditRulesTest, OnlyTheCmcTeamAuditsAndRefusalsAreRecorded) {
+  for (const careledger::v1::Actor* actor :
+       {&a().gp, &a().care_home_admin, &a().ambulance, &a().patient, &a().proxy, &a().operator_}) {
+    CommandResult result;
+    const AccessRecorded record = RecordOf(
+        Audit(*actor, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient), &result);
+    EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED) << actor->user_id();
+    EXPECT_EQ(record.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+    // Named like a granted query, so the attempt is in the patient's trail.
+    EXPECT_EQ(record.action(), "audit_patient");
+    EXPECT_EQ(record.subject(), PatientStream(tools::kSamplePatient));
+    EXPECT_EQ(record.nhs_number(), tools::kSamplePatient);
+  }
+  world_->Reject(Audit(a().gp, careledger::v1::AUDIT_SCOPE_USER, "crew.lee"),
+                 "only the CMC team audits");
+  // The CMC team must meet the prerequisites like everyone else.
+  careledger::v1::Actor unregistered = a().auditor;
+  unregistered.set_device_id("dev-unknown");
+  world_->Reject(Audit(unregistered, careledger::v1::AUDIT_SCOPE_USER, "crew.lee"), "device");
+}
+
+TEST_F(AuditRulesTest, MalformedQueriesAreRefused) {
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_PATIENT, "1234567890"),
+                 "NHS number");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_UNSPECIFIED, "x"), "scope");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_USER, ""), "subject");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_ACCESS, "17"),
+                 "<partition>/<offset>");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_ACCESS, "a/b"),
+                 "<partition>/<offset>");
+  Command backwards = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_USER, "crew.lee");
+  *backwards.mutable_audit_query()->mutable_range_from() =
+      events::ToTimestamp(world_->clock().Now());
+  *backwards.mutable_audit_query()->mutable_range_to() =
+      events::ToTimestamp(world_->clock().Now() - absl::Hours(1));
+  world_->Reject(backwards, "from must be before to");
+}
+
+}  // namespace
+}  // namespace careledger::ledger

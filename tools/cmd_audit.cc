@@ -1,0 +1,394 @@
+// careledger audit: the CMC team's investigations (issue "Audit").
+//
+//   audit patient --nhs N     a patient's every access and change ("who has looked at my plan?")
+//   audit user --id U         everything a user did, and every patient they touched
+//   audit org --ods O         everything an organisation's users did
+//   audit access --partition P --offset O
+//                             one record, and the exact plan content that
+//                             person was shown, rebuilt from the signed log
+//
+// Auditors are audited: each query is first decided and recorded by the
+// ledger (an AuditQuery: only the CMC team; an AccessRecorded "audit_..."
+// naming the subject, the time range and, for a patient, their NHS number),
+// and only then answered from the audit projection, brought up to date.
+// A refused query exits 3 and shows nothing.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <thread>
+
+#include "events/envelope.h"
+#include "events/format.h"
+#include "events/plan_fold.h"
+#include "events/sha256.h"
+#include "events/time_util.h"
+#include "projections/audit_queries.h"
+#include "projections/plan_queries.h"
+#include "tools/audit_view.h"
+#include "tools/command_flags.h"
+#include "tools/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/log_lookup.h"
+#include "tools/output.h"
+#include "tools/plan_view.h"
+#include "tools/projection_session.h"
+#include "tools/shown_content.h"
+
+namespace careledger::tools {
+namespace {
+
+using careledger::v1::AuditEntry;
+using careledger::v1::AuditScope;
+using careledger::v1::CommandResult;
+
+struct AuditFlags {
+  ActorFlags actor;
+  std::string subject;  // --nhs, --id or --ods
+  std::int32_t partition = -1;
+  std::int64_t offset = -1;
+  std::string from;
+  std::string to;
+  std::size_t limit = 50;
+  std::string page;
+  bool newest_first = false;
+};
+
+nlohmann::json Json(const google::protobuf::Message& message) {
+  return nlohmann::json::parse(ToJsonLine(message));
+}
+
+// The projection, brought up to the log's end by this process or, while
+// `project --follow` holds it, followed until it has applied the record at
+// `wait_for` (the auditor's own access record, so it is in the answer).
+class AuditStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<AuditStore>> Open(const Context& context, ledger::Log* log,
+                                                          const CommandResult* wait_for) {
+    auto opened = std::unique_ptr<AuditStore>(new AuditStore());
+    ProjectionSessionOptions options;
+    options.log = log;
+    absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+        ProjectionSession::Open(context, options);
+    if (session.ok()) {
+      absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+      if (!report.ok()) return report.status();
+      for (const projections::PartitionStop& stop : report->stops) {
+        std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
+      }
+      opened->session_ = *std::move(session);
+      return opened;
+    }
+    if (session.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return session.status();
+    }
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
+        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
+    if (!follower.ok()) return session.status();
+    opened->follower_ = *std::move(follower);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      if (absl::Status refreshed = opened->follower_->Refresh(); !refreshed.ok()) return refreshed;
+      if (wait_for == nullptr) return opened;
+      absl::StatusOr<std::vector<std::int64_t>> offsets =
+          projections::PlanQueries(opened->follower_.get()).Offsets();
+      if (!offsets.ok()) return offsets.status();
+      const auto partition = static_cast<std::size_t>(wait_for->partition());
+      if (partition < offsets->size() && (*offsets)[partition] > wait_for->offset()) {
+        return opened;
+      }
+      if (std::chrono::steady_clock::now() > deadline) {
+        return absl::DeadlineExceededError(
+            "the projection (followed from `project --follow`) has not caught up with the log");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+
+  const projections::ProjectionStore& store() const {
+    return session_ ? session_->store() : *follower_;
+  }
+
+ private:
+  AuditStore() = default;
+  std::unique_ptr<ProjectionSession> session_;
+  std::unique_ptr<projections::ProjectionStore> follower_;
+};
+
+// Submits `command` (an AuditQuery) and returns its result; nullopt after
+// reporting a refusal or an error, with `*exit_code` set.
+std::optional<CommandResult> Record(CommandSubmitter& submitter,
+                                    const careledger::v1::Command& command, const Context& context,
+                                    int* exit_code) {
+  absl::StatusOr<CommandResult> result = submitter.SubmitQuietly(command);
+  if (!result.ok()) {
+    *exit_code = ReportError(result.status(), context.json());
+    return std::nullopt;
+  }
+  if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
+    submitter.Print(*result);
+    *exit_code = kExitRejected;
+    return std::nullopt;
+  }
+  return *std::move(result);
+}
+
+std::string ScopeName(AuditScope scope) {
+  switch (scope) {
+    case careledger::v1::AUDIT_SCOPE_PATIENT:
+      return "patient";
+    case careledger::v1::AUDIT_SCOPE_USER:
+      return "user";
+    case careledger::v1::AUDIT_SCOPE_ORGANISATION:
+      return "organisation";
+    default:
+      return "access";
+  }
+}
+
+int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
+  projections::AuditPageRequest request;
+  request.limit = flags.limit;
+  request.page_token = flags.page;
+  request.newest_first = flags.newest_first;
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::AuditQuery* query = command.mutable_audit_query();
+  query->set_scope(scope);
+  query->set_subject(flags.subject);
+  if (!flags.from.empty()) {
+    absl::StatusOr<absl::Time> from = ParseWhen("from", flags.from, /*end_of_day=*/false);
+    if (!from.ok()) return ReportError(from.status(), context.json());
+    request.from = *from;
+    *query->mutable_range_from() = events::ToTimestamp(*from);
+  }
+  if (!flags.to.empty()) {
+    absl::StatusOr<absl::Time> to = ParseWhen("to", flags.to, /*end_of_day=*/true);
+    if (!to.ok()) return ReportError(to.status(), context.json());
+    request.to = *to;
+    *query->mutable_range_to() = events::ToTimestamp(*to);
+  }
+  if (request.limit == 0 || request.limit > projections::kMaxAuditPageSize) {
+    return ReportError(absl::InvalidArgumentError(
+                           fmt::format("--limit must be 1 to {}", projections::kMaxAuditPageSize)),
+                       context.json());
+  }
+  if (request.from >= request.to) {
+    return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
+  }
+  if (!request.page_token.empty() &&
+      (request.page_token.size() != 40 ||
+       request.page_token.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return ReportError(absl::InvalidArgumentError(fmt::format(
+                           "--page '{}' is not a page token (pass back a 'more: --page' value)",
+                           request.page_token)),
+                       context.json());
+  }
+
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  int exit_code = kExitOk;
+  std::optional<CommandResult> recorded = Record(*submitter, command, context, &exit_code);
+  if (!recorded) return exit_code;
+
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, submitter->log(), &*recorded);
+  if (!store.ok()) return ReportError(store.status(), context.json());
+  projections::AuditQueries queries(&(*store)->store());
+  absl::StatusOr<projections::AuditPage> page;
+  switch (scope) {
+    case careledger::v1::AUDIT_SCOPE_PATIENT:
+      page = queries.ListByPatient(flags.subject, request);
+      break;
+    case careledger::v1::AUDIT_SCOPE_USER:
+      page = queries.ListByUser(flags.subject, request);
+      break;
+    default:
+      page = queries.ListByOrganisation(flags.subject, request);
+      break;
+  }
+  if (!page.ok()) return ReportError(page.status(), context.json());
+
+  if (context.json()) {
+    for (const AuditEntry& entry : page->entries) std::cout << ToJsonLine(entry) << "\n";
+    PrintJson({{"next_page_token", page->next_page_token},
+               {"entries", page->entries.size()},
+               {"recorded", Json(*recorded)}});
+    return kExitOk;
+  }
+  std::cout << fmt::format(
+      "audit of {} {}, {}: {} entr{}, {} first (this query is recorded: {} seq {}, partition {} "
+      "offset {})\n",
+      ScopeName(scope), flags.subject,
+      RangeText(query->has_range_from() ? &query->range_from() : nullptr,
+                query->has_range_to() ? &query->range_to() : nullptr),
+      page->entries.size(), page->entries.size() == 1 ? "y" : "ies",
+      flags.newest_first ? "newest" : "oldest", recorded->stream_id(), recorded->stream_seq(),
+      recorded->partition(), recorded->offset());
+  for (const AuditEntry& entry : page->entries) PrintEntry(entry, std::cout);
+  if (!page->next_page_token.empty()) {
+    std::cout << fmt::format("more: --page {}\n", page->next_page_token);
+  }
+  return kExitOk;
+}
+
+int RunAccess(const AuditFlags& flags, const Context& context) {
+  if (flags.partition < 0 || flags.offset < 0) {
+    return ReportError(absl::InvalidArgumentError("--partition and --offset name the record"),
+                       context.json());
+  }
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return ReportError(keys.status(), context.json());
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+
+  // Find the record and its entry (nothing is shown before the query is recorded).
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, submitter->log(), nullptr);
+  if (!store.ok()) return ReportError(store.status(), context.json());
+  absl::StatusOr<std::vector<std::int64_t>> ends =
+      projections::PlanQueries(&(*store)->store()).Offsets();
+  if (!ends.ok()) return ReportError(ends.status(), context.json());
+  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter->log(), *ends);
+  if (!lookup.ok()) return ReportError(lookup.status(), context.json());
+  careledger::v1::EventPosition asked;
+  asked.set_partition(flags.partition);
+  asked.set_offset(flags.offset);
+  absl::StatusOr<events::OpenedRecord> record = ReadVerified(*lookup, asked, keys->keyring());
+  if (!record.ok()) return ReportError(record.status(), context.json());
+  projections::AuditQueries queries(&(*store)->store());
+  absl::StatusOr<AuditEntry> entry =
+      queries.GetEntry(record->event.recorded_at(), flags.partition, flags.offset);
+  if (entry.status().code() == absl::StatusCode::kNotFound) {
+    entry = absl::NotFoundError(fmt::format(
+        "partition {} offset {} ({} seq {}) is no access record, plan or directory event in the "
+        "projection",
+        flags.partition, flags.offset, record->event.stream_id(), record->event.stream_seq()));
+  }
+  if (!entry.ok()) return ReportError(entry.status(), context.json());
+  if (entry->position().value_hash() != events::HashBytes(record->value_hash)) {
+    return ReportError(absl::DataLossError("the projection's entry cites another record value "
+                                           "than the log holds; rebuild the projection"),
+                       context.json());
+  }
+
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::AuditQuery* query = command.mutable_audit_query();
+  query->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
+  query->set_subject(fmt::format("{}/{}", flags.partition, flags.offset));
+  query->set_nhs_number(entry->nhs_number());
+  int exit_code = kExitOk;
+  std::optional<CommandResult> recorded = Record(*submitter, command, context, &exit_code);
+  if (!recorded) return exit_code;
+
+  absl::StatusOr<std::optional<Rebuilt>> rebuilt =
+      RebuildContent(*entry, (*store)->store(), *lookup, keys->keyring());
+  if (!rebuilt.ok()) return ReportError(rebuilt.status(), context.json());
+
+  if (context.json()) {
+    nlohmann::json document;
+    document["entry"] = Json(*entry);
+    document["record"] = {{"partition", flags.partition},
+                          {"offset", flags.offset},
+                          {"stream_id", record->event.stream_id()},
+                          {"stream_seq", record->event.stream_seq()},
+                          {"key_id", record->signed_event.key_id()},
+                          {"value_hash", events::HashHex(record->value_hash)},
+                          {"signature", "verified"}};
+    if (rebuilt->has_value()) {
+      const Rebuilt& content = **rebuilt;
+      nlohmann::json sources = nlohmann::json::array();
+      for (const auto& position : content.records) sources.push_back(Json(position));
+      document["content"] = {{"what", content.what},
+                             {"content_hash", Base64(events::HashBytes(content.hash))},
+                             {"verified", content.checked},
+                             {"rebuilt_from", std::move(sources)},
+                             {"plan", Json(content.plan)}};
+    }
+    document["recorded"] = Json(*recorded);
+    PrintJson(document);
+    return kExitOk;
+  }
+  std::cout << fmt::format(
+      "audit of partition {} offset {} (this query is recorded: {} seq {}, partition {} offset "
+      "{})\n",
+      flags.partition, flags.offset, recorded->stream_id(), recorded->stream_seq(),
+      recorded->partition(), recorded->offset());
+  PrintEntry(*entry, std::cout);
+  std::cout << fmt::format("  record: {} seq {}, signed with {}, value {}: signature verified\n",
+                           record->event.stream_id(), record->event.stream_seq(),
+                           record->signed_event.key_id(), events::HashHex(record->value_hash));
+  if (!entry->actor().purpose().empty()) {
+    std::cout << fmt::format("  purpose: {}\n", entry->actor().purpose());
+  }
+  if (!rebuilt->has_value()) {
+    std::cout << "  no plan content was shown\n";
+    return kExitOk;
+  }
+  const Rebuilt& content = **rebuilt;
+  std::cout << fmt::format(
+      "  shown: {} (content {}), rebuilt from {} signed record{} of patient/{} in the log: {}\n",
+      content.what, events::HashHex(content.hash).substr(0, 12), content.records.size(),
+      content.records.size() == 1 ? "" : "s", entry->nhs_number(),
+      content.checked ? "verified, the hash is the one recorded"
+                      : "no content hash recorded for this change");
+  PrintCarePlan(content.plan, std::cout);
+  return kExitOk;
+}
+
+// Adds the flags every audit subcommand shares.
+void AddShared(CLI::App* sub, AuditFlags& flags, bool listing) {
+  flags.actor.role = "auditor";
+  flags.actor.Register(sub);
+  if (!listing) return;
+  sub->add_option("--from", flags.from,
+                  "From this time (YYYY-MM-DD, UTC, or ISO 8601, e.g. 2026-06-15T09:30:00Z)");
+  sub->add_option("--to", flags.to,
+                  "Until this time, exclusive (a day YYYY-MM-DD: up to the end of that day)");
+  sub->add_option("--limit", flags.limit, "Entries per page")->capture_default_str();
+  sub->add_option("--page", flags.page, "Resume from a previous page's token");
+  sub->add_flag("--newest-first", flags.newest_first, "Newest entries first");
+}
+
+void AddList(CLI::App* audit, Runner* run, const std::string& name, const std::string& subject,
+             AuditScope scope, const std::string& help, const std::string& subject_help) {
+  auto flags = std::make_shared<AuditFlags>();
+  CLI::App* sub = audit->add_subcommand(name, help);
+  AddShared(sub, *flags, /*listing=*/true);
+  sub->add_option(subject, flags->subject, subject_help)->required();
+  sub->callback([run, flags, scope] {
+    *run = [flags, scope](const Context& context) { return RunList(scope, *flags, context); };
+  });
+}
+
+}  // namespace
+
+void RegisterAudit(CLI::App& app, Runner* run) {
+  CLI::App* audit = app.add_subcommand(
+      "audit",
+      "The CMC team's audit trail: who read or changed which plan, when, from where, and what "
+      "they were shown. Every audit query is itself recorded first");
+  audit->require_subcommand(1);
+  AddList(audit, run, "patient", "--nhs", careledger::v1::AUDIT_SCOPE_PATIENT,
+          "A patient's full access and change history: who has looked at their plan",
+          "Patient's NHS number");
+  AddList(audit, run, "user", "--id", careledger::v1::AUDIT_SCOPE_USER,
+          "Everything a user did, and every patient they touched", "The user id");
+  AddList(audit, run, "org", "--ods", careledger::v1::AUDIT_SCOPE_ORGANISATION,
+          "Everything an organisation's users did", "The organisation's ODS code");
+
+  auto flags = std::make_shared<AuditFlags>();
+  CLI::App* access = audit->add_subcommand(
+      "access",
+      "One access or change, and the exact plan content that person was shown, rebuilt from "
+      "the signed log and checked against the recorded hash");
+  AddShared(access, *flags, /*listing=*/false);
+  access->add_option("--partition", flags->partition, "The record's partition")->required();
+  access->add_option("--offset", flags->offset, "The record's offset")->required();
+  access->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunAccess(*flags, context); };
+  });
+}
+
+}  // namespace careledger::tools

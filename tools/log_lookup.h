@@ -1,0 +1,39 @@
+// Reading single records of a log by position, for the audit: the record
+// that proves an audit entry, and the plan stream records a reader's content
+// is rebuilt from. The Log has no point read, so each lookup seeks the
+// record's partition to its offset (and every other partition to where the
+// caller says it ends) and reads until the record comes.
+#ifndef CARELEDGER_TOOLS_LOG_LOOKUP_H_
+#define CARELEDGER_TOOLS_LOG_LOOKUP_H_
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "events/record.h"
+#include "ledger/log.h"
+
+namespace careledger::tools {
+
+class LogLookup {
+ public:
+  // `ends`: per partition, an offset at or near its end (the projection's
+  // next offsets), where the other partitions are parked during a lookup so
+  // that little else is read. Empty: the start of every partition.
+  static absl::StatusOr<LogLookup> Open(ledger::Log* log, std::vector<std::int64_t> ends);
+
+  // The record at (partition, offset). NOT_FOUND when the log has none there.
+  absl::StatusOr<events::LogRecord> Read(std::int32_t partition, std::int64_t offset);
+
+ private:
+  LogLookup(std::unique_ptr<ledger::LogReader> reader, std::vector<std::int64_t> ends)
+      : reader_(std::move(reader)), ends_(std::move(ends)) {}
+
+  std::unique_ptr<ledger::LogReader> reader_;
+  std::vector<std::int64_t> ends_;
+};
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_LOG_LOOKUP_H_

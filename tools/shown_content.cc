@@ -1,0 +1,126 @@
+#include "tools/shown_content.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "events/envelope.h"
+#include "events/format.h"
+#include "events/plan_fold.h"
+#include "projections/plan_queries.h"
+#include "tools/plan_view.h"
+
+namespace careledger::tools {
+
+using careledger::v1::AuditEntry;
+
+absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
+                                                  const careledger::v1::EventPosition& position,
+                                                  const events::Keyring& keyring) {
+  absl::StatusOr<events::LogRecord> record = lookup.Read(position.partition(), position.offset());
+  if (!record.ok()) return record.status();
+  absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
+  if (!opened.ok()) {
+    return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                           position.offset(), opened.status().message()));
+  }
+  if (!position.value_hash().empty() &&
+      events::HashBytes(opened->value_hash) != position.value_hash()) {
+    return absl::DataLossError(fmt::format(
+        "partition {} offset {}: the log's record is not the one the projection holds; rebuild "
+        "the projection (careledger project --rebuild) and run careledger verify",
+        position.partition(), position.offset()));
+  }
+  if (absl::Status signature = events::VerifySignature(*opened, keyring); !signature.ok()) {
+    return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                           position.offset(), signature.message()));
+  }
+  return opened;
+}
+
+absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
+                                                      const projections::ProjectionStore& store,
+                                                      LogLookup& lookup,
+                                                      const events::Keyring& keyring) {
+  const bool read = entry.kind() == careledger::v1::AUDIT_KIND_READ &&
+                    entry.view() != careledger::v1::PLAN_VIEW_UNSPECIFIED &&
+                    !entry.content_hash().empty();
+  const std::string stream = fmt::format("{}{}", events::kPatientStreamPrefix, entry.nhs_number());
+  const bool change =
+      entry.kind() == careledger::v1::AUDIT_KIND_CHANGE && entry.subject() == stream;
+  if (entry.nhs_number().empty() || entry.stream_seq() == 0 || (!read && !change)) {
+    return std::optional<Rebuilt>();
+  }
+  absl::StatusOr<std::vector<careledger::v1::HistoryEntry>> history =
+      projections::PlanQueries(&store).ListHistory(entry.nhs_number());
+  if (!history.ok()) return history.status();
+  std::vector<careledger::v1::EventPosition> positions;
+  for (const careledger::v1::HistoryEntry& item : *history) {
+    if (item.stream_id() == stream && item.position().stream_seq() <= entry.stream_seq()) {
+      positions.push_back(item.position());
+    }
+  }
+  std::sort(positions.begin(), positions.end(),
+            [](const auto& a, const auto& b) { return a.stream_seq() < b.stream_seq(); });
+  if (positions.size() != entry.stream_seq()) {
+    return absl::FailedPreconditionError(fmt::format(
+        "the projection holds {} of the {} records of {} up to seq {}: it has not caught up",
+        positions.size(), entry.stream_seq(), stream, entry.stream_seq()));
+  }
+
+  Rebuilt rebuilt;
+  careledger::v1::PlanState state;
+  std::map<std::uint64_t, careledger::v1::CarePlan> versions;
+  events::Hash previous = events::kZeroHash;
+  for (const careledger::v1::EventPosition& position : positions) {
+    absl::StatusOr<events::OpenedRecord> opened = ReadVerified(lookup, position, keyring);
+    if (!opened.ok()) return opened.status();
+    const careledger::v1::Event& event = opened->event;
+    const std::uint64_t expected_seq = rebuilt.records.size() + 1;
+    if (event.stream_id() != stream || event.stream_seq() != expected_seq ||
+        event.prev_hash() != events::HashBytes(previous)) {
+      return absl::DataLossError(
+          fmt::format("partition {} offset {}: not seq {} of {} chained on the one before",
+                      position.partition(), position.offset(), expected_seq, stream));
+    }
+    if (absl::Status folded = events::FoldPlanEvent(event, &state); !folded.ok()) {
+      return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                             position.offset(), folded.message()));
+    }
+    if (event.has_plan_approved()) versions[event.plan_approved().version()] = state.published();
+    previous = opened->value_hash;
+    rebuilt.records.push_back(position);
+  }
+
+  std::uint64_t version = entry.version();
+  if (read && entry.view() == careledger::v1::PLAN_VIEW_DRAFT) version = 0;
+  if (version > 0) {
+    auto it = versions.find(version);
+    if (it == versions.end()) {
+      return absl::DataLossError(fmt::format("the log has no version {} of {} by seq {}", version,
+                                             stream, entry.stream_seq()));
+    }
+    rebuilt.plan = it->second;
+    rebuilt.what = fmt::format("published version {}", version);
+  } else {
+    rebuilt.plan = state.draft();
+    rebuilt.what = fmt::format("the working draft at plan seq {}", entry.stream_seq());
+  }
+  if (change && version == 0) {
+    rebuilt.what = fmt::format("the plan after this change (draft at seq {})", entry.stream_seq());
+  }
+  rebuilt.hash = events::PlanContentHash(rebuilt.plan);
+  if (!entry.content_hash().empty()) {
+    if (events::HashBytes(rebuilt.hash) != entry.content_hash()) {
+      return absl::DataLossError(fmt::format(
+          "the content rebuilt from the log (hash {}) is not what the record says was shown "
+          "(hash {})",
+          events::HashHex(rebuilt.hash), ShortHash(entry.content_hash())));
+    }
+    rebuilt.checked = true;
+  }
+  return std::optional<Rebuilt>(std::move(rebuilt));
+}
+
+}  // namespace careledger::tools

@@ -1,0 +1,50 @@
+// What an audited read showed (or a change left): rebuilt from the signed
+// log, not from a projection. The patient's plan stream records are found
+// through the history projection, read from the log, checked (value hash,
+// signature, sequence, chain) and folded (events/plan_fold.h) up to the
+// entry's stream_seq; the content's hash must equal the one recorded.
+#ifndef CARELEDGER_TOOLS_SHOWN_CONTENT_H_
+#define CARELEDGER_TOOLS_SHOWN_CONTENT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "careledger/v1/audit.pb.h"
+#include "careledger/v1/plan.pb.h"
+#include "events/envelope.h"
+#include "events/keyring.h"
+#include "events/sha256.h"
+#include "projections/projection_store.h"
+#include "tools/log_lookup.h"
+
+namespace careledger::tools {
+
+struct Rebuilt {
+  std::string what;  // "published version 2", "the working draft", ...
+  careledger::v1::CarePlan plan;
+  events::Hash hash{};
+  bool checked = false;  // the entry carried a content hash, and it matched
+  std::vector<careledger::v1::EventPosition> records;  // the records folded
+};
+
+// Reads the record at `position` and checks it against what the projection
+// holds there: the same value (hash) and a good signature. DATA_LOSS naming
+// the position otherwise.
+absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
+                                                  const careledger::v1::EventPosition& position,
+                                                  const events::Keyring& keyring);
+
+// Nullopt when the entry shows no plan content (a refusal, an audit query,
+// a directory change, a read of no plan). FAILED_PRECONDITION when the
+// projection has not caught up with the entry; DATA_LOSS when the log does
+// not hold, or does not verify as, what the entry says.
+absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const careledger::v1::AuditEntry& entry,
+                                                      const projections::ProjectionStore& store,
+                                                      LogLookup& lookup,
+                                                      const events::Keyring& keyring);
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_SHOWN_CONTENT_H_
