@@ -21,6 +21,8 @@ void RegisterDirectory(CLI::App& app, Runner* run);
 void RegisterDirectoryShow(CLI::App* directory, Runner* run);  // `directory show|list`
 void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterAudit(CLI::App& app, Runner* run);
+void RegisterAuditAlerts(CLI::App* audit, Runner* run);  // `audit alerts|review`
+void RegisterLoad(CLI::App& app, Runner* run);
 void RegisterSubmit(CLI::App& app, Runner* run);
 void RegisterCheckpoint(CLI::App& app, Runner* run);
 void RegisterProject(CLI::App& app, Runner* run);

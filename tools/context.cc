@@ -100,7 +100,8 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
   return keys;
 }
 
-absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log) const {
+absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
+    ledger::Log* log, const ledger::Clock* clock) const {
   absl::StatusOr<ledger::KeyStore> keys = OpenKeys();
   if (!keys.ok()) return keys.status();
   absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
@@ -109,6 +110,7 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log*
   writer.writer_id = options_.writer_id;
   writer.key_id = active->key_id;
   writer.signing_key = active->key;
+  writer.clock = clock;
   return ledger::Writer::Open(log, std::move(writer));
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ledger/clock.h"
 #include "ledger/key_store.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
@@ -47,8 +48,10 @@ class Context {
   // RocksDB secondary, which never locks out a writer in another process.
   absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLog(bool read_only = false) const;
   absl::StatusOr<ledger::KeyStore> OpenKeys() const;
-  // Opens the log and a writer signing with the active key.
-  absl::StatusOr<std::unique_ptr<ledger::Writer>> OpenWriter(ledger::Log* log) const;
+  // Opens a writer on `log` signing with the active key, stamping events
+  // with `clock` (nullptr = the system clock; `careledger load` simulates).
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> OpenWriter(
+      ledger::Log* log, const ledger::Clock* clock = nullptr) const;
 
  private:
   GlobalOptions options_;

@@ -45,8 +45,10 @@ constexpr OrgSpec kOrganisations[] = {
     {"HSP001", "St Anne's Hospice", careledger::v1::ORGANISATION_TYPE_HOSPICE},
 };
 
-careledger::v1::User Professional(const careledger::v1::Actor& actor, const std::string& name,
-                                  const std::string& registration, absl::CivilDay today) {
+}  // namespace
+
+careledger::v1::User ProfessionalUser(const careledger::v1::Actor& actor, const std::string& name,
+                                      const std::string& registration, absl::CivilDay today) {
   careledger::v1::User user;
   user.set_user_id(actor.user_id());
   user.set_name(name);
@@ -66,8 +68,6 @@ careledger::v1::User Professional(const careledger::v1::Actor& actor, const std:
   user.set_status(careledger::v1::USER_STATUS_ACTIVE);
   return user;
 }
-
-}  // namespace
 
 SampleActors SampleWorldActors() {
   SampleActors a;
@@ -134,7 +134,7 @@ std::vector<Command> SampleDirectoryCommands(absl::CivilDay today, const std::st
   };
   for (const auto& [actor, names] : people) {
     *add(fmt::format("user/{}", actor->user_id())).mutable_record_user()->mutable_user() =
-        Professional(*actor, names.first, names.second, today);
+        ProfessionalUser(*actor, names.first, names.second, today);
   }
   careledger::v1::User* patient = add("user/patient").mutable_record_user()->mutable_user();
   patient->set_user_id(a.patient.user_id());

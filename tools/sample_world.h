@@ -66,6 +66,12 @@ struct ScenarioStep {
 // the care home, the preferred place; the plan closes and refuses an edit.
 std::vector<ScenarioStep> CareHomeScenario(const std::string& nhs_number, absl::CivilDay today);
 
+// A professional's directory record that meets every prerequisite on
+// `today`: signed User Access Form, IG training and AUP within the year, the
+// CMC modules for the actor's role, active.
+careledger::v1::User ProfessionalUser(const careledger::v1::Actor& actor, const std::string& name,
+                                      const std::string& registration, absl::CivilDay today);
+
 // A command with a fresh id acting as `actor`.
 careledger::v1::Command NewCommandAs(const careledger::v1::Actor& actor);
 

@@ -1,0 +1,59 @@
+// A synthetic workload for the audit (`careledger load`): many GP practices,
+// their patients' published plans, and days of realistic activity (GPs
+// reading their own patients in hours, ambulance crews and NHS 111 reading at
+// any hour, edits, approvals, deaths), with inappropriate accesses planted
+// among them, one or more per investigation rule, so the rules' recall and
+// false alerts can be measured. Deterministic for a seed.
+//
+// Time is simulated: each slice of commands carries the time the ledger's
+// clock must show when it is decided (the caller runs a writer on a
+// ManualClock). Times start at `start` and only move forward.
+#ifndef CARELEDGER_TOOLS_LOAD_GENERATOR_H_
+#define CARELEDGER_TOOLS_LOAD_GENERATOR_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "careledger/v1/commands.pb.h"
+
+namespace careledger::tools {
+
+struct LoadOptions {
+  std::size_t practices = 10;        // GP practices, each with a GP and an administrator
+  std::size_t patients = 1000;       // each registered at one practice, with a published plan
+  std::size_t reads_per_day = 2000;  // background reads
+  std::size_t days = 40;             // simulated days of activity after the plans exist
+  std::size_t plants_per_rule = 2;   // planted inappropriate accesses per rule
+  std::uint64_t seed = 1;
+};
+
+// Commands to decide at one moment.
+struct LoadSlice {
+  absl::Time at;
+  std::vector<careledger::v1::Command> commands;
+};
+
+// One planted case: the rule that must raise an alert, for which user and
+// patient, and when.
+struct PlantedCase {
+  std::string rule;  // "break_glass", "restricted_access", "no_relationship",
+                     // "family_or_neighbour", "own_record", "deceased_long_after",
+                     // "out_of_hours", "many_patients", "device", "repeated_refusals"
+  std::string user_id;
+  std::string nhs_number;
+  absl::Time at;
+};
+
+struct Load {
+  std::vector<LoadSlice> slices;  // in time order
+  std::vector<PlantedCase> plants;
+  std::size_t commands = 0;
+};
+
+Load GenerateLoad(const LoadOptions& options, absl::Time start);
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_LOAD_GENERATOR_H_
