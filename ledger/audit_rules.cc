@@ -46,12 +46,28 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_organisation";
     case careledger::v1::AUDIT_SCOPE_ACCESS:
       return "audit_access";
+    case careledger::v1::AUDIT_SCOPE_ALERTS:
+      return "audit_alerts";
     default:
       return "audit_query";
   }
 }
 
+std::string AuditAction(const AuditQuery& query) {
+  if (!query.for_export()) return AuditAction(query.scope());
+  return fmt::format("audit_export_{}", AuditAction(query.scope()).substr(6));
+}
+
 absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_ALERTS) {
+    // Every rule, or one: a rule's name (a-z and '_').
+    if (query.subject().find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          fmt::format("'{}' is not an investigation rule's name", query.subject()));
+    }
+    return query.subject().empty() ? std::string("audit/alerts")
+                                   : fmt::format("audit/alerts/{}", query.subject());
+  }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");
   }
@@ -109,13 +125,19 @@ absl::StatusOr<careledger::v1::AccessRecorded> DecideAuditQuery(
   if (command.actor().role() != careledger::v1::ROLE_AUDITOR) {
     return absl::PermissionDeniedError(
         fmt::format("role {} may not {}: only the CMC team audits",
-                    careledger::v1::Role_Name(command.actor().role()), AuditAction(query.scope())));
+                    careledger::v1::Role_Name(command.actor().role()), AuditAction(query)));
   }
   absl::StatusOr<std::string> subject = AuditSubject(query);
   if (!subject.ok()) return subject.status();
   if (absl::Status range = CheckRange(query); !range.ok()) return range;
+  if (query.for_export() && query.scope() != careledger::v1::AUDIT_SCOPE_PATIENT &&
+      query.scope() != careledger::v1::AUDIT_SCOPE_USER &&
+      query.scope() != careledger::v1::AUDIT_SCOPE_ORGANISATION) {
+    return absl::InvalidArgumentError(
+        "only a patient's, a user's or an organisation's trail is exported");
+  }
   careledger::v1::AccessRecorded record;
-  record.set_action(AuditAction(query.scope()));
+  record.set_action(AuditAction(query));
   record.set_subject(*subject);
   record.set_nhs_number(AuditedPatient(query));
   record.set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);

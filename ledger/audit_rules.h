@@ -12,10 +12,16 @@
 //   USER           audit_user           directory/user/<id>
 //   ORGANISATION   audit_organisation   directory/org/<ods>
 //   ACCESS         audit_access         log/<partition>/<offset>  the examined record's patient
+//   ALERTS         audit_alerts         audit/alerts[/<rule>]
 //
 // with the time range asked for, and `restricted` when the patient's plan is
 // restricted. Restriction does not stop the CMC team: investigating access
 // to a restricted plan is what the trail is for.
+//
+// An export (`for_export`, `careledger audit export`) of a PATIENT, USER or
+// ORGANISATION trail is recorded as "audit_export_<patient|user|organisation>"
+// with the same subject, patient and range; of any other scope it is
+// INVALID_ARGUMENT.
 #ifndef CARELEDGER_LEDGER_AUDIT_RULES_H_
 #define CARELEDGER_LEDGER_AUDIT_RULES_H_
 
@@ -32,10 +38,14 @@ bool IsAuditCommand(const careledger::v1::Command& command);
 
 // The recorded action of a query of `scope` ("audit_patient", ...).
 std::string AuditAction(careledger::v1::AuditScope scope);
+// The recorded action of `query`: AuditAction(scope), or for an export
+// (`for_export`) "audit_export_patient", "audit_export_user" or
+// "audit_export_organisation".
+std::string AuditAction(const careledger::v1::AuditQuery& query);
 
 // The subject of the table above. INVALID_ARGUMENT for a query with no
-// scope, no subject, an invalid NHS number, or an ACCESS subject that is not
-// "<partition>/<offset>".
+// scope, no subject (ALERTS: optional, a rule's name), an invalid NHS
+// number, or an ACCESS subject that is not "<partition>/<offset>".
 absl::StatusOr<std::string> AuditSubject(const careledger::v1::AuditQuery& query);
 
 // The patient a query concerns: the subject of a PATIENT query, the

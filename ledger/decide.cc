@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ledger/access_rules.h"
+#include "ledger/alert_review_rules.h"
 #include "ledger/audit_rules.h"
 #include "ledger/directory_rules.h"
 #include "ledger/nhs_number.h"
@@ -82,6 +83,7 @@ absl::StatusOr<std::string> CommandStream(const Command& command) {
     return PatientStream(*nhs_number);
   }
   if (IsAuditCommand(command)) return AuditStream(command.audit_query());
+  if (IsAlertReviewCommand(command)) return AlertReviewStream(command.review_alert());
   return DirectoryStreamOf(command);
 }
 
@@ -106,6 +108,12 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
     absl::StatusOr<careledger::v1::AccessRecorded> access = DecideAuditQuery(input.plan, command);
     if (!access.ok()) return access.status();
     decision.access = *std::move(access);
+    return decision;
+  }
+  if (IsAlertReviewCommand(command)) {
+    absl::StatusOr<std::vector<careledger::v1::Event>> events = DecideAlertReview(command);
+    if (!events.ok()) return events.status();
+    decision.events = *std::move(events);
     return decision;
   }
   if (IsDirectoryCommand(command)) {
@@ -140,7 +148,7 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
   if (IsAuditCommand(command)) {
     // Named like a granted query, so a refused one is in the same trails.
     const careledger::v1::AuditQuery& query = command.audit_query();
-    record.set_action(AuditAction(query.scope()));
+    record.set_action(AuditAction(query));
     absl::StatusOr<std::string> subject = AuditSubject(query);
     record.set_subject(subject.ok() ? *subject : query.subject());
     if (const std::string patient = AuditedPatient(query); ValidateNhsNumber(patient).ok()) {
@@ -148,6 +156,10 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
     }
     if (query.has_range_from()) *record.mutable_range_from() = query.range_from();
     if (query.has_range_to()) *record.mutable_range_to() = query.range_to();
+  }
+  if (IsAlertReviewCommand(command) &&
+      ValidateNhsNumber(command.review_alert().nhs_number()).ok()) {
+    record.set_nhs_number(command.review_alert().nhs_number());
   }
   return record;
 }

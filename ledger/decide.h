@@ -23,8 +23,10 @@ namespace careledger::ledger {
 // The stream a command is about: "patient/<NHS number>" or
 // "directory/{org,user,device}/<id>"; for an AuditQuery, the stream it is
 // decided against (ledger/audit_rules.h: AuditStream), which it appends
-// nothing to. INVALID_ARGUMENT when the command has no body, names an invalid
-// NHS number or no directory id, or is a malformed audit query.
+// nothing to; for a ReviewAlert, "audit/alert/<alert id>"
+// (ledger/alert_review_rules.h). INVALID_ARGUMENT when the command has no
+// body, names an invalid NHS number or no directory id, or is a malformed
+// audit query or alert review.
 absl::StatusOr<std::string> CommandStream(const careledger::v1::Command& command);
 
 // The command's kind as its field name in Command ("approve_plan", ...).
@@ -54,7 +56,8 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input,
                                        const careledger::v1::Command& command);
 
 // The access record of a refused command or read: who tried what, on which
-// subject, and why it was refused.
+// subject, and why it was refused. (The writer also sets `restricted` when
+// the patient's plan it was decided against was restricted.)
 careledger::v1::AccessRecorded RefusalRecord(const careledger::v1::Command& command,
                                              const absl::Status& why);
 

@@ -294,6 +294,7 @@ class Writer::Impl {
   std::vector<std::pair<std::string, Event>> Decide(const Command& command, absl::Time now) {
     std::vector<std::pair<std::string, Event>> out;
     absl::Status refused;
+    bool restricted = false;  // the plan decided against is restricted
     absl::StatusOr<std::string> stream = CommandStream(command);
     if (command.command_id().empty()) {
       refused = absl::InvalidArgumentError("a command needs a command_id");
@@ -303,6 +304,7 @@ class Writer::Impl {
       static const careledger::v1::PlanState kNoPlan;
       const StreamState* current = state_->Find(*stream);
       const std::uint64_t seq = current ? current->head.seq : 0;
+      restricted = current != nullptr && current->plan.has_restriction();
       if (command.has_expected_version() && command.expected_version() != seq) {
         refused = absl::FailedPreconditionError(
             fmt::format("expected stream version {}, but {} is at version {}",
@@ -325,6 +327,9 @@ class Writer::Impl {
     }
     Event refusal;
     *refusal.mutable_access_recorded() = RefusalRecord(command, refused);
+    // An attempt on a restricted plan is flagged, refused or not (the
+    // investigation rules look for both).
+    refusal.mutable_access_recorded()->set_restricted(restricted);
     out.emplace_back(access_stream_, std::move(refusal));
     return out;
   }

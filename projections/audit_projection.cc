@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include "events/envelope.h"
 #include "events/plan_fold.h"
 #include "events/plan_sections.h"
@@ -31,6 +33,15 @@ bool IsDirectoryEvent(const Event& event) {
 std::string BodyName(const Event& event) {
   const auto* field = Event::descriptor()->FindFieldByNumber(event.body_case());
   return field == nullptr ? std::string("none") : std::string(field->name());
+}
+
+// "justified", "inappropriate_access_confirmed", ...
+std::string AlertOutcomeName(careledger::v1::AlertReviewOutcome outcome) {
+  std::string name = careledger::v1::AlertReviewOutcome_Name(outcome);
+  constexpr std::string_view kPrefix = "ALERT_REVIEW_OUTCOME_";
+  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
 }
 
 std::string Joined(const google::protobuf::RepeatedPtrField<std::string>& items) {
@@ -75,6 +86,11 @@ std::string NoteOf(const Event& event) {
       return fmt::format("{} -> {}: {}", event.user_status_changed().user_id(),
                          careledger::v1::UserStatus_Name(event.user_status_changed().status()),
                          event.user_status_changed().reason());
+    case Event::kAlertReviewed: {
+      const careledger::v1::AlertReviewed& reviewed = event.alert_reviewed();
+      return fmt::format("{} {}: {}", reviewed.alert_id(), AlertOutcomeName(reviewed.outcome()),
+                         reviewed.note());
+    }
     default:
       return "";
   }
@@ -111,6 +127,7 @@ void FillChange(const Event& event, AuditEntry* entry) {
   if (std::optional<std::string_view> patient = NhsNumberOfStream(event.stream_id())) {
     entry->set_nhs_number(std::string(*patient));
   }
+  if (event.has_alert_reviewed()) entry->set_nhs_number(event.alert_reviewed().nhs_number());
   entry->set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
   entry->set_stream_seq(event.stream_seq());
   if (event.has_plan_section_updated()) {
@@ -129,7 +146,8 @@ std::optional<AuditEntry> AuditEntryOf(const Event& event,
                                        const careledger::v1::EventPosition& position) {
   const bool plan_event =
       events::IsPlanEvent(event) && NhsNumberOfStream(event.stream_id()).has_value();
-  if (!event.has_access_recorded() && !plan_event && !IsDirectoryEvent(event)) {
+  if (!event.has_access_recorded() && !plan_event && !IsDirectoryEvent(event) &&
+      !event.has_alert_reviewed()) {
     return std::nullopt;
   }
   AuditEntry entry;
@@ -173,6 +191,20 @@ absl::Status AuditProjection::Apply(const AppliedEvent& applied) {
     pending_.push_back(Write{StoreFamily::kAuditSites,
                              internal::AuditIndexKey(organisation.ods_code(), key),
                              events::SerializeDeterministic(site)});
+  }
+  if (event.has_alert_reviewed()) {
+    const careledger::v1::AlertReviewed& reviewed = event.alert_reviewed();
+    careledger::v1::AlertReview review;
+    review.set_alert_id(reviewed.alert_id());
+    review.set_outcome(reviewed.outcome());
+    review.set_note(reviewed.note());
+    *review.mutable_reviewed_by() = event.actor();
+    *review.mutable_at() = event.recorded_at();
+    *review.mutable_position() = entry->position();
+    review.set_nhs_number(reviewed.nhs_number());
+    pending_.push_back(Write{StoreFamily::kAlertReviews,
+                             internal::AuditIndexKey(reviewed.alert_id(), key),
+                             events::SerializeDeterministic(review)});
   }
   return absl::OkStatus();
 }

@@ -14,6 +14,9 @@
 //                                           of an edit, the version and content hash of an
 //                                           approval, the note or reason of the others
 //   directory event                         CHANGE on its directory stream
+//   AlertReviewed                           CHANGE "alert_reviewed" on "audit/alert/<id>": the
+//                                           auditor's review (note: "<id> <outcome>: <note>"),
+//                                           naming the patient the alert concerns
 //   checkpoint                              none
 //
 // Every entry names who (the actor: user, role, organisation), where (device,
@@ -27,6 +30,7 @@
 //   audit_by_user     user id 0x00 AuditKey -> ""      (entries with an acting user)
 //   audit_by_org      ODS code 0x00 AuditKey -> ""     (entries whose actor names one)
 //   audit_sites       ODS code 0x00 AuditKey -> AuditSite   (every OrganisationRecorded)
+//   alert_reviews     alert id 0x00 AuditKey -> AlertReview (every AlertReviewed)
 // Every key is fixed by its record alone and nothing is ever read back, so a
 // rebuild writes the same bytes whatever the batching and whatever order the
 // partitions are applied in. Never refuses an event.

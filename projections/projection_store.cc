@@ -22,7 +22,7 @@ struct FamilyName {
   std::optional<StoreFamily> family;
   const char* name;
 };
-constexpr std::array<FamilyName, 12> kFamilies = {{
+constexpr std::array<FamilyName, 13> kFamilies = {{
     {std::nullopt, "default"},
     {StoreFamily::kPlans, "plans"},
     {StoreFamily::kVersions, "versions"},
@@ -34,6 +34,7 @@ constexpr std::array<FamilyName, 12> kFamilies = {{
     {StoreFamily::kAuditByUser, "audit_by_user"},
     {StoreFamily::kAuditByOrg, "audit_by_org"},
     {StoreFamily::kAuditSites, "audit_sites"},
+    {StoreFamily::kAlertReviews, "alert_reviews"},
     {StoreFamily::kMeta, "meta"},
 }};
 

@@ -14,6 +14,8 @@
 //              indexes of `audit` by NHS number, by acting user and by their
 //              organisation (empty values)
 //   audit_sites  every organisation's names over time, to name an actor's site
+//   alert_reviews  every auditor's review of an investigation alert, by alert id
+//              (projections/investigation.h)
 //   meta       the schema version, the log's partition count, per-partition
 //              progress (next offset, digest, stop) and per-stream heads
 //
@@ -52,7 +54,8 @@ namespace careledger::projections {
 // with another version is refused; delete it and rebuild from the log.
 // 2: plans hold the shared PlanState fold; directory, worklist and history.
 // 3: the audit families.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 3;
+// 4: alert_reviews, and alert reviews in `audit`.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 4;
 
 enum class StoreFamily {
   kPlans,
@@ -65,6 +68,7 @@ enum class StoreFamily {
   kAuditByUser,
   kAuditByOrg,
   kAuditSites,
+  kAlertReviews,
   kMeta,
 };
 
@@ -136,7 +140,7 @@ class ProjectionStore {
 
   // SHA-256 over every key and value of every column family (default, plans,
   // versions, directory, worklist, history, audit, audit_by_patient,
-  // audit_by_user, audit_by_org, audit_sites, meta, in that order, each in
+  // audit_by_user, audit_by_org, audit_sites, alert_reviews, meta, in that order, each in
   // key order), from one snapshot.
   // Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.

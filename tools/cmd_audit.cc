@@ -6,6 +6,11 @@
 //   audit access --partition P --offset O
 //                             one record, and the exact plan content that
 //                             person was shown, rebuilt from the signed log
+//   audit export --format fhir|csv (--nhs N | --id U | --ods O)
+//                             a whole trail as FHIR AuditEvents or CSV
+//                             (cmd_audit_export.cc, audit_export.h)
+//   audit alerts | review     the investigation rules' alerts, and an auditor's
+//                             signed review of one (cmd_audit_alerts.cc)
 //
 // Auditors are audited: each query is first decided and recorded by the
 // ledger (an AuditQuery: only the CMC team; an AccessRecorded "audit_..."
@@ -27,6 +32,7 @@
 #include "events/time_util.h"
 #include "projections/audit_queries.h"
 #include "projections/plan_queries.h"
+#include "tools/audit_command.h"
 #include "tools/audit_view.h"
 #include "tools/command_flags.h"
 #include "tools/commands.h"
@@ -56,98 +62,6 @@ struct AuditFlags {
   bool newest_first = false;
 };
 
-nlohmann::json Json(const google::protobuf::Message& message) {
-  return nlohmann::json::parse(ToJsonLine(message));
-}
-
-// The projection, brought up to the log's end by this process or, while
-// `project --follow` holds it, followed until it has applied the record at
-// `wait_for` (the auditor's own access record, so it is in the answer).
-class AuditStore {
- public:
-  static absl::StatusOr<std::unique_ptr<AuditStore>> Open(const Context& context, ledger::Log* log,
-                                                          const CommandResult* wait_for) {
-    auto opened = std::unique_ptr<AuditStore>(new AuditStore());
-    ProjectionSessionOptions options;
-    options.log = log;
-    absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-        ProjectionSession::Open(context, options);
-    if (session.ok()) {
-      absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-      if (!report.ok()) return report.status();
-      for (const projections::PartitionStop& stop : report->stops) {
-        std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
-      }
-      opened->session_ = *std::move(session);
-      return opened;
-    }
-    if (session.status().code() != absl::StatusCode::kFailedPrecondition) {
-      return session.status();
-    }
-    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
-        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
-    if (!follower.ok()) return session.status();
-    opened->follower_ = *std::move(follower);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    for (;;) {
-      if (absl::Status refreshed = opened->follower_->Refresh(); !refreshed.ok()) return refreshed;
-      if (wait_for == nullptr) return opened;
-      absl::StatusOr<std::vector<std::int64_t>> offsets =
-          projections::PlanQueries(opened->follower_.get()).Offsets();
-      if (!offsets.ok()) return offsets.status();
-      const auto partition = static_cast<std::size_t>(wait_for->partition());
-      if (partition < offsets->size() && (*offsets)[partition] > wait_for->offset()) {
-        return opened;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        return absl::DeadlineExceededError(
-            "the projection (followed from `project --follow`) has not caught up with the log");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-  }
-
-  const projections::ProjectionStore& store() const {
-    return session_ ? session_->store() : *follower_;
-  }
-
- private:
-  AuditStore() = default;
-  std::unique_ptr<ProjectionSession> session_;
-  std::unique_ptr<projections::ProjectionStore> follower_;
-};
-
-// Submits `command` (an AuditQuery) and returns its result; nullopt after
-// reporting a refusal or an error, with `*exit_code` set.
-std::optional<CommandResult> Record(CommandSubmitter& submitter,
-                                    const careledger::v1::Command& command, const Context& context,
-                                    int* exit_code) {
-  absl::StatusOr<CommandResult> result = submitter.SubmitQuietly(command);
-  if (!result.ok()) {
-    *exit_code = ReportError(result.status(), context.json());
-    return std::nullopt;
-  }
-  if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
-    submitter.Print(*result);
-    *exit_code = kExitRejected;
-    return std::nullopt;
-  }
-  return *std::move(result);
-}
-
-std::string ScopeName(AuditScope scope) {
-  switch (scope) {
-    case careledger::v1::AUDIT_SCOPE_PATIENT:
-      return "patient";
-    case careledger::v1::AUDIT_SCOPE_USER:
-      return "user";
-    case careledger::v1::AUDIT_SCOPE_ORGANISATION:
-      return "organisation";
-    default:
-      return "access";
-  }
-}
-
 int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   projections::AuditPageRequest request;
   request.limit = flags.limit;
@@ -157,25 +71,13 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(scope);
   query->set_subject(flags.subject);
-  if (!flags.from.empty()) {
-    absl::StatusOr<absl::Time> from = ParseWhen("from", flags.from, /*end_of_day=*/false);
-    if (!from.ok()) return ReportError(from.status(), context.json());
-    request.from = *from;
-    *query->mutable_range_from() = events::ToTimestamp(*from);
-  }
-  if (!flags.to.empty()) {
-    absl::StatusOr<absl::Time> to = ParseWhen("to", flags.to, /*end_of_day=*/true);
-    if (!to.ok()) return ReportError(to.status(), context.json());
-    request.to = *to;
-    *query->mutable_range_to() = events::ToTimestamp(*to);
+  if (absl::Status range = SetAuditRange(flags.from, flags.to, &request, query); !range.ok()) {
+    return ReportError(range, context.json());
   }
   if (request.limit == 0 || request.limit > projections::kMaxAuditPageSize) {
     return ReportError(absl::InvalidArgumentError(
                            fmt::format("--limit must be 1 to {}", projections::kMaxAuditPageSize)),
                        context.json());
-  }
-  if (request.from >= request.to) {
-    return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
   }
   if (!request.page_token.empty() &&
       (request.page_token.size() != 40 ||
@@ -189,32 +91,22 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
   if (!submitter.ok()) return ReportError(submitter.status(), context.json());
   int exit_code = kExitOk;
-  std::optional<CommandResult> recorded = Record(*submitter, command, context, &exit_code);
+  std::optional<CommandResult> recorded =
+      RecordAuditQuery(*submitter, command, context, &exit_code);
   if (!recorded) return exit_code;
 
   absl::StatusOr<std::unique_ptr<AuditStore>> store =
       AuditStore::Open(context, submitter->log(), &*recorded);
   if (!store.ok()) return ReportError(store.status(), context.json());
   projections::AuditQueries queries(&(*store)->store());
-  absl::StatusOr<projections::AuditPage> page;
-  switch (scope) {
-    case careledger::v1::AUDIT_SCOPE_PATIENT:
-      page = queries.ListByPatient(flags.subject, request);
-      break;
-    case careledger::v1::AUDIT_SCOPE_USER:
-      page = queries.ListByUser(flags.subject, request);
-      break;
-    default:
-      page = queries.ListByOrganisation(flags.subject, request);
-      break;
-  }
+  absl::StatusOr<projections::AuditPage> page = ListScope(queries, scope, flags.subject, request);
   if (!page.ok()) return ReportError(page.status(), context.json());
 
   if (context.json()) {
     for (const AuditEntry& entry : page->entries) std::cout << ToJsonLine(entry) << "\n";
     PrintJson({{"next_page_token", page->next_page_token},
                {"entries", page->entries.size()},
-               {"recorded", Json(*recorded)}});
+               {"recorded", MessageJson(*recorded)}});
     return kExitOk;
   }
   std::cout << fmt::format(
@@ -279,7 +171,8 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   query->set_subject(fmt::format("{}/{}", flags.partition, flags.offset));
   query->set_nhs_number(entry->nhs_number());
   int exit_code = kExitOk;
-  std::optional<CommandResult> recorded = Record(*submitter, command, context, &exit_code);
+  std::optional<CommandResult> recorded =
+      RecordAuditQuery(*submitter, command, context, &exit_code);
   if (!recorded) return exit_code;
 
   absl::StatusOr<std::optional<Rebuilt>> rebuilt =
@@ -288,7 +181,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
 
   if (context.json()) {
     nlohmann::json document;
-    document["entry"] = Json(*entry);
+    document["entry"] = MessageJson(*entry);
     document["record"] = {{"partition", flags.partition},
                           {"offset", flags.offset},
                           {"stream_id", record->event.stream_id()},
@@ -299,14 +192,14 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
     if (rebuilt->has_value()) {
       const Rebuilt& content = **rebuilt;
       nlohmann::json sources = nlohmann::json::array();
-      for (const auto& position : content.records) sources.push_back(Json(position));
+      for (const auto& position : content.records) sources.push_back(MessageJson(position));
       document["content"] = {{"what", content.what},
                              {"content_hash", Base64(events::HashBytes(content.hash))},
                              {"verified", content.checked},
                              {"rebuilt_from", std::move(sources)},
-                             {"plan", Json(content.plan)}};
+                             {"plan", MessageJson(content.plan)}};
     }
-    document["recorded"] = Json(*recorded);
+    document["recorded"] = MessageJson(*recorded);
     PrintJson(document);
     return kExitOk;
   }
@@ -389,6 +282,8 @@ void RegisterAudit(CLI::App& app, Runner* run) {
   access->callback([run, flags] {
     *run = [flags](const Context& context) { return RunAccess(*flags, context); };
   });
+  RegisterAuditExport(audit, run);
+  RegisterAuditAlerts(audit, run);  // `audit alerts|review` (cmd_audit_alerts.cc)
 }
 
 }  // namespace careledger::tools

@@ -261,7 +261,7 @@ class Builder {
       Planted("break_glass", crew, restricted.nhs_number, morning + absl::Seconds(1));
       const Actor& other_gp = gps_[(restricted.practice + 1) % gps_.size()];
       At(morning + absl::Seconds(2), Read(other_gp, restricted.nhs_number));
-      Planted("restricted_access", other_gp, restricted.nhs_number, morning + absl::Seconds(2));
+      Planted("restricted_record", other_gp, restricted.nhs_number, morning + absl::Seconds(2));
 
       // A GP of another practice, in hours, with no part in the plan.
       Patient& stranger = Fresh();
@@ -320,7 +320,7 @@ class Builder {
       Actor rogue = gps_[device.practice];
       rogue.set_device_id(fmt::format("personal-laptop-{}", i));
       At(morning + absl::Seconds(7), Read(rogue, device.nhs_number));
-      Planted("device", rogue, device.nhs_number, morning + absl::Seconds(7));
+      Planted("unregistered_device", rogue, device.nhs_number, morning + absl::Seconds(7));
 
       // Six refused attempts in an hour: urgent care trying to edit plans.
       const Actor& pusher = urgent_[(i + 1) % urgent_.size()];
@@ -345,7 +345,7 @@ class Builder {
         late.died = morning;
         const absl::Time later = WeekdayMorning(1 + i + 35);
         At(later, Read(gps_[late.practice], late.nhs_number));
-        Planted("deceased_long_after", gps_[late.practice], late.nhs_number, later);
+        Planted("deceased", gps_[late.practice], late.nhs_number, later);
       }
     }
   }

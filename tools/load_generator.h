@@ -38,9 +38,10 @@ struct LoadSlice {
 // One planted case: the rule that must raise an alert, for which user and
 // patient, and when.
 struct PlantedCase {
-  std::string rule;  // "break_glass", "restricted_access", "no_relationship",
-                     // "family_or_neighbour", "own_record", "deceased_long_after",
-                     // "out_of_hours", "many_patients", "device", "repeated_refusals"
+  std::string rule;  // as projections/investigation.h names them: "break_glass",
+                     // "restricted_record", "no_relationship", "family_or_neighbour",
+                     // "own_record", "deceased", "out_of_hours", "many_patients",
+                     // "unregistered_device", "repeated_refusals"
   std::string user_id;
   std::string nhs_number;
   absl::Time at;

@@ -15,6 +15,7 @@
 //   audit_by_user     <user id> 0x00 <audit key>
 //   audit_by_org      <ODS code> 0x00 <audit key>
 //   audit_sites       <ODS code> 0x00 <audit key>
+//   alert_reviews     <alert id> 0x00 <audit key>
 //   meta       "schema" | "partition_count"
 //              | "progress/" <partition: 4 bytes>
 //              | "head/" <stream id>
@@ -67,8 +68,8 @@ std::string AuditKey(const google::protobuf::Timestamp& recorded_at, std::int32_
 // The 8-byte time prefix of every AuditKey recorded at `micros` (since the
 // epoch): AuditTimeKey(t) <= AuditKey(at t', ...) exactly when t <= t'.
 std::string AuditTimeKey(std::int64_t micros);
-// The prefix shared by every index key of `term` (an NHS number, user id or
-// ODS code) in an audit index family (and no other term's).
+// The prefix shared by every index key of `term` (an NHS number, user id,
+// ODS code or alert id) in an audit index family (and no other term's).
 std::string AuditIndexPrefix(std::string_view term);
 // AuditIndexPrefix(term) followed by an AuditKey.
 std::string AuditIndexKey(std::string_view term, std::string_view audit_key);

@@ -148,5 +148,39 @@ TEST_F(AuditRulesTest, MalformedQueriesAreRefused) {
   world_->Reject(backwards, "from must be before to");
 }
 
+TEST_F(AuditRulesTest, ExportsAreRecordedAsExports) {
+  const struct {
+    careledger::v1::AuditScope scope;
+    std::string subject;
+    std::string action;
+  } cases[] = {
+      {careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient, "audit_export_patient"},
+      {careledger::v1::AUDIT_SCOPE_USER, "crew.lee", "audit_export_user"},
+      {careledger::v1::AUDIT_SCOPE_ORGANISATION, "AMB001", "audit_export_organisation"},
+  };
+  for (const auto& each : cases) {
+    Command command = Audit(a().auditor, each.scope, each.subject);
+    command.mutable_audit_query()->set_for_export(true);
+    CommandResult result;
+    const AccessRecorded record = RecordOf(command, &result);
+    EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+    EXPECT_EQ(record.action(), each.action);
+    command.mutable_audit_query()->set_for_export(false);
+    EXPECT_EQ(record.subject(), *AuditSubject(command.audit_query()));
+  }
+  // A refused export is named like a granted one, in the patient's trail.
+  Command refused = Audit(a().gp, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient);
+  refused.mutable_audit_query()->set_for_export(true);
+  CommandResult result;
+  const AccessRecorded record = RecordOf(refused, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(record.action(), "audit_export_patient");
+  EXPECT_EQ(record.nhs_number(), tools::kSamplePatient);
+  // One record is inspected, not exported.
+  Command access = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_ACCESS, "2/17");
+  access.mutable_audit_query()->set_for_export(true);
+  world_->Reject(access, "exported");
+}
+
 }  // namespace
 }  // namespace careledger::ledger

@@ -55,6 +55,8 @@ class LedgerWorld {
   ledger::ManualClock& clock() { return *clock_; }
   absl::CivilDay today() const;
   const tools::SampleActors& actors() const { return actors_; }
+  // The key the writer signs with (and its keyring, to verify the log).
+  const TestSigner& signer() const { return *signer_; }
 
   // Closes the writer and opens a new one on the same log (a restart).
   void Restart();

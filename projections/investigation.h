@@ -1,0 +1,167 @@
+// Investigation rules (docs/domain.md, "Investigation rules"): what looks
+// wrong in the audit trail, raised as alerts, each with its reason for
+// people and the audit records that are its evidence.
+//
+// Rules are evaluated on demand over a time range of the audit trail
+// (audit_queries.h, ListAll, a page at a time), never stored at projection
+// time: thresholds change without a rebuild, and the same trail and
+// thresholds always give the same alerts with the same ids. An alert's id is
+// "<rule>/<partition>-<offset>": the rule and the log position of the audit
+// record that raised it. An auditor's review of an alert is a signed event
+// (AlertReviewed, ledger/alert_review_rules.h), projected into the family
+// `alert_reviews`; Investigate attaches each alert's latest review.
+//
+// Which records count: granted reads (AUDIT_KIND_READ) and refused attempts
+// (AUDIT_KIND_REFUSED); never changes, and never the auditors' own audit
+// queries (AUDIT_KIND_AUDIT_QUERY).
+//
+//   rule                 raised by                                        severity
+//   break_glass          a granted read through break-glass                MEDIUM
+//   restricted_record    a refused attempt on a restricted plan (a read,    MEDIUM
+//                        command or audit query of "patient/<nhs>"); a
+//                        granted read of a restricted plan, without         HIGH
+//                        break-glass, by someone not named on it then
+//   no_relationship      a clinician's or administrator's read where the   MEDIUM
+//                        user's organisation is not the GP practice, not
+//                        a contributor (started, edited or was submitted
+//                        the plan), not a contact's, and the user did not
+//                        start it, was not submitted or named on it
+//   family_or_neighbour  a professional's read of a patient who shares     HIGH
+//                        their family name, address or postcode
+//   own_record           a professional's read of their own plan (the      HIGH
+//                        user's NHS number is the patient's)
+//   deceased             a read more than deceased_days after the death    MEDIUM
+//   out_of_hours         a read outside working hours (local time, or a    LOW
+//                        weekend or bank holiday) by a clinician,
+//                        administrator or auditor whose organisation is
+//                        not a 24-hour service (out_of_hours_exempt)
+//   many_patients        a user's reads of more than many_patients         HIGH
+//                        distinct patients within many_patients_minutes
+//   unregistered_device  a professional's read or refused attempt from a   HIGH (read)
+//                        device that was not registered to their           MEDIUM (refused)
+//                        organisation, revoked, or whose licence was older
+//                        than licence_months at the time
+//   repeated_refusals    `refusals` refused attempts by one user within    MEDIUM
+//                        refusals_minutes
+//
+// The two window rules raise once per crossing: when a user's count in the
+// window ending at one of their records goes over the threshold, having not
+// been over it at their previous record. The scan starts two windows before
+// `from` (without raising there), so a window rule's alerts in [from, to)
+// do not depend on `from`.
+//
+// What the store holds is the current state of plans and of the directory;
+// the rules read it as follows (docs/domain.md has the reasons):
+//   - relationships and names: the plan's current published version and
+//     working draft, and the version the read showed; contributors, the
+//     submission and the restriction as they are now (a superset of the
+//     past: contributors are never removed);
+//   - a restriction's named users at the time of the read (from the plan's
+//     history when it changed since);
+//   - users: their directory record now (family name, address, postcode,
+//     NHS number);
+//   - devices: the directory record now; revocation and the licence are
+//     judged only when that record was written before the access (a device
+//     re-recorded since is judged on registration and organisation only);
+//   - deaths: the date of death recorded now.
+//
+// Thread safety: Investigate may be called from any thread, also while a
+// projector is committing (each page is one consistent read).
+#ifndef CARELEDGER_PROJECTIONS_INVESTIGATION_H_
+#define CARELEDGER_PROJECTIONS_INVESTIGATION_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "careledger/v1/audit.pb.h"
+#include "careledger/v1/directory.pb.h"
+#include "projections/projection_store.h"
+
+namespace careledger::projections {
+
+// Every rule, in the order the alerts raised by one record are listed.
+inline constexpr std::array<std::string_view, 10> kInvestigationRules = {
+    "break_glass",         "restricted_record", "no_relationship", "family_or_neighbour",
+    "own_record",          "deceased",          "out_of_hours",    "many_patients",
+    "unregistered_device", "repeated_refusals"};
+
+// The rules' thresholds, with their defaults. Each is set by name with
+// SetThreshold ("key=value"; `careledger audit alerts --threshold`).
+struct RuleThresholds {
+  // deceased: reads more than this many days after the date of death.
+  int deceased_days = 30;
+  // out_of_hours: working hours on weekdays, [start, end) in minutes after
+  // local midnight ("working_hours=08:00-18:30"), in `time_zone` (an IANA
+  // name; UTC, with a note, when it cannot be loaded); weekends and
+  // `bank_holidays` are out of hours all day.
+  int working_day_start = 8 * 60;
+  int working_day_end = 18 * 60 + 30;
+  std::string time_zone = "Europe/London";
+  std::vector<absl::CivilDay> bank_holidays;  // none by default
+  // Users of these organisation types work around the clock.
+  std::vector<careledger::v1::OrganisationType> out_of_hours_exempt = {
+      careledger::v1::ORGANISATION_TYPE_HOSPITAL,
+      careledger::v1::ORGANISATION_TYPE_HOSPICE,
+      careledger::v1::ORGANISATION_TYPE_CARE_HOME,
+      careledger::v1::ORGANISATION_TYPE_AMBULANCE_SERVICE,
+      careledger::v1::ORGANISATION_TYPE_NHS_111,
+      careledger::v1::ORGANISATION_TYPE_OUT_OF_HOURS_GP,
+  };
+  // many_patients: more than this many distinct patients read within the
+  // window.
+  int many_patients = 20;
+  int many_patients_minutes = 60;
+  // repeated_refusals: this many refused attempts within the window.
+  int refusals = 5;
+  int refusals_minutes = 60;
+  // unregistered_device: a device licence is valid this many months.
+  int licence_months = 9;
+};
+
+// Sets one threshold from "key=value" (keys as ThresholdValues names them).
+// INVALID_ARGUMENT naming the problem, and the keys, otherwise.
+absl::Status SetThreshold(std::string_view assignment, RuleThresholds* thresholds);
+
+// Every threshold as (key, value) text, in a fixed order: what SetThreshold
+// accepts, for showing what an investigation used.
+std::vector<std::pair<std::string, std::string>> ThresholdValues(const RuleThresholds& thresholds);
+
+struct InvestigationRequest {
+  // The records examined: recorded in [from, to); infinite = unbounded.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  RuleThresholds thresholds;
+  // Only these rules (names of kInvestigationRules); empty = every rule.
+  std::vector<std::string> rules;
+};
+
+struct Investigation {
+  // Ordered by the raising record (time, then log position), then by rule.
+  std::vector<careledger::v1::Alert> alerts;
+  std::uint64_t records_examined = 0;  // audit entries in [from, to)
+  std::string time_zone;               // the zone out-of-hours was judged in
+  std::vector<std::string> notes;      // for people: approximations made
+};
+
+// Runs the rules over the audit trail in `store`. INVALID_ARGUMENT for an
+// unknown rule or from >= to; other errors from the store.
+absl::StatusOr<Investigation> Investigate(const ProjectionStore& store,
+                                          const InvestigationRequest& request);
+
+// Every review of `alert_id`, oldest first (the last is the one in force).
+absl::StatusOr<std::vector<careledger::v1::AlertReview>> ListAlertReviews(
+    const ProjectionStore& store, std::string_view alert_id);
+
+// "<rule>/<partition>-<offset>".
+std::string AlertId(std::string_view rule, const careledger::v1::EventPosition& raised_by);
+
+}  // namespace careledger::projections
+
+#endif  // CARELEDGER_PROJECTIONS_INVESTIGATION_H_

@@ -1,0 +1,100 @@
+// The audit trail in the formats auditors' tools read (issue "Audit"):
+// FHIR R4 AuditEvent resources in a Bundle, following the IHE Basic Audit
+// Log Patterns (BALP: https://profiles.ihe.net/ITI/BALP/), and CSV
+// (RFC 4180). Pure functions of the entries: the same trail always exports
+// to the same bytes. docs/domain.md ("Export") has the mapping table.
+//
+// One AuditEntry becomes one AuditEvent:
+//   id              "cl-<partition>-<offset>": the signed record that proves it
+//   type            DCM 110110 Patient Record (reads, plan changes, refused
+//                   plan commands); DCM 110112 Query (audit queries); DCM
+//                   110106 Export (audit exports); DCM 110113 Security Alert
+//                   (directory changes); DCM 110100 Application Activity
+//                   (anything else)
+//   subtype         the careledger action (urn:careledger:action), and the
+//                   FHIR restful interaction (read, create, update, search)
+//                   or DICOM event type (110101 Audit Log Used, 110137, 110129)
+//   action          R reads and exports, C a stream's first event (or a
+//                   refused start), U other changes, E queries
+//   recorded        the entry's time, RFC 3339 in UTC ("...Z")
+//   outcome         0 granted; 4 (minor failure) refused, outcomeDesc = reason
+//   purposeOfEvent  the role's v3-ActReason (TREAT, ETREAT, PATRQT, FAMRQT,
+//                   HOPERAT) with the stated purpose as text; break-glass
+//                   adds ETREAT and BTG with the stated reason
+//   agent           the user (requestor, urn:careledger:user, the careledger
+//                   role as agent.role); the organisation (ODS code, the
+//                   site's name); the device as the client (DCM 110153
+//                   Source Role ID, urn:careledger:device, with the network
+//                   address: BALP keeps addresses off the user); this ledger
+//                   as the server (DCM 110152 Destination Role ID)
+//   source          observer = this ledger (urn:careledger:ledger), site =
+//                   the actor's site, type 4 Application Server
+//   entity          the patient (NHS number; Person / Patient); the subject
+//                   (urn:careledger:stream "patient/<nhs>", ...; System
+//                   Object / Domain Resource) with details: view, version,
+//                   stream_seq, content_hash, section, note, log_position,
+//                   value_hash, command_id; for audit queries also the
+//                   query (System Object / Query, base64)
+#ifndef CARELEDGER_TOOLS_AUDIT_EXPORT_H_
+#define CARELEDGER_TOOLS_AUDIT_EXPORT_H_
+
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "careledger/v1/audit.pb.h"
+
+namespace careledger::tools {
+
+struct FhirExportOptions {
+  // This ledger, as the AuditEvents' observer and server agent
+  // (identifier system "urn:careledger:ledger"): the log's topic.
+  std::string ledger = "careledger";
+};
+
+// The FHIR R4 AuditEvent of one entry.
+nlohmann::json AuditEventOf(const careledger::v1::AuditEntry& entry,
+                            const FhirExportOptions& options = {});
+
+// A Bundle of type "collection" holding the entries' AuditEvents in order,
+// each with fullUrl "urn:uuid:<a UUID derived from the ledger and the
+// record's position and value hash>".
+nlohmann::json AuditBundle(const std::vector<careledger::v1::AuditEntry>& entries,
+                           const FhirExportOptions& options = {});
+
+// Writes the same Bundle as AuditBundle one entry at a time, so a trail of
+// any length is exported in constant memory. Finish() closes it.
+class FhirBundleWriter {
+ public:
+  FhirBundleWriter(std::ostream* out, FhirExportOptions options);
+  void Add(const careledger::v1::AuditEntry& entry);
+  void Finish();
+
+ private:
+  std::ostream* out_;
+  FhirExportOptions options_;
+  bool first_ = true;
+};
+
+// The CSV columns, in order: recorded_at, kind, action, outcome, reason,
+// nhs_number, user_id, role, organisation, site, device_id,
+// network_address, purpose, view, version, stream_seq, content_hash_hex,
+// section, break_glass, break_glass_reason, partition, offset, command_id,
+// subject, note, restricted, range_from, range_to.
+std::vector<std::string> CsvColumns();
+
+// The header line and one line per entry, each ended by CRLF (RFC 4180).
+// A field holding a comma, a double quote, CR or LF is quoted, its quotes
+// doubled. A free-text field that a spreadsheet would run as a formula
+// (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe
+// (OWASP "CSV injection"); the FHIR export carries the exact text.
+std::string CsvHeader();
+std::string CsvRow(const careledger::v1::AuditEntry& entry);
+
+// One CSV field, quoted when it must be.
+std::string CsvField(const std::string& value);
+
+}  // namespace careledger::tools
+
+#endif  // CARELEDGER_TOOLS_AUDIT_EXPORT_H_

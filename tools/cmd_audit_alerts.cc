@@ -1,0 +1,335 @@
+// careledger audit alerts | review: the investigation rules (docs/domain.md,
+// "Investigation rules"; projections/investigation.h).
+//
+//   audit alerts [--from] [--to] [--rule NAME] [--unreviewed] [--threshold KEY=VALUE ...]
+//       runs every rule (or one) over the audit trail recorded in [from, to)
+//       and lists the alerts, each with its reason, the evidence records and
+//       its review. Like every audit command it is first decided and
+//       recorded by the ledger (an AuditQuery of scope ALERTS: only the CMC
+//       team), then answered from the projection, brought up to date.
+//   audit review --alert ID --outcome OUTCOME [--note TEXT] [--threshold ...]
+//       records an auditor's review of an alert as a signed event
+//       (ReviewAlert -> AlertReviewed on "audit/alert/<id>"). For the CMC
+//       team it first checks that the rules (with the thresholds given) do
+//       raise that alert, and names the alert's patient in the review so
+//       the review is in their trail.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <iostream>
+
+#include "events/envelope.h"
+#include "events/time_util.h"
+#include "ledger/alert_review_rules.h"
+#include "projections/investigation.h"
+#include "projections/plan_queries.h"
+#include "tools/audit_command.h"
+#include "tools/audit_view.h"
+#include "tools/command_flags.h"
+#include "tools/commands.h"
+#include "tools/exit_codes.h"
+#include "tools/log_lookup.h"
+#include "tools/output.h"
+#include "tools/plan_view.h"
+
+namespace careledger::tools {
+namespace {
+
+using careledger::v1::Alert;
+using careledger::v1::CommandResult;
+
+struct AlertFlags {
+  ActorFlags actor;
+  std::string from;
+  std::string to;
+  std::string rule;
+  bool unreviewed = false;
+  std::vector<std::string> thresholds;
+};
+
+struct ReviewFlags {
+  ActorFlags actor;
+  std::string alert_id;
+  std::string outcome;
+  std::string note;
+  std::vector<std::string> thresholds;
+};
+
+absl::StatusOr<projections::RuleThresholds> Thresholds(
+    const std::vector<std::string>& assignments) {
+  projections::RuleThresholds thresholds;
+  for (const std::string& assignment : assignments) {
+    if (absl::Status set = projections::SetThreshold(assignment, &thresholds); !set.ok()) {
+      return set;
+    }
+  }
+  return thresholds;
+}
+
+absl::Status CheckRule(const std::string& rule) {
+  if (rule.empty() ||
+      std::find(projections::kInvestigationRules.begin(), projections::kInvestigationRules.end(),
+                rule) != projections::kInvestigationRules.end()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(fmt::format("--rule '{}' is not a rule (rules: {})", rule,
+                                                fmt::join(projections::kInvestigationRules, ", ")));
+}
+
+std::string SeverityText(careledger::v1::AlertSeverity severity) {
+  return ShortEnum(careledger::v1::AlertSeverity_Name(severity), 15);  // "ALERT_SEVERITY_"
+}
+
+// "justified", "inappropriate-access-confirmed", ...
+std::string OutcomeText(careledger::v1::AlertReviewOutcome outcome) {
+  std::string name = ShortEnum(careledger::v1::AlertReviewOutcome_Name(outcome), 21);
+  for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
+  return name;
+}
+
+absl::StatusOr<careledger::v1::AlertReviewOutcome> ParseOutcome(const std::string& text) {
+  for (int value = careledger::v1::AlertReviewOutcome_MIN + 1;
+       value <= careledger::v1::AlertReviewOutcome_MAX; ++value) {
+    if (!careledger::v1::AlertReviewOutcome_IsValid(value)) continue;
+    const auto outcome = static_cast<careledger::v1::AlertReviewOutcome>(value);
+    std::string dashed = text;
+    std::replace(dashed.begin(), dashed.end(), '_', '-');
+    if (OutcomeText(outcome) == dashed) return outcome;
+  }
+  return absl::InvalidArgumentError(fmt::format(
+      "--outcome '{}': use justified, inappropriate-access-confirmed, false-positive or referred",
+      text));
+}
+
+void PrintAlert(const Alert& alert, std::ostream& out) {
+  const careledger::v1::Actor& actor = alert.actor();
+  out << fmt::format(
+      "{:<6} {}  {}  {} ({}, {}){}\n", SeverityText(alert.severity()), alert.alert_id(),
+      TimeText(alert.at()), actor.user_id(), ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
+      actor.organisation().empty() ? "-" : actor.organisation(),
+      alert.nhs_number().empty() ? "" : fmt::format("  patient {}", alert.nhs_number()));
+  out << fmt::format("       {}\n", alert.reason());
+  std::string evidence;
+  for (const careledger::v1::EventPosition& position : alert.evidence()) {
+    if (!evidence.empty()) evidence += ", ";
+    evidence += fmt::format("{}/{}", position.partition(), position.offset());
+  }
+  out << fmt::format("       evidence (partition/offset; `audit access` opens one): {}\n",
+                     evidence);
+  if (alert.has_review()) {
+    const careledger::v1::AlertReview& review = alert.review();
+    out << fmt::format("       reviewed: {} by {} at {}{} (partition {} offset {})\n",
+                       OutcomeText(review.outcome()), review.reviewed_by().user_id(),
+                       TimeText(review.at()),
+                       review.note().empty() ? "" : fmt::format(": \"{}\"", review.note()),
+                       review.position().partition(), review.position().offset());
+  } else {
+    out << "       not reviewed\n";
+  }
+}
+
+int RunAlerts(const AlertFlags& flags, const Context& context) {
+  absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
+  if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
+  if (absl::Status rule = CheckRule(flags.rule); !rule.ok()) {
+    return ReportError(rule, context.json());
+  }
+  projections::InvestigationRequest request;
+  request.thresholds = *thresholds;
+  if (!flags.rule.empty()) request.rules.push_back(flags.rule);
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::AuditQuery* query = command.mutable_audit_query();
+  query->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
+  query->set_subject(flags.rule);
+  if (!flags.from.empty()) {
+    absl::StatusOr<absl::Time> from = ParseWhen("from", flags.from, /*end_of_day=*/false);
+    if (!from.ok()) return ReportError(from.status(), context.json());
+    request.from = *from;
+    *query->mutable_range_from() = events::ToTimestamp(*from);
+  }
+  if (!flags.to.empty()) {
+    absl::StatusOr<absl::Time> to = ParseWhen("to", flags.to, /*end_of_day=*/true);
+    if (!to.ok()) return ReportError(to.status(), context.json());
+    request.to = *to;
+    *query->mutable_range_to() = events::ToTimestamp(*to);
+  }
+  if (request.from >= request.to) {
+    return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
+  }
+
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  int exit_code = kExitOk;
+  std::optional<CommandResult> recorded =
+      RecordAuditQuery(*submitter, command, context, &exit_code);
+  if (!recorded) return exit_code;
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, submitter->log(), &*recorded);
+  if (!store.ok()) return ReportError(store.status(), context.json());
+  absl::StatusOr<projections::Investigation> found =
+      projections::Investigate((*store)->store(), request);
+  if (!found.ok()) return ReportError(found.status(), context.json());
+
+  std::vector<Alert> alerts;
+  std::size_t unreviewed = 0;
+  for (Alert& alert : found->alerts) {
+    if (!alert.has_review()) ++unreviewed;
+    if (flags.unreviewed && alert.has_review()) continue;
+    alerts.push_back(std::move(alert));
+  }
+  const std::vector<std::pair<std::string, std::string>> used =
+      projections::ThresholdValues(request.thresholds);
+  if (context.json()) {
+    for (const Alert& alert : alerts) std::cout << ToJsonLine(alert) << "\n";
+    nlohmann::json trailer;
+    trailer["alerts"] = alerts.size();
+    trailer["unreviewed"] = unreviewed;
+    trailer["records_examined"] = found->records_examined;
+    trailer["time_zone"] = found->time_zone;
+    trailer["notes"] = found->notes;
+    nlohmann::json values;
+    for (const auto& [key, value] : used) values[key] = value;
+    trailer["thresholds"] = std::move(values);
+    trailer["recorded"] = MessageJson(*recorded);
+    PrintJson(trailer);
+    return kExitOk;
+  }
+  std::cout << fmt::format(
+      "alerts{}, {}: {} alert{} ({} unreviewed) from {} audit records (this query is recorded: "
+      "{} seq {}, partition {} offset {})\n",
+      flags.rule.empty() ? "" : fmt::format(" of rule {}", flags.rule),
+      RangeText(query->has_range_from() ? &query->range_from() : nullptr,
+                query->has_range_to() ? &query->range_to() : nullptr),
+      alerts.size(), alerts.size() == 1 ? "" : "s", unreviewed, found->records_examined,
+      recorded->stream_id(), recorded->stream_seq(), recorded->partition(), recorded->offset());
+  std::string values;
+  for (const auto& [key, value] : used) values += fmt::format(" {}={}", key, value);
+  std::cout << "thresholds:" << values << "\n";
+  for (const std::string& note : found->notes) std::cout << "note: " << note << "\n";
+  for (const Alert& alert : alerts) PrintAlert(alert, std::cout);
+  return kExitOk;
+}
+
+// The alert `alert_id` as the rules raise it now, or NOT_FOUND.
+absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
+                                const projections::RuleThresholds& thresholds,
+                                CommandSubmitter& submitter, const Context& context) {
+  const std::size_t slash = alert_id.find('/');
+  const std::size_t dash = alert_id.find('-', slash);
+  const std::string rule = alert_id.substr(0, slash);
+  if (absl::Status known = CheckRule(rule); !known.ok()) return known;
+  const auto partition =
+      static_cast<std::int32_t>(std::stol(alert_id.substr(slash + 1, dash - slash - 1)));
+  const std::int64_t offset = std::stoll(alert_id.substr(dash + 1));
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, submitter.log(), nullptr);
+  if (!store.ok()) return store.status();
+  absl::StatusOr<std::vector<std::int64_t>> ends =
+      projections::PlanQueries(&(*store)->store()).Offsets();
+  if (!ends.ok()) return ends.status();
+  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter.log(), *ends);
+  if (!lookup.ok()) return lookup.status();
+  absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
+  if (!record.ok()) {
+    return absl::NotFoundError(
+        fmt::format("no alert {}: the log has no record at partition {} "
+                    "offset {}",
+                    alert_id, partition, offset));
+  }
+  absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
+  if (!opened.ok()) return opened.status();
+  projections::InvestigationRequest request;
+  request.thresholds = thresholds;
+  request.rules.push_back(rule);
+  request.from = events::FromTimestamp(opened->event.recorded_at());
+  request.to = request.from + absl::Microseconds(1);
+  absl::StatusOr<projections::Investigation> found =
+      projections::Investigate((*store)->store(), request);
+  if (!found.ok()) return found.status();
+  for (Alert& alert : found->alerts) {
+    if (alert.alert_id() == alert_id) return std::move(alert);
+  }
+  return absl::NotFoundError(fmt::format(
+      "the rules do not raise alert {} (with these thresholds: pass the --threshold values it "
+      "was listed with)",
+      alert_id));
+}
+
+int RunReview(const ReviewFlags& flags, const Context& context) {
+  absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome = ParseOutcome(flags.outcome);
+  if (!outcome.ok()) return ReportError(outcome.status(), context.json());
+  if (absl::Status valid = ledger::ValidateAlertId(flags.alert_id); !valid.ok()) {
+    return ReportError(valid, context.json());
+  }
+  absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
+  if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::ReviewAlert* review = command.mutable_review_alert();
+  review->set_alert_id(flags.alert_id);
+  review->set_outcome(*outcome);
+  review->set_note(flags.note);
+  // Only the CMC team is shown whether the alert exists; anyone else's
+  // attempt goes straight to the ledger, which refuses and records it.
+  if (ParseRole(flags.actor.role) == careledger::v1::ROLE_AUDITOR) {
+    absl::StatusOr<Alert> alert = FindAlert(flags.alert_id, *thresholds, *submitter, context);
+    if (!alert.ok()) return ReportError(alert.status(), context.json());
+    review->set_nhs_number(alert->nhs_number());
+  }
+  return submitter->Submit({command});
+}
+
+}  // namespace
+
+void RegisterAuditAlerts(CLI::App* audit, Runner* run) {
+  auto flags = std::make_shared<AlertFlags>();
+  CLI::App* alerts = audit->add_subcommand(
+      "alerts",
+      "The investigation rules' alerts over the audit trail (break-glass, restricted records, no "
+      "relationship, family and neighbours, own record, late reads after a death, out of hours, "
+      "many patients, unregistered devices, repeated refusals), each with its reason, evidence "
+      "and review. Recorded first, like every audit query");
+  flags->actor.role = "auditor";
+  flags->actor.Register(alerts);
+  alerts->add_option("--from", flags->from,
+                     "Records from this time (YYYY-MM-DD, UTC, or ISO 8601)");
+  alerts->add_option("--to", flags->to,
+                     "Records until this time, exclusive (a day YYYY-MM-DD: to its end)");
+  alerts->add_option(
+      "--rule", flags->rule,
+      fmt::format("Only this rule: {}", fmt::join(projections::kInvestigationRules, ", ")));
+  alerts->add_flag("--unreviewed", flags->unreviewed, "Only alerts no auditor has reviewed");
+  alerts->add_option("--threshold", flags->thresholds,
+                     "KEY=VALUE, repeatable: deceased_days, working_hours (08:00-18:30), "
+                     "time_zone, bank_holidays, out_of_hours_exempt, many_patients, "
+                     "many_patients_minutes, refusals, refusals_minutes, licence_months "
+                     "(docs/domain.md has the defaults)");
+  alerts->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunAlerts(*flags, context); };
+  });
+
+  auto review_flags = std::make_shared<ReviewFlags>();
+  CLI::App* review = audit->add_subcommand(
+      "review", "Record an auditor's review of an alert (a signed event): its outcome and a note");
+  review_flags->actor.role = "auditor";
+  review_flags->actor.Register(review);
+  review
+      ->add_option("--alert", review_flags->alert_id, "The alert's id, as `audit alerts` shows it")
+      ->required();
+  review
+      ->add_option("--outcome", review_flags->outcome,
+                   "justified, inappropriate-access-confirmed, false-positive or referred")
+      ->required();
+  review->add_option("--note", review_flags->note,
+                     "What was found or done (required for inappropriate-access-confirmed and "
+                     "referred)");
+  review->add_option("--threshold", review_flags->thresholds,
+                     "KEY=VALUE, repeatable: the thresholds the alert was listed with");
+  review->callback([run, review_flags] {
+    *run = [review_flags](const Context& context) { return RunReview(*review_flags, context); };
+  });
+}
+
+}  // namespace careledger::tools

@@ -1,0 +1,243 @@
+// careledger audit export: a whole trail (a patient's, a user's or an
+// organisation's, over a time range) in the formats auditors' tools read:
+// FHIR R4 AuditEvents in a Bundle (IHE BALP) or CSV (audit_export.h).
+//
+// Like every audit command it first records the auditor's AuditQuery
+// through the writer (for_export: action "audit_export_patient", ...), and
+// only then reads the audit projection, brought up to that record, so the
+// export holds its own record when the range covers it. Pages through the
+// trail oldest first and writes each entry as it is read: any length, in
+// constant memory. With --out the file is written as FILE.partial (mode
+// 0600: it names patients) and renamed when complete.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "tools/audit_command.h"
+#include "tools/audit_export.h"
+#include "tools/audit_view.h"
+#include "tools/exit_codes.h"
+#include "tools/output.h"
+
+namespace careledger::tools {
+namespace {
+
+using careledger::v1::AuditEntry;
+using careledger::v1::AuditScope;
+using careledger::v1::CommandResult;
+
+constexpr std::size_t kExportPageSize = 1000;
+
+struct ExportFlags {
+  ActorFlags actor;
+  std::string format;
+  std::string out;  // "" or "-": stdout
+  std::string nhs;
+  std::string user;
+  std::string ods;
+  std::string from;
+  std::string to;
+};
+
+// The output file: FILE.partial until Commit() renames it; removed if not
+// committed.
+class OutputFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<OutputFile>> Create(const std::string& path) {
+    auto file = std::unique_ptr<OutputFile>(new OutputFile(path));
+    const int fd = ::open(file->partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+      return absl::UnavailableError(
+          fmt::format("cannot write {}: {}", file->partial_, std::strerror(errno)));
+    }
+    ::close(fd);
+    file->stream_.open(file->partial_, std::ios::binary | std::ios::trunc);
+    if (!file->stream_) {
+      return absl::UnavailableError(fmt::format("cannot write {}", file->partial_));
+    }
+    return file;
+  }
+  ~OutputFile() {
+    if (!committed_) {
+      stream_.close();
+      std::remove(partial_.c_str());
+    }
+  }
+  OutputFile(const OutputFile&) = delete;
+  OutputFile& operator=(const OutputFile&) = delete;
+
+  std::ostream& stream() { return stream_; }
+
+  absl::Status Commit() {
+    stream_.flush();
+    stream_.close();
+    if (stream_.fail()) return absl::UnavailableError(fmt::format("cannot write {}", partial_));
+    if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
+      return absl::UnavailableError(
+          fmt::format("cannot rename {} to {}: {}", partial_, path_, std::strerror(errno)));
+    }
+    committed_ = true;
+    return absl::OkStatus();
+  }
+
+ private:
+  explicit OutputFile(const std::string& path) : path_(path), partial_(path + ".partial") {}
+
+  std::string path_;
+  std::string partial_;
+  std::ofstream stream_;
+  bool committed_ = false;
+};
+
+int RunExport(const ExportFlags& flags, const Context& context) {
+  AuditScope scope = careledger::v1::AUDIT_SCOPE_UNSPECIFIED;
+  std::string subject;
+  int named = 0;
+  struct Named {
+    const std::string* value;
+    AuditScope scope;
+  };
+  for (const Named& name : {Named{&flags.nhs, careledger::v1::AUDIT_SCOPE_PATIENT},
+                            Named{&flags.user, careledger::v1::AUDIT_SCOPE_USER},
+                            Named{&flags.ods, careledger::v1::AUDIT_SCOPE_ORGANISATION}}) {
+    if (name.value->empty()) continue;
+    ++named;
+    scope = name.scope;
+    subject = *name.value;
+  }
+  if (named != 1) {
+    return ReportError(absl::InvalidArgumentError(
+                           "name one trail to export: --nhs (a patient's), --id (a user's) or "
+                           "--ods (an organisation's)"),
+                       context.json());
+  }
+  const bool fhir = flags.format == "fhir";
+
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::AuditQuery* query = command.mutable_audit_query();
+  query->set_scope(scope);
+  query->set_subject(subject);
+  query->set_for_export(true);
+  projections::AuditPageRequest request;
+  request.limit = kExportPageSize;
+  if (absl::Status range = SetAuditRange(flags.from, flags.to, &request, query); !range.ok()) {
+    return ReportError(range, context.json());
+  }
+
+  // The file first: a path that cannot be written records nothing.
+  const bool to_file = !flags.out.empty() && flags.out != "-";
+  std::unique_ptr<OutputFile> file;
+  if (to_file) {
+    absl::StatusOr<std::unique_ptr<OutputFile>> created = OutputFile::Create(flags.out);
+    if (!created.ok()) return ReportError(created.status(), context.json());
+    file = *std::move(created);
+  }
+
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  int exit_code = kExitOk;
+  std::optional<CommandResult> recorded =
+      RecordAuditQuery(*submitter, command, context, &exit_code);
+  if (!recorded) return exit_code;
+
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, submitter->log(), &*recorded);
+  if (!store.ok()) return ReportError(store.status(), context.json());
+  projections::AuditQueries queries(&(*store)->store());
+
+  std::ostream& out = to_file ? file->stream() : std::cout;
+  FhirExportOptions options;
+  options.ledger = context.options().topic;
+  std::optional<FhirBundleWriter> bundle;
+  if (fhir) {
+    bundle.emplace(&out, options);
+  } else {
+    out << CsvHeader();
+  }
+  std::size_t exported = 0;
+  for (;;) {
+    absl::StatusOr<projections::AuditPage> page = ListScope(queries, scope, subject, request);
+    if (!page.ok()) return ReportError(page.status(), context.json());
+    for (const AuditEntry& entry : page->entries) {
+      if (fhir) {
+        bundle->Add(entry);
+      } else {
+        out << CsvRow(entry);
+      }
+      ++exported;
+    }
+    if (page->next_page_token.empty()) break;
+    request.page_token = page->next_page_token;
+  }
+  if (fhir) bundle->Finish();
+  out.flush();
+  if (to_file) {
+    if (absl::Status committed = file->Commit(); !committed.ok()) {
+      return ReportError(committed, context.json());
+    }
+  } else if (!out) {
+    return ReportError(absl::UnavailableError("cannot write the export to stdout"), context.json());
+  }
+
+  // The summary: on stdout after a file, on stderr when stdout is the export.
+  std::ostream& summary = to_file ? std::cout : std::cerr;
+  const std::string format_name = fhir ? "FHIR R4 AuditEvents (Bundle)" : "CSV";
+  if (context.json()) {
+    summary << nlohmann::json{{"exported", exported},
+                              {"format", flags.format},
+                              {"out", to_file ? flags.out : std::string("-")},
+                              {"recorded", MessageJson(*recorded)}}
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+    return kExitOk;
+  }
+  summary << fmt::format(
+      "exported {} entr{} of the {} trail of {}, {}, as {} to {} (this export is recorded: {} "
+      "seq {}, partition {} offset {})\n",
+      exported, exported == 1 ? "y" : "ies", ScopeName(scope), subject,
+      RangeText(query->has_range_from() ? &query->range_from() : nullptr,
+                query->has_range_to() ? &query->range_to() : nullptr),
+      format_name, to_file ? flags.out : std::string("stdout"), recorded->stream_id(),
+      recorded->stream_seq(), recorded->partition(), recorded->offset());
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterAuditExport(CLI::App* audit, Runner* run) {
+  auto flags = std::make_shared<ExportFlags>();
+  CLI::App* sub = audit->add_subcommand(
+      "export",
+      "Export a patient's, a user's or an organisation's whole trail for auditors' tools: FHIR R4 "
+      "AuditEvent resources in a Bundle (IHE Basic Audit Log Patterns) or CSV. The export is "
+      "recorded first, like every audit query");
+  flags->actor.role = "auditor";
+  flags->actor.Register(sub);
+  sub->add_option("--format", flags->format, "fhir (a FHIR R4 Bundle of AuditEvents) or csv")
+      ->required()
+      ->check(CLI::IsMember({"fhir", "csv"}));
+  sub->add_option("--out", flags->out,
+                  "Write to this file (created 0600, complete or not at all); default stdout");
+  CLI::Option* nhs = sub->add_option("--nhs", flags->nhs, "A patient's trail: their NHS number");
+  CLI::Option* user = sub->add_option("--id", flags->user, "A user's trail: the user id");
+  CLI::Option* ods = sub->add_option("--ods", flags->ods, "An organisation's trail: its ODS code");
+  nhs->excludes(user)->excludes(ods);
+  user->excludes(ods);
+  sub->add_option("--from", flags->from,
+                  "From this time (YYYY-MM-DD, UTC, or ISO 8601, e.g. 2026-06-15T09:30:00Z)");
+  sub->add_option("--to", flags->to,
+                  "Until this time, exclusive (a day YYYY-MM-DD: up to the end of that day)");
+  sub->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunExport(*flags, context); };
+  });
+}
+
+}  // namespace careledger::tools
