@@ -10,6 +10,7 @@
 #include "events/ids.h"
 #include "events/parallel.h"
 #include "ledger/dates.h"
+#include "tools/bench_audit.h"
 #include "tools/bench_projection.h"
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
@@ -162,6 +163,86 @@ int RunBenchProject(const BenchFlags& flags, const Context& context) {
   return kExitOk;
 }
 
+struct AuditBenchFlags {
+  LoadOptions load;
+  std::size_t queries = 1000;
+  int threads = 0;
+  bool keep = false;
+};
+
+int RunBenchAudit(const AuditBenchFlags& flags, const Context& context) {
+  const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
+  auto scratch = MakeScratch(context, flags.keep);
+  Context bench_context(scratch->options);
+  absl::StatusOr<AuditBenchResult> result =
+      BenchAudit(bench_context, flags.load, flags.queries, threads);
+  if (!result.ok()) return ReportError(result.status(), context.json());
+  const CryptoBaseline baseline = MeasureCryptoBaseline(threads);
+  const double rate = static_cast<double>(result->records) / result->project_seconds;
+  const double ratio = rate / baseline.verify_per_second;
+  const auto latency_json = [](const Latency& latency) {
+    return nlohmann::json{{"p50_ms", latency.p50_ms},
+                          {"p99_ms", latency.p99_ms},
+                          {"mean_entries", latency.mean_entries}};
+  };
+  if (context.json()) {
+    PrintJson({{"benchmark", "audit"},
+               {"log", result->log},
+               {"commands", result->commands},
+               {"write_seconds", result->write_seconds},
+               {"records", result->records},
+               {"project_seconds", result->project_seconds},
+               {"records_per_second", rate},
+               {"patient_history", latency_json(result->patient_history)},
+               {"user_activity", latency_json(result->user_activity)},
+               {"queries", flags.queries},
+               {"baseline", BaselineJson(baseline)},
+               {"ratio_to_verify_limit", ratio}});
+    return kExitOk;
+  }
+  std::cout << fmt::format(
+      "bench audit: {} commands written to {} in {:.1f} s (simulated clock; not timed here)\n"
+      "  projection of {} records (audit trail and every other projection): {:.1f} s, "
+      "{:.0f} records/s\n"
+      "  patient history, first page:  p50 {:.2f} ms, p99 {:.2f} ms ({:.1f} entries a page, {} "
+      "queries)\n"
+      "  user activity, first page:    p50 {:.2f} ms, p99 {:.2f} ms ({:.1f} entries a page, {} "
+      "queries)\n",
+      result->commands, result->log, result->write_seconds, result->records,
+      result->project_seconds, rate, result->patient_history.p50_ms, result->patient_history.p99_ms,
+      result->patient_history.mean_entries, flags.queries, result->user_activity.p50_ms,
+      result->user_activity.p99_ms, result->user_activity.mean_entries, flags.queries);
+  PrintBaseline(baseline);
+  std::cout << fmt::format("  projection / verification limit on {} threads = {:.0f}%\n", threads,
+                           100 * ratio);
+  return kExitOk;
+}
+
+void RegisterBenchAudit(CLI::App* bench, Runner* run) {
+  auto flags = std::make_shared<AuditBenchFlags>();
+  flags->load.grain_minutes = 60;
+  CLI::App* audit = bench->add_subcommand(
+      "audit",
+      "The audit trail at scale: writes a `careledger load` workload, times its projection "
+      "and then audit queries (a patient's history, a user's activity: p50, p99)");
+  audit->add_option("--practices", flags->load.practices, "GP practices")->capture_default_str();
+  audit->add_option("--patients", flags->load.patients, "Patients")->capture_default_str();
+  audit->add_option("--reads-per-day", flags->load.reads_per_day, "Background reads per day")
+      ->capture_default_str();
+  audit->add_option("--days", flags->load.days, "Simulated days")->capture_default_str();
+  audit
+      ->add_option("--grain-minutes", flags->load.grain_minutes,
+                   "Time grain of background activity (one group commit per grain)")
+      ->capture_default_str();
+  audit->add_option("--queries", flags->queries, "Queries of each kind")->capture_default_str();
+  audit->add_option("--threads", flags->threads, "Verify threads (0 = all cores)")
+      ->capture_default_str();
+  audit->add_flag("--keep", flags->keep, "Keep the scratch data directory");
+  audit->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunBenchAudit(*flags, context); };
+  });
+}
+
 }  // namespace
 
 void RegisterBench(CLI::App& app, Runner* run) {
@@ -192,6 +273,7 @@ void RegisterBench(CLI::App& app, Runner* run) {
   project->callback([run, flags] {
     *run = [flags](const Context& context) { return RunBenchProject(*flags, context); };
   });
+  RegisterBenchAudit(bench, run);
   CLI::App* crypto = bench->add_subcommand("crypto", "Only the machine's Ed25519 limits");
   crypto->add_option("--threads", flags->threads, "Threads (0 = all cores)");
   crypto->callback([run, flags] {

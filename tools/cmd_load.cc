@@ -12,7 +12,7 @@
 #include "ledger/clock.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
-#include "tools/load_generator.h"
+#include "tools/load_runner.h"
 #include "tools/output.h"
 
 namespace careledger::tools {
@@ -26,36 +26,11 @@ struct LoadFlags {
 int RunLoad(const LoadFlags& flags, const Context& context) {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return ReportError(log.status(), context.json());
-  const absl::Time start = absl::FromCivil(
-      absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) + 1, absl::UTCTimeZone());
-  ledger::ManualClock clock(start);
-  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get(), &clock);
-  if (!writer.ok()) return ReportError(writer.status(), context.json());
-
-  const Load load = GenerateLoad(flags.options, start);
-  std::size_t applied = 0, rejected = 0, duplicates = 0;
-  const auto began = std::chrono::steady_clock::now();
-  for (const LoadSlice& slice : load.slices) {
-    clock.Advance(slice.at - clock.Now());
-    for (const auto& result : (*writer)->SubmitAll(slice.commands)) {
-      if (!result.ok()) return ReportError(result.status(), context.json());
-      switch (result->outcome()) {
-        case careledger::v1::OUTCOME_APPLIED:
-          ++applied;
-          break;
-        case careledger::v1::OUTCOME_REJECTED:
-          ++rejected;
-          break;
-        default:
-          ++duplicates;
-          break;
-      }
-    }
-  }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  absl::StatusOr<LoadReport> written = WriteLoad(context, log->get(), flags.options);
+  if (!written.ok()) return ReportError(written.status(), context.json());
+  const LoadReport& report = *written;
   nlohmann::json plants = nlohmann::json::array();
-  for (const PlantedCase& plant : load.plants) {
+  for (const PlantedCase& plant : report.plants) {
     plants.push_back({{"rule", plant.rule},
                       {"user_id", plant.user_id},
                       {"nhs_number", plant.nhs_number},
@@ -69,23 +44,23 @@ int RunLoad(const LoadFlags& flags, const Context& context) {
                          context.json());
     }
   }
-  const std::string from = absl::FormatTime(absl::RFC3339_sec, start, absl::UTCTimeZone());
-  const std::string to = absl::FormatTime(absl::RFC3339_sec, clock.Now(), absl::UTCTimeZone());
+  const std::string from = absl::FormatTime(absl::RFC3339_sec, report.from, absl::UTCTimeZone());
+  const std::string to = absl::FormatTime(absl::RFC3339_sec, report.to, absl::UTCTimeZone());
   if (context.json()) {
-    PrintJson({{"commands", load.commands},
-               {"applied", applied},
-               {"rejected", rejected},
-               {"duplicates", duplicates},
-               {"planted", load.plants.size()},
+    PrintJson({{"commands", report.commands},
+               {"applied", report.applied},
+               {"rejected", report.rejected},
+               {"duplicates", report.duplicates},
+               {"planted", report.plants.size()},
                {"from", from},
                {"to", to},
-               {"seconds", seconds}});
+               {"seconds", report.seconds}});
   } else {
     std::cout << fmt::format(
         "load: {} commands ({} applied, {} refused and recorded, {} repeats) from {} to {} "
         "(simulated) in {:.1f} s, {:.0f} commands/s; {} planted cases{}\n",
-        load.commands, applied, rejected, duplicates, from, to, seconds,
-        static_cast<double>(load.commands) / seconds, load.plants.size(),
+        report.commands, report.applied, report.rejected, report.duplicates, from, to,
+        report.seconds, static_cast<double>(report.commands) / report.seconds, report.plants.size(),
         flags.plants_out.empty() ? "" : fmt::format(" written to {}", flags.plants_out));
   }
   return kExitOk;
@@ -108,6 +83,9 @@ void RegisterLoad(CLI::App& app, Runner* run) {
   load->add_option("--days", flags->options.days, "Simulated days of activity")
       ->capture_default_str();
   load->add_option("--plants", flags->options.plants_per_rule, "Planted cases per rule")
+      ->capture_default_str();
+  load->add_option("--grain-minutes", flags->options.grain_minutes,
+                   "Background activity's time grain (one group commit per grain)")
       ->capture_default_str();
   load->add_option("--seed", flags->options.seed, "Seed (the same seed, the same workload)")
       ->capture_default_str();

@@ -17,8 +17,6 @@ namespace {
 using careledger::v1::Actor;
 using careledger::v1::Command;
 
-constexpr absl::Duration kBucket = absl::Minutes(5);  // background activity's time grain
-
 Actor Staff(const std::string& user, careledger::v1::Role role, const std::string& org) {
   Actor actor;
   actor.set_user_id(user);
@@ -188,9 +186,11 @@ class Builder {
     for (std::size_t r = 0; r < options_.reads_per_day; ++r) {
       Patient& patient = patients_[Pick(patients_.size())];
       if (planted_.contains(patient.nhs_number)) continue;
+      const absl::Duration grain =
+          absl::Minutes(static_cast<double>(std::max<std::size_t>(options_.grain_minutes, 1)));
       const absl::Time at =
           Day(day, 0) +
-          kBucket * static_cast<double>(Pick(static_cast<std::size_t>(absl::Hours(24) / kBucket)));
+          grain * static_cast<double>(Pick(static_cast<std::size_t>(absl::Hours(24) / grain)));
       if (at > patient.died + absl::Hours(24 * 7)) continue;
       const bool gp_reads = Pick(2) == 0 && InHours(at);
       At(at, Read(gp_reads ? gps_[patient.practice] : urgent_[Pick(urgent_.size())],

@@ -26,6 +26,7 @@ struct LoadOptions {
   std::size_t reads_per_day = 2000;  // background reads
   std::size_t days = 40;             // simulated days of activity after the plans exist
   std::size_t plants_per_rule = 2;   // planted inappropriate accesses per rule
+  std::size_t grain_minutes = 5;     // background reads share times on this grain
   std::uint64_t seed = 1;
 };
 

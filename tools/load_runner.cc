@@ -1,0 +1,44 @@
+#include "tools/load_runner.h"
+
+#include <chrono>
+
+#include "absl/time/clock.h"
+#include "ledger/clock.h"
+
+namespace careledger::tools {
+
+absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
+                                     const LoadOptions& options) {
+  LoadReport report;
+  report.from = absl::FromCivil(
+      absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) + 1, absl::UTCTimeZone());
+  ledger::ManualClock clock(report.from);
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log, &clock);
+  if (!writer.ok()) return writer.status();
+  Load load = GenerateLoad(options, report.from);
+  report.commands = load.commands;
+  report.plants = std::move(load.plants);
+  const auto began = std::chrono::steady_clock::now();
+  for (const LoadSlice& slice : load.slices) {
+    clock.Advance(slice.at - clock.Now());
+    for (const auto& result : (*writer)->SubmitAll(slice.commands)) {
+      if (!result.ok()) return result.status();
+      switch (result->outcome()) {
+        case careledger::v1::OUTCOME_APPLIED:
+          ++report.applied;
+          break;
+        case careledger::v1::OUTCOME_REJECTED:
+          ++report.rejected;
+          break;
+        default:
+          ++report.duplicates;
+          break;
+      }
+    }
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  report.to = clock.Now();
+  return report;
+}
+
+}  // namespace careledger::tools
