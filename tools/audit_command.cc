@@ -79,6 +79,29 @@ std::optional<CommandResult> RecordAuditQuery(CommandSubmitter& submitter,
   return *std::move(result);
 }
 
+std::optional<RecordedAuditQuery> RecordAndOpenAudit(const careledger::v1::Command& command,
+                                                     const Context& context, int* exit_code) {
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) {
+    *exit_code = ReportError(submitter.status(), context.json());
+    return std::nullopt;
+  }
+  RecordedAuditQuery audit;
+  audit.submitter = std::make_unique<CommandSubmitter>(*std::move(submitter));
+  std::optional<CommandResult> recorded =
+      RecordAuditQuery(*audit.submitter, command, context, exit_code);
+  if (!recorded) return std::nullopt;
+  audit.recorded = *std::move(recorded);
+  absl::StatusOr<std::unique_ptr<AuditStore>> store =
+      AuditStore::Open(context, audit.submitter->log(), &audit.recorded);
+  if (!store.ok()) {
+    *exit_code = ReportError(store.status(), context.json());
+    return std::nullopt;
+  }
+  audit.store = *std::move(store);
+  return audit;
+}
+
 std::string ScopeName(careledger::v1::AuditScope scope) {
   switch (scope) {
     case careledger::v1::AUDIT_SCOPE_PATIENT:

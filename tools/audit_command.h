@@ -49,6 +49,20 @@ std::optional<careledger::v1::CommandResult> RecordAuditQuery(
     CommandSubmitter& submitter, const careledger::v1::Command& command, const Context& context,
     int* exit_code);
 
+// An audit query recorded by the ledger, and the audit projection brought up
+// to include its record.
+struct RecordedAuditQuery {
+  std::unique_ptr<CommandSubmitter> submitter;  // owns the log `store` reads
+  careledger::v1::CommandResult recorded;
+  std::unique_ptr<AuditStore> store;
+};
+
+// Opens a submitter, records `command` (RecordAuditQuery) and opens the audit
+// store (AuditStore::Open); nullopt after reporting a refusal or an error,
+// with `*exit_code` set. Every audit command starts here.
+std::optional<RecordedAuditQuery> RecordAndOpenAudit(const careledger::v1::Command& command,
+                                                     const Context& context, int* exit_code);
+
 // "patient", "user", "organisation" or "access".
 std::string ScopeName(careledger::v1::AuditScope scope);
 

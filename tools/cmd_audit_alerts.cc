@@ -158,15 +158,11 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
     return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
   }
 
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
   int exit_code = kExitOk;
-  std::optional<CommandResult> recorded =
-      RecordAuditQuery(*submitter, command, context, &exit_code);
-  if (!recorded) return exit_code;
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter->log(), &*recorded);
-  if (!store.ok()) return ReportError(store.status(), context.json());
+  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
+  if (!audit) return exit_code;
+  const CommandResult* recorded = &audit->recorded;
+  std::unique_ptr<AuditStore>* store = &audit->store;
   absl::StatusOr<projections::Investigation> found =
       projections::Investigate((*store)->store(), request);
   if (!found.ok()) return ReportError(found.status(), context.json());

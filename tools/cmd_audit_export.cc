@@ -141,16 +141,11 @@ int RunExport(const ExportFlags& flags, const Context& context) {
     file = *std::move(created);
   }
 
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
   int exit_code = kExitOk;
-  std::optional<CommandResult> recorded =
-      RecordAuditQuery(*submitter, command, context, &exit_code);
-  if (!recorded) return exit_code;
-
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter->log(), &*recorded);
-  if (!store.ok()) return ReportError(store.status(), context.json());
+  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
+  if (!audit) return exit_code;
+  const CommandResult* recorded = &audit->recorded;
+  std::unique_ptr<AuditStore>* store = &audit->store;
   projections::AuditQueries queries(&(*store)->store());
 
   std::ostream& out = to_file ? file->stream() : std::cout;
