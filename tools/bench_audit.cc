@@ -7,6 +7,7 @@
 #include <random>
 
 #include "projections/audit_queries.h"
+#include "tools/bench_projection.h"
 #include "tools/load_runner.h"
 #include "tools/projection_session.h"
 #include "tools/synthetic.h"
@@ -54,18 +55,10 @@ absl::StatusOr<AuditBenchResult> BenchAudit(const Context& context, const LoadOp
   result.commands = written->commands;
   result.write_seconds = written->seconds;
 
-  ProjectionSessionOptions options;
-  options.log = log->get();
-  options.verify_threads = threads;
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-      ProjectionSession::Open(context, options);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+  std::unique_ptr<ProjectionSession> session;
+  absl::StatusOr<projections::ProjectionReport> report =
+      ProjectBenchLog(context, log->get(), threads, &session);
   if (!report.ok()) return report.status();
-  if (!report->stops.empty()) {
-    return absl::DataLossError(
-        fmt::format("the benchmark's own log did not verify: {}", report->stops.front().reason));
-  }
   result.records = report->records_applied;
   result.project_seconds = absl::ToDoubleSeconds(report->elapsed);
 
@@ -80,7 +73,7 @@ absl::StatusOr<AuditBenchResult> BenchAudit(const Context& context, const LoadOp
     users.push_back(fmt::format("crew.{}", c));
     users.push_back(fmt::format("call.{}", c));
   }
-  projections::AuditQueries audit(&(*session)->store());
+  projections::AuditQueries audit(&session->store());
   projections::AuditPageRequest page;  // the first page of 50, oldest first
   std::mt19937_64 rng(load.seed);
   absl::StatusOr<Latency> by_patient =

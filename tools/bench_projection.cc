@@ -9,6 +9,25 @@
 
 namespace careledger::tools {
 
+absl::StatusOr<projections::ProjectionReport> ProjectBenchLog(
+    const Context& context, ledger::Log* log, int threads,
+    std::unique_ptr<ProjectionSession>* session) {
+  ProjectionSessionOptions options;
+  options.log = log;
+  options.verify_threads = threads;
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> opened =
+      ProjectionSession::Open(context, options);
+  if (!opened.ok()) return opened.status();
+  *session = *std::move(opened);
+  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+  if (!report.ok()) return report.status();
+  if (!report->stops.empty()) {
+    return absl::DataLossError(
+        fmt::format("the benchmark's own log did not verify: {}", report->stops.front().reason));
+  }
+  return report;
+}
+
 absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, std::size_t events,
                                                       std::size_t patients, int threads) {
   absl::StatusOr<ledger::KeyStore> keys = ledger::KeyStore::Create(context.KeysDir(), absl::Now());
@@ -23,18 +42,10 @@ absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, st
       if (!result.ok()) return result.status();
     }
   }
-  ProjectionSessionOptions options;
-  options.log = log->get();
-  options.verify_threads = threads;
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-      ProjectionSession::Open(context, options);
-  if (!session.ok()) return session.status();
-  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+  std::unique_ptr<ProjectionSession> session;
+  absl::StatusOr<projections::ProjectionReport> report =
+      ProjectBenchLog(context, log->get(), threads, &session);
   if (!report.ok()) return report.status();
-  if (!report->stops.empty()) {
-    return absl::DataLossError(
-        fmt::format("the benchmark's own log did not verify: {}", report->stops.front().reason));
-  }
   return ProjectionBenchResult{(*log)->Describe(), report->records_applied,
                                absl::ToDoubleSeconds(report->elapsed)};
 }
