@@ -40,6 +40,10 @@ struct KafkaLogOptions {
   bool create_topic = true;
   // Bounds every blocking broker call (metadata, init/commit transaction, ...).
   std::chrono::milliseconds timeout{30'000};
+  // Readers: how long an end below the high watermark (a transaction in
+  // flight, or commit markers not yet landed) must stay put before the
+  // partition counts as read to its end. See ledger/internal/kafka_reader.h.
+  std::chrono::milliseconds unsettled_end_grace{1'000};
   // Extra librdkafka properties for producers and consumers (e.g. security).
   std::map<std::string, std::string> extra_config;
 };

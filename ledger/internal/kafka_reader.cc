@@ -27,11 +27,14 @@ std::string BytesOf(const void* data, std::size_t size) {
 
 }  // namespace
 
-KafkaReader::KafkaReader(std::string topic, std::int32_t partition_count, KafkaConsumer consumer)
+KafkaReader::KafkaReader(std::string topic, std::int32_t partition_count,
+                         std::chrono::milliseconds unsettled_end_grace, KafkaConsumer consumer)
     : topic_(std::move(topic)),
       partition_count_(partition_count),
+      unsettled_end_grace_(unsettled_end_grace),
       next_offsets_(static_cast<std::size_t>(partition_count), 0),
       at_end_(static_cast<std::size_t>(partition_count), false),
+      unsettled_since_(static_cast<std::size_t>(partition_count)),
       consumer_(std::move(consumer)) {}
 
 absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOptions& options,
@@ -61,8 +64,8 @@ absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOpt
   if (!consumer.ok()) return consumer.status();
   // Background errors and logs are served by consumer_poll from now on.
   rd_kafka_poll_set_consumer(consumer->get());
-  std::unique_ptr<KafkaReader> reader(
-      new KafkaReader(options.topic, partition_count, *std::move(consumer)));
+  std::unique_ptr<KafkaReader> reader(new KafkaReader(
+      options.topic, partition_count, options.unsettled_end_grace, *std::move(consumer)));
   const std::vector<std::int64_t> beginning(static_cast<std::size_t>(partition_count), 0);
   if (absl::Status sought = reader->Seek(beginning); !sought.ok()) return sought;
   return reader;
@@ -91,6 +94,7 @@ absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
   }
   next_offsets_.assign(next_offsets.begin(), next_offsets.end());
   std::fill(at_end_.begin(), at_end_.end(), false);
+  std::fill(unsettled_since_.begin(), unsettled_since_.end(), std::nullopt);
   deferred_error_ = absl::OkStatus();
   return absl::OkStatus();
 }
@@ -103,12 +107,13 @@ absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
   bool reached_end = false;
   // Wait for a first record, or for every partition to reach its end now.
   while (max_records > 0 && batch.records.empty() && !(reached_end && AllAtEnd())) {
-    KafkaMessage message(rd_kafka_consumer_poll(consumer_.get(), TimeoutMs(Remaining(deadline))));
-    if (message == nullptr) {
-      if (Remaining(deadline).count() == 0) break;
-      continue;
+    KafkaMessage message(
+        rd_kafka_consumer_poll(consumer_.get(), TimeoutMs(Remaining(NextSettling(deadline)))));
+    if (message != nullptr) {
+      if (absl::Status taken = Take(*message, batch, reached_end); !taken.ok()) return taken;
     }
-    if (absl::Status taken = Take(*message, batch, reached_end); !taken.ok()) return taken;
+    if (SettleEnds(Clock::now())) reached_end = true;
+    if (message == nullptr && Remaining(deadline).count() == 0) break;
   }
   // Then take what is already fetched, without waiting.
   while (batch.records.size() < max_records) {
@@ -120,6 +125,7 @@ absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
       break;
     }
   }
+  SettleEnds(Clock::now());
   batch.caught_up = deferred_error_.ok() && AllAtEnd();
   return batch;
 }
@@ -129,9 +135,14 @@ absl::Status KafkaReader::Take(const rd_kafka_message_t& message, ReadBatch& bat
   const bool ours = message.rkt != nullptr && rd_kafka_topic_name(message.rkt) == topic_ &&
                     message.partition >= 0 && message.partition < partition_count_;
   if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    if (ours) {
-      at_end_[static_cast<std::size_t>(message.partition)] = true;
+    if (!ours) return absl::OkStatus();
+    const auto partition = static_cast<std::size_t>(message.partition);
+    if (IsHighWatermark(message.partition, message.offset)) {
+      at_end_[partition] = true;
+      unsettled_since_[partition].reset();
       reached_end = true;
+    } else if (!at_end_[partition] && !unsettled_since_[partition].has_value()) {
+      unsettled_since_[partition] = Clock::now();  // the first, to bound the wait
     }
     return absl::OkStatus();
   }
@@ -154,6 +165,7 @@ absl::Status KafkaReader::Take(const rd_kafka_message_t& message, ReadBatch& bat
   const auto partition = static_cast<std::size_t>(message.partition);
   if (message.offset < next_offsets_[partition]) return absl::OkStatus();
   at_end_[partition] = false;
+  unsettled_since_[partition].reset();
   next_offsets_[partition] = message.offset + 1;
   batch.records.push_back(events::LogRecord{
       .partition = message.partition,
@@ -162,6 +174,36 @@ absl::Status KafkaReader::Take(const rd_kafka_message_t& message, ReadBatch& bat
       .value = BytesOf(message.payload, message.len),
   });
   return absl::OkStatus();
+}
+
+bool KafkaReader::IsHighWatermark(std::int32_t partition, std::int64_t offset) {
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+  // The watermarks cached from the last fetch response: no broker request.
+  const rd_kafka_resp_err_t error =
+      rd_kafka_get_watermark_offsets(consumer_.get(), topic_.c_str(), partition, &low, &high);
+  return error == RD_KAFKA_RESP_ERR_NO_ERROR && high >= 0 && offset >= high;
+}
+
+bool KafkaReader::SettleEnds(Clock::time_point now) {
+  bool settled = false;
+  for (std::size_t partition = 0; partition < unsettled_since_.size(); ++partition) {
+    const auto& since = unsettled_since_[partition];
+    if (since.has_value() && now - *since >= unsettled_end_grace_) {
+      at_end_[partition] = true;
+      unsettled_since_[partition].reset();
+      settled = true;
+    }
+  }
+  return settled;
+}
+
+Clock::time_point KafkaReader::NextSettling(Clock::time_point deadline) const {
+  Clock::time_point next = deadline;
+  for (const auto& since : unsettled_since_) {
+    if (since.has_value()) next = std::min(next, *since + unsettled_end_grace_);
+  }
+  return next;
 }
 
 bool KafkaReader::AllAtEnd() const {

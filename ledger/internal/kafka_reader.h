@@ -7,12 +7,19 @@
 // assigns the given offsets; an offset past a partition's end is allowed (the
 // reader skips records below it, whatever Kafka's offset reset does).
 //
-// Ends: a partition is "at its end" once the broker has reported that the
-// reader reached the last stable offset (librdkafka's partition EOF, which an
-// empty partition reports too) and no record of it arrived since. Read's
-// caught_up is "every partition at its end". A first Read returns as soon as
-// every partition reaches its end, so opening on an empty topic does not wait;
-// once caught up, Read waits up to `wait` for new records.
+// Ends: the broker reports that the reader reached a partition's last stable
+// offset (librdkafka's partition EOF, which an empty partition reports too).
+// That end is final when it is also the high watermark. Below the high
+// watermark a transaction is in flight: one still open, or one whose commit
+// was acknowledged but whose commit markers have not landed yet (Kafka writes
+// them after acknowledging EndTxn). The reader waits `options.unsettled_end_grace` for
+// such an end to move; if it has not, the end stands (an open transaction is
+// not committed data). So a Read after an acknowledged Append reports
+// caught_up only once that Append is read. A partition is "at its end" from
+// then until a record of it arrives. Read's caught_up is "every partition at
+// its end". A first Read returns as soon as every partition reaches its end,
+// so opening on an empty topic does not wait; once caught up, Read waits up
+// to `wait` for new records.
 //
 // Errors: a fetch error for a partition is UNAVAILABLE (DATA_LOSS for a corrupt
 // record) naming the partition and offset. When it arrives after records of
@@ -25,6 +32,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,18 +55,32 @@ class KafkaReader final : public LogReader {
   absl::StatusOr<ReadBatch> Read(std::size_t max_records, std::chrono::milliseconds wait) override;
 
  private:
-  KafkaReader(std::string topic, std::int32_t partition_count, KafkaConsumer consumer);
+  KafkaReader(std::string topic, std::int32_t partition_count,
+              std::chrono::milliseconds unsettled_end_grace, KafkaConsumer consumer);
 
   // Applies one polled message to `batch` (a record) or to the end markers
-  // (an EOF, setting `reached_end`). A non-OK status is a fetch error.
+  // (an EOF, setting `reached_end` when the end is final). A non-OK status is
+  // a fetch error.
   absl::Status Take(const rd_kafka_message_t& message, ReadBatch& batch, bool& reached_end);
+  // Whether an EOF at `offset` is the partition's high watermark, by the
+  // watermarks of the fetch that reported it.
+  bool IsHighWatermark(std::int32_t partition, std::int64_t offset);
+  // Makes every unsettled end older than the grace final; true if any was.
+  bool SettleEnds(std::chrono::steady_clock::time_point now);
+  // When the next unsettled end settles, or `deadline` if sooner.
+  std::chrono::steady_clock::time_point NextSettling(
+      std::chrono::steady_clock::time_point deadline) const;
   bool AllAtEnd() const;
 
   const std::string topic_;
   const std::int32_t partition_count_;
+  const std::chrono::milliseconds unsettled_end_grace_;
   std::vector<std::int64_t> next_offsets_;  // per partition: skip records below
   std::vector<bool> at_end_;                // per partition
-  absl::Status deferred_error_;             // returned by the next Read
+  // Per partition: when an EOF below the high watermark was reported, if no
+  // record of it arrived since.
+  std::vector<std::optional<std::chrono::steady_clock::time_point>> unsettled_since_;
+  absl::Status deferred_error_;  // returned by the next Read
   KafkaConsumer consumer_;
 };
 

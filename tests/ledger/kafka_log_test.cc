@@ -94,6 +94,58 @@ std::vector<events::LogRecord> ReadToEnd(LogReader& reader) {
   return records;
 }
 
+// A transactional producer of the test's own, outside any careledger writer,
+// with one transaction open from Begin until Commit or Abort.
+class RawTransaction {
+ public:
+  RawTransaction(const std::string& bootstrap, const std::string& topic) : topic_(topic) {
+    KafkaLogOptions options = OptionsFor(bootstrap, topic);
+    auto conf = internal::NewKafkaConf(options, {{"transactional.id", UniqueName("raw-txn")}});
+    EXPECT_THAT(conf, IsOk());
+    if (!conf.ok()) return;
+    auto producer = internal::NewKafkaProducer(*std::move(conf));
+    EXPECT_THAT(producer, IsOk());
+    if (producer.ok()) producer_ = *std::move(producer);
+  }
+
+  // Initialises the transactions and begins one; false (with the failure
+  // recorded) on error.
+  bool Begin() {
+    if (producer_ == nullptr) return false;
+    return Succeeded(rd_kafka_init_transactions(producer_.get(), 30'000)) &&
+           Succeeded(rd_kafka_begin_transaction(producer_.get()));
+  }
+
+  // Writes records "<prefix>/<i>" to `partition` and waits until the broker
+  // holds them (still uncommitted).
+  bool Produce(std::int32_t partition, const std::string& prefix, int count) {
+    internal::KafkaTopic raw_topic(rd_kafka_topic_new(producer_.get(), topic_.c_str(), nullptr));
+    for (int i = 0; i < count; ++i) {
+      std::string key = prefix + "/" + std::to_string(i);
+      std::string value = "written by a raw transaction";
+      if (rd_kafka_produce(raw_topic.get(), partition, RD_KAFKA_MSG_F_COPY, value.data(),
+                           value.size(), key.data(), key.size(), nullptr) != 0) {
+        ADD_FAILURE() << "produce failed: " << rd_kafka_err2str(rd_kafka_last_error());
+        return false;
+      }
+    }
+    return rd_kafka_flush(producer_.get(), 30'000) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  }
+
+  bool Commit() { return Succeeded(rd_kafka_commit_transaction(producer_.get(), 30'000)); }
+  bool Abort() { return Succeeded(rd_kafka_abort_transaction(producer_.get(), 30'000)); }
+
+ private:
+  static bool Succeeded(rd_kafka_error_t* raw_error) {
+    internal::KafkaError error(raw_error);
+    EXPECT_EQ(error, nullptr) << rd_kafka_error_string(error.get());
+    return error == nullptr;
+  }
+
+  std::string topic_;
+  internal::KafkaProducer producer_;
+};
+
 // Records for `count` streams named "<prefix>/<i>", each placed by the
 // partitioner, with distinct values.
 std::vector<AppendRecord> RecordsFor(const std::string& prefix, int count,
@@ -340,26 +392,10 @@ TEST(KafkaLogTest, AbortedTransactionIsInvisibleToReaders) {
   // A transactional producer of the test's own writes three records to
   // partition 0 and aborts.
   {
-    KafkaLogOptions options = OptionsFor(bootstrap, topic);
-    auto conf = internal::NewKafkaConf(options, {{"transactional.id", UniqueName("raw-txn")}});
-    ASSERT_THAT(conf, IsOk());
-    CL_ASSERT_OK_AND_ASSIGN(internal::KafkaProducer producer,
-                            internal::NewKafkaProducer(*std::move(conf)));
-    internal::KafkaError error(rd_kafka_init_transactions(producer.get(), 30'000));
-    ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error.get());
-    error.reset(rd_kafka_begin_transaction(producer.get()));
-    ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error.get());
-    internal::KafkaTopic raw_topic(rd_kafka_topic_new(producer.get(), topic.c_str(), nullptr));
-    for (int i = 0; i < 3; ++i) {
-      std::string key = "aborted/" + std::to_string(i);
-      std::string value = "never visible";
-      ASSERT_EQ(rd_kafka_produce(raw_topic.get(), 0, RD_KAFKA_MSG_F_COPY, value.data(),
-                                 value.size(), key.data(), key.size(), nullptr),
-                0);
-    }
-    ASSERT_EQ(rd_kafka_flush(producer.get(), 30'000), RD_KAFKA_RESP_ERR_NO_ERROR);
-    error.reset(rd_kafka_abort_transaction(producer.get(), 30'000));
-    ASSERT_EQ(error, nullptr) << rd_kafka_error_string(error.get());
+    RawTransaction aborted(bootstrap, topic);
+    ASSERT_TRUE(aborted.Begin());
+    ASSERT_TRUE(aborted.Produce(0, "aborted", 3));
+    ASSERT_TRUE(aborted.Abort());
   }
   // The aborted records and the abort marker are in the partition. The
   // coordinator writes markers after abort_transaction returns, so wait for
@@ -380,6 +416,56 @@ TEST(KafkaLogTest, AbortedTransactionIsInvisibleToReaders) {
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogReader> reader, log->OpenReader());
   std::vector<events::LogRecord> read = ReadToEnd(*reader);
   EXPECT_EQ(KeysOf(read), KeysOf(after));
+}
+
+// Kafka acknowledges a commit before its markers land, so a partition can
+// report its end at a last stable offset below records already acknowledged.
+// Such an end is not final: the reader waits for it to move (here the grace
+// is long, so only the commit can end the wait).
+TEST(KafkaLogTest, EndBelowTheHighWatermarkIsNotCaughtUpWithinTheGrace) {
+  const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
+  const std::string topic = UniqueName("careledger-test-unsettled");
+  KafkaLogOptions options = OptionsFor(bootstrap, topic, 2);
+  options.unsettled_end_grace = std::chrono::seconds(60);
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(options));
+
+  RawTransaction in_flight(bootstrap, topic);
+  ASSERT_TRUE(in_flight.Begin());
+  ASSERT_TRUE(in_flight.Produce(1, "in-flight", 2));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogReader> reader, log->OpenReader());
+  // Partition 0 is empty (a final end); partition 1 ends at offset 0, below
+  // its high watermark of 2.
+  CL_ASSERT_OK_AND_ASSIGN(ReadBatch before, reader->Read(100, std::chrono::milliseconds(1500)));
+  EXPECT_THAT(before.records, IsEmpty());
+  EXPECT_FALSE(before.caught_up);
+
+  ASSERT_TRUE(in_flight.Commit());
+  std::vector<events::LogRecord> after = ReadToEnd(*reader);
+  EXPECT_EQ(KeysOf(after), (std::vector<std::string>{"in-flight/0", "in-flight/1"}));
+}
+
+// An open transaction is not committed data: once its end has stayed put for
+// the grace, the reader is caught up without it, and reads it once committed.
+TEST(KafkaLogTest, OpenTransactionHoldsCaughtUpOnlyForTheGrace) {
+  const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
+  const std::string topic = UniqueName("careledger-test-open-txn");
+  KafkaLogOptions options = OptionsFor(bootstrap, topic, 2);
+  options.unsettled_end_grace = std::chrono::milliseconds(300);
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(options));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
+  const std::vector<AppendRecord> committed = {{0, "committed/0", "v"}, {0, "committed/1", "v"}};
+  ASSERT_THAT(writer->Append(committed), IsOk());
+
+  RawTransaction open(bootstrap, topic);
+  ASSERT_TRUE(open.Begin());
+  ASSERT_TRUE(open.Produce(1, "open", 2));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogReader> reader, log->OpenReader());
+  EXPECT_EQ(KeysOf(ReadToEnd(*reader)), KeysOf(committed));
+
+  ASSERT_TRUE(open.Commit());
+  EXPECT_EQ(KeysOf(ReadToEnd(*reader)), (std::vector<std::string>{"open/0", "open/1"}));
 }
 
 TEST(KafkaLogTest, EmptyTopicIsCaughtUpWithoutWaitingForRecords) {
