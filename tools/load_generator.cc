@@ -36,24 +36,33 @@ struct Patient {
   absl::Time died = absl::InfiniteFuture();
 };
 
-class Builder {
+}  // namespace
+
+class LoadGenerator::Builder {
  public:
   Builder(const LoadOptions& options, absl::Time start)
-      : options_(options), rng_(options.seed), start_(start), today_(ledger::Today(start)) {}
-
-  Load Build() {
+      : options_(options), rng_(options.seed), start_(start), today_(ledger::Today(start)) {
     RegisterDirectory();
     CreatePlans();
     Plant();  // first, so the background leaves the planted patients alone
-    for (std::size_t day = 1; day <= options_.days; ++day) Background(day);
-    Load load;
-    load.plants = std::move(plants_);
-    for (auto& [at, commands] : slices_) {
-      load.commands += commands.size();
-      load.slices.push_back(LoadSlice{at, std::move(commands)});
-    }
-    return load;
   }
+
+  std::optional<LoadSlice> Next() {
+    // Day d's background lies within day d: generate it once every slice
+    // before the day is taken. The random draws happen in the same order as
+    // generating every day up front, so a seed gives the same load.
+    while (next_day_ <= options_.days &&
+           (slices_.empty() || slices_.begin()->first >= Day(next_day_, 0))) {
+      Background(next_day_++);
+    }
+    if (slices_.empty()) return std::nullopt;
+    auto first = slices_.begin();
+    LoadSlice slice{first->first, std::move(first->second)};
+    slices_.erase(first);
+    return slice;
+  }
+
+  const std::vector<PlantedCase>& plants() const { return plants_; }
 
  private:
   Command New(const Actor& actor) {
@@ -354,7 +363,8 @@ class Builder {
   std::mt19937_64 rng_;
   absl::Time start_;
   absl::CivilDay today_;
-  std::map<absl::Time, std::vector<Command>> slices_;
+  std::map<absl::Time, std::vector<Command>> slices_;  // not yet taken
+  std::size_t next_day_ = 1;                           // of background
   std::uint64_t next_id_ = 0;
   std::vector<Actor> gps_, admins_, urgent_;
   std::vector<Patient> patients_;
@@ -362,13 +372,23 @@ class Builder {
   absl::flat_hash_set<std::string> planted_;
 };
 
+namespace {
+
+LoadOptions Checked(LoadOptions options) {
+  options.practices = std::max<std::size_t>(options.practices, 2);
+  options.patients = std::max<std::size_t>(options.patients, 60 * options.practices / 10 + 40);
+  return options;
+}
+
 }  // namespace
 
-Load GenerateLoad(const LoadOptions& options, absl::Time start) {
-  LoadOptions checked = options;
-  checked.practices = std::max<std::size_t>(checked.practices, 2);
-  checked.patients = std::max<std::size_t>(checked.patients, 60 * checked.practices / 10 + 40);
-  return Builder(checked, start).Build();
-}
+LoadGenerator::LoadGenerator(const LoadOptions& options, absl::Time start)
+    : builder_(std::make_unique<Builder>(Checked(options), start)) {}
+
+LoadGenerator::~LoadGenerator() = default;
+
+std::optional<LoadSlice> LoadGenerator::Next() { return builder_->Next(); }
+
+const std::vector<PlantedCase>& LoadGenerator::plants() const { return builder_->plants(); }
 
 }  // namespace careledger::tools

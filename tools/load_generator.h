@@ -12,6 +12,8 @@
 #define CARELEDGER_TOOLS_LOAD_GENERATOR_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,13 +50,26 @@ struct PlantedCase {
   absl::Time at;
 };
 
-struct Load {
-  std::vector<LoadSlice> slices;  // in time order
-  std::vector<PlantedCase> plants;
-  std::size_t commands = 0;
-};
+// Generates the load slice by slice, in time order. It holds only the slices
+// not yet taken: the set-up, the planted cases and the current day's
+// background (each day's background is generated when its day comes), so a
+// load of tens of millions of commands streams in bounded memory.
+class LoadGenerator {
+ public:
+  LoadGenerator(const LoadOptions& options, absl::Time start);
+  ~LoadGenerator();
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
 
-Load GenerateLoad(const LoadOptions& options, absl::Time start);
+  // The next slice, or nullopt once the load is over.
+  std::optional<LoadSlice> Next();
+  // Every planted case (all are known from the start).
+  const std::vector<PlantedCase>& plants() const;
+
+ private:
+  class Builder;
+  std::unique_ptr<Builder> builder_;
+};
 
 }  // namespace careledger::tools
 

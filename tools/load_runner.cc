@@ -15,13 +15,13 @@ absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
   ledger::ManualClock clock(report.from);
   absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log, &clock);
   if (!writer.ok()) return writer.status();
-  Load load = GenerateLoad(options, report.from);
-  report.commands = load.commands;
-  report.plants = std::move(load.plants);
+  LoadGenerator load(options, report.from);
+  report.plants = load.plants();
   const auto began = std::chrono::steady_clock::now();
-  for (const LoadSlice& slice : load.slices) {
-    clock.Advance(slice.at - clock.Now());
-    for (const auto& result : (*writer)->SubmitAll(slice.commands)) {
+  while (std::optional<LoadSlice> slice = load.Next()) {
+    clock.Advance(slice->at - clock.Now());
+    report.commands += slice->commands.size();
+    for (const auto& result : (*writer)->SubmitAll(slice->commands)) {
       if (!result.ok()) return result.status();
       switch (result->outcome()) {
         case careledger::v1::OUTCOME_APPLIED:
