@@ -169,10 +169,12 @@ absl::Status AuditProjection::Apply(const AppliedEvent& applied) {
   if (!entry) return absl::OkStatus();
   const std::string key =
       internal::AuditKey(event.recorded_at(), applied.partition, applied.offset);
-  pending_.push_back(Write{StoreFamily::kAudit, key, events::SerializeDeterministic(*entry)});
+  const std::string value = events::SerializeDeterministic(*entry);
+  pending_.push_back(Write{StoreFamily::kAudit, key, value});
   if (!entry->nhs_number().empty()) {
-    pending_.push_back(
-        Write{StoreFamily::kAuditByPatient, internal::AuditIndexKey(entry->nhs_number(), key), ""});
+    static_assert(AuditIndexHoldsEntries(StoreFamily::kAuditByPatient));
+    pending_.push_back(Write{StoreFamily::kAuditByPatient,
+                             internal::AuditIndexKey(entry->nhs_number(), key), value});
   }
   if (!event.actor().user_id().empty()) {
     pending_.push_back(Write{StoreFamily::kAuditByUser,

@@ -26,11 +26,17 @@
 //
 // Families (projections/README.md has the layout):
 //   audit             AuditKey(recorded_at, partition, offset) -> AuditEntry
-//   audit_by_patient  nhs number 0x00 AuditKey -> ""   (entries naming a patient)
+//   audit_by_patient  nhs number 0x00 AuditKey -> AuditEntry (entries naming a
+//                     patient; a covering index, see below)
 //   audit_by_user     user id 0x00 AuditKey -> ""      (entries with an acting user)
 //   audit_by_org      ODS code 0x00 AuditKey -> ""     (entries whose actor names one)
 //   audit_sites       ODS code 0x00 AuditKey -> AuditSite   (every OrganisationRecorded)
 //   alert_reviews     alert id 0x00 AuditKey -> AlertReview (every AlertReviewed)
+// The patient index holds the entries themselves: a patient's accesses are
+// spread over the plan's whole life, so a page of them read through the
+// pointer indexes would be one random lookup per entry, while a user's or an
+// organisation's actions cluster in working sessions and stay cheap to look
+// up. (Measured: docs/benchmarks.md, "bench audit".)
 // Every key is fixed by its record alone and nothing is ever read back, so a
 // rebuild writes the same bytes whatever the batching and whatever order the
 // partitions are applied in. Never refuses an event.
@@ -55,6 +61,12 @@ namespace careledger::projections {
 // (checkpoints, bodiless events).
 std::optional<careledger::v1::AuditEntry> AuditEntryOf(
     const careledger::v1::Event& event, const careledger::v1::EventPosition& position);
+
+// Whether `index` (an audit_by_* family) holds whole AuditEntry values
+// rather than empty ones pointing into the audit family.
+constexpr bool AuditIndexHoldsEntries(StoreFamily index) {
+  return index == StoreFamily::kAuditByPatient;
+}
 
 class AuditProjection final : public Projection {
  public:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "projections/audit_projection.h"
 #include "projections/internal/keys.h"
 
 namespace careledger::projections {
@@ -112,13 +113,16 @@ absl::StatusOr<AuditPage> AuditQueries::List(std::optional<StoreFamily> index,
   }
 
   // Up to limit + 1 keys: the one past the page is where the next one starts.
+  // The scanned family holds the entries (the audit family, a covering index)
+  // or points into the audit family.
+  const bool holds_entries = !index || AuditIndexHoldsEntries(*index);
   std::vector<std::string> keys;  // audit keys
   std::vector<std::string> values;
   absl::Status scanned =
       store_->ScanRange(index.value_or(StoreFamily::kAudit), lower, upper, request.newest_first,
                         [&](std::string_view key, std::string_view value) {
                           keys.emplace_back(key.substr(prefix.size()));
-                          if (!index) values.emplace_back(value);
+                          if (holds_entries) values.emplace_back(value);
                           return keys.size() <= request.limit;
                         });
   if (!scanned.ok()) return scanned;
@@ -126,9 +130,9 @@ absl::StatusOr<AuditPage> AuditQueries::List(std::optional<StoreFamily> index,
   if (keys.size() > request.limit) {
     page.next_page_token = ToHex(keys.back());
     keys.pop_back();
-    if (!index) values.pop_back();
+    if (holds_entries) values.pop_back();
   }
-  if (index) {
+  if (!holds_entries) {
     absl::StatusOr<std::vector<std::optional<std::string>>> found =
         store_->MultiGet(StoreFamily::kAudit, keys);
     if (!found.ok()) return found.status();

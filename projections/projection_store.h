@@ -55,7 +55,7 @@ namespace careledger::projections {
 // 2: plans hold the shared PlanState fold; directory, worklist and history.
 // 3: the audit families.
 // 4: alert_reviews, and alert reviews in `audit`.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 4;
+inline constexpr std::uint32_t kProjectionSchemaVersion = 5;
 
 enum class StoreFamily {
   kPlans,

@@ -53,6 +53,7 @@ absl::StatusOr<AuditBenchResult> BenchAudit(const Context& context, const LoadOp
   absl::StatusOr<LoadReport> written = WriteLoad(context, log->get(), load);
   if (!written.ok()) return written.status();
   result.commands = written->commands;
+  result.access_records = written->access_records;
   result.write_seconds = written->seconds;
 
   std::unique_ptr<ProjectionSession> session;

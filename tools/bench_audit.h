@@ -24,6 +24,7 @@ struct Latency {
 struct AuditBenchResult {
   std::string log;
   std::uint64_t commands = 0;
+  std::uint64_t access_records = 0;  // among the records written
   double write_seconds = 0;
   std::uint64_t records = 0;   // projected
   double project_seconds = 0;  // verify + apply (all projections) + commit

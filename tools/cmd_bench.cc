@@ -189,6 +189,7 @@ int RunBenchAudit(const AuditBenchFlags& flags, const Context& context) {
     PrintJson({{"benchmark", "audit"},
                {"log", result->log},
                {"commands", result->commands},
+               {"access_records", result->access_records},
                {"write_seconds", result->write_seconds},
                {"records", result->records},
                {"project_seconds", result->project_seconds},
@@ -202,13 +203,14 @@ int RunBenchAudit(const AuditBenchFlags& flags, const Context& context) {
   }
   std::cout << fmt::format(
       "bench audit: {} commands written to {} in {:.1f} s (simulated clock; not timed here)\n"
+      "  {} access records among them (reads, refusals)\n"
       "  projection of {} records (audit trail and every other projection): {:.1f} s, "
       "{:.0f} records/s\n"
       "  patient history, first page:  p50 {:.2f} ms, p99 {:.2f} ms ({:.1f} entries a page, {} "
       "queries)\n"
       "  user activity, first page:    p50 {:.2f} ms, p99 {:.2f} ms ({:.1f} entries a page, {} "
       "queries)\n",
-      result->commands, result->log, result->write_seconds, result->records,
+      result->commands, result->log, result->write_seconds, result->access_records, result->records,
       result->project_seconds, rate, result->patient_history.p50_ms, result->patient_history.p99_ms,
       result->patient_history.mean_entries, flags.queries, result->user_activity.p50_ms,
       result->user_activity.p99_ms, result->user_activity.mean_entries, flags.queries);

@@ -91,13 +91,12 @@ void RegisterDirectoryShow(CLI::App* directory, Runner* run) {
   which->add_option("--org", flags->organisation, "ODS code");
   which->add_option("--device", flags->device, "Device id");
   which->require_option(1);
-  show->callback([run, flags] {
-    *run = [flags](const Context& context) { return Show(*flags, context); };
-  });
+  show->callback(
+      [run, flags] { *run = [flags](const Context& context) { return Show(*flags, context); }; });
 
   auto organisation = std::make_shared<std::string>();
-  CLI::App* list = directory->add_subcommand(
-      "list", "Users, with role, organisation, status and last activity");
+  CLI::App* list =
+      directory->add_subcommand("list", "Users, with role, organisation, status and last activity");
   list->add_option("--org", *organisation, "Only this organisation's users");
   list->callback([run, organisation] {
     *run = [organisation](const Context& context) { return List(*organisation, context); };

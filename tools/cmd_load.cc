@@ -51,6 +51,7 @@ int RunLoad(const LoadFlags& flags, const Context& context) {
                {"applied", report.applied},
                {"rejected", report.rejected},
                {"duplicates", report.duplicates},
+               {"access_records", report.access_records},
                {"planted", report.plants.size()},
                {"from", from},
                {"to", to},

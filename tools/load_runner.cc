@@ -21,8 +21,15 @@ absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
   while (std::optional<LoadSlice> slice = load.Next()) {
     clock.Advance(slice->at - clock.Now());
     report.commands += slice->commands.size();
-    for (const auto& result : (*writer)->SubmitAll(slice->commands)) {
+    const std::vector<absl::StatusOr<careledger::v1::CommandResult>> results =
+        (*writer)->SubmitAll(slice->commands);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const absl::StatusOr<careledger::v1::CommandResult>& result = results[i];
       if (!result.ok()) return result.status();
+      if (slice->commands[i].has_view_plan() ||
+          result->outcome() == careledger::v1::OUTCOME_REJECTED) {
+        ++report.access_records;
+      }
       switch (result->outcome()) {
         case careledger::v1::OUTCOME_APPLIED:
           ++report.applied;

@@ -20,6 +20,9 @@ struct LoadReport {
   std::size_t applied = 0;
   std::size_t rejected = 0;
   std::size_t duplicates = 0;
+  // Access records the load appended: one per read (granted or refused) and
+  // one per refused command of another kind.
+  std::size_t access_records = 0;
   absl::Time from;  // simulated
   absl::Time to;
   double seconds = 0;  // wall time spent writing

@@ -11,7 +11,7 @@
 //   worklist   <owner> 0x00 <since: 8 bytes> <kind: 1 byte> <nhs number> 0x00 <item id>
 //   history    <nhs number> 0x00 <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>
 //   audit      <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>   (the "audit key")
-//   audit_by_patient  <nhs number> 0x00 <audit key>
+//   audit_by_patient  <nhs number> 0x00 <audit key>   (value: the entry itself)
 //   audit_by_user     <user id> 0x00 <audit key>
 //   audit_by_org      <ODS code> 0x00 <audit key>
 //   audit_sites       <ODS code> 0x00 <audit key>

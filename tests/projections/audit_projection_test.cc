@@ -310,6 +310,51 @@ TEST_F(AuditProjectionTest, IndexesByPatientUserAndOrganisationInRecordedOrder) 
   EXPECT_EQ(Where(all.entries[0]), Where(early_position));
 }
 
+// The patient index holds each entry itself (AuditIndexHoldsEntries), byte
+// for byte the trail's; the user and organisation indexes only point into it.
+// A patient index value that does not parse is reported, not skipped.
+TEST_F(AuditProjectionTest, PatientIndexHoldsTheTrailsOwnEntries) {
+  const std::string nhs = NhsNumberInPartition(0);
+  ActAs("dr.a", careledger::v1::ROLE_CLINICIAN, "GP0001");
+  WriteWholePlan(nhs);
+  ActAs("crew.lee", careledger::v1::ROLE_URGENT_CARE, "AMB001");
+  Read(NodeInPartition(1), nhs, 2, 6, "h1");
+  std::unique_ptr<ProjectionStore> store = OpenStore("store");
+  ASSERT_THAT(Project(store.get()), IsOk());
+
+  std::vector<std::pair<std::string, std::string>> by_patient;
+  ASSERT_THAT(store->Scan(StoreFamily::kAuditByPatient, "",
+                          [&](std::string_view key, std::string_view value) {
+                            by_patient.emplace_back(key, value);
+                            return true;
+                          }),
+              IsOk());
+  ASSERT_EQ(by_patient.size(), 7u);  // 6 changes, 1 read
+  const std::string prefix = nhs + std::string(1, '\0');
+  for (const auto& [key, value] : by_patient) {
+    ASSERT_EQ(key.substr(0, prefix.size()), prefix);
+    CL_ASSERT_OK_AND_ASSIGN(std::optional<std::string> trail,
+                            store->Get(StoreFamily::kAudit, key.substr(prefix.size())));
+    ASSERT_TRUE(trail.has_value());
+    EXPECT_EQ(value, *trail);
+  }
+  for (StoreFamily pointers : {StoreFamily::kAuditByUser, StoreFamily::kAuditByOrg}) {
+    EXPECT_FALSE(AuditIndexHoldsEntries(pointers));
+    ASSERT_THAT(store->Scan(pointers, "",
+                            [&](std::string_view, std::string_view value) {
+                              EXPECT_TRUE(value.empty());
+                              return true;
+                            }),
+                IsOk());
+  }
+
+  StoreBatch corrupt;
+  corrupt.Put(StoreFamily::kAuditByPatient, by_patient[3].first, "\xff\xff not an entry");
+  ASSERT_THAT(store->Commit(corrupt), IsOk());
+  EXPECT_THAT(AuditQueries(store.get()).ListByPatient(nhs, {}),
+              StatusIs(absl::StatusCode::kDataLoss));
+}
+
 TEST_F(AuditProjectionTest, TimeRangesAreHalfOpen) {
   const std::string nhs = NhsNumberInPartition(2);
   const absl::Time start = clock_;
