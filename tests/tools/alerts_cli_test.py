@@ -27,30 +27,17 @@ import tempfile
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import complete_sections, decode_export, flags, today  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FAILURES = []
 NHS = "9990000026"  # a synthetic NHS number (999 range, valid check digit)
 AUDITOR = flags("auditor.cmc")
 CREW = flags("crew.lee")
 GP = flags("dr.patel")
 
 
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-    return condition
-
-
-class Ledger:
-    def __init__(self, binary, data):
-        self.binary, self.data = binary, data
-
-    def run(self, *args):
-        return subprocess.run([self.binary, "--data", self.data, *args],
-                              capture_output=True, text=True, timeout=180)
+class Ledger(CareledgerCli):
 
     def alerts(self, *args, who=AUDITOR):
         """`--json audit alerts <args>` -> (exit code, [alerts], trailer, output)."""
@@ -72,11 +59,7 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="careledger-alerts-") as data:
         run(Ledger(args.careledger, data), data)
-    if FAILURES:
-        print(f"\n{len(FAILURES)} check(s) failed")
-        return 1
-    print("\nall alert checks passed")
-    return 0
+    return summary("alert")
 
 
 def run(ledger, data):

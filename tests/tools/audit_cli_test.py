@@ -19,34 +19,22 @@ usage: audit_cli_test.py --careledger BIN
 """
 import argparse
 import json
+import os
 import re
-import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import CareledgerCli, check, summary, where  # noqa: E402
+from sample_plan import flags  # noqa: E402
 
-FAILURES = []
-AUDITOR = ["--user", "auditor.cmc", "--role", "auditor", "--org", "CMC001",
-           "--device", "dev-CMC001", "--address", "10.0.0.10"]
-CREW = ["--user", "crew.lee", "--role", "urgent-care", "--org", "AMB001", "--device", "dev-AMB001"]
-GP = ["--user", "dr.patel", "--role", "clinician", "--org", "GP0001", "--device", "dev-GP0001"]
-
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-    return condition
+AUDITOR = flags("auditor.cmc") + ["--address", "10.0.0.10"]
+CREW = flags("crew.lee")
+GP = flags("dr.patel")
 
 
-class Ledger:
-    def __init__(self, binary, data):
-        self.binary, self.data = binary, data
-
-    def run(self, *args):
-        return subprocess.run([self.binary, "--data", self.data, *args],
-                              capture_output=True, text=True, timeout=180)
+class Ledger(CareledgerCli):
 
     def audit(self, *args, who=AUDITOR):
         """`--json audit <args>` -> (exit code, [entries], trailer, stderr)."""
@@ -66,22 +54,13 @@ class Ledger:
         return result.returncode, document, result.stderr
 
 
-def where(entry):
-    position = entry.get("position", {})
-    return (position.get("partition", 0), int(position.get("offset", "0")))
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--careledger", required=True)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="careledger-audit-") as data:
         run(Ledger(args.careledger, data))
-    if FAILURES:
-        print(f"\n{len(FAILURES)} check(s) failed")
-        return 1
-    print("\nall audit checks passed")
-    return 0
+    return summary("audit")
 
 
 def run(ledger):

@@ -23,16 +23,16 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 import tempfile
 
 sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import CareledgerCli, check, summary, where  # noqa: E402
+from sample_plan import flags  # noqa: E402
 
-FAILURES = []
-AUDITOR = ["--user", "auditor.cmc", "--role", "auditor", "--org", "CMC001",
-           "--device", "dev-CMC001", "--address", "10.0.0.10"]
-GP = ["--user", "dr.patel", "--role", "clinician", "--org", "GP0001", "--device", "dev-GP0001"]
+AUDITOR = flags("auditor.cmc") + ["--address", "10.0.0.10"]
+GP = flags("dr.patel")
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -42,31 +42,13 @@ COLUMNS = ["recorded_at", "kind", "action", "outcome", "reason", "nhs_number", "
            "partition", "offset", "command_id"]
 
 
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-    return condition
-
-
-class Ledger:
-    def __init__(self, binary, data):
-        self.binary, self.data = binary, data
-
-    def run(self, *args):
-        return subprocess.run([self.binary, "--data", self.data, *args],
-                              capture_output=True, text=True, timeout=180)
+class Ledger(CareledgerCli):
 
     def trail(self, *args):
         """`--json audit <args>` as the auditor -> [entries]."""
         result = self.run("--json", "audit", *args, "--limit", "10000", *AUDITOR)
         lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
         return [line for line in lines if "next_page_token" not in line]
-
-
-def where(entry):
-    position = entry.get("position", {})
-    return (position.get("partition", 0), int(position.get("offset", "0")))
 
 
 def audit_event_problems(resource):
@@ -106,11 +88,7 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="careledger-export-") as data:
         run(Ledger(args.careledger, os.path.join(data, "ledger")), data)
-    if FAILURES:
-        print(f"\n{len(FAILURES)} check(s) failed")
-        return 1
-    print("\nall audit export checks passed")
-    return 0
+    return summary("audit export")
 
 
 def run(ledger, scratch):

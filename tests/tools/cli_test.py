@@ -24,26 +24,16 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import (SAMPLE_DIRECTORY_RECORDS, actor, complete_sections,  # noqa: E402
                          date_json, decode_export, flags, section, today)
 
-FAILURES = []
+class Ledger(CareledgerCli):
+    timeout = 120
 
-
-def check(condition, what):
-    print(("ok   " if condition else "FAIL ") + what, flush=True)
-    if not condition:
-        FAILURES.append(what)
-
-
-class Ledger:
     def __init__(self, binary, data):
-        self.binary, self.data = binary, data
+        super().__init__(binary, data)
         self._exports = 0
-
-    def run(self, *args, stdin=None):
-        return subprocess.run([self.binary, "--data", self.data, *args], input=stdin,
-                              capture_output=True, text=True, timeout=120)
 
     def records(self):
         result = self.run("--json", "verify")
@@ -477,8 +467,7 @@ def main():
         check_kept_checkpoints(ledger, tmp, binary)
         check_projection_and_reads(ledger)
 
-    print(f"{len(FAILURES)} failed" if FAILURES else "all CLI checks passed")
-    return 1 if FAILURES else 0
+    return summary("CLI")
 
 
 if __name__ == "__main__":

@@ -10,17 +10,22 @@ usage: load_alerts_test.py --careledger BIN [--patients N] [--max-false K]
 """
 import argparse
 import json
-import subprocess
+import os
 import sys
 import tempfile
 
-AUDITOR = ["--user", "auditor.cmc", "--role", "auditor", "--org", "CMC001",
-           "--device", "dev-CMC001", "--purpose", "load test"]
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_checks import CareledgerCli, check, summary  # noqa: E402
+from sample_plan import flags  # noqa: E402
+
+AUDITOR = flags("auditor.cmc") + ["--purpose", "load test"]
 
 
 def run(binary, data, *args):
-    return subprocess.run([binary, "--data", data, *args], capture_output=True, text=True,
-                          timeout=600)
+    cli = CareledgerCli(binary, data)
+    cli.timeout = 600  # a whole load
+    return cli.run(*args)
 
 
 def main():
@@ -29,12 +34,6 @@ def main():
     parser.add_argument("--patients", type=int, default=600)
     parser.add_argument("--max-false", type=int, default=0)
     args = parser.parse_args()
-    failures = []
-
-    def check(condition, what):
-        print(("ok   " if condition else "FAIL ") + what, flush=True)
-        if not condition:
-            failures.append(what)
 
     with tempfile.TemporaryDirectory(prefix="careledger-load-") as work:
         data, plants_file = f"{work}/data", f"{work}/plants.json"
@@ -70,11 +69,7 @@ def main():
         check(len(unexplained) <= args.max_false,
               f"{len(unexplained)} false alerts (at most {args.max_false})")
         check(run(args.careledger, data, "verify").returncode == 0, "the log verifies")
-    if failures:
-        print(f"{len(failures)} checks failed")
-        return 1
-    print("all load checks passed")
-    return 0
+    return summary("load")
 
 
 if __name__ == "__main__":
