@@ -48,16 +48,7 @@ class AuditProjectionTest : public ProjectionTest {
   // A read of `nhs` by the acting user from serving node `node`.
   ledger::LogPosition Read(const std::string& node, const std::string& nhs, std::uint64_t version,
                            std::uint64_t stream_seq, const std::string& content_hash) {
-    careledger::v1::AccessRecorded read;
-    read.set_action("view_plan");
-    read.set_subject(PatientStream(nhs));
-    read.set_nhs_number(nhs);
-    read.set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
-    read.set_view(careledger::v1::PLAN_VIEW_PUBLISHED);
-    read.set_version(version);
-    read.set_stream_seq(stream_seq);
-    read.set_content_hash(content_hash);
-    return RecordAccess(node, read);
+    return RecordAccess(node, PublishedRead(nhs, version, stream_seq, content_hash));
   }
 
   // Every entry of a list, read `limit` at a time, following the tokens.
@@ -105,15 +96,7 @@ TEST_F(AuditProjectionTest, EveryKindOfEntryWithWhoWhereWhenWhatAndProof) {
   acting_.set_device_id("toughbook-3");
   acting_.set_network_address("10.3.0.41");
   acting_.set_purpose("emergency care");
-  careledger::v1::AccessRecorded glass;
-  glass.set_action("view_plan");
-  glass.set_subject(PatientStream(nhs));
-  glass.set_nhs_number(nhs);
-  glass.set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
-  glass.set_view(careledger::v1::PLAN_VIEW_PUBLISHED);
-  glass.set_version(1);
-  glass.set_stream_seq(5);
-  glass.set_content_hash(v1_hash);
+  careledger::v1::AccessRecorded glass = PublishedRead(nhs, 1, 5, v1_hash);
   glass.set_restricted(true);
   glass.set_break_glass(true);
   glass.set_break_glass_reason("cardiac arrest, patient unconscious");

@@ -38,15 +38,7 @@ TEST_F(HistoryProjectionTest, PlanEventsAndAccessRecordsInRecordedOrder) {
   acting_.set_device_id("toughbook-3");
   acting_.set_network_address("10.1.2.3");
   acting_.set_purpose("emergency care");
-  careledger::v1::AccessRecorded read;
-  read.set_action("view_plan");
-  read.set_subject(PatientStream(nhs));
-  read.set_nhs_number(nhs);
-  read.set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
-  read.set_view(careledger::v1::PLAN_VIEW_PUBLISHED);
-  read.set_version(1);
-  read.set_stream_seq(3);
-  read.set_content_hash(shown_hash);
+  careledger::v1::AccessRecorded read = PublishedRead(nhs, 1, 3, shown_hash);
   const ledger::LogPosition crew_read = RecordAccess(node, read);
 
   // Someone without a legitimate relationship is refused.

@@ -346,6 +346,24 @@ class ProjectionTest : public ::testing::Test {
     return Append(event);
   }
 
+  // A granted read of `nhs_number`'s published plan: `version`, as of the
+  // plan stream's record `stream_seq`, whose content hashes to `content_hash`.
+  static careledger::v1::AccessRecorded PublishedRead(const std::string& nhs_number,
+                                                      std::uint64_t version,
+                                                      std::uint64_t stream_seq,
+                                                      const std::string& content_hash) {
+    careledger::v1::AccessRecorded read;
+    read.set_action("view_plan");
+    read.set_subject(PatientStream(nhs_number));
+    read.set_nhs_number(nhs_number);
+    read.set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
+    read.set_view(careledger::v1::PLAN_VIEW_PUBLISHED);
+    read.set_version(version);
+    read.set_stream_seq(stream_seq);
+    read.set_content_hash(content_hash);
+    return read;
+  }
+
   // An access record appended by serving node `node` (stream "access/<node>").
   ledger::LogPosition RecordAccess(const std::string& node,
                                    const careledger::v1::AccessRecorded& access) {
