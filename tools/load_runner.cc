@@ -26,7 +26,10 @@ absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
     for (std::size_t i = 0; i < results.size(); ++i) {
       const absl::StatusOr<careledger::v1::CommandResult>& result = results[i];
       if (!result.ok()) return result.status();
-      if (slice->commands[i].has_view_plan() ||
+      // A granted read and every refusal append one access record; a repeat
+      // appends nothing.
+      if ((result->outcome() == careledger::v1::OUTCOME_APPLIED &&
+           slice->commands[i].has_view_plan()) ||
           result->outcome() == careledger::v1::OUTCOME_REJECTED) {
         ++report.access_records;
       }
