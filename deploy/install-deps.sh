@@ -16,7 +16,7 @@ build_packages=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev clang-format
 )
-test_packages=(python3 python3-cryptography python3-protobuf kafkacat)
+test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--tests" ]]; then

@@ -13,7 +13,7 @@ namespace {
 
 constexpr char kPayloadUrl[] = "careledger/failure_kind";
 
-constexpr std::array<std::pair<FailureKind, std::string_view>, 9> kNames = {{
+constexpr std::array<std::pair<FailureKind, std::string_view>, 11> kNames = {{
     {FailureKind::kMalformed, "malformed"},
     {FailureKind::kStreamMismatch, "stream_mismatch"},
     {FailureKind::kUnknownKey, "unknown_key"},
@@ -23,6 +23,8 @@ constexpr std::array<std::pair<FailureKind, std::string_view>, 9> kNames = {{
     {FailureKind::kDuplicate, "duplicate"},
     {FailureKind::kChainBreak, "chain_break"},
     {FailureKind::kCheckpointMismatch, "checkpoint_mismatch"},
+    {FailureKind::kGenesisMismatch, "genesis_mismatch"},
+    {FailureKind::kKeyRevoked, "key_revoked"},
 }};
 
 }  // namespace

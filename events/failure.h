@@ -25,6 +25,10 @@ enum class FailureKind {
   kDuplicate,           // stream_seq at or below the head (replayed / duplicated)
   kChainBreak,          // prev_hash differs from the hash of the previous value
   kCheckpointMismatch,  // a checkpoint's running hash or coverage is wrong
+  kGenesisMismatch,     // a partition's first record is not its genesis, a
+                        // genesis elsewhere, or geneses that disagree with
+                        // each other or with the log's partition count
+  kKeyRevoked,          // signed by a key after its revocation time
 };
 
 // "bad_signature", "chain_break", ...: stable names used in logs and JSON.

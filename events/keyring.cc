@@ -35,6 +35,21 @@ absl::Status Keyring::Retire(std::string_view key_id, absl::Time until) {
   return absl::NotFoundError(fmt::format("key {} is not in the keyring", key_id));
 }
 
+absl::Status Keyring::Revoke(std::string_view key_id, absl::Time from, std::string_view reason) {
+  for (KeyEntry& entry : entries_) {
+    if (entry.key_id != key_id) continue;
+    if (entry.revoked_at != absl::InfiniteFuture() && entry.revoked_at <= from) {
+      return absl::FailedPreconditionError(
+          fmt::format("key {} is already revoked from {}", key_id,
+                      absl::FormatTime(entry.revoked_at, absl::UTCTimeZone())));
+    }
+    entry.revoked_at = from;
+    entry.revocation_reason = std::string(reason);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(fmt::format("key {} is not in the keyring", key_id));
+}
+
 const KeyEntry* Keyring::Find(std::string_view key_id) const {
   for (const KeyEntry& entry : entries_) {
     if (entry.key_id == key_id) return &entry;
@@ -47,6 +62,14 @@ absl::StatusOr<const VerifyingKey*> Keyring::KeyAt(std::string_view key_id, absl
   if (entry == nullptr) {
     return VerificationFailure(FailureKind::kUnknownKey,
                                fmt::format("key '{}' is not in the keyring", key_id));
+  }
+  if (at >= entry->revoked_at) {
+    return VerificationFailure(
+        FailureKind::kKeyRevoked,
+        fmt::format("key '{}' signed an event recorded at {}, after its revocation from {} ({})",
+                    key_id, absl::FormatTime(at, absl::UTCTimeZone()),
+                    absl::FormatTime(entry->revoked_at, absl::UTCTimeZone()),
+                    entry->revocation_reason));
   }
   if (at < entry->valid_from || at >= entry->valid_until) {
     return VerificationFailure(
@@ -70,6 +93,10 @@ careledger::v1::Keyring Keyring::ToProto() const {
     if (entry.valid_until != absl::InfiniteFuture()) {
       *out->mutable_valid_until() = ToTimestamp(entry.valid_until);
     }
+    if (entry.revoked_at != absl::InfiniteFuture()) {
+      *out->mutable_revoked_at() = ToTimestamp(entry.revoked_at);
+      out->set_revocation_reason(entry.revocation_reason);
+    }
   }
   return proto;
 }
@@ -88,6 +115,10 @@ absl::StatusOr<Keyring> Keyring::FromProto(const careledger::v1::Keyring& proto)
     }
     KeyEntry entry{in.key_id(), *std::move(key), FromTimestamp(in.valid_from())};
     if (in.has_valid_until()) entry.valid_until = FromTimestamp(in.valid_until());
+    if (in.has_revoked_at()) {
+      entry.revoked_at = FromTimestamp(in.revoked_at());
+      entry.revocation_reason = in.revocation_reason();
+    }
     if (absl::Status added = keyring.Add(std::move(entry)); !added.ok()) return added;
   }
   return keyring;

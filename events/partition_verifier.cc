@@ -66,6 +66,7 @@ absl::Status PartitionVerifier::CheckInOrder(const LogRecord& record, const Open
     head = *looked_up;
   }
   if (absl::Status extends = CheckExtends(head, opened.event); !extends.ok()) return extends;
+  if (absl::Status genesis = CheckGenesis(opened); !genesis.ok()) return genesis;
   if (opened.event.has_checkpoint()) {
     if (absl::Status checkpoint = CheckCheckpoint(opened.event.checkpoint(), partition_, digest_);
         !checkpoint.ok()) {
@@ -74,6 +75,40 @@ absl::Status PartitionVerifier::CheckInOrder(const LogRecord& record, const Open
   }
   digest_.Add(record.offset, opened.value_hash);
   heads_[record.key] = StreamHead{opened.event.stream_seq(), opened.value_hash};
+  return absl::OkStatus();
+}
+
+absl::Status PartitionVerifier::CheckGenesis(const OpenedRecord& opened) const {
+  const bool first = digest_.record_count == 0;
+  const bool is_genesis = opened.event.has_log_genesis();
+  if (genesis_partitions_ == 0) {
+    if (is_genesis && !first) {
+      return VerificationFailure(FailureKind::kGenesisMismatch,
+                                 "a genesis record after the partition's first record");
+    }
+    return absl::OkStatus();
+  }
+  if (first && !is_genesis) {
+    return VerificationFailure(
+        FailureKind::kGenesisMismatch,
+        fmt::format("partition {} does not begin with its genesis record: records before it "
+                    "were lost, or the log was not created by 'careledger init'",
+                    partition_));
+  }
+  if (!first && is_genesis) {
+    return VerificationFailure(FailureKind::kGenesisMismatch,
+                               "a genesis record after the partition's first record");
+  }
+  if (!is_genesis) return absl::OkStatus();
+  const careledger::v1::LogGenesis& genesis = opened.event.log_genesis();
+  if (genesis.partition() != partition_ || genesis.partition_count() != genesis_partitions_) {
+    return VerificationFailure(
+        FailureKind::kGenesisMismatch,
+        fmt::format("the genesis states partition {} of {}, but it is partition {} of a log "
+                    "that now has {} partitions: the stored partition count was changed",
+                    genesis.partition(), genesis.partition_count(), partition_,
+                    genesis_partitions_));
+  }
   return absl::OkStatus();
 }
 

@@ -62,6 +62,13 @@ class PartitionVerifier {
   // Continues from a known digest (the projector resuming).
   void Resume(const PartitionDigest& digest) { digest_ = digest; }
 
+  // Requires the partition's first record to be its genesis
+  // (careledger.v1.LogGenesis) stating this partition and `partition_count`,
+  // and no genesis after it. Every reader of a whole log (the writer's
+  // recovery, `careledger verify`, the projector) requires it; unit tests of
+  // other rules may leave it off.
+  void RequireGenesis(std::int32_t partition_count) { genesis_partitions_ = partition_count; }
+
   // Verifies `records`, which must all belong to this partition. Verified
   // records advance the verifier's heads and digest; after a stop, nothing
   // past the bad record is looked at and the verifier must not be reused.
@@ -73,12 +80,14 @@ class PartitionVerifier {
 
  private:
   absl::Status CheckInOrder(const LogRecord& record, const OpenedRecord& opened);
+  absl::Status CheckGenesis(const OpenedRecord& opened) const;
 
   std::int32_t partition_;
   const Keyring* keyring_;
   HeadLookup lookup_;
   int threads_;
   PartitionDigest digest_;
+  std::int32_t genesis_partitions_ = 0;  // 0: genesis not required
   absl::flat_hash_map<std::string, StreamHead> heads_;
 };
 

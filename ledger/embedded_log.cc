@@ -7,11 +7,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "careledger/v1/envelope.pb.h"
 #include "events/format.h"
 
@@ -141,7 +144,7 @@ class EmbeddedLogReader final : public LogReader {
     }
     next_offsets_.assign(next_offsets.begin(), next_offsets.end());
     end_reported_ = false;
-    return absl::OkStatus();
+    return CheckSeekWithinLog();
   }
 
   absl::StatusOr<ReadBatch> Read(std::size_t max_records, std::chrono::milliseconds wait) override {
@@ -195,6 +198,13 @@ class EmbeddedLogReader final : public LogReader {
               fmt::format("embedded log: partition {} offset {}: the stored record does not parse",
                           p, next_offsets_[p]));
         }
+        if (record.partition != p || record.offset != next_offsets_[p]) {
+          // Offsets are contiguous from 0: anything else is a lost record.
+          return absl::DataLossError(fmt::format(
+              "embedded log: partition {} offset {} is missing (the next stored record is at "
+              "offset {})",
+              p, next_offsets_[p], record.offset));
+        }
         record.key = stored.key();
         record.value = stored.value();
         next_offsets_[p] = record.offset + 1;
@@ -203,6 +213,30 @@ class EmbeddedLogReader final : public LogReader {
       if (absl::Status status = FromRocks(it->status(), "read"); !status.ok()) return status;
     }
     return batch;
+  }
+
+  // A reader positioned after offset o of a partition (a projection resuming)
+  // needs record o to exist: a log that ends before what its reader already
+  // consumed lost records, and reading on would look like a fresh start.
+  absl::Status CheckSeekWithinLog() {
+    std::unique_ptr<rocksdb::Iterator> it(
+        database_->db->NewIterator(rocksdb::ReadOptions(), database_->log));
+    for (std::int32_t p = 0; p < database_->partitions; ++p) {
+      const std::int64_t last_consumed = next_offsets_[p] - 1;
+      if (last_consumed < 0) continue;
+      it->Seek(RecordKey(p, last_consumed));
+      std::int32_t partition = 0;
+      std::int64_t offset = 0;
+      if (!it->Valid() || !ParseRecordKey(it->key(), &partition, &offset) || partition != p ||
+          offset != last_consumed) {
+        if (absl::Status status = FromRocks(it->status(), "seek"); !status.ok()) return status;
+        return absl::DataLossError(fmt::format(
+            "embedded log: partition {} has no record at offset {}, which its reader already "
+            "consumed: the log lost records",
+            p, last_consumed));
+      }
+    }
+    return absl::OkStatus();
   }
 
   std::shared_ptr<Database> database_;
@@ -263,28 +297,146 @@ class EmbeddedLog final : public Log {
   std::shared_ptr<std::atomic<bool>> writer_open_ = std::make_shared<std::atomic<bool>>(false);
 };
 
+// RocksDB's strictest settings for evidence (see the header). `creating`
+// alone may create files; a follower needs max_open_files = -1.
+rocksdb::Options StrictOptions(bool creating, bool following) {
+  rocksdb::Options options;
+  options.create_if_missing = creating;
+  options.create_missing_column_families = creating;
+  options.error_if_exists = creating;
+  options.paranoid_checks = true;
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  options.track_and_verify_wals_in_manifest = true;
+  options.best_efforts_recovery = false;
+  options.force_consistency_checks = true;
+  options.paranoid_file_checks = true;
+  options.max_open_files = following ? -1 : 512;
+  return options;
+}
+
+// Before RocksDB is asked anything: a missing directory is NOT_FOUND (never
+// created here), a directory without CURRENT is a damaged log, and kCreate
+// refuses a directory that already holds files.
+absl::Status CheckPresence(const std::string& path, bool creating) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const bool exists = fs::exists(path, error);
+  if (creating) {
+    if (exists && !fs::is_empty(path, error)) {
+      return absl::AlreadyExistsError(
+          fmt::format("embedded log: {} already holds files; a log is created only once", path));
+    }
+    return absl::OkStatus();
+  }
+  if (!exists) {
+    return absl::NotFoundError(fmt::format("embedded log: {} does not exist", path));
+  }
+  if (!fs::exists(fs::path(path) / "CURRENT", error)) {
+    return absl::DataLossError(
+        fmt::format("embedded log: {}/CURRENT is missing: the log is damaged (nothing was changed; "
+                    "restore it from a backup)",
+                    path));
+  }
+  // The MANIFEST that CURRENT names must exist. A live owner may switch
+  // manifests between our two reads, so a changed CURRENT is read again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::ifstream current(fs::path(path) / "CURRENT");
+    std::string manifest;
+    std::getline(current, manifest);
+    if (manifest.empty() || manifest.find('/') != std::string::npos) {
+      return absl::DataLossError(fmt::format(
+          "embedded log: {}/CURRENT does not name a MANIFEST: the log is damaged", path));
+    }
+    if (fs::exists(fs::path(path) / manifest, error)) return absl::OkStatus();
+    std::ifstream again(fs::path(path) / "CURRENT");
+    std::string now_names;
+    std::getline(again, now_names);
+    if (now_names == manifest) {
+      return absl::DataLossError(fmt::format(
+          "embedded log: {}/{}, which CURRENT names, is missing: the log is damaged (nothing "
+          "was changed; restore it from a backup)",
+          path, manifest));
+    }
+  }
+  return absl::UnavailableError(
+      fmt::format("embedded log: {}: its MANIFEST keeps changing; try again", path));
+}
+
+// An open that RocksDB refused: the lock is another owner; anything else on
+// an existing log means it is damaged or incomplete.
+absl::Status OpenFailure(const rocksdb::Status& status, const std::string& path) {
+  const std::string text = status.ToString();
+  if (status.IsIOError() && text.find("lock") != std::string::npos) {
+    return absl::FailedPreconditionError(fmt::format(
+        "embedded log: open {}: {} (another careledger process owns this log)", path, text));
+  }
+  if (status.IsBusy() || status.IsTryAgain()) {
+    return absl::UnavailableError(fmt::format("embedded log: open {}: {}", path, text));
+  }
+  return absl::DataLossError(
+      fmt::format("embedded log: {} cannot be opened, it is damaged or incomplete: {} (nothing was "
+                  "changed; restore it from a backup)",
+                  path, text));
+}
+
+absl::StatusOr<std::int32_t> RecordPartitionCount(Database& database, std::int32_t partitions) {
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  if (absl::Status status =
+          FromRocks(database.db->Put(write_options, database.meta, kPartitionCountKey,
+                                     std::to_string(partitions)),
+                    "record the partition count");
+      !status.ok()) {
+    return status;
+  }
+  return partitions;
+}
+
+// The stored count, strictly parsed and bounded: a count edited to 0 or to
+// two billion is damage, not a reason to crash or to scan forever.
+absl::StatusOr<std::int32_t> ReadPartitionCount(Database& database) {
+  std::string stored;
+  const rocksdb::Status got =
+      database.db->Get(rocksdb::ReadOptions(), database.meta, kPartitionCountKey, &stored);
+  if (got.IsNotFound()) {
+    return absl::DataLossError(fmt::format(
+        "embedded log: {} has no stored partition count: the log is damaged or incomplete",
+        database.path));
+  }
+  if (absl::Status status = FromRocks(got, "read the partition count"); !status.ok()) return status;
+  std::int32_t count = 0;
+  const auto [end, error] = std::from_chars(stored.data(), stored.data() + stored.size(), count);
+  if (error != std::errc() || end != stored.data() + stored.size() || count < 1 ||
+      count > kMaxPartitions) {
+    return absl::DataLossError(
+        fmt::format("embedded log: {}: the stored partition count '{}' is not a number in [1, {}]",
+                    database.path, absl::CHexEscape(stored.substr(0, 32)), kMaxPartitions));
+  }
+  return count;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& options) {
-  if (options.partitions < 1) return absl::InvalidArgumentError("partitions must be at least 1");
+  const bool creating = options.mode == EmbeddedLogMode::kCreate;
+  const bool following = options.mode == EmbeddedLogMode::kFollower;
+  if (creating && (options.partitions < 1 || options.partitions > kMaxPartitions)) {
+    return absl::InvalidArgumentError(
+        fmt::format("partitions must be between 1 and {}", kMaxPartitions));
+  }
+  if (absl::Status present = CheckPresence(options.path, creating); !present.ok()) return present;
+
   auto database = std::make_shared<Database>();
   database->path = options.path;
-  database->read_only = options.read_only;
-
-  rocksdb::Options db_options;
-  db_options.create_if_missing = !options.read_only;
-  db_options.create_missing_column_families = !options.read_only;
-  db_options.max_open_files = options.read_only ? -1 : 512;  // secondaries need -1
+  database->read_only = following;
+  const rocksdb::Options db_options = StrictOptions(creating, following);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
-      {kLogFamily, rocksdb::ColumnFamilyOptions()},
-      {kMetaFamily, rocksdb::ColumnFamilyOptions()}};
+      {rocksdb::kDefaultColumnFamilyName, db_options},
+      {kLogFamily, db_options},
+      {kMetaFamily, db_options}};
   rocksdb::DB* db = nullptr;
   rocksdb::Status opened;
-  if (options.read_only) {
-    if (!std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT")) {
-      return absl::NotFoundError(fmt::format("no embedded log at {}", options.path));
-    }
+  if (following) {
     // Each secondary keeps its own info log beside the primary's files; it is
     // removed when the log is closed.
     database->secondary_path = fmt::format("{}/secondary-{}-{}", options.path, ::getpid(),
@@ -292,38 +444,19 @@ absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& o
     opened = rocksdb::DB::OpenAsSecondary(db_options, options.path, database->secondary_path,
                                           families, &database->handles, &db);
   } else {
-    std::filesystem::create_directories(options.path);
+    if (creating) std::filesystem::create_directories(options.path);
     opened = rocksdb::DB::Open(db_options, options.path, families, &database->handles, &db);
   }
-  if (absl::Status status = FromRocks(opened, fmt::format("open {}", options.path)); !status.ok()) {
-    return status;
-  }
+  if (!opened.ok()) return OpenFailure(opened, options.path);
   database->db.reset(db);
   database->log = database->handles[1];
   database->meta = database->handles[2];
 
-  std::string stored_count;
-  rocksdb::Status got =
-      database->db->Get(rocksdb::ReadOptions(), database->meta, kPartitionCountKey, &stored_count);
-  if (got.IsNotFound()) {
-    if (options.read_only) return absl::NotFoundError("embedded log has no partition count yet");
-    stored_count = std::to_string(options.partitions);
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    if (absl::Status status = FromRocks(
-            database->db->Put(write_options, database->meta, kPartitionCountKey, stored_count),
-            "record the partition count");
-        !status.ok()) {
-      return status;
-    }
-  } else if (absl::Status status = FromRocks(got, "read the partition count"); !status.ok()) {
-    return status;
-  }
-  try {
-    database->partitions = std::stoi(stored_count);
-  } catch (const std::exception&) {
-    return absl::DataLossError(fmt::format("embedded log: bad partition count '{}'", stored_count));
-  }
+  absl::StatusOr<std::int32_t> partitions =
+      creating ? RecordPartitionCount(*database, options.partitions)
+               : ReadPartitionCount(*database);
+  if (!partitions.ok()) return partitions.status();
+  database->partitions = *partitions;
   return std::unique_ptr<Log>(new EmbeddedLog(std::move(database)));
 }
 

@@ -9,6 +9,17 @@
 // One process owns the database and may write (RocksDB's lock fences any
 // other); readers in other processes open it as a RocksDB secondary instance
 // and follow the owner's writes.
+//
+// Strictness (docs/storage.md): a log is created only in kCreate mode (by
+// `careledger init`); every other open refuses a missing or damaged log and
+// never creates, repairs or deletes anything. RocksDB runs with its strictest
+// settings: paranoid checks, absolute-consistency WAL recovery, WALs tracked
+// in the MANIFEST (a deleted or shortened synced WAL fails the open), file
+// consistency checks, and checksums verified on every read. Readers also
+// check that offsets are contiguous from 0: a missing record is DATA_LOSS at
+// its position, never skipped. The stored partition count must lie in
+// [1, kMaxPartitions]; the signed genesis records (ledger/genesis.h) then
+// prove it.
 #ifndef CARELEDGER_LEDGER_EMBEDDED_LOG_H_
 #define CARELEDGER_LEDGER_EMBEDDED_LOG_H_
 
@@ -21,17 +32,30 @@
 
 namespace careledger::ledger {
 
-struct EmbeddedLogOptions {
-  std::string path;             // a directory; created if missing
-  std::int32_t partitions = 4;  // used only when creating the log
-  // Open read-only as a secondary instance (another process owns the log).
-  // Such a log refuses OpenWriter with FAILED_PRECONDITION.
-  bool read_only = false;
+// The most partitions a log may have (the CLI's --partitions bound too).
+inline constexpr std::int32_t kMaxPartitions = 1024;
+
+enum class EmbeddedLogMode {
+  kCreate,    // a new log; ALREADY_EXISTS when `path` already holds files
+  kOwner,     // an existing log, opened to write
+  kFollower,  // an existing log, read-only as a RocksDB secondary instance;
+              // OpenWriter is then FAILED_PRECONDITION
 };
 
-// Opens (or creates) the log. A log created with N partitions keeps N: the
-// option is ignored on reopen. FAILED_PRECONDITION when another process holds
-// the log and read_only is false.
+struct EmbeddedLogOptions {
+  std::string path;             // a directory
+  std::int32_t partitions = 4;  // used only by kCreate
+  EmbeddedLogMode mode = EmbeddedLogMode::kOwner;
+};
+
+// Opens the log. A log created with N partitions keeps N.
+// Errors:
+//  - NOT_FOUND: `path` does not exist (kOwner, kFollower). Nothing is created.
+//  - DATA_LOSS: `path` exists but the log is damaged or incomplete (CURRENT,
+//    MANIFEST, a table or a tracked WAL missing, a checksum mismatch, a bad
+//    stored partition count), naming what; nothing is changed.
+//  - FAILED_PRECONDITION: another process owns the log (kOwner, kCreate).
+//  - ALREADY_EXISTS: kCreate on a directory that is not empty.
 absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& options);
 
 }  // namespace careledger::ledger

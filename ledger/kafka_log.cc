@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "events/format.h"
+#include "ledger/embedded_log.h"
 #include "ledger/internal/kafka_admin.h"
 #include "ledger/internal/kafka_reader.h"
 #include "ledger/internal/kafka_writer.h"
@@ -132,6 +133,10 @@ absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options
     partition_count = CreateTopic(**admin, options);
   }
   if (!partition_count.ok()) return partition_count.status();
+  if (*partition_count < 1 || *partition_count > kMaxPartitions) {
+    return absl::DataLossError(fmt::format("kafka topic {} has {} partitions, outside [1, {}]",
+                                           options.topic, *partition_count, kMaxPartitions));
+  }
 
   absl::StatusOr<std::map<std::string, std::string>> config =
       (*admin)->DescribeTopicConfig(options.topic);

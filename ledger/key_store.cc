@@ -1,7 +1,10 @@
 #include "ledger/key_store.h"
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "events/format.h"
@@ -87,34 +90,93 @@ absl::Status KeyStore::Save() const {
   return internal::WriteFileAtomically(ActivePath(dir_), active_id_ + "\n", 0644);
 }
 
-absl::StatusOr<ActiveKey> KeyStore::Active(absl::Time now) const {
-  if (absl::StatusOr<const events::VerifyingKey*> valid = keyring_.KeyAt(active_id_, now);
-      !valid.ok()) {
-    return absl::FailedPreconditionError(
-        fmt::format("the active key cannot sign now: {}", valid.status().message()));
+absl::StatusOr<std::string> KeyStore::SigningKeyId(absl::Time now) const {
+  const events::KeyEntry* newest = nullptr;
+  for (const events::KeyEntry& entry : keyring_.entries()) {
+    if (!entry.CanSignAt(now)) continue;
+    if (!std::filesystem::exists(PrivateKeyPath(dir_, entry.key_id))) continue;
+    if (newest == nullptr || entry.valid_from > newest->valid_from) newest = &entry;
   }
-  absl::StatusOr<std::string> pem = internal::ReadFile(PrivateKeyPath(dir_, active_id_));
+  if (newest == nullptr) {
+    return absl::FailedPreconditionError(fmt::format(
+        "no key in {} can sign at {}: every key is retired, revoked or without its private key "
+        "(run 'careledger keys rotate')",
+        dir_, absl::FormatTime(now, absl::UTCTimeZone())));
+  }
+  return newest->key_id;
+}
+
+absl::StatusOr<ActiveKey> KeyStore::Active(absl::Time now) const {
+  absl::StatusOr<std::string> key_id = SigningKeyId(now);
+  if (!key_id.ok()) return key_id.status();
+  absl::StatusOr<std::string> pem = internal::ReadFile(PrivateKeyPath(dir_, *key_id));
   if (!pem.ok()) {
     return absl::FailedPreconditionError(
-        fmt::format("the private key of {} is missing from {}", active_id_, dir_));
+        fmt::format("the private key of {} cannot be read from {}", *key_id, dir_));
   }
   absl::StatusOr<events::SigningKey> key = events::SigningKey::FromPem(*pem);
   if (!key.ok()) return key.status();
-  if (key->public_key() != keyring_.Find(active_id_)->key.raw()) {
+  if (key->public_key() != keyring_.Find(*key_id)->key.raw()) {
     return absl::FailedPreconditionError(
-        fmt::format("the private key of {} does not match the keyring", active_id_));
+        fmt::format("the private key of {} does not match the keyring", *key_id));
   }
-  return ActiveKey{active_id_, *std::move(key)};
+  return ActiveKey{*key_id, *std::move(key)};
 }
 
 absl::StatusOr<std::string> KeyStore::Rotate(absl::Time now) {
-  const std::string previous = active_id_;
   absl::StatusOr<std::string> key_id = AddNewKey(now);
   if (!key_id.ok()) return key_id.status();
-  if (absl::Status retired = keyring_.Retire(previous, now); !retired.ok()) return retired;
+  // Every other key still open past the overlap closes at its end.
+  for (const events::KeyEntry& entry : std::vector<events::KeyEntry>(keyring_.entries())) {
+    if (entry.key_id == *key_id || entry.valid_until <= now + kRotationOverlap) continue;
+    if (absl::Status retired = keyring_.Retire(entry.key_id, now + kRotationOverlap);
+        !retired.ok()) {
+      return retired;
+    }
+  }
   active_id_ = *key_id;
   if (absl::Status saved = Save(); !saved.ok()) return saved;
   return *key_id;
+}
+
+absl::Status KeyStore::Revoke(const std::string& key_id, absl::Time from, const std::string& reason,
+                              absl::Time now) {
+  if (keyring_.Find(key_id) == nullptr) {
+    return absl::NotFoundError(fmt::format("key {} is not in the keyring", key_id));
+  }
+  absl::StatusOr<ActiveKey> signing = Active(now);
+  if (absl::Status revoked = keyring_.Revoke(key_id, from, reason); !revoked.ok()) return revoked;
+  if (signing.ok() && signing->key_id == key_id) {
+    // Rotate saves the keyring with the revocation and the new key together.
+    absl::StatusOr<std::string> rotated = Rotate(now);
+    return rotated.status();
+  }
+  return Save();
+}
+
+absl::StatusOr<ActiveKey> KeyDirectory::KeyAt(absl::Time at) {
+  struct stat info {};
+  const std::string keyring_path = KeyringPath(dir_);
+  if (::stat(keyring_path.c_str(), &info) != 0) {
+    return absl::FailedPreconditionError(
+        fmt::format("the keyring {} cannot be read: {}", keyring_path, std::strerror(errno)));
+  }
+  const std::string stamp = fmt::format("{}:{}:{}.{}", info.st_ino, info.st_size,
+                                        info.st_mtim.tv_sec, info.st_mtim.tv_nsec);
+  if (!store_ || stamp != keyring_stamp_) {
+    absl::StatusOr<KeyStore> store = KeyStore::Open(dir_);
+    if (!store.ok()) return store.status();
+    store_ = *std::move(store);
+    keyring_stamp_ = stamp;
+  }
+  absl::StatusOr<std::string> key_id = store_->SigningKeyId(at);
+  if (!key_id.ok()) return key_id.status();
+  if (!cached_ || cached_->key_id != *key_id) {
+    absl::StatusOr<ActiveKey> active = store_->Active(at);
+    if (!active.ok()) return active.status();
+    cached_ = *std::move(active);
+  }
+  return *cached_;
 }
 
 }  // namespace careledger::ledger

@@ -12,6 +12,7 @@
 #define CARELEDGER_LEDGER_KEY_STORE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -20,6 +21,9 @@
 #include "events/keyring.h"
 
 namespace careledger::ledger {
+
+// How long a rotated-out key stays valid beside its successor.
+inline constexpr absl::Duration kRotationOverlap = absl::Seconds(30);
 
 struct ActiveKey {
   std::string key_id;
@@ -34,13 +38,25 @@ class KeyStore {
   // ALREADY_EXISTS when the directory already has a keyring.
   static absl::StatusOr<KeyStore> Create(const std::string& dir, absl::Time now);
 
-  // The key that signs new events. FAILED_PRECONDITION when its private key
-  // is missing or it is no longer valid at `now`.
+  // The key that signs an event recorded at `now`: the newest key (latest
+  // valid_from) that can sign at `now` (events::KeyEntry::CanSignAt) and whose
+  // private key is here. FAILED_PRECONDITION when there is none or its private
+  // key does not match the keyring.
   absl::StatusOr<ActiveKey> Active(absl::Time now) const;
+  // The id of the key Active(now) would return, without reading it.
+  absl::StatusOr<std::string> SigningKeyId(absl::Time now) const;
 
-  // Generates a new key valid from `now`, retires the active one at `now`,
-  // and makes the new one active. Returns its id.
+  // Generates a new key valid from `now` and makes it active; the old one
+  // stays valid for kRotationOverlap more, so a writer in another process
+  // that stamped an event just before it saw the new keyring still signs
+  // inside its key's window (docs/witnesses.md, "Keys"). Returns the new id.
   absl::StatusOr<std::string> Rotate(absl::Time now);
+
+  // Revokes a compromised key from `from` (possibly in the past). When it is
+  // the key that signs now, a new key is generated first (Rotate), so the
+  // ledger keeps signing. NOT_FOUND for an unknown key.
+  absl::Status Revoke(const std::string& key_id, absl::Time from, const std::string& reason,
+                      absl::Time now);
 
   const events::Keyring& keyring() const { return keyring_; }
   const std::string& dir() const { return dir_; }
@@ -55,6 +71,26 @@ class KeyStore {
   std::string dir_;
   events::Keyring keyring_;
   std::string active_id_;
+};
+
+// The signing key for each batch a long-running writer appends: re-reads
+// the key directory whenever its keyring file changed (another process ran
+// `careledger keys rotate` or `keys revoke`), so a writer never signs with a
+// key outside its window. The writer stamps a batch's time first and asks for
+// the key at that time second; with the rotation overlap this closes the race
+// with a rotation in another process. Not thread-safe (the writer's commit
+// thread calls it).
+class KeyDirectory {
+ public:
+  explicit KeyDirectory(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::StatusOr<ActiveKey> KeyAt(absl::Time at);
+
+ private:
+  std::string dir_;
+  std::optional<KeyStore> store_;
+  std::string keyring_stamp_;  // inode, size and mtime of keyring.json when read
+  std::optional<ActiveKey> cached_;
 };
 
 // Reads a keyring JSON file (e.g. one exported by `careledger keys export`).

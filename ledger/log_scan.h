@@ -21,13 +21,16 @@ struct ScanReport {
   // The first untrusted record of each partition that has one, by partition.
   std::vector<events::VerificationStop> stops;
   std::vector<events::PartitionDigest> digests;  // per partition, of verified records
+  std::string log_id;                            // from partition 0's genesis; "" if it has none
 };
 
 // Called for every verified record, in offset order within its partition.
 using VerifiedRecordVisitor =
     std::function<void(std::int32_t partition, const events::VerifiedRecord& record)>;
 
-// Reads `reader` from offset 0 of every partition to the end. With a keyring,
+// Reads `reader` from offset 0 of every partition to the end. Every partition
+// must begin with its genesis (ledger/genesis.h), all naming one log: an
+// empty partition, or one of another log, is a stop at its offset 0. With a keyring,
 // signatures and key windows are checked too; with nullptr only envelopes,
 // chains and checkpoints. A partition stops at its first bad record (reported
 // in `stops`, nothing after it is visited); the others go on. Errors are the

@@ -112,10 +112,12 @@ class Writer::Impl {
     absl::StatusOr<std::unique_ptr<LogReader>> reader = log_->OpenReader();
     if (!reader.ok()) return reader.status();
     auto state = std::make_unique<LedgerState>(partitions_, options_.remembered_commands);
+    WitnessCheck witnesses(options_.witnesses, partitions_);
     absl::StatusOr<ScanReport> scan = ScanLog(
         **reader, nullptr, options_.sign_threads,
         [&](std::int32_t partition, const events::VerifiedRecord& record) {
           state->Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
+          witnesses.Observe(partition, record);
         });
     if (!scan.ok()) return scan.status();
     if (!scan->stops.empty()) {
@@ -123,6 +125,11 @@ class Writer::Impl {
           fmt::format("the log does not verify, so the writer will not extend it: {}",
                       scan->stops.front().Describe()));
     }
+    if (const std::vector<std::string> failures = witnesses.Failures(); !failures.empty()) {
+      return absl::DataLossError(fmt::format(
+          "the log contradicts a witness, so the writer will not extend it: {}", failures.front()));
+    }
+    last_checkpoint_.assign(partitions_, std::chrono::steady_clock::now());
     state_ = std::move(state);
     recovery_.records = state_->record_count();
     recovery_.streams = state_->stream_count();
@@ -182,13 +189,23 @@ class Writer::Impl {
     std::optional<InFlight> in_flight;
     for (;;) {
       std::vector<Pending> taken = Take(/*wait=*/!in_flight.has_value());
-      if (taken.empty() && !in_flight) return;  // stopping, and nothing is left
+      if (taken.empty() && !in_flight) {
+        if (Stopping()) return;  // and nothing is left
+        // Idle past the checkpoint interval: witness the tail now.
+        if (failure_.ok()) (void)MaybeCheckpoint(/*forced=*/false);
+        continue;
+      }
       std::optional<SealedBatch> next;
       if (!taken.empty()) {
-        if (!failure_.ok()) {
-          for (Pending& pending : taken) pending.Reply(failure_);
+        // The batch's time first, the key valid at that time second (see
+        // KeyDirectory): a rotation in between is seen, never outrun.
+        const absl::Time now = options_.clock->Now();
+        absl::StatusOr<ActiveKey> key = failure_.ok() ? SigningKeyAt(now) : failure_;
+        if (!key.ok()) {
+          for (Pending& pending : taken) pending.Reply(key.status());
         } else {
-          next = DecideAndSeal(std::move(taken), in_flight ? &in_flight->batch : nullptr);
+          next =
+              DecideAndSeal(std::move(taken), in_flight ? &in_flight->batch : nullptr, now, *key);
         }
       }
       if (in_flight) {
@@ -218,17 +235,38 @@ class Writer::Impl {
     }
   }
 
-  // Up to max_batch queued requests; with `wait`, blocks until there is one
-  // or the writer is stopping (then returns none).
+  // Up to max_batch queued requests; with `wait`, blocks until there is one,
+  // the writer is stopping, or a timed checkpoint falls due (then returns none).
   std::vector<Pending> Take(bool wait) {
     std::vector<Pending> taken;
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wait) wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (wait) {
+      const auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (options_.checkpoint_interval.count() > 0) {
+        wake_.wait_for(lock, options_.checkpoint_interval, ready);
+      } else {
+        wake_.wait(lock, ready);
+      }
+    }
     while (!queue_.empty() && taken.size() < options_.max_batch) {
       taken.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     return taken;
+  }
+
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return stopping_ && queue_.empty();
+  }
+
+  // Tells the caller's head witness where the log now stands.
+  void ReportDurable() {
+    if (!options_.on_durable) return;
+    std::vector<events::PartitionDigest> digests;
+    digests.reserve(partitions_);
+    for (std::int32_t p = 0; p < partitions_; ++p) digests.push_back(state_->digest(p));
+    options_.on_durable(digests);
   }
 
   // Puts requests back at the front of the queue, in their order.
@@ -240,11 +278,11 @@ class Writer::Impl {
   // Decides every request of `taken` against the state (which includes the
   // in-flight batch `previous`, sealed but not yet confirmed), seals the
   // accepted commands' events and applies them to the state speculatively.
-  SealedBatch DecideAndSeal(std::vector<Pending> taken, const SealedBatch* previous) {
+  SealedBatch DecideAndSeal(std::vector<Pending> taken, const SealedBatch* previous, absl::Time now,
+                            const ActiveKey& key) {
     SealedBatch batch;
     batch.pending = std::move(taken);
     batch.answered.resize(batch.pending.size());
-    const absl::Time now = options_.clock->Now();
 
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       const Command* command = batch.pending[i].command;
@@ -278,7 +316,7 @@ class Writer::Impl {
         batch.planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
       }
     }
-    Seal(batch.planned);
+    Seal(batch.planned, key);
     batch.records.reserve(batch.planned.size());
     for (PlannedEvent& event : batch.planned) {
       state_->SetHeadHash(event.event.stream_id(), event.value_hash);
@@ -346,7 +384,13 @@ class Writer::Impl {
 
   // Fills in prev_hash and seals every planned event: streams in parallel,
   // each stream's events in order, chained on the state's current heads.
-  void Seal(std::vector<PlannedEvent>& planned) {
+  // The key that signs events recorded at `now`.
+  absl::StatusOr<ActiveKey> SigningKeyAt(absl::Time now) {
+    if (options_.key_at) return options_.key_at(now);
+    return ActiveKey{options_.key_id, *options_.signing_key};
+  }
+
+  void Seal(std::vector<PlannedEvent>& planned, const ActiveKey& key) {
     absl::flat_hash_map<std::string, std::size_t> group_of_stream;
     std::vector<std::vector<std::size_t>> groups;
     for (std::size_t i = 0; i < planned.size(); ++i) {
@@ -361,8 +405,7 @@ class Writer::Impl {
       for (std::size_t index : groups[g]) {
         PlannedEvent& event = planned[index];
         event.event.set_prev_hash(events::HashBytes(previous));
-        absl::StatusOr<std::string> value =
-            events::SealEvent(event.event, options_.key_id, *options_.signing_key);
+        absl::StatusOr<std::string> value = events::SealEvent(event.event, key.key_id, key.key);
         // Signing fails only if OpenSSL cannot allocate: nothing sensible remains.
         if (!value.ok()) std::abort();
         event.value = *std::move(value);
@@ -398,6 +441,8 @@ class Writer::Impl {
       if (first == batch.first_in_batch.end()) continue;  // a repeat of the previous batch
       batch.answered[i] = Repeated(*batch.answered[first->second]);
     }
+    if (!batch.planned.empty()) ReportDurable();
+    state_rebuilt_ = false;
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       if (batch.pending[i].command == nullptr) {
@@ -407,7 +452,9 @@ class Writer::Impl {
         batch.pending[i].Reply(*batch.answered[i]);
       }
     }
-    return checkpointed.ok();
+    // A checkpoint that failed for want of a key changed nothing; one whose
+    // append failed rebuilt the state or stopped the writer.
+    return !state_rebuilt_ && failure_.ok();
   }
 
   // Records the answers of the requests of `next` that repeat a command of
@@ -446,6 +493,7 @@ class Writer::Impl {
       }
       log_writer_ = *std::move(reopened);
     }
+    state_rebuilt_ = true;
     if (absl::Status recovered = Recover(); !recovered.ok()) {
       failure_ = absl::UnavailableError(
           fmt::format("writer could not recover after a failed append: {}", recovered.message()));
@@ -461,10 +509,15 @@ class Writer::Impl {
   absl::Status MaybeCheckpoint(bool forced) {
     std::vector<PlannedEvent> planned;
     const absl::Time now = options_.clock->Now();
+    const auto steady_now = std::chrono::steady_clock::now();
     for (std::int32_t p = 0; p < partitions_; ++p) {
-      const bool due =
+      const bool due_by_count =
           options_.checkpoint_every > 0 && state_->since_checkpoint(p) >= options_.checkpoint_every;
-      if (!forced && !due) continue;
+      const bool due_by_time = options_.checkpoint_interval.count() > 0 &&
+                               state_->since_checkpoint(p) > 0 &&
+                               steady_now - last_checkpoint_[p] >= options_.checkpoint_interval;
+      if (!forced && !due_by_count && !due_by_time) continue;
+      last_checkpoint_[p] = steady_now;
       const std::string stream = CheckpointStreamId(p, partitions_);
       const StreamState* current = state_->Find(stream);
       Event event;
@@ -478,7 +531,9 @@ class Writer::Impl {
       planned.push_back(PlannedEvent{std::move(event), p, 0, {}, {}, -1});
     }
     if (planned.empty()) return absl::OkStatus();
-    Seal(planned);
+    absl::StatusOr<ActiveKey> key = SigningKeyAt(now);
+    if (!key.ok()) return key.status();
+    Seal(planned, *key);
     std::vector<AppendRecord> records;
     for (const PlannedEvent& event : planned) {
       records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
@@ -489,6 +544,7 @@ class Writer::Impl {
       state_->Apply(planned[i].partition, (*positions)[i].offset, planned[i].event,
                     planned[i].value_hash);
     }
+    ReportDurable();
     return absl::OkStatus();
   }
 
@@ -501,7 +557,10 @@ class Writer::Impl {
 
   // Owned by the commit thread (and by Open before it starts).
   std::unique_ptr<LedgerState> state_;
-  absl::Status failure_;  // set once the writer can no longer append
+  absl::Status failure_;        // set once the writer can no longer append
+  bool state_rebuilt_ = false;  // set when HandleAppendFailure re-read the log
+  // When each partition's last checkpoint was appended (or recovery ran).
+  std::vector<std::chrono::steady_clock::time_point> last_checkpoint_;
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -514,8 +573,8 @@ Writer::Writer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Writer::~Writer() = default;
 
 absl::StatusOr<std::unique_ptr<Writer>> Writer::Open(Log* log, WriterOptions options) {
-  if (options.key_id.empty() || !options.signing_key) {
-    return absl::InvalidArgumentError("the writer needs a signing key and its id");
+  if (!options.key_at && (options.key_id.empty() || !options.signing_key)) {
+    return absl::InvalidArgumentError("the writer needs a signing key and its id, or key_at");
   }
   absl::StatusOr<std::unique_ptr<LogWriter>> log_writer = log->OpenWriter(options.writer_id);
   if (!log_writer.ok()) return log_writer.status();

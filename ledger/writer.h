@@ -2,10 +2,11 @@
 // ones into signed, chained events and appends them to the Log, group-committed.
 //
 // Start-up: Open() reads every partition of the log to its end, checking each
-// record's envelope, chain and checkpoints (signatures are the projector's and
-// `careledger verify`'s job), to recover stream heads, plan state, partition
-// digests and the ids of recent commands. A log that does not verify refuses
-// to open, naming the first bad record.
+// record's envelope, chain, genesis and checkpoints (signatures are the
+// projector's and `careledger verify`'s job), to recover stream heads, plan
+// state, partition digests and the ids of recent commands. A log that does not
+// verify, or that contradicts a witness (WriterOptions::witnesses), refuses to
+// open, naming the first bad record or the witness.
 //
 // Idempotency: a command whose id was already applied is answered with the
 // original outcome (OUTCOME_DUPLICATE, same stream position) and appends
@@ -17,7 +18,9 @@
 #ifndef CARELEDGER_LEDGER_WRITER_H_
 #define CARELEDGER_LEDGER_WRITER_H_
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,21 +31,42 @@
 #include "careledger/v1/commands.pb.h"
 #include "events/ed25519.h"
 #include "ledger/clock.h"
+#include "ledger/key_store.h"
 #include "ledger/log.h"
+#include "ledger/witness.h"
 
 namespace careledger::ledger {
 
 struct WriterOptions {
   // Stable across restarts: names the Kafka transactional.id's shard.
   std::string writer_id = "0";
+  // The key that signs, fixed (key_id and signing_key), or looked up for each
+  // batch at the batch's recorded time (key_at; e.g. KeyDirectory::KeyAt),
+  // which lets keys rotate under a running writer. One of the two is required;
+  // key_at wins when both are set. When key_at fails, the batch is answered
+  // with its error and nothing is appended.
   std::string key_id;
-  std::optional<events::SigningKey> signing_key;  // required
-  const Clock* clock = nullptr;                   // nullptr = the system clock
-  int sign_threads = 0;                           // 0 = all hardware threads
-  std::size_t max_batch = 1024;                   // commands per Append
+  std::optional<events::SigningKey> signing_key;
+  std::function<absl::StatusOr<ActiveKey>(absl::Time at)> key_at;
+  const Clock* clock = nullptr;  // nullptr = the system clock
+  int sign_threads = 0;          // 0 = all hardware threads
+  std::size_t max_batch = 1024;  // commands per Append
   // A signed checkpoint is appended to a partition after this many records
   // since its last one; 0 = only when Checkpoint() is called.
   std::uint64_t checkpoint_every = 10'000;
+  // ...and once this much time (real, not the event clock) has passed since
+  // its last one while records wait unwitnessed, busy or idle, so the tail
+  // no checkpoint covers stays small; 0 = count only.
+  std::chrono::milliseconds checkpoint_interval{5'000};
+  // What other places know of the log (ledger/witness.h): the projection's
+  // progress, the writer's head file, kept checkpoints. Recovery refuses a log
+  // that ends before any of them or hashes differently up to one: a writer
+  // never extends a log that lost acknowledged records.
+  std::vector<Witness> witnesses;
+  // Called on the commit thread after every durable append (commands and
+  // checkpoints) with every partition's digest, so the caller can keep a
+  // head witness outside the log (ledger/head_witness.h). Must be quick.
+  std::function<void(std::span<const events::PartitionDigest>)> on_durable;
   // How many command ids are remembered for de-duplication (oldest forgotten).
   std::size_t remembered_commands = 1'000'000;
 };

@@ -156,6 +156,7 @@ absl::Status Projector::Start() {
     Run::Partition& state = run->partitions.emplace_back();
     state.verifier = std::make_unique<events::PartitionVerifier>(partition.partition, keyring_,
                                                                  lookup, options_.verify_threads);
+    state.verifier->RequireGenesis(count);
     state.verifier->Resume(partition.digest);
     next_offsets.push_back(partition.next_offset);
     state.committed = std::move(partition);

@@ -8,6 +8,7 @@
 
 #include "projections/audit_queries.h"
 #include "tools/bench_projection.h"
+#include "tools/ledger_init.h"
 #include "tools/load_runner.h"
 #include "tools/projection_session.h"
 #include "tools/synthetic.h"
@@ -44,10 +45,9 @@ absl::StatusOr<Latency> Measure(const std::vector<std::string>& subjects, std::s
 
 absl::StatusOr<AuditBenchResult> BenchAudit(const Context& context, const LoadOptions& load,
                                             std::size_t queries, int threads) {
-  absl::StatusOr<ledger::KeyStore> keys = ledger::KeyStore::Create(context.KeysDir(), absl::Now());
-  if (!keys.ok()) return keys.status();
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
-  if (!log.ok()) return log.status();
+  absl::StatusOr<InitializedLedger> created = InitializeLedger(context);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<ledger::Log>* log = &created->log;
   AuditBenchResult result;
   result.log = (*log)->Describe();
   absl::StatusOr<LoadReport> written = WriteLoad(context, log->get(), load);

@@ -4,6 +4,7 @@
 
 #include "events/format.h"
 #include "ledger/dates.h"
+#include "tools/ledger_init.h"
 #include "tools/projection_session.h"
 #include "tools/synthetic.h"
 
@@ -30,10 +31,9 @@ absl::StatusOr<projections::ProjectionReport> ProjectBenchLog(
 
 absl::StatusOr<ProjectionBenchResult> BenchProjection(const Context& context, std::size_t events,
                                                       std::size_t patients, int threads) {
-  absl::StatusOr<ledger::KeyStore> keys = ledger::KeyStore::Create(context.KeysDir(), absl::Now());
-  if (!keys.ok()) return keys.status();
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
-  if (!log.ok()) return log.status();
+  absl::StatusOr<InitializedLedger> created = InitializeLedger(context);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<ledger::Log>* log = &created->log;
   {
     absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
     if (!writer.ok()) return writer.status();

@@ -15,6 +15,7 @@
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
 #include "tools/exit_codes.h"
+#include "tools/ledger_init.h"
 #include "tools/output.h"
 #include "tools/synthetic.h"
 
@@ -80,11 +81,11 @@ int RunBenchAppend(const BenchFlags& flags, const Context& context) {
   const int threads = Threads(flags);
   auto scratch = MakeScratch(context, flags.keep);
   Context bench_context(scratch->options);
-  absl::StatusOr<ledger::KeyStore> keys =
-      ledger::KeyStore::Create(bench_context.KeysDir(), absl::Now());
+  absl::StatusOr<InitializedLedger> created = InitializeLedger(bench_context);
+  if (!created.ok()) return ReportError(created.status(), context.json());
+  std::unique_ptr<ledger::Log>* log = &created->log;
+  absl::StatusOr<ledger::KeyStore> keys = bench_context.OpenKeys();
   if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = bench_context.OpenLog();
-  if (!log.ok()) return ReportError(log.status(), context.json());
   absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
   if (!active.ok()) return ReportError(active.status(), context.json());
   ledger::WriterOptions writer_options;

@@ -17,6 +17,7 @@
 #include "projections/plan_queries.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/ledger_init.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
 #include "tools/projection_session.h"
@@ -42,17 +43,19 @@ void PrintStep(std::size_t n, const ScenarioStep& step, const CommandResult& res
   }
 }
 
-absl::Status EnsureKeys(const Context& context) {
+// The demo's ledger: the one in --data if it was initialised, else a new one
+// (the demo says which). An initialised directory whose log is missing or
+// damaged is an error here as everywhere: nothing is recreated.
+absl::StatusOr<std::unique_ptr<ledger::Log>> DemoLedger(const Context& context) {
   if (std::filesystem::exists(context.KeysDir() + "/keyring.json")) {
     std::cout << fmt::format("1. Using the ledger in {}\n", context.options().data_dir);
-    return absl::OkStatus();
+    return context.OpenLog();
   }
-  absl::StatusOr<ledger::KeyStore> created =
-      ledger::KeyStore::Create(context.KeysDir(), absl::Now());
+  absl::StatusOr<InitializedLedger> created = InitializeLedger(context);
   if (!created.ok()) return created.status();
   std::cout << fmt::format("1. Created a ledger in {} with signing key {}\n",
-                           context.options().data_dir, created->Active(absl::Now())->key_id);
-  return absl::OkStatus();
+                           context.options().data_dir, created->key_id);
+  return std::move(created->log);
 }
 
 // Registers the directory and runs the scenario; FAILED_PRECONDITION when a
@@ -128,12 +131,7 @@ absl::Status ShowHistory(ledger::Writer& writer, ProjectionSession& session,
 }
 
 int RunDemo(const Context& context) {
-  if (absl::Status keys_ready = EnsureKeys(context); !keys_ready.ok()) {
-    return ReportError(keys_ready, context.json());
-  }
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
+  absl::StatusOr<std::unique_ptr<ledger::Log>> log = DemoLedger(context);
   if (!log.ok()) return ReportError(log.status(), context.json());
   absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
   if (!writer.ok()) return ReportError(writer.status(), context.json());
@@ -159,6 +157,8 @@ int RunDemo(const Context& context) {
   }
   std::cout << fmt::format("4. Projected {} records into {}\n", report->records_applied,
                            context.ProjectionDir());
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return ReportError(keys.status(), context.json());
   if (absl::Status verified = Verify(context, **log, *keys); !verified.ok()) {
     std::cout << "INTEGRITY FAILURE: " << verified.message() << "\n";
     return kExitIntegrity;

@@ -6,6 +6,7 @@
 #include "events/format.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/ledger_init.h"
 #include "tools/output.h"
 
 namespace careledger::tools {
@@ -15,23 +16,23 @@ void RegisterInit(CLI::App& app, Runner* run) {
       "init", "Create a ledger: a signing key, the public keyring, and the log (topic)");
   init->callback([run] {
     *run = [](const Context& context) {
-      absl::StatusOr<ledger::KeyStore> keys =
-          ledger::KeyStore::Create(context.KeysDir(), absl::Now());
-      if (!keys.ok()) return ReportError(keys.status(), context.json());
-      absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
-      if (!log.ok()) return ReportError(log.status(), context.json());
-      const std::string key_id = keys->Active(absl::Now())->key_id;
+      absl::StatusOr<InitializedLedger> ledger = InitializeLedger(context);
+      if (!ledger.ok()) return ReportError(ledger.status(), context.json());
+      const std::unique_ptr<ledger::Log>& log = ledger->log;
+      const std::string& key_id = ledger->key_id;
       if (context.json()) {
         PrintJson({{"data", context.options().data_dir},
-                   {"log", (*log)->Describe()},
-                   {"partitions", (*log)->partition_count()},
-                   {"key_id", key_id}});
+                   {"log", log->Describe()},
+                   {"partitions", log->partition_count()},
+                   {"key_id", key_id},
+                   {"log_id", ledger->log_id}});
       } else {
         std::cout << fmt::format(
-            "Created ledger in {}\n  log:        {} ({} partitions)\n  signing key: {}\n"
+            "Created ledger in {}\n  log:        {} ({} partitions, log id {})\n"
+            "  signing key: {}\n"
             "  keyring:    {}/keyring.json (share it with verifiers)\n",
-            context.options().data_dir, (*log)->Describe(), (*log)->partition_count(), key_id,
-            context.KeysDir());
+            context.options().data_dir, log->Describe(), log->partition_count(), ledger->log_id,
+            key_id, context.KeysDir());
       }
       return static_cast<int>(kExitOk);
     };

@@ -1,4 +1,4 @@
-// careledger keys: list, rotate and export the signing keys.
+// careledger keys: list, rotate, revoke and export the signing keys.
 #include <fmt/format.h>
 
 #include <fstream>
@@ -27,9 +27,14 @@ int ListKeys(const Context& context) {
     return kExitOk;
   }
   for (const events::KeyEntry& entry : keys->keyring().entries()) {
-    std::cout << fmt::format("{} {}  valid {} .. {}\n", entry.key_id == active_id ? "*" : " ",
-                             entry.key_id, absl::FormatTime(entry.valid_from, absl::UTCTimeZone()),
-                             FormatWindowEnd(entry.valid_until));
+    std::cout << fmt::format(
+        "{} {}  valid {} .. {}{}\n", entry.key_id == active_id ? "*" : " ", entry.key_id,
+        absl::FormatTime(entry.valid_from, absl::UTCTimeZone()), FormatWindowEnd(entry.valid_until),
+        entry.revoked_at == absl::InfiniteFuture()
+            ? std::string()
+            : fmt::format("  REVOKED from {} ({})",
+                          absl::FormatTime(entry.revoked_at, absl::UTCTimeZone()),
+                          entry.revocation_reason));
   }
   return kExitOk;
 }
@@ -46,8 +51,8 @@ void RegisterKeys(CLI::App& app, Runner* run) {
 
   CLI::App* rotate = keys_command->add_subcommand(
       "rotate",
-      "Generate a new signing key, retire the active one now; history keeps verifying. "
-      "Restart running writers afterwards");
+      "Generate a new signing key; the old one stays valid 30 s more, then retires. Running "
+      "writers switch at their next batch; history keeps verifying");
   rotate->callback([run] {
     *run = [](const Context& context) {
       absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
@@ -60,6 +65,50 @@ void RegisterKeys(CLI::App& app, Runner* run) {
         std::cout << "New active signing key: " << *key_id << "\n";
       }
       return static_cast<int>(kExitOk);
+    };
+  });
+
+  struct RevokeFlags {
+    std::string key_id;
+    std::string from;  // RFC 3339
+    std::string reason;
+  };
+  auto revoke_flags = std::make_shared<RevokeFlags>();
+  CLI::App* revoke = keys_command->add_subcommand(
+      "revoke",
+      "Revoke a compromised key from a time (possibly past): verify then fails every record it "
+      "signed from that time (key_revoked), and keeps trusting what it signed before. A new key "
+      "is generated first when the revoked one is signing now");
+  revoke->add_option("--key", revoke_flags->key_id, "The key id")->required();
+  revoke
+      ->add_option("--from", revoke_flags->from,
+                   "When it was compromised, RFC 3339 (e.g. 2026-12-01T09:00:00Z)")
+      ->required();
+  revoke->add_option("--reason", revoke_flags->reason, "Why, for the record")->required();
+  revoke->callback([run, revoke_flags] {
+    *run = [revoke_flags](const Context& context) {
+      absl::Time from;
+      std::string error;
+      if (!absl::ParseTime(absl::RFC3339_full, revoke_flags->from, &from, &error)) {
+        return ReportError(
+            absl::InvalidArgumentError(
+                fmt::format("--from '{}' is not an RFC 3339 time: {}", revoke_flags->from, error)),
+            context.json());
+      }
+      absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+      if (!keys.ok()) return ReportError(keys.status(), context.json());
+      if (absl::Status revoked =
+              keys->Revoke(revoke_flags->key_id, from, revoke_flags->reason, absl::Now());
+          !revoked.ok()) {
+        return ReportError(revoked, context.json());
+      }
+      if (context.json()) {
+        PrintJson({{"revoked_key_id", revoke_flags->key_id}});
+        return static_cast<int>(kExitOk);
+      }
+      std::cout << fmt::format("Revoked {} from {}\n", revoke_flags->key_id,
+                               absl::FormatTime(from, absl::UTCTimeZone()));
+      return ListKeys(context);
     };
   });
 

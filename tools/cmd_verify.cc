@@ -1,5 +1,7 @@
-// careledger verify: check the whole log against DESIGN §3 and say where the
-// first untrusted record of each partition is.
+// careledger verify: check the whole log against DESIGN §3, say where the
+// first untrusted record of each partition is, and compare the log with every
+// witness of its extent (docs/witnesses.md): the writer's head file, the
+// projection's progress, and checkpoints kept elsewhere (--kept).
 #include <fmt/format.h>
 
 #include <iostream>
@@ -13,6 +15,7 @@
 #include "tools/exit_codes.h"
 #include "tools/kept_checkpoints.h"
 #include "tools/output.h"
+#include "tools/witnesses.h"
 
 namespace careledger::tools {
 namespace {
@@ -43,15 +46,25 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
     if (!read.ok()) return ReportError(read.status(), context.json());
     kept = *std::move(read);
   }
-  KeptCheckpointCheck kept_check(std::move(kept), (*reader)->partition_count());
+  const std::int32_t partitions = (*reader)->partition_count();
+  DataDirWitnesses data_dir = CollectWitnesses(context, partitions);
+  for (KeptCheckpoint& checkpoint : kept) data_dir.witnesses.push_back(std::move(checkpoint));
+  ledger::WitnessCheck witness_check(data_dir.witnesses, partitions);
+  // The last signed checkpoint in each partition: the extent the log itself
+  // proves to anyone who kept it.
+  std::vector<std::int64_t> last_checkpoint(partitions, -1);
   const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
   absl::StatusOr<ledger::ScanReport> report =
       ledger::ScanLog(**reader, &*keyring, threads,
                       [&](std::int32_t partition, const events::VerifiedRecord& record) {
-                        kept_check.Observe(partition, record);
+                        witness_check.Observe(partition, record);
+                        if (record.opened.event.has_checkpoint()) {
+                          last_checkpoint[partition] = record.offset;
+                        }
                       });
   if (!report.ok()) return ReportError(report.status(), context.json());
-  const std::vector<std::string> kept_failures = kept_check.Failures();
+  const std::vector<std::string> kept_failures = witness_check.Failures();
+  const std::vector<ledger::Witness> confirmed = witness_check.Confirmed();
   const bool intact = report->stops.empty() && kept_failures.empty();
 
   if (context.json()) {
@@ -64,34 +77,57 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
                        {"failure", kind ? std::string(events::FailureKindName(*kind)) : "error"},
                        {"reason", std::string(stop.reason.message())}});
     }
-    nlohmann::json partitions = nlohmann::json::array();
+    nlohmann::json by_partition = nlohmann::json::array();
     for (std::size_t p = 0; p < report->digests.size(); ++p) {
-      partitions.push_back({{"partition", p},
-                            {"records", report->digests[p].record_count},
-                            {"last_offset", report->digests[p].last_offset},
-                            {"running_hash", events::HashHex(report->digests[p].running)}});
+      nlohmann::json witnessed = nlohmann::json::array();
+      for (const ledger::Witness& witness : confirmed) {
+        if (witness.partition != static_cast<std::int32_t>(p)) continue;
+        witnessed.push_back(
+            {{"source", witness.source}, {"last_offset", witness.digest.last_offset}});
+      }
+      by_partition.push_back({{"partition", p},
+                              {"records", report->digests[p].record_count},
+                              {"last_offset", report->digests[p].last_offset},
+                              {"last_checkpoint_offset", last_checkpoint[p]},
+                              {"running_hash", events::HashHex(report->digests[p].running)},
+                              {"witnessed_by", witnessed}});
     }
     PrintJson({{"log", (*log)->Describe()},
+               {"log_id", report->log_id},
                {"ok", intact},
+               {"witness_failures", kept_failures},
                {"kept_checkpoint_failures", kept_failures},
+               {"witnesses_missing", data_dir.missing},
                {"records", report->records},
                {"checkpoints", report->checkpoints},
-               {"partitions", partitions},
+               {"partitions", by_partition},
                {"failures", stops}});
   } else {
     std::cout << fmt::format("{}: {} records verified ({} checkpoints) in {} partitions\n",
                              (*log)->Describe(), report->records, report->checkpoints,
                              report->digests.size());
+    std::cout << fmt::format("  log id {}\n", report->log_id);
     for (std::size_t p = 0; p < report->digests.size(); ++p) {
-      std::cout << fmt::format("  partition {}: {} records, running hash {}\n", p,
-                               report->digests[p].record_count,
-                               events::HashHex(report->digests[p].running));
+      std::cout << fmt::format(
+          "  partition {}: {} records to offset {}, running hash {}; last signed checkpoint at "
+          "{}\n",
+          p, report->digests[p].record_count, report->digests[p].last_offset,
+          events::HashHex(report->digests[p].running),
+          last_checkpoint[p] < 0 ? std::string("(none)") : std::to_string(last_checkpoint[p]));
+      for (const ledger::Witness& witness : confirmed) {
+        if (witness.partition != static_cast<std::int32_t>(p)) continue;
+        std::cout << fmt::format("    consistent with {} (to offset {})\n", witness.source,
+                                 witness.digest.last_offset);
+      }
+    }
+    for (const std::string& missing : data_dir.missing) {
+      std::cout << "  witness not available: " << missing << "\n";
     }
     for (const events::VerificationStop& stop : report->stops) {
       std::cout << "INTEGRITY FAILURE " << stop.Describe() << "\n";
     }
     for (const std::string& failure : kept_failures) {
-      std::cout << "INTEGRITY FAILURE kept checkpoint: " << failure << "\n";
+      std::cout << "INTEGRITY FAILURE witness: " << failure << "\n";
     }
     std::cout << (intact ? "OK: the log is intact.\n" : "FAILED: the log does not verify.\n");
   }

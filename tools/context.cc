@@ -1,10 +1,15 @@
 #include "tools/context.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
 
 #include "events/format.h"
 #include "ledger/embedded_log.h"
+#include "ledger/head_witness.h"
 #include "ledger/kafka_log.h"
+#include "tools/witnesses.h"
 
 namespace careledger::tools {
 namespace {
@@ -54,19 +59,33 @@ std::string Context::ProjectionDir() const {
 }
 
 absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) const {
+  absl::StatusOr<std::unique_ptr<ledger::Log>> log =
+      OpenLogIn(read_only ? LogMode::kFollower : LogMode::kOwner);
+  if (log.status().code() != absl::StatusCode::kNotFound) return log;
+  std::error_code error;
+  if (std::filesystem::exists(KeysDir(), error)) {
+    return absl::DataLossError(fmt::format(
+        "{}; but {} was initialised (it has keys): the log is missing. Nothing was created: "
+        "restore it from a backup ('careledger restore'), or find where it went",
+        log.status().message(), options_.data_dir));
+  }
+  return absl::FailedPreconditionError(fmt::format("{}: run 'careledger --data {} init' first",
+                                                   log.status().message(), options_.data_dir));
+}
+
+absl::StatusOr<std::unique_ptr<ledger::Log>> Context::CreateLog() const {
+  return OpenLogIn(LogMode::kCreate);
+}
+
+absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLogIn(LogMode mode) const {
   if (options_.log == "embedded") {
     ledger::EmbeddedLogOptions embedded;
     embedded.path = options_.data_dir + "/log";
     embedded.partitions = options_.partitions;
-    // Readers open the log as a RocksDB secondary: they never take the lock,
-    // so a writer can start (or keep running) while they read.
-    embedded.read_only = read_only;
-    absl::StatusOr<std::unique_ptr<ledger::Log>> log = ledger::OpenEmbeddedLog(embedded);
-    if (read_only && log.status().code() == absl::StatusCode::kNotFound) {
-      return absl::FailedPreconditionError(fmt::format(
-          "no log in {}: run 'careledger --data {} init' first", embedded.path, options_.data_dir));
-    }
-    return log;
+    embedded.mode = mode == LogMode::kCreate     ? ledger::EmbeddedLogMode::kCreate
+                    : mode == LogMode::kFollower ? ledger::EmbeddedLogMode::kFollower
+                                                 : ledger::EmbeddedLogMode::kOwner;
+    return ledger::OpenEmbeddedLog(embedded);
   }
   const std::string bootstrap = KafkaBootstrap(options_.log);
   if (bootstrap.empty()) {
@@ -79,7 +98,7 @@ absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) co
   kafka.partitions = options_.partitions;
   kafka.replication_factor = static_cast<std::int16_t>(options_.replication_factor);
   kafka.min_insync_replicas = options_.min_insync_replicas;
-  kafka.create_topic = !read_only;  // reading never creates a ledger
+  kafka.create_topic = mode == LogMode::kCreate;  // only init creates a ledger
   for (const std::string& property : options_.kafka_properties) {
     const std::size_t equals = property.find('=');
     if (equals == std::string::npos || equals == 0) {
@@ -104,13 +123,28 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
     ledger::Log* log, const ledger::Clock* clock) const {
   absl::StatusOr<ledger::KeyStore> keys = OpenKeys();
   if (!keys.ok()) return keys.status();
-  absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
-  if (!active.ok()) return active.status();
+  // Fail early, and clearly, when no key can sign now.
+  if (absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now()); !active.ok()) {
+    return active.status();
+  }
   ledger::WriterOptions writer;
   writer.writer_id = options_.writer_id;
-  writer.key_id = active->key_id;
-  writer.signing_key = active->key;
+  // Each batch asks for the key valid at its time, so `keys rotate` or
+  // `keys revoke` in another process takes effect at the next batch.
+  auto key_directory = std::make_shared<ledger::KeyDirectory>(KeysDir());
+  writer.key_at = [key_directory](absl::Time at) { return key_directory->KeyAt(at); };
   writer.clock = clock;
+  DataDirWitnesses witnesses = CollectWitnesses(*this, log->partition_count());
+  for (const std::string& missing : witnesses.missing) spdlog::info("witness: {}", missing);
+  writer.witnesses = std::move(witnesses.witnesses);
+  const std::string heads_path = HeadWitnessPath(*this);
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(heads_path).parent_path(), error);
+  writer.on_durable = [heads_path](std::span<const events::PartitionDigest> digests) {
+    if (absl::Status written = ledger::WriteHeadWitness(heads_path, digests); !written.ok()) {
+      spdlog::warn("the head witness was not updated: {}", written.message());
+    }
+  };
   return ledger::Writer::Open(log, std::move(writer));
 }
 

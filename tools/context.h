@@ -44,9 +44,15 @@ class Context {
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
 
-  // The log named by --log. With `read_only`, an embedded log is opened as a
-  // RocksDB secondary, which never locks out a writer in another process.
+  // The existing log named by --log; nothing is ever created here. With
+  // `read_only`, an embedded log is opened as a RocksDB secondary, which never
+  // locks out a writer in another process. DATA_LOSS (exit 4) when this data
+  // directory was initialised (it has keys) but its log is missing or damaged;
+  // FAILED_PRECONDITION when it was never initialised.
   absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLog(bool read_only = false) const;
+  // Creates the log (embedded directory or Kafka topic): `careledger init`
+  // only. ALREADY_EXISTS when there is one.
+  absl::StatusOr<std::unique_ptr<ledger::Log>> CreateLog() const;
   absl::StatusOr<ledger::KeyStore> OpenKeys() const;
   // Opens a writer on `log` signing with the active key, stamping events
   // with `clock` (nullptr = the system clock; `careledger load` simulates).
@@ -54,6 +60,9 @@ class Context {
       ledger::Log* log, const ledger::Clock* clock = nullptr) const;
 
  private:
+  enum class LogMode { kCreate, kOwner, kFollower };
+  absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLogIn(LogMode mode) const;
+
   GlobalOptions options_;
 };
 

@@ -13,40 +13,22 @@
 #include "absl/status/statusor.h"
 #include "events/partition_digest.h"
 #include "ledger/log_scan.h"
+#include "ledger/witness.h"
 
 namespace careledger::tools {
 
-struct KeptCheckpoint {
-  std::int32_t partition = 0;
-  events::PartitionDigest digest;  // of every record up to digest.last_offset
-};
+// A kept checkpoint is a witness (ledger/witness.h) whose source is the file.
+using KeptCheckpoint = ledger::Witness;
+using KeptCheckpointCheck = ledger::WitnessCheck;
 
 // {"log": ..., "checkpoints": [{"partition", "last_offset", "record_count",
 // "running_hash" (hex)}]}: what `careledger --json checkpoint` prints.
 nlohmann::json KeptCheckpointsJson(const std::string& log,
                                    const std::vector<events::PartitionDigest>& digests);
 
-// Reads that JSON. INVALID_ARGUMENT naming what is wrong.
+// Reads that JSON; each witness names `path` as its source. INVALID_ARGUMENT
+// naming what is wrong.
 absl::StatusOr<std::vector<KeptCheckpoint>> ReadKeptCheckpoints(const std::string& path);
-
-// Compares kept checkpoints with the log as it is now. Call Observe for every
-// verified record (in offset order per partition), then Failures().
-class KeptCheckpointCheck {
- public:
-  KeptCheckpointCheck(std::vector<KeptCheckpoint> kept, std::int32_t partitions);
-
-  void Observe(std::int32_t partition, const events::VerifiedRecord& record);
-
-  // One line per kept checkpoint the log contradicts: the log now ends
-  // before it (a cut tail) or hashes differently up to it (rewritten history).
-  std::vector<std::string> Failures() const;
-
- private:
-  std::vector<KeptCheckpoint> kept_;
-  std::vector<events::PartitionDigest> digests_;  // running, per partition
-  std::vector<bool> matched_;
-  std::vector<std::string> mismatches_;
-};
 
 }  // namespace careledger::tools
 

@@ -18,7 +18,7 @@ using ::careledger::testing::ReadAll;
 
 TEST(EmbeddedLogTest, AppendAssignsContiguousOffsetsPerPartitionAndReadsBack) {
   careledger::testing::TempDir dir;
-  auto log = OpenEmbeddedLog({dir.Sub("log"), 3, false});
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 3, EmbeddedLogMode::kCreate});
   ASSERT_THAT(log, IsOk());
   auto writer = (*log)->OpenWriter("0");
   ASSERT_THAT(writer, IsOk());
@@ -41,7 +41,7 @@ TEST(EmbeddedLogTest, AppendAssignsContiguousOffsetsPerPartitionAndReadsBack) {
 
 TEST(EmbeddedLogTest, EmptyLogIsCaughtUpAtOnce) {
   careledger::testing::TempDir dir;
-  auto log = OpenEmbeddedLog({dir.Sub("log"), 4, false});
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 4, EmbeddedLogMode::kCreate});
   ASSERT_THAT(log, IsOk());
   EXPECT_TRUE(ReadAll(**log).empty());
 }
@@ -49,13 +49,13 @@ TEST(EmbeddedLogTest, EmptyLogIsCaughtUpAtOnce) {
 TEST(EmbeddedLogTest, SeekResumesAndReopenContinuesOffsets) {
   careledger::testing::TempDir dir;
   {
-    auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+    auto log = OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kCreate});
     ASSERT_THAT(log, IsOk());
     auto writer = (*log)->OpenWriter("0");
     std::vector<AppendRecord> batch = {{1, "k", "x"}, {1, "k", "y"}};
     ASSERT_THAT((*writer)->Append(batch), IsOk());
   }
-  auto log = OpenEmbeddedLog({dir.Sub("log"), 9, false});  // count kept from creation
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 9, EmbeddedLogMode::kOwner});  // count kept
   ASSERT_THAT(log, IsOk());
   EXPECT_EQ((*log)->partition_count(), 2);
   auto writer = (*log)->OpenWriter("0");
@@ -71,7 +71,7 @@ TEST(EmbeddedLogTest, SeekResumesAndReopenContinuesOffsets) {
 
 TEST(EmbeddedLogTest, OutOfRangePartitionWritesNothing) {
   careledger::testing::TempDir dir;
-  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kCreate});
   auto writer = (*log)->OpenWriter("0");
   std::vector<AppendRecord> batch = {{0, "k", "ok"}, {5, "k", "bad"}};
   EXPECT_THAT((*writer)->Append(batch), StatusIs(absl::StatusCode::kInvalidArgument));
@@ -80,9 +80,9 @@ TEST(EmbeddedLogTest, OutOfRangePartitionWritesNothing) {
 
 TEST(EmbeddedLogTest, OnlyOneOwnerAndOneWriter) {
   careledger::testing::TempDir dir;
-  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  auto log = OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kCreate});
   ASSERT_THAT(log, IsOk());
-  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("log"), 2, false}),
+  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kOwner}),
               StatusIs(absl::StatusCode::kFailedPrecondition));
   auto first = (*log)->OpenWriter("0");
   ASSERT_THAT(first, IsOk());
@@ -94,13 +94,13 @@ TEST(EmbeddedLogTest, OnlyOneOwnerAndOneWriter) {
 
 TEST(EmbeddedLogTest, ReadOnlyFollowerSeesTheOwnersAppends) {
   careledger::testing::TempDir dir;
-  auto owner = OpenEmbeddedLog({dir.Sub("log"), 2, false});
+  auto owner = OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kCreate});
   ASSERT_THAT(owner, IsOk());
   auto writer = (*owner)->OpenWriter("0");
   std::vector<AppendRecord> first = {{0, "k", "one"}};
   ASSERT_THAT((*writer)->Append(first), IsOk());
 
-  auto follower = OpenEmbeddedLog({dir.Sub("log"), 2, true});
+  auto follower = OpenEmbeddedLog({dir.Sub("log"), 2, EmbeddedLogMode::kFollower});
   ASSERT_THAT(follower, IsOk());
   EXPECT_THAT((*follower)->OpenWriter("0"), StatusIs(absl::StatusCode::kFailedPrecondition));
   EXPECT_EQ(ReadAll(**follower).size(), 1u);
@@ -113,7 +113,7 @@ TEST(EmbeddedLogTest, ReadOnlyFollowerSeesTheOwnersAppends) {
 
 TEST(EmbeddedLogTest, ReadOnlyOpenOfAMissingLogIsNotFound) {
   careledger::testing::TempDir dir;
-  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("nothing"), 2, true}),
+  EXPECT_THAT(OpenEmbeddedLog({dir.Sub("nothing"), 2, EmbeddedLogMode::kFollower}),
               StatusIs(absl::StatusCode::kNotFound));
 }
 

@@ -61,6 +61,7 @@ LedgerWorld::LedgerWorld(absl::Time now)
       log_(std::make_unique<MemoryLog>(4)),
       actors_(tools::SampleWorldActors()),
       registered_on_(ledger::Today(now)) {
+  WriteTestGenesis(*log_, *signer_);
   OpenWriter();
   if (writer_ == nullptr) return;
   for (const auto& result : writer_->SubmitAll(tools::SampleDirectoryCommands(registered_on_))) {

@@ -66,9 +66,12 @@ class WriterTest : public ::testing::Test {
   void OpenLog(const std::string& name = "log") {
     writer_.reset();
     log_.reset();
-    auto log = OpenEmbeddedLog({dir_.Sub(name), 4, false});
+    const bool creating = !std::filesystem::exists(dir_.Sub(name));
+    auto log = OpenEmbeddedLog(
+        {dir_.Sub(name), 4, creating ? EmbeddedLogMode::kCreate : EmbeddedLogMode::kOwner});
     ASSERT_THAT(log, IsOk());
     log_ = std::make_unique<careledger::testing::FaultyLog>(*std::move(log));
+    if (creating) careledger::testing::WriteTestGenesis(*log_, signer_);
   }
 
   // Opens the writer and registers the sample world's directory (a replay

@@ -113,7 +113,9 @@ class ProjectionTest : public ::testing::Test {
   static constexpr std::int32_t kPartitions = 4;
 
   void SetUp() override {
-    CL_ASSERT_OK_AND_ASSIGN(log_, ledger::OpenEmbeddedLog({dir_.Sub("log"), kPartitions}));
+    CL_ASSERT_OK_AND_ASSIGN(log_, ledger::OpenEmbeddedLog({dir_.Sub("log"), kPartitions,
+                                                           ledger::EmbeddedLogMode::kCreate}));
+    careledger::testing::WriteTestGenesis(*log_, signer_);
     CL_ASSERT_OK_AND_ASSIGN(writer_, log_->OpenWriter("projection-test"));
   }
 

@@ -253,7 +253,8 @@ TEST_F(ProjectorTest, CorruptRecordStopsItsPartitionOnly) {
   // The stopped store holds exactly what a log without the bad record and its
   // successors in partition 0 projects to.
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::Log> prefix_log,
-                          ledger::OpenEmbeddedLog({dir_.Sub("prefix-log"), kPartitions}));
+                          ledger::OpenEmbeddedLog({dir_.Sub("prefix-log"), kPartitions,
+                                                   ledger::EmbeddedLogMode::kCreate}));
   {
     CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::LogWriter> writer,
                             prefix_log->OpenWriter("copy"));
@@ -449,8 +450,9 @@ TEST_F(ProjectorTest, RefusesALogWithAnotherPartitionCount) {
   WriteWholePlan(NhsNumberInPartition(0));
   std::unique_ptr<ProjectionStore> store = OpenStore("store");
   ASSERT_THAT(Project(store.get()), IsOk());
-  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::Log> other,
-                          ledger::OpenEmbeddedLog({dir_.Sub("two-partitions"), 2}));
+  CL_ASSERT_OK_AND_ASSIGN(
+      std::unique_ptr<ledger::Log> other,
+      ledger::OpenEmbeddedLog({dir_.Sub("two-partitions"), 2, ledger::EmbeddedLogMode::kCreate}));
   CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::LogReader> reader, other->OpenReader());
   Projector projector(reader.get(), store.get(), &signer_.keyring, Options());
   EXPECT_THAT(projector.CatchUp(), StatusIs(absl::StatusCode::kFailedPrecondition));

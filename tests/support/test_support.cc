@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <random>
 
+#include "ledger/genesis.h"
+
 namespace careledger::testing {
 
 TempDir::TempDir() {
@@ -50,6 +52,12 @@ TestSigner MakeTestSigner(const std::string& key_id) {
     std::abort();
   }
   return TestSigner{key_id, *key, std::move(keyring)};
+}
+
+void WriteTestGenesis(ledger::Log& log, const TestSigner& signer) {
+  const absl::StatusOr<std::string> log_id = ledger::WriteGenesis(
+      log, signer.key_id, signer.key, absl::UnixEpoch() + absl::Seconds(1), "test");
+  ASSERT_TRUE(log_id.ok()) << log_id.status();
 }
 
 }  // namespace careledger::testing

@@ -12,6 +12,7 @@
 #include "events/ed25519.h"
 #include "events/failure.h"
 #include "events/keyring.h"
+#include "ledger/log.h"
 
 namespace careledger::testing {
 
@@ -88,6 +89,11 @@ struct TestSigner {
   events::Keyring keyring;
 };
 TestSigner MakeTestSigner(const std::string& key_id = "test-key-1");
+
+// Writes `log`'s genesis records (ledger/genesis.h) signed by `signer`, as
+// `careledger init` does: every reader of a whole log requires them. Fails the
+// current test on error.
+void WriteTestGenesis(ledger::Log& log, const TestSigner& signer);
 
 }  // namespace careledger::testing
 
