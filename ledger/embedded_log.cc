@@ -17,6 +17,7 @@
 #include "absl/strings/escaping.h"
 #include "careledger/v1/envelope.pb.h"
 #include "events/format.h"
+#include "ledger/internal/rocksdb_logger.h"
 
 namespace careledger::ledger {
 namespace {
@@ -47,8 +48,17 @@ bool ParseRecordKey(const rocksdb::Slice& key, std::int32_t* partition, std::int
   return true;
 }
 
+// A full disk is not damage: nothing was written, and the same command
+// works once there is space (UNAVAILABLE, exit 1).
+absl::Status DiskFull(std::string_view where, std::string_view detail) {
+  return absl::UnavailableError(fmt::format(
+      "embedded log: {}: the disk is full ({}); nothing was appended: free space and retry",
+      where, detail));
+}
+
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
+  if (status.IsNoSpace()) return DiskFull(what, status.ToString());
   const std::string message = fmt::format("embedded log: {}: {}", what, status.ToString());
   if (status.IsIOError() && status.ToString().find("lock") != std::string::npos) {
     return absl::FailedPreconditionError(
@@ -299,8 +309,9 @@ class EmbeddedLog final : public Log {
 
 // RocksDB's strictest settings for evidence (see the header). `creating`
 // alone may create files; a follower needs max_open_files = -1.
-rocksdb::Options StrictOptions(bool creating, bool following) {
+rocksdb::Options StrictOptions(const std::string& path, bool creating, bool following) {
   rocksdb::Options options;
+  options.info_log = std::make_shared<internal::RocksDbLogger>(path);
   options.create_if_missing = creating;
   options.create_missing_column_families = creating;
   options.error_if_exists = creating;
@@ -366,6 +377,7 @@ absl::Status CheckPresence(const std::string& path, bool creating) {
 // an existing log means it is damaged or incomplete.
 absl::Status OpenFailure(const rocksdb::Status& status, const std::string& path) {
   const std::string text = status.ToString();
+  if (status.IsNoSpace()) return DiskFull(path, text);
   if (status.IsIOError() && text.find("lock") != std::string::npos) {
     return absl::FailedPreconditionError(fmt::format(
         "embedded log: open {}: {} (another careledger process owns this log)", path, text));
@@ -429,7 +441,7 @@ absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& o
   auto database = std::make_shared<Database>();
   database->path = options.path;
   database->read_only = following;
-  const rocksdb::Options db_options = StrictOptions(creating, following);
+  const rocksdb::Options db_options = StrictOptions(options.path, creating, following);
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, db_options},
       {kLogFamily, db_options},

@@ -1,3 +1,4 @@
+#include "projections/internal/rocksdb_logger.h"
 #include "projections/projection_store.h"
 
 #include <fmt/format.h>
@@ -171,6 +172,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std
   rocksdb::Options options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  options.info_log = std::make_shared<internal::RocksDbLogger>(path);
   // Recover to the last consistent WriteBatch: a crash leaves a prefix.
   options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = FamilyDescriptors();
@@ -202,6 +204,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::OpenFollower(
   }
   rocksdb::Options options;
   options.max_open_files = -1;  // required of a secondary instance
+  options.info_log = std::make_shared<internal::RocksDbLogger>(path);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = FamilyDescriptors();
   auto database = std::make_unique<Database>();
   database->path = path;

@@ -135,7 +135,7 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
   writer.key_at = [key_directory](absl::Time at) { return key_directory->KeyAt(at); };
   writer.clock = clock;
   DataDirWitnesses witnesses = CollectWitnesses(*this, log->partition_count());
-  for (const std::string& missing : witnesses.missing) spdlog::info("witness: {}", missing);
+  for (const std::string& missing : witnesses.missing) spdlog::debug("witness: {}", missing);
   writer.witnesses = std::move(witnesses.witnesses);
   const std::string heads_path = HeadWitnessPath(*this);
   std::error_code error;

@@ -97,6 +97,7 @@ void LedgerWorld::OpenWriter() {
   options.clock = clock_.get();
   options.sign_threads = 1;
   options.checkpoint_every = 0;
+  options.checkpoint_interval = std::chrono::milliseconds(0);
   auto writer = ledger::Writer::Open(log_.get(), std::move(options));
   ASSERT_THAT(writer, IsOk());
   writer_ = *std::move(writer);

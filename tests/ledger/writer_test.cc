@@ -70,8 +70,8 @@ class WriterTest : public ::testing::Test {
     auto log = OpenEmbeddedLog(
         {dir_.Sub(name), 4, creating ? EmbeddedLogMode::kCreate : EmbeddedLogMode::kOwner});
     ASSERT_THAT(log, IsOk());
+    if (creating) careledger::testing::WriteTestGenesis(**log, signer_);
     log_ = std::make_unique<careledger::testing::FaultyLog>(*std::move(log));
-    if (creating) careledger::testing::WriteTestGenesis(*log_, signer_);
   }
 
   // Opens the writer and registers the sample world's directory (a replay
@@ -82,6 +82,7 @@ class WriterTest : public ::testing::Test {
     options.signing_key = signer_.key;
     options.clock = &clock_;
     options.checkpoint_every = checkpoint_every;
+    options.checkpoint_interval = std::chrono::milliseconds(0);  // counts stay exact
     options.max_batch = max_batch;
     auto writer = Writer::Open(log_.get(), std::move(options));
     ASSERT_THAT(writer, IsOk());
@@ -134,8 +135,9 @@ class WriterTest : public ::testing::Test {
   careledger::testing::TestSigner signer_ = careledger::testing::MakeTestSigner();
   ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   const std::vector<Command> world_ = tools::SampleDirectoryCommands(Today(clock_.Now()));
-  // The records the sample world's registration appends.
-  const std::uint64_t world_records_ = world_.size();
+  // The records before each test's own: the four partitions' geneses and
+  // the sample world's registration.
+  const std::uint64_t world_records_ = 4 + world_.size();
   std::unique_ptr<careledger::testing::FaultyLog> log_;
   std::unique_ptr<Writer> writer_;
 };

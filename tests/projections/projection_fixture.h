@@ -34,6 +34,7 @@
 #include "projections/projection_store.h"
 #include "projections/projector.h"
 #include "tests/support/event_factory.h"
+#include "tests/support/read_log.h"
 #include "tests/support/test_support.h"
 
 namespace careledger::projections {
@@ -111,11 +112,16 @@ inline careledger::v1::PlanSectionValue ResuscitationSection(careledger::v1::Cpr
 class ProjectionTest : public ::testing::Test {
  protected:
   static constexpr std::int32_t kPartitions = 4;
+  // Every log begins with one genesis record per partition (SetUp).
+  static constexpr std::uint64_t kGeneses = kPartitions;
 
   void SetUp() override {
     CL_ASSERT_OK_AND_ASSIGN(log_, ledger::OpenEmbeddedLog({dir_.Sub("log"), kPartitions,
                                                            ledger::EmbeddedLogMode::kCreate}));
     careledger::testing::WriteTestGenesis(*log_, signer_);
+    for (const events::LogRecord& genesis : careledger::testing::ReadAll(*log_)) {
+      digests_[genesis.partition].Add(genesis.offset, events::Sha256(genesis.value));
+    }
     CL_ASSERT_OK_AND_ASSIGN(writer_, log_->OpenWriter("projection-test"));
   }
 

@@ -25,7 +25,7 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
-from sample_plan import (SAMPLE_DIRECTORY_RECORDS, actor, complete_sections,  # noqa: E402
+from sample_plan import (GENESIS_RECORDS, SAMPLE_DIRECTORY_RECORDS, actor, complete_sections,  # noqa: E402
                          date_json, decode_export, flags, section, today)
 
 class Ledger(CareledgerCli):
@@ -125,12 +125,12 @@ def check_setup(ledger):
           "a second init refuses and changes nothing")
     sample = ledger.run("directory", "sample")
     check(sample.returncode == 0 and sample.stdout.count("applied ") == SAMPLE_DIRECTORY_RECORDS
-          and ledger.records() == SAMPLE_DIRECTORY_RECORDS,
+          and ledger.records() == GENESIS_RECORDS + SAMPLE_DIRECTORY_RECORDS,
           f"directory sample registers the sample world ({SAMPLE_DIRECTORY_RECORDS} records)")
     resample = ledger.run("--json", "directory", "sample")
     outcomes = [json.loads(line)["outcome"] for line in resample.stdout.splitlines() if line]
     check(resample.returncode == 0 and outcomes == ["OUTCOME_DUPLICATE"] * SAMPLE_DIRECTORY_RECORDS
-          and ledger.records() == SAMPLE_DIRECTORY_RECORDS,
+          and ledger.records() == GENESIS_RECORDS + SAMPLE_DIRECTORY_RECORDS,
           "directory sample run again is answered DUPLICATE and appends nothing")
 
 

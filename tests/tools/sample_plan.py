@@ -30,6 +30,8 @@ SAMPLE_USERS = {
 # The ids `careledger directory sample` gives its commands: 7 organisations,
 # their 7 devices, 6 professionals, the patient and the proxy.
 SAMPLE_DIRECTORY_RECORDS = 22
+# A log begins with one signed genesis per partition; `init` makes 4 by default.
+GENESIS_RECORDS = 4
 
 
 def flags(user):
