@@ -6,12 +6,11 @@
 
 #include "events/failure.h"
 #include "events/format.h"
-#include "events/parallel.h"
 #include "ledger/key_store.h"
-#include "ledger/log_scan.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/kept_checkpoints.h"
+#include "tools/log_verification.h"
 #include "tools/output.h"
 
 namespace careledger::tools {
@@ -43,16 +42,12 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
     if (!read.ok()) return ReportError(read.status(), context.json());
     kept = *std::move(read);
   }
-  KeptCheckpointCheck kept_check(std::move(kept), (*reader)->partition_count());
-  const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
-  absl::StatusOr<ledger::ScanReport> report =
-      ledger::ScanLog(**reader, &*keyring, threads,
-                      [&](std::int32_t partition, const events::VerifiedRecord& record) {
-                        kept_check.Observe(partition, record);
-                      });
-  if (!report.ok()) return ReportError(report.status(), context.json());
-  const std::vector<std::string> kept_failures = kept_check.Failures();
-  const bool intact = report->stops.empty() && kept_failures.empty();
+  absl::StatusOr<LogVerification> verification =
+      VerifyLog(**reader, *keyring, flags.threads, std::move(kept));
+  if (!verification.ok()) return ReportError(verification.status(), context.json());
+  const ledger::ScanReport* report = &verification->scan;
+  const std::vector<std::string>& kept_failures = verification->kept_failures;
+  const bool intact = verification->intact();
 
   if (context.json()) {
     nlohmann::json stops = nlohmann::json::array();

@@ -75,7 +75,10 @@ absl::StatusOr<std::vector<KeptCheckpoint>> ReadKeptCheckpoints(const std::strin
 }
 
 KeptCheckpointCheck::KeptCheckpointCheck(std::vector<KeptCheckpoint> kept, std::int32_t partitions)
-    : kept_(std::move(kept)), digests_(partitions), matched_(kept_.size(), false) {
+    : kept_(std::move(kept)),
+      digests_(partitions),
+      matched_(kept_.size(), false),
+      rewritten_(kept_.size(), false) {
   // An empty partition's kept checkpoint is satisfied by an empty start.
   for (std::size_t i = 0; i < kept_.size(); ++i) {
     if (kept_[i].digest.record_count == 0 && kept_[i].digest.running == events::kZeroHash) {
@@ -95,6 +98,7 @@ void KeptCheckpointCheck::Observe(std::int32_t partition, const events::Verified
     }
     matched_[i] = true;
     if (!(digest == kept.digest)) {
+      rewritten_[i] = true;
       mismatches_.push_back(fmt::format(
           "partition {}: the history up to offset {} differs from the kept checkpoint "
           "(kept {} records hashing to {}, the log has {} hashing to {}): it was rewritten",
@@ -120,6 +124,16 @@ std::vector<std::string> KeptCheckpointCheck::Failures() const {
                         : std::string("has no such partition")));
   }
   return failures;
+}
+
+std::vector<KeptCheckpointCheck::Outcome> KeptCheckpointCheck::Outcomes() const {
+  std::vector<Outcome> outcomes;
+  for (std::size_t i = 0; i < kept_.size(); ++i) {
+    outcomes.push_back(!matched_[i]    ? Outcome::kCut
+                       : rewritten_[i] ? Outcome::kRewritten
+                                       : Outcome::kConfirmed);
+  }
+  return outcomes;
 }
 
 }  // namespace careledger::tools

@@ -41,10 +41,19 @@ class KeptCheckpointCheck {
   // before it (a cut tail) or hashes differently up to it (rewritten history).
   std::vector<std::string> Failures() const;
 
+  // What the log says of each kept checkpoint, in the order given.
+  enum class Outcome {
+    kConfirmed,  // the log reaches it and hashes the same up to it
+    kRewritten,  // the log reaches it but hashes differently
+    kCut,        // the verified log ends before it (or lacks its partition)
+  };
+  std::vector<Outcome> Outcomes() const;
+
  private:
   std::vector<KeptCheckpoint> kept_;
   std::vector<events::PartitionDigest> digests_;  // running, per partition
   std::vector<bool> matched_;
+  std::vector<bool> rewritten_;
   std::vector<std::string> mismatches_;
 };
 
