@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <unistd.h>
 
@@ -260,6 +261,7 @@ class EmbeddedLog final : public Log {
 
   std::int32_t partition_count() const override { return database_->partitions; }
   std::string Describe() const override { return "embedded:" + database_->path; }
+  rocksdb::DB& db() { return *database_->db; }
 
   absl::StatusOr<std::unique_ptr<LogWriter>> OpenWriter(std::string_view /*writer_id*/) override {
     if (database_->read_only) {
@@ -470,6 +472,28 @@ absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& o
   if (!partitions.ok()) return partitions.status();
   database->partitions = *partitions;
   return std::unique_ptr<Log>(new EmbeddedLog(std::move(database)));
+}
+
+absl::Status CheckpointEmbeddedLog(const std::string& path, const std::string& checkpoint_dir) {
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT")) {
+    return absl::NotFoundError(fmt::format("no embedded log at {}", path));
+  }
+  EmbeddedLogOptions options;
+  options.path = path;
+  absl::StatusOr<std::unique_ptr<Log>> log = OpenEmbeddedLog(options);
+  if (!log.ok()) return log.status();
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status status = FromRocks(
+          rocksdb::Checkpoint::Create(&static_cast<EmbeddedLog&>(**log).db(), &raw), "checkpoint");
+      !status.ok()) {
+    return status;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // Never flush first: the copy holds the log's own files, WAL included, and
+  // taking it adds nothing to the live log.
+  return FromRocks(
+      checkpoint->CreateCheckpoint(checkpoint_dir, std::numeric_limits<std::uint64_t>::max()),
+      fmt::format("checkpoint into {}", checkpoint_dir));
 }
 
 }  // namespace careledger::ledger

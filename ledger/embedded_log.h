@@ -58,6 +58,14 @@ struct EmbeddedLogOptions {
 //  - ALREADY_EXISTS: kCreate on a directory that is not empty.
 absl::StatusOr<std::unique_ptr<Log>> OpenEmbeddedLog(const EmbeddedLogOptions& options);
 
+// Copies the log at `path` into the new directory `checkpoint_dir` with
+// RocksDB's Checkpoint: a consistent, openable copy of the database as of
+// one moment. It opens the log as its owner, so it needs RocksDB's lock:
+// FAILED_PRECONDITION while another process writes the log (a secondary
+// cannot stop the owner deleting files mid-copy). NOT_FOUND when there is no
+// log at `path`. On the same filesystem RocksDB hard-links the table files.
+absl::Status CheckpointEmbeddedLog(const std::string& path, const std::string& checkpoint_dir);
+
 }  // namespace careledger::ledger
 
 #endif  // CARELEDGER_LEDGER_EMBEDDED_LOG_H_

@@ -88,4 +88,14 @@ std::vector<Witness> WitnessCheck::Confirmed() const {
   return confirmed;
 }
 
+std::vector<WitnessCheck::Outcome> WitnessCheck::Outcomes() const {
+  std::vector<Outcome> outcomes;
+  for (std::size_t i = 0; i < witnesses_.size(); ++i) {
+    outcomes.push_back(!reached_[i]  ? Outcome::kCut
+                       : matched_[i] ? Outcome::kConfirmed
+                                     : Outcome::kRewritten);
+  }
+  return outcomes;
+}
+
 }  // namespace careledger::ledger

@@ -43,6 +43,14 @@ class WitnessCheck {
   // The witnesses the log satisfied, in the order given.
   std::vector<Witness> Confirmed() const;
 
+  // What the log says of each witness, in the order given.
+  enum class Outcome {
+    kConfirmed,  // the log reaches it and hashes the same up to it
+    kRewritten,  // the log reaches it but hashes differently
+    kCut,        // the verified log ends before it (or lacks its partition)
+  };
+  std::vector<Outcome> Outcomes() const;
+
  private:
   std::vector<Witness> witnesses_;
   std::vector<events::PartitionDigest> digests_;  // running, per partition

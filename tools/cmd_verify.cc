@@ -8,13 +8,14 @@
 
 #include "events/failure.h"
 #include "events/format.h"
-#include "events/parallel.h"
 #include "ledger/key_store.h"
 #include "ledger/log_scan.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/kept_checkpoints.h"
+#include "tools/log_verification.h"
 #include "tools/output.h"
+#include "tools/rollbacks.h"
 #include "tools/witnesses.h"
 
 namespace careledger::tools {
@@ -49,23 +50,35 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
   const std::int32_t partitions = (*reader)->partition_count();
   DataDirWitnesses data_dir = CollectWitnesses(context, partitions);
   for (KeptCheckpoint& checkpoint : kept) data_dir.witnesses.push_back(std::move(checkpoint));
-  ledger::WitnessCheck witness_check(data_dir.witnesses, partitions);
   // The last signed checkpoint in each partition: the extent the log itself
   // proves to anyone who kept it.
   std::vector<std::int64_t> last_checkpoint(partitions, -1);
-  const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
-  absl::StatusOr<ledger::ScanReport> report =
-      ledger::ScanLog(**reader, &*keyring, threads,
-                      [&](std::int32_t partition, const events::VerifiedRecord& record) {
-                        witness_check.Observe(partition, record);
-                        if (record.opened.event.has_checkpoint()) {
-                          last_checkpoint[partition] = record.offset;
-                        }
-                      });
-  if (!report.ok()) return ReportError(report.status(), context.json());
-  const std::vector<std::string> kept_failures = witness_check.Failures();
-  const std::vector<ledger::Witness> confirmed = witness_check.Confirmed();
+  absl::StatusOr<LogVerification> verification =
+      VerifyLog(**reader, *keyring, flags.threads, std::move(data_dir.witnesses),
+                [&](std::int32_t partition, const events::VerifiedRecord& record) {
+                  if (record.opened.event.has_checkpoint())
+                    last_checkpoint[partition] = record.offset;
+                });
+  if (!verification.ok()) return ReportError(verification.status(), context.json());
+  const ledger::ScanReport* report = &verification->scan;
+  const std::vector<std::string>& kept_failures = verification->kept_failures;
+  const std::vector<ledger::Witness>& confirmed = verification->confirmed;
   const bool intact = report->stops.empty() && kept_failures.empty();
+  // Rollbacks an operator accepted at `restore`: never failures again, but
+  // said by every verify, with what was lost.
+  absl::StatusOr<std::vector<RollbackRecord>> rollbacks = ReadRollbacks(context.options().data_dir);
+  if (!rollbacks.ok()) return ReportError(rollbacks.status(), context.json());
+  std::vector<std::string> rollback_lines;
+  for (const RollbackRecord& rollback : *rollbacks) {
+    for (const RolledBackPartition& partition : rollback.partitions) {
+      rollback_lines.push_back(fmt::format(
+          "{}: restored {} (made {}): partition {} lost {} acknowledged records (offsets {} to "
+          "{}), accepted by the operator",
+          rollback.time, rollback.backup, rollback.backup_created, partition.partition,
+          partition.lost_records, partition.restored_last_offset + 1,
+          partition.witnessed_last_offset));
+    }
+  }
 
   if (context.json()) {
     nlohmann::json stops = nlohmann::json::array();
@@ -98,6 +111,7 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
                {"witness_failures", kept_failures},
                {"kept_checkpoint_failures", kept_failures},
                {"witnesses_missing", data_dir.missing},
+               {"accepted_rollbacks", rollback_lines},
                {"records", report->records},
                {"checkpoints", report->checkpoints},
                {"partitions", by_partition},
@@ -123,6 +137,7 @@ int RunVerify(const VerifyFlags& flags, const Context& context) {
     for (const std::string& missing : data_dir.missing) {
       std::cout << "  witness not available: " << missing << "\n";
     }
+    for (const std::string& line : rollback_lines) std::cout << "ROLLBACK " << line << "\n";
     for (const events::VerificationStop& stop : report->stops) {
       std::cout << "INTEGRITY FAILURE " << stop.Describe() << "\n";
     }

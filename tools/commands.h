@@ -30,6 +30,8 @@ void RegisterVerify(CLI::App& app, Runner* run);
 void RegisterLog(CLI::App& app, Runner* run);
 void RegisterBench(CLI::App& app, Runner* run);
 void RegisterDemo(CLI::App& app, Runner* run);
+void RegisterBackup(CLI::App& app, Runner* run);
+void RegisterRestore(CLI::App& app, Runner* run);
 
 }  // namespace careledger::tools
 

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   RegisterLog(app, &run);
   RegisterBench(app, &run);
   RegisterDemo(app, &run);
+  RegisterBackup(app, &run);
+  RegisterRestore(app, &run);
 
   try {
     app.parse(argc, argv);

@@ -28,6 +28,8 @@ TEST(KeptCheckpointsTest, LogThatOnlyGrewPasses) {
   KeptCheckpointCheck check({{0, DigestOf(3)}, {1, events::PartitionDigest{}}}, 2);
   for (int i = 0; i < 5; ++i) check.Observe(0, Record(i, fmt::format("v{}", i)));
   EXPECT_TRUE(check.Failures().empty());
+  using Outcome = KeptCheckpointCheck::Outcome;
+  EXPECT_EQ(check.Outcomes(), (std::vector<Outcome>{Outcome::kConfirmed, Outcome::kConfirmed}));
 }
 
 TEST(KeptCheckpointsTest, CutTailIsReported) {
@@ -36,6 +38,7 @@ TEST(KeptCheckpointsTest, CutTailIsReported) {
   const auto failures = check.Failures();
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_NE(failures[0].find("cut"), std::string::npos) << failures[0];
+  EXPECT_EQ(check.Outcomes(), std::vector{KeptCheckpointCheck::Outcome::kCut});
 }
 
 TEST(KeptCheckpointsTest, RewrittenHistoryIsReported) {
@@ -46,11 +49,13 @@ TEST(KeptCheckpointsTest, RewrittenHistoryIsReported) {
   const auto failures = check.Failures();
   ASSERT_EQ(failures.size(), 1u);
   EXPECT_NE(failures[0].find("rewritten"), std::string::npos) << failures[0];
+  EXPECT_EQ(check.Outcomes(), std::vector{KeptCheckpointCheck::Outcome::kRewritten});
 }
 
 TEST(KeptCheckpointsTest, UnknownPartitionIsReported) {
   KeptCheckpointCheck check({{7, DigestOf(1)}}, 2);
   EXPECT_EQ(check.Failures().size(), 1u);
+  EXPECT_EQ(check.Outcomes(), std::vector{KeptCheckpointCheck::Outcome::kCut});
 }
 
 }  // namespace
