@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "events/text.h"
 #include "ledger/nhs_number.h"
 
 namespace careledger::ledger {
@@ -76,7 +77,8 @@ absl::StatusOr<std::vector<careledger::v1::Event>> DecideAlertReview(
         fmt::format("a review with outcome {} needs a note: what follows, or to whom it went",
                     careledger::v1::AlertReviewOutcome_Name(outcome)));
   }
-  if (review.note().size() > kMaxReviewNoteLength) {
+  if (events::CountCharacters(review.note()).value_or(review.note().size()) >
+      kMaxReviewNoteLength) {
     return absl::InvalidArgumentError(
         fmt::format("a review note is at most {} characters", kMaxReviewNoteLength));
   }

@@ -31,10 +31,10 @@
 #include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 #include "careledger/v1/envelope.pb.h"
+#include "ledger/limits.h"
 
 namespace careledger::ledger {
 
-inline constexpr std::size_t kMaxReviewNoteLength = 2000;
 
 bool IsAlertReviewCommand(const careledger::v1::Command& command);
 

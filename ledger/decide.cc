@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "careledger/v1/roles.pb.h"
+#include "events/text.h"
 #include "ledger/access_rules.h"
 #include "ledger/alert_review_rules.h"
 #include "ledger/audit_rules.h"
 #include "ledger/directory_rules.h"
+#include "ledger/input_rules.h"
+#include "ledger/limits.h"
 #include "ledger/nhs_number.h"
 #include "ledger/plan_rules.h"
 
@@ -93,6 +97,7 @@ std::string CommandAction(const Command& command) {
 }
 
 absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command& command) {
+  if (absl::Status valid = ValidateCommandInput(command, input.now); !valid.ok()) return valid;
   const bool system = command.actor().role() == careledger::v1::ROLE_SYSTEM;
   if (system && !IsDirectoryCommand(command)) {
     return absl::PermissionDeniedError("the system role only keeps the directory");
@@ -161,7 +166,32 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
       ValidateNhsNumber(command.review_alert().nhs_number()).ok()) {
     record.set_nhs_number(command.review_alert().nhs_number());
   }
+  // The attempt's own words are untrusted: kept escaped and cut, so a
+  // hostile or huge value is never signed into the log as it came.
+  record.set_subject(events::RecordableText(record.subject(), kMaxRecordedIdLength));
+  record.set_nhs_number(events::RecordableText(record.nhs_number(), kMaxRecordedIdLength));
+  record.set_reason(events::RecordableText(record.reason(), kMaxRecordedReasonLength));
+  record.set_break_glass_reason(
+      events::RecordableText(record.break_glass_reason(), kMaxRecordedReasonLength));
   return record;
+}
+
+careledger::v1::Actor RecordableActor(const careledger::v1::Actor& actor) {
+  careledger::v1::Actor recorded = actor;
+  recorded.set_user_id(events::RecordableText(actor.user_id(), kMaxRecordedIdLength));
+  recorded.set_organisation(events::RecordableText(actor.organisation(), kMaxRecordedIdLength));
+  recorded.set_device_id(events::RecordableText(actor.device_id(), kMaxRecordedIdLength));
+  recorded.set_network_address(
+      events::RecordableText(actor.network_address(), kMaxRecordedIdLength));
+  recorded.set_purpose(events::RecordableText(actor.purpose(), kMaxRecordedIdLength));
+  if (careledger::v1::Role_descriptor()->FindValueByNumber(actor.role()) == nullptr) {
+    recorded.set_role(careledger::v1::ROLE_UNSPECIFIED);
+  }
+  return recorded;
+}
+
+std::string RecordableCommandId(std::string_view command_id) {
+  return events::RecordableText(command_id, kMaxRecordedIdLength);
 }
 
 std::string AccessStream(std::string_view node_id) { return fmt::format("access/{}", node_id); }

@@ -56,10 +56,18 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input,
                                        const careledger::v1::Command& command);
 
 // The access record of a refused command or read: who tried what, on which
-// subject, and why it was refused. (The writer also sets `restricted` when
-// the patient's plan it was decided against was restricted.)
+// subject, and why it was refused; the subject, NHS number and reasons
+// escaped and cut (events/text.h: RecordableText, ledger/limits.h). (The writer also sets
+// `restricted` when the patient's plan it was decided against was restricted.)
 careledger::v1::AccessRecorded RefusalRecord(const careledger::v1::Command& command,
                                              const absl::Status& why);
+
+// The actor of a refused command as its refusal record carries it: every
+// field escaped and cut (events/text.h: RecordableText, ledger/limits.h), an
+// unknown role recorded as ROLE_UNSPECIFIED. The command id of a refusal is
+// recorded the same way (RecordableCommandId).
+careledger::v1::Actor RecordableActor(const careledger::v1::Actor& actor);
+std::string RecordableCommandId(std::string_view command_id);
 
 // "access/<node id>": where a node's access records go.
 std::string AccessStream(std::string_view node_id);

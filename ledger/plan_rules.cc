@@ -9,6 +9,7 @@
 #include "events/plan_fold.h"
 #include "events/plan_sections.h"
 #include "events/sha256.h"
+#include "events/text.h"
 #include "ledger/dates.h"
 #include "ledger/decide.h"
 #include "ledger/publish_rules.h"
@@ -355,9 +356,10 @@ absl::StatusOr<PlanDecision> DecideNote(const PlanContext& context, const Comman
   }
   const std::string& text = command.add_urgent_care_note().text();
   if (text.empty()) return absl::InvalidArgumentError("the note is empty");
-  if (text.size() > kMaxNoteLength) {
-    return absl::InvalidArgumentError(fmt::format(
-        "a note is at most {} characters (this one has {})", kMaxNoteLength, text.size()));
+  const std::size_t length = events::CountCharacters(text).value_or(text.size());
+  if (length > kMaxNoteLength) {
+    return absl::InvalidArgumentError(
+        fmt::format("a note is at most {} characters (this one has {})", kMaxNoteLength, length));
   }
   return Single(With([&](Event& e) { e.mutable_urgent_care_note_added()->set_text(text); }));
 }
@@ -385,7 +387,8 @@ absl::Status CheckMyCmcSubject(const PlanContext& context, const Command& comman
 
 absl::StatusOr<PlanDecision> DecideRequest(const PlanContext& context, const Command& command) {
   const careledger::v1::MakePatientRequest& request = command.make_patient_request();
-  if (request.text().empty() || request.text().size() > kMaxRequestLength) {
+  if (request.text().empty() ||
+      events::CountCharacters(request.text()).value_or(request.text().size()) > kMaxRequestLength) {
     return absl::InvalidArgumentError(
         fmt::format("a request says what is wanted, in at most {} characters", kMaxRequestLength));
   }

@@ -48,11 +48,9 @@
 #include "careledger/v1/envelope.pb.h"
 #include "careledger/v1/plan_state.pb.h"
 #include "ledger/directory.h"
+#include "ledger/limits.h"
 
 namespace careledger::ledger {
-
-inline constexpr std::size_t kMaxNoteLength = 500;
-inline constexpr std::size_t kMaxRequestLength = 2000;
 
 // What a plan command is decided against.
 struct PlanContext {

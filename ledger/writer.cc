@@ -21,6 +21,7 @@
 #include "ledger/internal/ledger_state.h"
 #include "ledger/log_scan.h"
 #include "ledger/partitioner.h"
+#include "ledger/refusal_limiter.h"
 
 namespace careledger::ledger {
 
@@ -190,7 +191,10 @@ class Writer::Impl {
     for (;;) {
       std::vector<Pending> taken = Take(/*wait=*/!in_flight.has_value());
       if (taken.empty() && !in_flight) {
-        if (Stopping()) return;  // and nothing is left
+        if (Stopping()) {  // and nothing is left
+          RecordCountedRefusals();
+          return;
+        }
         // Idle past the checkpoint interval: witness the tail now.
         if (failure_.ok()) (void)MaybeCheckpoint(/*forced=*/false);
         continue;
@@ -303,18 +307,22 @@ class Writer::Impl {
         }
         batch.first_in_batch.emplace(command->command_id(), i);
       }
-      for (auto& [stream, event] : Decide(*command, now)) {
+      std::optional<CommandResult> unrecorded;  // a refusal counted, not recorded
+      for (auto& [stream, event] : Decide(*command, now, &unrecorded)) {
         event.set_event_id(events::RandomUuid());
         event.set_stream_id(stream);
         const StreamState* current = state_->Find(stream);
         event.set_stream_seq((current ? current->head.seq : 0) + 1);
         *event.mutable_recorded_at() = events::ToTimestamp(now);
-        *event.mutable_actor() = command->actor();
-        event.set_command_id(command->command_id());
+        if (!event.has_actor()) {  // refusals and summaries come stamped by Decide
+          *event.mutable_actor() = command->actor();
+          event.set_command_id(command->command_id());
+        }
         const std::int32_t partition = PartitionForKey(stream, partitions_);
         state_->ApplyDecided(partition, event);
         batch.planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
       }
+      if (unrecorded) batch.answered[i] = *std::move(unrecorded);
     }
     Seal(batch.planned, key);
     batch.records.reserve(batch.planned.size());
@@ -328,8 +336,12 @@ class Writer::Impl {
 
   // The events one command becomes, each with the stream it goes to: the
   // accepted command's events (and a read's access record), or the access
-  // record of its refusal. Never empty: every attempt leaves a trace.
-  std::vector<std::pair<std::string, Event>> Decide(const Command& command, absl::Time now) {
+  // record of its refusal (actor and command id escaped, ledger/decide.h),
+  // limited per user and device (ledger/refusal_limiter.h): a refusal over
+  // the budget comes back empty, answered in `unrecorded`, and counted into
+  // a later summary record.
+  std::vector<std::pair<std::string, Event>> Decide(const Command& command, absl::Time now,
+                                                    std::optional<CommandResult>* unrecorded) {
     std::vector<std::pair<std::string, Event>> out;
     absl::Status refused;
     bool restricted = false;  // the plan decided against is restricted
@@ -368,8 +380,78 @@ class Writer::Impl {
     // An attempt on a restricted plan is flagged, refused or not (the
     // investigation rules look for both).
     refusal.mutable_access_recorded()->set_restricted(restricted);
-    out.emplace_back(access_stream_, std::move(refusal));
+    *refusal.mutable_actor() = RecordableActor(command.actor());
+    refusal.set_command_id(RecordableCommandId(command.command_id()));
+    RefusalLimiter::Verdict verdict = refusal_limiter_.Admit(refusal.actor(), now);
+    if (verdict.summary) {
+      Event summary = SummaryEvent(*verdict.summary);
+      if (!verdict.record_in_full) summary.set_command_id(refusal.command_id());
+      out.emplace_back(access_stream_, std::move(summary));
+    }
+    if (verdict.record_in_full) {
+      out.emplace_back(access_stream_, std::move(refusal));
+    } else if (!verdict.summary) {
+      CommandResult result;
+      result.set_command_id(refusal.command_id());
+      result.set_outcome(careledger::v1::OUTCOME_REJECTED);
+      result.set_stream_id(access_stream_);
+      result.set_partition(-1);
+      result.set_offset(-1);
+      result.set_error(fmt::format(
+          "{} (too many refusals: this one is counted into a summary record, not recorded alone)",
+          refusal.access_recorded().reason()));
+      *unrecorded = std::move(result);
+    }
     return out;
+  }
+
+  static Event SummaryEvent(const RefusalSummary& summary) {
+    Event event;
+    *event.mutable_access_recorded() = SummaryRecord(summary);
+    *event.mutable_actor() = summary.actor;
+    return event;
+  }
+
+  // At stop: the refusals counted and not yet recorded, as summary records.
+  void RecordCountedRefusals() {
+    std::vector<RefusalSummary> summaries = refusal_limiter_.TakeAll();
+    if (summaries.empty() || !failure_.ok()) return;
+    const absl::Time now = options_.clock->Now();
+    const std::int32_t partition = PartitionForKey(access_stream_, partitions_);
+    std::vector<PlannedEvent> planned;
+    for (const RefusalSummary& summary : summaries) {
+      Event event = SummaryEvent(summary);
+      event.set_event_id(events::RandomUuid());
+      event.set_stream_id(access_stream_);
+      const StreamState* current = state_->Find(access_stream_);
+      event.set_stream_seq((current ? current->head.seq : 0) + 1);
+      *event.mutable_recorded_at() = events::ToTimestamp(now);
+      state_->ApplyDecided(partition, event);
+      planned.push_back(PlannedEvent{std::move(event), partition, 0, {}, {}, -1});
+    }
+    absl::StatusOr<ActiveKey> key = SigningKeyAt(now);
+    if (!key.ok()) {
+      spdlog::error("writer {} could not record {} refusal summaries at stop: {}",
+                    options_.writer_id, summaries.size(), key.status().ToString());
+      return;
+    }
+    Seal(planned, *key);
+    std::vector<AppendRecord> records;
+    for (const PlannedEvent& event : planned) {
+      state_->SetHeadHash(event.event.stream_id(), event.value_hash);
+      records.push_back(AppendRecord{event.partition, event.event.stream_id(), event.value});
+    }
+    absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
+    if (!positions.ok()) {
+      spdlog::error("writer {} could not record {} refusal summaries at stop: {}",
+                    options_.writer_id, summaries.size(), positions.status().ToString());
+      return;
+    }
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      state_->ApplyPosition(planned[i].partition, (*positions)[i].offset, planned[i].event,
+                            planned[i].value_hash);
+    }
+    ReportDurable();
   }
 
   // The answer to a command id seen before: the original outcome, marked
@@ -561,6 +643,7 @@ class Writer::Impl {
   bool state_rebuilt_ = false;  // set when HandleAppendFailure re-read the log
   // When each partition's last checkpoint was appended (or recovery ran).
   std::vector<std::chrono::steady_clock::time_point> last_checkpoint_;
+  RefusalLimiter refusal_limiter_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "events/sha256.h"
+#include "events/text.h"
 #include "events/time_util.h"
 #include "tools/audit_view.h"
 #include "tools/output.h"
@@ -365,8 +366,14 @@ json BundleEntry(const AuditEntry& entry, const FhirExportOptions& options) {
           {"resource", AuditEventOf(entry, options)}};
 }
 
+// The encoder escapes C0 characters inside strings; DEL, C1 and bidirectional
+// controls it leaves raw, so they are escaped too (still valid JSON).
 std::string Dump(const json& document) {
-  return document.dump(-1, ' ', false, json::error_handler_t::replace);
+  std::string escaped;
+  events::TerminalEscaper escaper("", /*json_strings=*/true);
+  escaper.Feed(document.dump(-1, ' ', false, json::error_handler_t::replace), &escaped);
+  escaper.Finish(&escaped);
+  return escaped;
 }
 
 std::string Flag(bool value) { return value ? "true" : "false"; }
@@ -462,9 +469,15 @@ std::vector<std::string> CsvColumns() {
 }
 
 std::string CsvField(const std::string& value) {
-  std::string field = value;
-  if (!field.empty() &&
-      std::string_view("=+-@\t\r").find(field.front()) != std::string_view::npos) {
+  // No control character but LF inside a cell (a quoted multi-line note
+  // stays readable; rows end in CRLF), and no cell a spreadsheet would run
+  // as a formula (OWASP CSV injection): one that starts, after any spaces,
+  // with = + - @ (a tab or CR were escaped just before) gets a leading
+  // single quote.
+  std::string field = events::EscapeControls(value, "\n");
+  const std::size_t first = field.find_first_not_of(' ');
+  if (first != std::string::npos &&
+      std::string_view("=+-@\t\r").find(field[first]) != std::string_view::npos) {
     field.insert(field.begin(), '\'');
   }
   if (field.find_first_of(",\"\r\n") == std::string::npos) return field;

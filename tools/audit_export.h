@@ -85,10 +85,13 @@ class FhirBundleWriter {
 std::vector<std::string> CsvColumns();
 
 // The header line and one line per entry, each ended by CRLF (RFC 4180).
-// A field holding a comma, a double quote, CR or LF is quoted, its quotes
-// doubled. A free-text field that a spreadsheet would run as a formula
-// (starting with =, +, -, @, tab or CR) is prefixed with an apostrophe
-// (OWASP "CSV injection"); the FHIR export carries the exact text.
+// Control characters in a field but LF are escaped (events/text.h), so the
+// only CR are those of line ends. A field holding a comma, a double quote or
+// LF is quoted,
+// its quotes doubled. A field that a spreadsheet would run as a formula
+// (starting, after any spaces, with =, +, -, @, tab or CR) is prefixed with
+// an apostrophe (OWASP "CSV injection"). The FHIR export carries the exact
+// text, but with DEL, C1 and bidirectional controls escaped as \uNNNN.
 std::string CsvHeader();
 std::string CsvRow(const careledger::v1::AuditEntry& entry);
 

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "events/format.h"
+#include "ledger/limits.h"
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -48,7 +49,12 @@ int RunSubmit(const SubmitFlags& flags, const Context& context) {
     const bool more = static_cast<bool>(std::getline(in, line));
     if (more && line.find_first_not_of(" \t\r") != std::string::npos) {
       careledger::v1::Command command;
-      if (absl::Status parsed = FromJson(line, &command); parsed.ok()) {
+      absl::Status parsed = line.size() > ledger::kMaxCommandLineBytes
+                                ? absl::InvalidArgumentError(fmt::format(
+                                      "a command line is at most {} bytes (this one has {})",
+                                      ledger::kMaxCommandLineBytes, line.size()))
+                                : FromJson(line, &command);
+      if (parsed.ok()) {
         pending.push_back(std::move(command));
       } else {
         // Answer the lines before it first: results come out in input order.

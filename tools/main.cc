@@ -7,12 +7,15 @@
 
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
+#include "tools/output.h"
 
 int main(int argc, char** argv) {
   using namespace careledger::tools;
   // Buffered standard streams: `submit -` asks how much input is already
   // waiting (to group-commit it), which unsynchronised std::cin can tell.
   std::ios::sync_with_stdio(false);
+  // Nothing printed may steer a terminal (tools/output.h).
+  NeutraliseStandardStreams();
   spdlog::set_default_logger(spdlog::stderr_color_mt("careledger"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (options.json) spdlog::set_level(spdlog::level::warn);
+  SetJsonOutput(options.json);
   if (!run) {
     std::cerr << app.help();
     return kExitUsage;

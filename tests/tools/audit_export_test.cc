@@ -480,11 +480,17 @@ TEST(AuditExportTest, CsvQuotesCommasQuotesAndNewlines) {
   EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
   EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
   EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
-  EXPECT_EQ(CsvField("cr\rhere"), "\"cr\rhere\"");
+  // Other control characters are escaped, never raw in a cell.
+  EXPECT_EQ(CsvField("cr\rhere"), "cr\\x0dhere");
+  EXPECT_EQ(CsvField("\x1b[2Jgone\xc2\x9b"), "\\x1b[2Jgone\\u009b");
+  EXPECT_EQ(CsvField("\t=1+1"), "\\x09=1+1");
   // Spreadsheet formulas are defused.
   EXPECT_EQ(CsvField("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
   EXPECT_EQ(CsvField("+1"), "'+1");
   EXPECT_EQ(CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(CsvField("-2+3"), "'-2+3");
+  EXPECT_EQ(CsvField("  =1+1"), "'  =1+1");
+  EXPECT_EQ(CsvField("+cmd|' /C calc'!A0"), "'+cmd|' /C calc'!A0");
 
   AuditEntry awkward = BreakGlassRead();
   awkward.mutable_actor()->set_purpose("review, \"urgent\"\nsecond line");
@@ -501,7 +507,8 @@ TEST(AuditExportTest, CsvQuotesCommasQuotesAndNewlines) {
                                     columns.begin());
   };
   EXPECT_EQ(rows[2][column("purpose")], "review, \"urgent\"\nsecond line");
-  EXPECT_EQ(rows[2][column("break_glass_reason")], "patient said \"go ahead\", unconscious\r\nnow");
+  EXPECT_EQ(rows[2][column("break_glass_reason")],
+            "patient said \"go ahead\", unconscious\\x0d\nnow");
   EXPECT_EQ(rows[2][column("site")], "St Mary's, Paddington");
   EXPECT_EQ(rows[2][column("break_glass")], "true");
   EXPECT_EQ(rows[1][column("break_glass")], "false");
