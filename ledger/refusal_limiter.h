@@ -13,9 +13,10 @@
 //     refusal that reached the count, and answers it);
 //   - when the writer stops (Writer::Impl flushes TakeAll()).
 // Deterministic given the times passed in (ledger/clock.h). The state lives
-// in memory only: it does not survive a restart (a crash loses the counts of
-// open windows, at most kRefusalSummaryEvery - 1 per key; a clean stop
-// records them). Not thread-safe: the writer's commit thread owns it.
+// in memory only and restarts empty; the writer answers a counted refusal
+// only after a summary holding its count is on the log (Writer's
+// FlushHeldRefusals), so a crash loses no answered refusal. Not thread-safe:
+// the writer's commit thread owns it.
 #ifndef CARELEDGER_LEDGER_REFUSAL_LIMITER_H_
 #define CARELEDGER_LEDGER_REFUSAL_LIMITER_H_
 

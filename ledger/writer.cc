@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -81,6 +82,11 @@ struct PlannedEvent {
 };
 
 const SystemClock kSystemClock;
+
+// How long a refusal counted (not recorded) waits for its summary record, and
+// how many may wait, before the summaries are appended and they are answered.
+constexpr auto kHeldRefusalWait = std::chrono::seconds(1);
+constexpr std::size_t kMaxHeldRefusals = 1000;
 
 }  // namespace
 
@@ -175,6 +181,15 @@ class Writer::Impl {
     std::vector<std::size_t> repeats_of_previous;
     bool checkpoint_requested = false;
     std::vector<AppendRecord> records;
+    // Pending indexes of refusals counted, not recorded: answered later, by
+    // FlushHeldRefusals, never by Complete.
+    std::vector<std::size_t> held;
+  };
+
+  // A refusal counted into the limiter, waiting for its count to be durable.
+  struct HeldRefusal {
+    Pending pending;
+    CommandResult result;
   };
 
   struct InFlight {
@@ -192,13 +207,15 @@ class Writer::Impl {
       std::vector<Pending> taken = Take(/*wait=*/!in_flight.has_value());
       if (taken.empty() && !in_flight) {
         if (Stopping()) {  // and nothing is left
-          RecordCountedRefusals();
+          FlushHeldRefusals(/*all=*/true);
           return;
         }
         // Idle past the checkpoint interval: witness the tail now.
         if (failure_.ok()) (void)MaybeCheckpoint(/*forced=*/false);
+        FlushHeldRefusals(/*all=*/false);
         continue;
       }
+      if (!in_flight) FlushHeldRefusals(/*all=*/false);
       std::optional<SealedBatch> next;
       if (!taken.empty()) {
         // The batch's time first, the key valid at that time second (see
@@ -218,8 +235,13 @@ class Writer::Impl {
         if (next && state_kept) AnswerRepeats(in_flight->batch, *next);
         in_flight.reset();
         if (next && !state_kept) {
-          // Decided on a state that was since rebuilt: decide them again.
-          Requeue(std::move(next->pending));
+          // Decided on a state that was since rebuilt: decide them again
+          // (held refusals were answered with the failure already).
+          std::vector<Pending> again;
+          for (std::size_t i = 0; i < next->pending.size(); ++i) {
+            if (!IsHeld(*next, i)) again.push_back(std::move(next->pending[i]));
+          }
+          Requeue(std::move(again));
           continue;
         }
       }
@@ -246,8 +268,12 @@ class Writer::Impl {
     std::unique_lock<std::mutex> lock(mutex_);
     if (wait) {
       const auto ready = [&] { return stopping_ || !queue_.empty(); };
-      if (options_.checkpoint_interval.count() > 0) {
-        wake_.wait_for(lock, options_.checkpoint_interval, ready);
+      std::chrono::milliseconds timeout = options_.checkpoint_interval;
+      if (!held_refusals_.empty() && (timeout.count() == 0 || timeout > kHeldRefusalWait)) {
+        timeout = kHeldRefusalWait;
+      }
+      if (timeout.count() > 0) {
+        wake_.wait_for(lock, timeout, ready);
       } else {
         wake_.wait(lock, ready);
       }
@@ -322,7 +348,14 @@ class Writer::Impl {
         state_->ApplyDecided(partition, event);
         batch.planned.push_back(PlannedEvent{std::move(event), partition, i, {}, {}, -1});
       }
-      if (unrecorded) batch.answered[i] = *std::move(unrecorded);
+      if (unrecorded) {
+        // Counted, not recorded: answered only once its count is on the log
+        // (FlushHeldRefusals), so an answered refusal is never lost.
+        if (held_refusals_.empty()) held_since_ = std::chrono::steady_clock::now();
+        held_refusals_.push_back(HeldRefusal{batch.pending[i], *std::move(unrecorded)});
+        batch.held.push_back(i);
+        batch.first_in_batch.erase(command->command_id());
+      }
     }
     Seal(batch.planned, key);
     batch.records.reserve(batch.planned.size());
@@ -413,9 +446,46 @@ class Writer::Impl {
   }
 
   // At stop: the refusals counted and not yet recorded, as summary records.
-  void RecordCountedRefusals() {
+  static bool IsHeld(const SealedBatch& batch, std::size_t index) {
+    return std::find(batch.held.begin(), batch.held.end(), index) != batch.held.end();
+  }
+
+  // Puts the counts of held refusals on the log and then answers them: all of
+  // them (at stop), or when one has waited kHeldRefusalWait or many wait. A
+  // flooding caller is so answered about once per kHeldRefusalWait, with one
+  // summary record per user and device. Runs only when no batch is in flight.
+  void FlushHeldRefusals(bool all) {
+    if (held_refusals_.empty()) return;
+    const auto steady_now = std::chrono::steady_clock::now();
+    if (!all && held_refusals_.size() < kMaxHeldRefusals &&
+        steady_now - *held_since_ < kHeldRefusalWait) {
+      return;
+    }
+    const absl::Status recorded = RecordCountedRefusals();
+    for (HeldRefusal& held : held_refusals_) {
+      if (recorded.ok()) {
+        held.pending.Reply(std::move(held.result));
+      } else {
+        held.pending.Reply(recorded);  // not acknowledged: the caller retries
+      }
+    }
+    held_refusals_.clear();
+    held_since_.reset();
+  }
+
+  void FailHeldRefusals(const absl::Status& error) {
+    for (HeldRefusal& held : held_refusals_) held.pending.Reply(error);
+    held_refusals_.clear();
+    held_since_.reset();
+    (void)refusal_limiter_.TakeAll();  // their counts go with them
+  }
+
+  // Appends one summary per user and device of the refusals counted and not
+  // yet on the log. OK when there was nothing to append.
+  absl::Status RecordCountedRefusals() {
     std::vector<RefusalSummary> summaries = refusal_limiter_.TakeAll();
-    if (summaries.empty() || !failure_.ok()) return;
+    if (summaries.empty()) return absl::OkStatus();
+    if (!failure_.ok()) return failure_;
     const absl::Time now = options_.clock->Now();
     const std::int32_t partition = PartitionForKey(access_stream_, partitions_);
     std::vector<PlannedEvent> planned;
@@ -431,9 +501,9 @@ class Writer::Impl {
     }
     absl::StatusOr<ActiveKey> key = SigningKeyAt(now);
     if (!key.ok()) {
-      spdlog::error("writer {} could not record {} refusal summaries at stop: {}",
-                    options_.writer_id, summaries.size(), key.status().ToString());
-      return;
+      spdlog::error("writer {} could not record {} refusal summaries: {}", options_.writer_id,
+                    summaries.size(), key.status().ToString());
+      return key.status();
     }
     Seal(planned, *key);
     std::vector<AppendRecord> records;
@@ -443,15 +513,16 @@ class Writer::Impl {
     }
     absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
     if (!positions.ok()) {
-      spdlog::error("writer {} could not record {} refusal summaries at stop: {}",
-                    options_.writer_id, summaries.size(), positions.status().ToString());
-      return;
+      spdlog::error("writer {} could not record {} refusal summaries: {}", options_.writer_id,
+                    summaries.size(), positions.status().ToString());
+      return HandleAppendFailure(positions.status());
     }
     for (std::size_t i = 0; i < planned.size(); ++i) {
       state_->ApplyPosition(planned[i].partition, (*positions)[i].offset, planned[i].event,
                             planned[i].value_hash);
     }
     ReportDurable();
+    return absl::OkStatus();
   }
 
   // The answer to a command id seen before: the original outcome, marked
@@ -504,7 +575,12 @@ class Writer::Impl {
   bool Complete(SealedBatch& batch, absl::StatusOr<std::vector<LogPosition>> positions) {
     if (!positions.ok()) {
       const absl::Status error = HandleAppendFailure(positions.status());
-      for (Pending& pending : batch.pending) pending.Reply(error);
+      for (std::size_t i = 0; i < batch.pending.size(); ++i) {
+        if (!IsHeld(batch, i)) batch.pending[i].Reply(error);
+      }
+      // Held refusals' counts may have ridden in the failed append: none of
+      // them is acknowledged, the callers retry.
+      FailHeldRefusals(error);
       return false;
     }
     for (std::size_t i = 0; i < batch.planned.size(); ++i) {
@@ -518,7 +594,7 @@ class Writer::Impl {
     }
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       const Command* command = batch.pending[i].command;
-      if (command == nullptr || batch.answered[i]) continue;
+      if (command == nullptr || batch.answered[i] || IsHeld(batch, i)) continue;
       auto first = batch.first_in_batch.find(command->command_id());
       if (first == batch.first_in_batch.end()) continue;  // a repeat of the previous batch
       batch.answered[i] = Repeated(*batch.answered[first->second]);
@@ -644,6 +720,10 @@ class Writer::Impl {
   // When each partition's last checkpoint was appended (or recovery ran).
   std::vector<std::chrono::steady_clock::time_point> last_checkpoint_;
   RefusalLimiter refusal_limiter_;
+  // Refusals counted and not yet answered (FlushHeldRefusals), and since when
+  // the oldest has waited.
+  std::vector<HeldRefusal> held_refusals_;
+  std::optional<std::chrono::steady_clock::time_point> held_since_;
 
   std::mutex mutex_;
   std::condition_variable wake_;

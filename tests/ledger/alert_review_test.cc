@@ -112,7 +112,7 @@ TEST(AlertReviewTest, AReviewNeedsAnAlertIdAnOutcomeAndForSomeANote) {
       "a review needs an outcome");
   world.Reject(
       Review(auditor, "many_patients/0-7", static_cast<careledger::v1::AlertReviewOutcome>(42)),
-      "a review needs an outcome");
+      "review_alert.outcome: 42 is not a value of AlertReviewOutcome");
   world.Reject(Review(auditor, "many_patients/0-7",
                       careledger::v1::ALERT_REVIEW_OUTCOME_INAPPROPRIATE_ACCESS_CONFIRMED),
                "needs a note");
