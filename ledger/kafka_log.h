@@ -38,7 +38,8 @@ struct KafkaLogOptions {
   std::string transactional_id_prefix = "careledger-writer-";
   // Create the topic when it is missing; readers set false (NOT_FOUND then).
   bool create_topic = true;
-  // Bounds every blocking broker call (metadata, init/commit transaction, ...).
+  // Bounds every blocking broker call (metadata, init/commit transaction, ...)
+  // and how long a reader waits for news of a partition not at its end.
   std::chrono::milliseconds timeout{30'000};
   // Readers: how long an end below the high watermark (a transaction in
   // flight, or commit markers not yet landed) must stay put before the

@@ -22,6 +22,20 @@
 #   topics ARGS...   Run org.apache.kafka.tools.TopicCommand (kafka-topics)
 #                    with ARGS; needed because auto.create.topics.enable=false.
 #
+#   cluster start    A fresh three-node KRaft cluster (each node broker and
+#                    controller, a 3-voter quorum; replication 3,
+#                    min.insync.replicas 2), beside the single broker on
+#                    ports of its own. Prints one line: the bootstrap list
+#                    127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3. Reuses a
+#                    cluster whose three nodes all run.
+#   cluster stop     Stop every node (SIGTERM, SIGKILL after 30 s).
+#   cluster kill-broker N    SIGKILL node N (1-3): a crash, data kept.
+#   cluster start-broker N   Start node N again on its data; wait until it
+#                    answers.
+#   cluster status   One line per node: "N 127.0.0.1:PORT up|down"; exit 0
+#                    only if all three are up.
+#   cluster bootstrap        Print the bootstrap list.
+#
 # Environment (all optional):
 #   CARELEDGER_KAFKA_HOME             cache dir (default <repo>/.cache/kafka)
 #   CARELEDGER_KAFKA_RUN_DIR          data/log/pid dir (default $CARELEDGER_KAFKA_HOME/run)
@@ -31,6 +45,10 @@
 #   CARELEDGER_KAFKA_PERF_HEAP        -Xmx of perf/topics tools (default 512m)
 #   CARELEDGER_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 #   CARELEDGER_KAFKA_STOP_TIMEOUT     seconds before SIGKILL (default 30)
+#   CARELEDGER_KAFKA_CLUSTER_DIR      cluster data dir (default $CARELEDGER_KAFKA_HOME/cluster)
+#   CARELEDGER_KAFKA_CLUSTER_PORT     node 1's client port; node N: +N-1 (default 39192)
+#   CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT  node 1's controller port (default 39292)
+#   CARELEDGER_KAFKA_CLUSTER_HEAP     -Xmx of each cluster node (default 384m)
 #   CARELEDGER_KAFKA_KCAT             kcat binary for readiness checks (default:
 #                                     kcat or kafkacat on PATH; "none": do not
 #                                     use kcat, check log line + TCP instead)
@@ -71,6 +89,9 @@ BOOTSTRAP_FILE=$RUN_DIR/bootstrap
 PORT=${CARELEDGER_KAFKA_PORT:-39092}
 CONTROLLER_PORT=${CARELEDGER_KAFKA_CONTROLLER_PORT:-39093}
 HEAP=${CARELEDGER_KAFKA_HEAP:-512m}
+# KRaft node.id of the broker the helpers below act on (the single broker is
+# node 1; `cluster` commands rebind this and the paths above per node).
+NODE_ID=1
 PERF_HEAP=${CARELEDGER_KAFKA_PERF_HEAP:-512m}
 START_TIMEOUT=${CARELEDGER_KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=${CARELEDGER_KAFKA_STOP_TIMEOUT:-30}
@@ -179,7 +200,7 @@ broker_answers() {
     kcat=$(find_kcat)
     if [[ -n $kcat ]]; then
         # A broker that answers lists itself in the metadata.
-        "$kcat" -L -b "$bootstrap" -m "$timeout" 2>/dev/null | grep -q 'broker 1 at'
+        "$kcat" -L -b "$bootstrap" -m "$timeout" 2>/dev/null | grep -q "broker $NODE_ID at"
     else
         [[ -f $LOG_FILE ]] && grep -q 'Kafka Server started' "$LOG_FILE" &&
             port_open "${bootstrap##*:}"
@@ -261,13 +282,19 @@ write_props() {
         "$PROPS_TEMPLATE" >"$PROPS_FILE"
 }
 
-# Format the data dir for KRaft: one random cluster id per fresh dir.
-format_storage() {
-    local cluster_id
-    cluster_id=$("$JAVA" -cp "$LIB_DIR/*" \
+# Print a fresh random KRaft cluster id.
+new_cluster_id() {
+    "$JAVA" -cp "$LIB_DIR/*" \
         "-Dlog4j.configuration=file:$LOG4J_CONFIG" \
         -Dcareledger.kafka.log.threshold=WARN \
-        kafka.tools.StorageTool random-uuid)
+        kafka.tools.StorageTool random-uuid
+}
+
+# Format the data dir for KRaft with cluster id $1 (default: a random one per
+# fresh dir; the nodes of a cluster share one).
+format_storage() {
+    local cluster_id=${1:-}
+    [[ -n $cluster_id ]] || cluster_id=$(new_cluster_id)
     # StorageTool prints "Formatting ..." on stdout: keep it out of ours.
     "$JAVA" -cp "$LIB_DIR/*" \
         "-Dlog4j.configuration=file:$LOG4J_CONFIG" \
@@ -455,6 +482,229 @@ cmd_bootstrap() {
     bootstrap_address
 }
 
+# --- cluster: three KRaft nodes on this machine --------------------------------
+
+# Node N (1..3) of the cluster: client port CLUSTER_PORT+N-1, controller port
+# CLUSTER_CONTROLLER_PORT+N-1, files in CLUSTER_DIR/node-N. Its own ports and
+# dirs, so it runs beside the single broker.
+CLUSTER_DIR=$(realpath -m -- "${CARELEDGER_KAFKA_CLUSTER_DIR:-$KAFKA_HOME/cluster}")
+CLUSTER_PORT=${CARELEDGER_KAFKA_CLUSTER_PORT:-39192}
+CLUSTER_CONTROLLER_PORT=${CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT:-39292}
+CLUSTER_HEAP=${CARELEDGER_KAFKA_CLUSTER_HEAP:-384m}
+CLUSTER_TEMPLATE=$SCRIPT_DIR/cluster.properties.in
+CLUSTER_NODES=(1 2 3)
+
+# Point the single-broker helpers (broker_pid, launch_broker, wait_ready,
+# kill_pid, ...) at node $1.
+select_node() {
+    local n=$1
+    [[ $n =~ ^[123]$ ]] || die "cluster: no node '$n' (nodes are 1, 2 and 3)"
+    NODE_ID=$n
+    RUN_DIR=$CLUSTER_DIR/node-$n
+    DATA_DIR=$RUN_DIR/data
+    PROPS_FILE=$RUN_DIR/server.properties
+    LOG_FILE=$RUN_DIR/kafka.log
+    PID_FILE=$RUN_DIR/kafka.pid
+    BOOTSTRAP_FILE=$RUN_DIR/bootstrap
+    PORT=$((CLUSTER_PORT + n - 1))
+    CONTROLLER_PORT=$((CLUSTER_CONTROLLER_PORT + n - 1))
+    HEAP=$CLUSTER_HEAP
+}
+
+cluster_bootstrap() {
+    local n list=()
+    for n in "${CLUSTER_NODES[@]}"; do
+        list+=("127.0.0.1:$((CLUSTER_PORT + n - 1))")
+    done
+    (
+        IFS=,
+        echo "${list[*]}"
+    )
+}
+
+cluster_voters() {
+    local n list=()
+    for n in "${CLUSTER_NODES[@]}"; do
+        list+=("$n@127.0.0.1:$((CLUSTER_CONTROLLER_PORT + n - 1))")
+    done
+    (
+        IFS=,
+        echo "${list[*]}"
+    )
+}
+
+write_cluster_props() {
+    sed -e "s|@NODE_ID@|$NODE_ID|g" \
+        -e "s|@PORT@|$PORT|g" \
+        -e "s|@CONTROLLER_PORT@|$CONTROLLER_PORT|g" \
+        -e "s|@VOTERS@|$(cluster_voters)|g" \
+        -e "s|@LOG_DIRS@|$DATA_DIR|g" \
+        "$CLUSTER_TEMPLATE" >"$PROPS_FILE"
+}
+
+# Launch node $1 from its (formatted) dir and wait until it answers.
+start_node() {
+    local pid
+    select_node "$1"
+    echo "127.0.0.1:$PORT" >"$BOOTSTRAP_FILE"
+    launch_broker
+    pid=$(<"$PID_FILE")
+    log "node $1: started (pid $pid) at 127.0.0.1:$PORT, heap $HEAP, log $LOG_FILE"
+}
+
+# Wait until node $1 answers a metadata request listing itself.
+wait_node() {
+    local pid
+    select_node "$1"
+    pid=$(<"$PID_FILE")
+    if ! wait_ready "$pid" "127.0.0.1:$PORT"; then
+        show_log_tail
+        return 1
+    fi
+}
+
+# Stop every node (SIGTERM all at once, so no node waits for a controller that
+# is itself shutting down; SIGKILL after STOP_TIMEOUT).
+stop_cluster_nodes() {
+    local n pid
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        pid=$(broker_pid)
+        [[ -n $pid ]] && kill -TERM "$pid" 2>/dev/null || true
+    done
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        stop_broker
+    done
+}
+
+cluster_start() {
+    local n running=0 cluster_id started=$EPOCHREALTIME p
+    ensure_fetched
+    take_lock
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        [[ -n $(broker_pid) ]] && running=$((running + 1))
+    done
+    if ((running == ${#CLUSTER_NODES[@]})); then
+        for n in "${CLUSTER_NODES[@]}"; do
+            wait_node "$n" || die "cluster: node $n runs but does not answer; run 'kafka.sh cluster stop' first"
+        done
+        log "cluster already running, reusing it"
+        cluster_bootstrap
+        return 0
+    fi
+    ((running == 0)) ||
+        die "cluster: only $running of ${#CLUSTER_NODES[@]} nodes run; use 'cluster start-broker N', or 'cluster stop' first"
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        for p in "$PORT" "$CONTROLLER_PORT"; do
+            if port_open "$p"; then
+                die "port 127.0.0.1:$p is already in use by another process (set CARELEDGER_KAFKA_CLUSTER_PORT / CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT)"
+            fi
+        done
+    done
+    rm -rf "$CLUSTER_DIR"
+    cluster_id=$(new_cluster_id)
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        mkdir -p "$DATA_DIR"
+        write_cluster_props
+        format_storage "$cluster_id"
+    done
+    # All at once: a node's broker waits for a controller quorum (two voters).
+    for n in "${CLUSTER_NODES[@]}"; do
+        start_node "$n"
+    done
+    for n in "${CLUSTER_NODES[@]}"; do
+        if ! wait_node "$n"; then
+            stop_cluster_nodes
+            die "cluster: node $n failed to start"
+        fi
+    done
+    log "cluster ready (3 nodes) after $(elapsed_since "$started")s"
+    cluster_bootstrap
+}
+
+cluster_stop() {
+    take_lock
+    stop_cluster_nodes
+    log "cluster stopped"
+}
+
+# SIGKILL node $1 (a crash: no controlled shutdown) and wait until it is gone.
+cluster_kill_broker() {
+    local pid
+    take_lock
+    select_node "${1:-}"
+    pid=$(broker_pid)
+    [[ -n $pid ]] || die "cluster: node $NODE_ID is not running"
+    kill -KILL "$pid" 2>/dev/null || true
+    while is_alive "$pid"; do
+        sleep 0.05
+    done
+    rm -f "$PID_FILE"
+    log "node $NODE_ID (pid $pid) killed"
+}
+
+# Start node $1 again with its data (after kill-broker or a stop) and wait
+# until it answers. Exit 0 without restarting it if it already runs.
+cluster_start_broker() {
+    local started=$EPOCHREALTIME p
+    ensure_fetched
+    take_lock
+    select_node "${1:-}"
+    [[ -f $DATA_DIR/meta.properties ]] ||
+        die "cluster: node $NODE_ID has no formatted data in $DATA_DIR; run 'kafka.sh cluster start'"
+    if [[ -n $(broker_pid) ]]; then
+        log "node $NODE_ID already running"
+        return 0
+    fi
+    for p in "$PORT" "$CONTROLLER_PORT"; do
+        port_open "$p" && die "port 127.0.0.1:$p is already in use by another process"
+    done
+    write_cluster_props
+    start_node "$NODE_ID"
+    if ! wait_node "$NODE_ID"; then
+        kill_pid "$(<"$PID_FILE")"
+        die "cluster: node $NODE_ID failed to start"
+    fi
+    log "node $NODE_ID ready after $(elapsed_since "$started")s"
+}
+
+# One line per node on stdout, "N 127.0.0.1:PORT up|down"; exit 0 only when
+# every node runs and answers.
+cluster_status() {
+    local n up=0 state
+    for n in "${CLUSTER_NODES[@]}"; do
+        select_node "$n"
+        state=down
+        if [[ -n $(broker_pid) ]] && broker_answers "127.0.0.1:$PORT" 2; then
+            state=up
+            up=$((up + 1))
+        fi
+        echo "$n 127.0.0.1:$PORT $state"
+    done
+    ((up == ${#CLUSTER_NODES[@]}))
+}
+
+cmd_cluster() {
+    local sub=${1:-}
+    (($#)) && shift
+    case $sub in
+    start) cluster_start "$@" ;;
+    stop) cluster_stop "$@" ;;
+    kill-broker) cluster_kill_broker "$@" ;;
+    start-broker) cluster_start_broker "$@" ;;
+    status) cluster_status "$@" ;;
+    bootstrap) cluster_bootstrap ;;
+    *)
+        usage
+        exit 2
+        ;;
+    esac
+}
+
 # --- main ----------------------------------------------------------------------
 
 usage() {
@@ -470,6 +720,7 @@ main() {
     stop) cmd_stop "$@" ;;
     status) cmd_status "$@" ;;
     bootstrap) cmd_bootstrap "$@" ;;
+    cluster) cmd_cluster "$@" ;;
     perf)
         # ProducerPerformance 3.9 enables transactions only when
         # --transaction-duration-ms > 0; --transactional-id alone is ignored.

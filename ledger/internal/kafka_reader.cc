@@ -28,19 +28,24 @@ std::string BytesOf(const void* data, std::size_t size) {
 }  // namespace
 
 KafkaReader::KafkaReader(std::string topic, std::int32_t partition_count,
-                         std::chrono::milliseconds unsettled_end_grace, KafkaConsumer consumer)
+                         std::chrono::milliseconds unsettled_end_grace,
+                         std::chrono::milliseconds silence, KafkaConsumer consumer)
     : topic_(std::move(topic)),
       partition_count_(partition_count),
       unsettled_end_grace_(unsettled_end_grace),
+      silence_(silence),
       next_offsets_(static_cast<std::size_t>(partition_count), 0),
       at_end_(static_cast<std::size_t>(partition_count), false),
       unsettled_since_(static_cast<std::size_t>(partition_count)),
+      heard_(static_cast<std::size_t>(partition_count), false),
+      silent_for_(static_cast<std::size_t>(partition_count), Clock::duration::zero()),
       consumer_(std::move(consumer)) {}
 
 absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOptions& options,
                                                                std::int32_t partition_count) {
-  if (partition_count < 1) {
-    return absl::InvalidArgumentError("a kafka reader needs at least one partition");
+  if (partition_count < 1 || options.timeout.count() < 1) {
+    return absl::InvalidArgumentError(
+        "a kafka reader needs at least one partition and a positive timeout");
   }
   absl::StatusOr<KafkaConf> conf =
       NewKafkaConf(options, {
@@ -64,8 +69,9 @@ absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOpt
   if (!consumer.ok()) return consumer.status();
   // Background errors and logs are served by consumer_poll from now on.
   rd_kafka_poll_set_consumer(consumer->get());
-  std::unique_ptr<KafkaReader> reader(new KafkaReader(
-      options.topic, partition_count, options.unsettled_end_grace, *std::move(consumer)));
+  std::unique_ptr<KafkaReader> reader(new KafkaReader(options.topic, partition_count,
+                                                      options.unsettled_end_grace, options.timeout,
+                                                      *std::move(consumer)));
   const std::vector<std::int64_t> beginning(static_cast<std::size_t>(partition_count), 0);
   if (absl::Status sought = reader->Seek(beginning); !sought.ok()) return sought;
   return reader;
@@ -95,6 +101,7 @@ absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
   next_offsets_.assign(next_offsets.begin(), next_offsets.end());
   std::fill(at_end_.begin(), at_end_.end(), false);
   std::fill(unsettled_since_.begin(), unsettled_since_.end(), std::nullopt);
+  std::fill(silent_for_.begin(), silent_for_.end(), Clock::duration::zero());
   deferred_error_ = absl::OkStatus();
   return absl::OkStatus();
 }
@@ -103,7 +110,9 @@ absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
                                             std::chrono::milliseconds wait) {
   if (!deferred_error_.ok()) return std::exchange(deferred_error_, absl::OkStatus());
   ReadBatch batch;
-  const Clock::time_point deadline = Clock::now() + wait;
+  const Clock::time_point started = Clock::now();
+  const Clock::time_point deadline = started + wait;
+  std::fill(heard_.begin(), heard_.end(), false);
   bool reached_end = false;
   // Wait for a first record, or for every partition to reach its end now.
   while (max_records > 0 && batch.records.empty() && !(reached_end && AllAtEnd())) {
@@ -126,6 +135,11 @@ absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
     }
   }
   SettleEnds(Clock::now());
+  if (absl::Status silent = CountSilence(Clock::now() - started);
+      !silent.ok() && deferred_error_.ok()) {
+    if (batch.records.empty()) return silent;
+    deferred_error_ = std::move(silent);
+  }
   batch.caught_up = deferred_error_.ok() && AllAtEnd();
   return batch;
 }
@@ -134,6 +148,7 @@ absl::Status KafkaReader::Take(const rd_kafka_message_t& message, ReadBatch& bat
                                bool& reached_end) {
   const bool ours = message.rkt != nullptr && rd_kafka_topic_name(message.rkt) == topic_ &&
                     message.partition >= 0 && message.partition < partition_count_;
+  if (ours) heard_[static_cast<std::size_t>(message.partition)] = true;
   if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     if (!ours) return absl::OkStatus();
     const auto partition = static_cast<std::size_t>(message.partition);
@@ -204,6 +219,25 @@ Clock::time_point KafkaReader::NextSettling(Clock::time_point deadline) const {
     if (since.has_value()) next = std::min(next, *since + unsettled_end_grace_);
   }
   return next;
+}
+
+absl::Status KafkaReader::CountSilence(Clock::duration spent) {
+  for (std::size_t partition = 0; partition < at_end_.size(); ++partition) {
+    if (heard_[partition] || at_end_[partition]) {
+      silent_for_[partition] = Clock::duration::zero();
+    } else {
+      silent_for_[partition] += spent;
+    }
+  }
+  for (std::size_t partition = 0; partition < at_end_.size(); ++partition) {
+    if (silent_for_[partition] <= silence_) continue;
+    return absl::UnavailableError(fmt::format(
+        "reading topic {} partition {} at offset {}: nothing (no record, no end) came from its "
+        "leader for {} ms; the broker that leads it is down or unreachable, or the partition "
+        "has no leader (too few brokers of the cluster are running)",
+        topic_, partition, next_offsets_[partition], silence_.count()));
+  }
+  return absl::OkStatus();
 }
 
 bool KafkaReader::AllAtEnd() const {

@@ -22,7 +22,12 @@
 // to `wait` for new records.
 //
 // Errors: a fetch error for a partition is UNAVAILABLE (DATA_LOSS for a corrupt
-// record) naming the partition and offset. When it arrives after records of
+// record) naming the partition and offset. So is a partition that is not at
+// its end and from which nothing (no record, no end) arrived during
+// `options.timeout` of Read calls (time between Reads does not count) since
+// the last Seek or the last news of it: its leader is down or unreachable, or
+// it has none (a cluster that lost its quorum), and without this bound a
+// reader that must reach the end would wait forever. When it arrives after records of
 // the same Read, those records are returned and the error comes with the next
 // Read. Errors not tied to a partition (group coordinator, connection) are
 // logged: librdkafka retries them and they do not affect what is read.
@@ -56,7 +61,8 @@ class KafkaReader final : public LogReader {
 
  private:
   KafkaReader(std::string topic, std::int32_t partition_count,
-              std::chrono::milliseconds unsettled_end_grace, KafkaConsumer consumer);
+              std::chrono::milliseconds unsettled_end_grace, std::chrono::milliseconds silence,
+              KafkaConsumer consumer);
 
   // Applies one polled message to `batch` (a record) or to the end markers
   // (an EOF, setting `reached_end` when the end is final). A non-OK status is
@@ -71,15 +77,25 @@ class KafkaReader final : public LogReader {
   std::chrono::steady_clock::time_point NextSettling(
       std::chrono::steady_clock::time_point deadline) const;
   bool AllAtEnd() const;
+  // Adds `spent` (the time of one Read) to the silence of every partition not
+  // at its end that sent nothing during it, resets the others; then
+  // UNAVAILABLE naming the first partition silent for longer than silence_,
+  // else OK.
+  absl::Status CountSilence(std::chrono::steady_clock::duration spent);
 
   const std::string topic_;
   const std::int32_t partition_count_;
   const std::chrono::milliseconds unsettled_end_grace_;
-  std::vector<std::int64_t> next_offsets_;  // per partition: skip records below
-  std::vector<bool> at_end_;                // per partition
+  const std::chrono::milliseconds silence_;  // options.timeout
+  std::vector<std::int64_t> next_offsets_;   // per partition: skip records below
+  std::vector<bool> at_end_;                 // per partition
   // Per partition: when an EOF below the high watermark was reported, if no
   // record of it arrived since.
   std::vector<std::optional<std::chrono::steady_clock::time_point>> unsettled_since_;
+  // Per partition: whether a record, end or error of it arrived during the
+  // current Read, and how long Reads have waited for one since the last.
+  std::vector<bool> heard_;
+  std::vector<std::chrono::steady_clock::duration> silent_for_;
   absl::Status deferred_error_;  // returned by the next Read
   KafkaConsumer consumer_;
 };

@@ -4,11 +4,13 @@
 Modes (each exits 0 when everything it checks holds, 1 with the reason when
 not; every run prints its seed, and --seed N replays it):
 
-  writer    N rounds of `careledger --json submit` (reading `-` or
+  writer    rounds of `careledger --json submit` (reading `-` or
             /dev/stdin), each SIGKILLed after a random delay while it works,
-            with `careledger checkpoint` runs (also killed) in between;
-            unacknowledged commands are sent again (same command ids) in the
-            next round; a final clean run sends what was never acknowledged.
+            with `careledger checkpoint` runs (also killed) in between, until
+            --kills rounds were killed (a fifth mid-stream) or --time-bound
+            passed; unacknowledged commands are sent again (same command ids)
+            in the next round; a final clean run sends what was never
+            acknowledged.
             Then the log must verify (careledger
             verify and tests/independent/verify_export.py), every acknowledged
             command must be in the log exactly once at the acknowledged stream
@@ -23,10 +25,20 @@ not; every run prints its seed, and --seed N replays it):
             succeeds, and no stream forks.
   tamper    a `careledger demo` log exported and tampered with in many ways;
             verify_export.py must fail at the right partition and offset.
+  cluster   (Kafka) a three-broker cluster of its own (kafka.sh cluster),
+            replication factor 3, min.insync.replicas=2: writing goes on with
+            one broker SIGKILLed, stops with a clear error with two, resumes
+            when one returns; nothing acknowledged lost or duplicated.
 
 Standard library only, plus verify_export.py (python3-protobuf and
-python3-cryptography) for reading the log. Kafka modes need
-CARELEDGER_KAFKA_BOOTSTRAP and fail without it.
+python3-cryptography) for reading the log. Kafka modes other than cluster
+need CARELEDGER_KAFKA_BOOTSTRAP and fail without it.
+
+Modes whose kills must land while the process works (writer, projector) run
+more rounds until they do, within --time-bound seconds (harness.Episodes).
+CARELEDGER_CRASH_KILLS and CARELEDGER_CRASH_TIME_BOUND set the defaults of
+--kills and --time-bound (e.g. CARELEDGER_CRASH_KILLS=100 for the 100-kill
+campaign).
 
 This file only parses the command line and runs one mode. The rest lives
 beside it (tests/crash/README.md): harness.py (running careledger, answers),
@@ -48,21 +60,30 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)  # the modules below live beside this file
 
 # After the path is set (harness.py makes tests/independent importable too).
+import cluster_mode  # noqa: E402
 import fence_mode  # noqa: E402
 import projector_mode  # noqa: E402
 import tamper_mode  # noqa: E402
 import writer_mode  # noqa: E402
-from harness import Ledger, TestFailure, kafka_target, make_work_dir, say  # noqa: E402
+from harness import (Ledger, TestFailure, env_int, kafka_target, make_work_dir,  # noqa: E402
+                     say)
 from harness import verify_export  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("writer", "projector", "fence", "tamper"))
+    parser.add_argument("mode", choices=("writer", "projector", "fence", "tamper", "cluster"))
     parser.add_argument("--careledger", required=True, help="the careledger binary")
     parser.add_argument("--backend", choices=("embedded", "kafka"), default="embedded")
     parser.add_argument("--seed", type=int, help="replay a run (default: random)")
-    parser.add_argument("--rounds", type=int, default=25, help="writer: kill rounds")
+    parser.add_argument("--kills", type=int, default=env_int("CARELEDGER_CRASH_KILLS", 25),
+                        help="writer: rounds to kill (a fifth of them mid-stream); default "
+                        "$CARELEDGER_CRASH_KILLS or 25")
+    parser.add_argument("--time-bound", type=float,
+                        default=env_int("CARELEDGER_CRASH_TIME_BOUND", 0) or None,
+                        help="writer, projector: seconds after which no new round starts "
+                        "(default $CARELEDGER_CRASH_TIME_BOUND, else 20 s per kill for the "
+                        "writer, 600 s for the projector)")
     parser.add_argument("--patients", type=int, default=300)
     parser.add_argument("--min-new", type=int, default=100, help="writer: new commands per round")
     parser.add_argument("--max-new", type=int, default=300)
@@ -80,8 +101,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seed is None:
         args.seed = int.from_bytes(os.urandom(4), "big")
-    if args.mode == "fence":
+    if args.mode in ("fence", "cluster"):
         args.backend = "kafka"
+    if args.time_bound is None:
+        args.time_bound = 20.0 * args.kills if args.mode == "writer" else 600.0
+    if args.kills < 1 or args.time_bound <= 0:
+        parser.error("--kills and --time-bound must be positive")
     say(f"crash_test {args.mode} ({args.backend}): seed {args.seed} "
         f"(replay with --seed {args.seed})")
     rng = random.Random(args.seed)
@@ -89,17 +114,19 @@ def main(argv=None):
         say(f"FAIL: {args.careledger} is not an executable")
         return 1
     bootstrap, topic, writer_id = None, None, None
-    if args.backend == "kafka":
+    if args.backend == "kafka" and args.mode != "cluster":  # cluster starts its own
         target = kafka_target(args.mode, args.seed, args.writer_id)
         if target is None:
             return 1  # said FAIL: without a broker a Kafka mode fails, never skips
         bootstrap, topic, writer_id = target
     work = make_work_dir(args.mode)
-    ledger = Ledger(os.path.abspath(args.careledger), os.path.join(work, "data"), args.backend,
-                    bootstrap, topic, writer_id)
+    ledger = None  # cluster mode makes its own, once its cluster runs
+    if args.mode != "cluster":
+        ledger = Ledger(os.path.abspath(args.careledger), os.path.join(work, "data"),
+                        args.backend, bootstrap, topic, writer_id)
     started = time.monotonic()
     modes = {"writer": writer_mode.run, "projector": projector_mode.run,
-             "fence": fence_mode.run, "tamper": tamper_mode.run}
+             "fence": fence_mode.run, "tamper": tamper_mode.run, "cluster": cluster_mode.run}
     try:
         modes[args.mode](args, work, ledger, rng)
     except TestFailure as failure:

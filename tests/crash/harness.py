@@ -47,13 +47,16 @@ def say(message):
 class Ledger:
     """A careledger data directory and the log it uses."""
 
-    def __init__(self, binary, data_dir, backend, bootstrap=None, topic=None, writer_id=None):
+    def __init__(self, binary, data_dir, backend, bootstrap=None, topic=None, writer_id=None,
+                 global_args=()):
         self.binary = binary
         self.data_dir = data_dir
         self.writer_id = writer_id  # None: careledger's default ("0")
         self.log_args = []
         if backend == "kafka":
             self.log_args = ["--log", f"kafka:{bootstrap}", "--topic", topic]
+        # More global flags for every command (e.g. --replication-factor 3).
+        self.log_args += list(global_args)
         self.describe = f"{backend}" + (f" topic {topic}" if topic else f" {data_dir}") + (
             f", writer id {writer_id}" if writer_id else "")
 
@@ -210,6 +213,47 @@ class SubmitRun(KilledOrDone):
                 return file.read()[-2000:].decode("utf-8", "replace")
         except OSError:
             return ""
+
+
+# --- episodes that need a landing ---------------------------------------------------
+
+class Episodes:
+    """Episode (round) numbers 1, 2, ... for a test whose checks need events
+    that land by timing, such as a SIGKILL that arrives while the process
+    works: at least `planned` episodes, then more while `enough()` is false,
+    and none started once `bound` seconds have passed since the first. So a
+    busy machine makes the test run longer, not fail. After the loop,
+    require_enough() fails only if even the bound did not give enough."""
+
+    def __init__(self, planned, bound, enough):
+        self.planned = planned
+        self.bound = bound
+        self.enough = enough
+        self.count = 0
+        self.started = None
+
+    def elapsed(self):
+        return 0.0 if self.started is None else time.monotonic() - self.started
+
+    def __iter__(self):
+        self.started = time.monotonic()
+        while True:
+            if self.count >= self.planned and (self.enough() or self.elapsed() >= self.bound):
+                return
+            self.count += 1
+            yield self.count
+
+    def require_enough(self, what):
+        """TestFailure naming `what` (what did not land) unless enough() holds."""
+        require(self.enough(), f"{what} after {self.count} episodes in {self.elapsed():.0f} s "
+                f"(no new episode after {self.bound:.0f} s; --time-bound raises it): the test "
+                "did not manage to crash the process while it worked")
+
+
+def env_int(name, default):
+    """The integer in environment variable `name`, or `default` when unset."""
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
 
 
 # --- answers -------------------------------------------------------------------------

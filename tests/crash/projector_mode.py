@@ -6,7 +6,8 @@ Contract of run(): returns (after printing its figures) only when, after every
 episode of kills, a completing run applied exactly the rest (nothing twice),
 the killed-and-resumed projection has the fingerprint of a clean `--rebuild`
 (mid-way and at the end), and some kills really left a partial, durable
-prefix; raises TestFailure if not.
+prefix (episodes go on past --episodes until they did, within --time-bound);
+raises TestFailure if not.
 """
 
 import collections
@@ -16,7 +17,7 @@ import shutil
 import threading
 import time
 
-from harness import (COMMAND_TIMEOUT, Estimate, KilledOrDone, SubmitRun, TestFailure,
+from harness import (COMMAND_TIMEOUT, Episodes, Estimate, KilledOrDone, SubmitRun, TestFailure,
                      parse_answer, require, say, submit_exit, submit_file)
 from workload import Workload
 
@@ -117,19 +118,17 @@ def run(args, work, ledger, rng):
     estimate = Estimate(startup=0.5 if args.backend == "kafka" else 0.05, per_unit=1 / 7000)
     figures = collections.Counter()
     started = time.monotonic()
-    say(f"projector: {args.episodes} episodes (more if no kill landed mid-commit) against "
-        f"{ledger.describe}")
+    say(f"projector: {args.episodes} episodes (more if no kill landed mid-commit, for at most "
+        f"{args.time_bound:.0f} s) against {ledger.describe}")
     applied_before = 0  # records the projection held at the end of the last episode
     partial = "episodes where the kills left a partial, durable prefix"
     # Whether a kill lands mid-commit is a matter of timing: after the planned
-    # episodes, run more (up to 12) until both crash points were exercised,
-    # rather than fail a run whose kills happened to land elsewhere.
-    episode = 0
-    while True:
-        episode += 1
-        exercised = figures[partial] >= 1 and figures["kills before the run's report"] >= 1
-        if episode > args.episodes and (exercised or episode > args.episodes + 12):
-            break
+    # episodes, run more until both crash points were exercised, within the
+    # time bound, rather than fail a run whose kills happened to land elsewhere.
+    unreported = "kills before the run's report"
+    episodes = Episodes(args.episodes, args.time_bound,
+                        lambda: figures[partial] >= 1 and figures[unreported] >= 1)
+    for episode in episodes:
         count = args.initial if episode == 1 else rng.randint(args.min_chunk, args.max_chunk)
         reported = 0
         if episode == 1:
@@ -197,10 +196,9 @@ def run(args, work, ledger, rng):
     figures["rebuild comparisons"] += 1
     require(rebuilt_records == applied_before,
             f"a clean rebuild applied {rebuilt_records} records; the log holds {applied_before}")
-    require(figures["kills before the run's report"] >= 1,
-            "no projector run was killed before it finished: nothing was tested")
-    require(figures["episodes where the kills left a partial, durable prefix"] >= 1,
-            "no kill left a partial projection: the crash points were not exercised")
+    episodes.require_enough(f"{figures[partial]} episodes left a partial projection and "
+                            f"{figures[unreported]} runs were killed "
+                            "before their report (at least one each is needed)")
     say(f"projector: OK in {time.monotonic() - started:.1f} s; seed {args.seed}")
     for name in ("kills", "kills before the run's report", "kills while a writer appended",
                  "concurrent writer runs killed",

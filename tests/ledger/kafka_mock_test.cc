@@ -186,6 +186,28 @@ TEST_F(KafkaMockTest, BrokerDownFailsAppendInTimeAndTheWriterRecoversWhenItRetur
               ::testing::IsSupersetOf({"before/0", "before/1", "after/0", "after/1"}));
 }
 
+// A reader that must reach the end of a partition whose leader is gone (on a
+// real cluster: two of three brokers killed, no quorum to elect another)
+// would wait forever; after `timeout` of silence it is UNAVAILABLE instead.
+TEST_F(KafkaMockTest, ReadingWhileTheLeaderIsDownIsUnavailableAfterTheTimeout) {
+  auto writer = OpenWriter();
+  ASSERT_NE(writer, nullptr);
+  ASSERT_THAT(writer->Append(Records("a")), IsOk());
+  ASSERT_EQ(rd_kafka_mock_broker_set_down(cluster_, kBroker), RD_KAFKA_RESP_ERR_NO_ERROR);
+
+  auto reader = KafkaReader::Open(options_, kPartitions);
+  ASSERT_THAT(reader, IsOk());
+  absl::StatusOr<ReadBatch> batch;
+  // Reads of up to 1 s each; the timeout is 2 s of them, so the bound of 60
+  // leaves room for a slow machine and is never reached by a working reader.
+  for (int attempt = 0; attempt < 60; ++attempt) {
+    batch = (*reader)->Read(1000, std::chrono::seconds(1));
+    if (!batch.ok() || batch->caught_up) break;
+  }
+  EXPECT_THAT(batch, StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(std::string(batch.status().message()), HasSubstr("no record, no end"));
+}
+
 TEST_F(KafkaMockTest, FencingReportedByTheCoordinatorIsPermanent) {
   auto writer = OpenWriter();
   ASSERT_NE(writer, nullptr);
