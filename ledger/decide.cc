@@ -95,7 +95,9 @@ std::string CommandAction(const Command& command) {
 absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command& command) {
   const bool system = command.actor().role() == careledger::v1::ROLE_SYSTEM;
   if (system && !IsDirectoryCommand(command)) {
-    return absl::PermissionDeniedError("the system role only keeps the directory");
+    // The operator only bootstraps the directory (ledger/directory_rules.h).
+    return absl::PermissionDeniedError(
+        "the system role may only bootstrap the directory; a registered user must act");
   }
   if (!system) {
     if (absl::Status ready = CheckPrerequisites(input.directory, command.actor(), input.now);
