@@ -100,7 +100,9 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
   if (absl::Status valid = ValidateCommandInput(command, input.now); !valid.ok()) return valid;
   const bool system = command.actor().role() == careledger::v1::ROLE_SYSTEM;
   if (system && !IsDirectoryCommand(command)) {
-    return absl::PermissionDeniedError("the system role only keeps the directory");
+    // The operator only bootstraps the directory (ledger/directory_rules.h).
+    return absl::PermissionDeniedError(
+        "the system role may only bootstrap the directory; a registered user must act");
   }
   if (!system) {
     if (absl::Status ready = CheckPrerequisites(input.directory, command.actor(), input.now);

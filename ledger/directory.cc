@@ -23,6 +23,30 @@ const careledger::v1::Device* Directory::FindDevice(const std::string& device_id
   return it == devices_.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+bool IsActiveCmcTeamMember(const careledger::v1::User& user) {
+  return user.role() == careledger::v1::ROLE_AUDITOR &&
+         user.status() != careledger::v1::USER_STATUS_SUSPENDED &&
+         user.status() != careledger::v1::USER_STATUS_REVOKED;
+}
+
+}  // namespace
+
+std::vector<std::string> Directory::DevicesOf(std::string_view ods_code) const {
+  std::vector<std::string> ids;
+  for (const auto& [id, device] : devices_) {
+    if (device.organisation() == ods_code) ids.push_back(id);
+  }
+  return ids;
+}
+
+void Directory::ReplaceUser(DirectoryUser* entry, const careledger::v1::User& user) {
+  if (IsActiveCmcTeamMember(entry->user)) --active_cmc_team_members_;
+  entry->user = user;
+  if (IsActiveCmcTeamMember(entry->user)) ++active_cmc_team_members_;
+}
+
 void Directory::Apply(const Event& event) {
   const absl::Time at = events::FromTimestamp(event.recorded_at());
   switch (event.body_case()) {
@@ -33,14 +57,16 @@ void Directory::Apply(const Event& event) {
     case Event::kUserRecorded: {
       const careledger::v1::User& user = event.user_recorded().user();
       auto [it, inserted] = users_.try_emplace(user.user_id());
-      it->second.user = user;
+      ReplaceUser(&it->second, user);
       if (inserted) it->second.last_activity = at;  // a new account starts active
       break;
     }
     case Event::kUserStatusChanged: {
       auto it = users_.find(event.user_status_changed().user_id());
       if (it == users_.end()) break;
-      it->second.user.set_status(event.user_status_changed().status());
+      careledger::v1::User changed = it->second.user;
+      changed.set_status(event.user_status_changed().status());
+      ReplaceUser(&it->second, changed);
       // Reinstating an account (after suspension or the inactivity lock)
       // counts as activity: that is how the CMC team unlocks it.
       if (event.user_status_changed().status() == careledger::v1::USER_STATUS_ACTIVE) {

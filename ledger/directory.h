@@ -12,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
@@ -38,10 +39,24 @@ class Directory {
 
   std::size_t user_count() const { return users_.size(); }
 
+  // True while some CMC team member (a ROLE_AUDITOR user) is registered and
+  // neither suspended nor revoked. Until then the directory is in its
+  // bootstrap, the only time the operator (ROLE_SYSTEM) may change it
+  // (ledger/directory_rules.h).
+  bool HasActiveCmcTeamMember() const { return active_cmc_team_members_ > 0; }
+
+  // The ids of the devices registered to organisation `ods_code`, in no
+  // particular order. Linear in the number of devices: for the bootstrap.
+  std::vector<std::string> DevicesOf(std::string_view ods_code) const;
+
  private:
+  // Folds a user's record change, keeping active_cmc_team_members_ right.
+  void ReplaceUser(DirectoryUser* entry, const careledger::v1::User& user);
+
   absl::flat_hash_map<std::string, careledger::v1::Organisation> organisations_;
   absl::flat_hash_map<std::string, DirectoryUser> users_;
   absl::flat_hash_map<std::string, careledger::v1::Device> devices_;
+  std::size_t active_cmc_team_members_ = 0;
 };
 
 // The streams the directory events live on.

@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <string>
+
+#include "events/time_util.h"
 #include "ledger/access_rules.h"
 #include "ledger/dates.h"
 #include "ledger/nhs_number.h"
@@ -66,6 +70,96 @@ absl::Status ValidateUser(const Directory& directory, const careledger::v1::User
   return absl::OkStatus();
 }
 
+bool IsCmcService(const Directory& directory, const std::string& ods_code) {
+  const careledger::v1::Organisation* organisation = directory.FindOrganisation(ods_code);
+  return organisation != nullptr &&
+         organisation->type() == careledger::v1::ORGANISATION_TYPE_CMC_SERVICE;
+}
+
+absl::Status RefuseBootstrap(std::string_view why) {
+  return absl::PermissionDeniedError(
+      fmt::format("before the bootstrap the system role may only register the CMC service "
+                  "organisation, its devices and its first CMC team member: {}",
+                  why));
+}
+
+// OK when `user`, recorded at `now`, could act at once from one of their
+// organisation's registered devices; else why not. A first CMC team member
+// who cannot act would end the bootstrap with nobody able to keep the
+// directory.
+absl::Status CheckFirstMemberCanAct(const Directory& directory, const careledger::v1::User& user,
+                                    absl::Time now) {
+  std::vector<std::string> devices = directory.DevicesOf(user.organisation());
+  if (devices.empty()) {
+    return RefuseBootstrap(
+        fmt::format("register a device of {} first, from which the CMC team member will act",
+                    user.organisation()));
+  }
+  std::sort(devices.begin(), devices.end());  // the same first reason every time
+  Directory after = directory;
+  Event recorded;
+  *recorded.mutable_user_recorded()->mutable_user() = user;
+  *recorded.mutable_recorded_at() = events::ToTimestamp(now);
+  after.Apply(recorded);
+  absl::Status first_reason;
+  for (const std::string& device : devices) {
+    careledger::v1::Actor actor;
+    actor.set_user_id(user.user_id());
+    actor.set_role(user.role());
+    actor.set_organisation(user.organisation());
+    actor.set_device_id(device);
+    absl::Status can_act = CheckPrerequisites(after, actor, now);
+    if (can_act.ok()) return can_act;
+    if (first_reason.ok()) first_reason = can_act;
+  }
+  return absl::PermissionDeniedError(
+      fmt::format("the first CMC team member must be able to act once registered: {}",
+                  std::string(first_reason.message())));
+}
+
+// The system role's bootstrap: see directory_rules.h. Called after the
+// command's record was validated.
+absl::Status CheckBootstrap(const Directory& directory, const Command& command, absl::Time now) {
+  switch (command.body_case()) {
+    case Command::kRecordOrganisation: {
+      const careledger::v1::Organisation& organisation =
+          command.record_organisation().organisation();
+      if (organisation.type() != careledger::v1::ORGANISATION_TYPE_CMC_SERVICE) {
+        return RefuseBootstrap(fmt::format(
+            "organisation {} is of type {}, not ORGANISATION_TYPE_CMC_SERVICE",
+            organisation.ods_code(), careledger::v1::OrganisationType_Name(organisation.type())));
+      }
+      return absl::OkStatus();
+    }
+    case Command::kRecordDevice: {
+      const careledger::v1::Device& device = command.record_device().device();
+      if (!IsCmcService(directory, device.organisation())) {
+        return RefuseBootstrap(fmt::format("device {} belongs to {}, not to a CMC service",
+                                           device.device_id(), device.organisation()));
+      }
+      return absl::OkStatus();
+    }
+    case Command::kRecordUser: {
+      const careledger::v1::User& user = command.record_user().user();
+      if (user.role() != careledger::v1::ROLE_AUDITOR) {
+        return RefuseBootstrap(fmt::format("user {} would be {}, not a CMC team member",
+                                           user.user_id(), careledger::v1::Role_Name(user.role())));
+      }
+      if (!IsCmcService(directory, user.organisation())) {
+        return RefuseBootstrap(fmt::format("user {}'s organisation {} is not a CMC service",
+                                           user.user_id(), user.organisation()));
+      }
+      if (user.status() == careledger::v1::USER_STATUS_SUSPENDED ||
+          user.status() == careledger::v1::USER_STATUS_REVOKED) {
+        return RefuseBootstrap(fmt::format("user {} is not registered active", user.user_id()));
+      }
+      return CheckFirstMemberCanAct(directory, user, now);
+    }
+    default:
+      return RefuseBootstrap("it may not change a user's status");
+  }
+}
+
 }  // namespace
 
 bool IsDirectoryCommand(const Command& command) {
@@ -81,13 +175,18 @@ bool IsDirectoryCommand(const Command& command) {
 }
 
 absl::StatusOr<std::vector<Event>> DecideDirectoryCommand(const Directory& directory,
-                                                          const Command& command,
-                                                          absl::Time /*now*/) {
+                                                          const Command& command, absl::Time now) {
   const careledger::v1::Role role = command.actor().role();
-  if (role != careledger::v1::ROLE_AUDITOR && role != careledger::v1::ROLE_SYSTEM) {
+  const bool system = role == careledger::v1::ROLE_SYSTEM;
+  if (role != careledger::v1::ROLE_AUDITOR && !system) {
     return absl::PermissionDeniedError(
         fmt::format("role {} may not change the directory: the CMC team keeps it",
                     careledger::v1::Role_Name(role)));
+  }
+  if (system && directory.HasActiveCmcTeamMember()) {
+    return absl::PermissionDeniedError(
+        "the system role may not change the directory: its bootstrap is over (it has an active "
+        "CMC team member), so a registered CMC team member must make the change");
   }
   Event event;
   switch (command.body_case()) {
@@ -141,6 +240,11 @@ absl::StatusOr<std::vector<Event>> DecideDirectoryCommand(const Directory& direc
     }
     default:
       return absl::InvalidArgumentError("not a directory command");
+  }
+  if (system) {
+    if (absl::Status bootstrap = CheckBootstrap(directory, command, now); !bootstrap.ok()) {
+      return bootstrap;
+    }
   }
   return std::vector<Event>{std::move(event)};
 }

@@ -7,16 +7,11 @@
 // only then reads the audit projection, brought up to that record, so the
 // export holds its own record when the range covers it. Pages through the
 // trail oldest first and writes each entry as it is read: any length, in
-// constant memory. With --out the file is written as FILE.partial (mode
-// 0600: it names patients) and renamed when complete.
-#include <fcntl.h>
+// constant memory. With --out the file is written through a SafeFileWriter
+// (tools/safe_file.h: mode 0600, since it names patients; moved into place
+// when complete; never through a link or over a file unless --force).
 #include <fmt/format.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -26,6 +21,7 @@
 #include "tools/audit_view.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/safe_file.h"
 
 namespace careledger::tools {
 namespace {
@@ -39,62 +35,13 @@ constexpr std::size_t kExportPageSize = 1000;
 struct ExportFlags {
   ActorFlags actor;
   std::string format;
-  std::string out;  // "" or "-": stdout
+  std::string out;     // "" or "-": stdout
+  bool force = false;  // replace an existing --out file
   std::string nhs;
   std::string user;
   std::string ods;
   std::string from;
   std::string to;
-};
-
-// The output file: FILE.partial until Commit() renames it; removed if not
-// committed.
-class OutputFile {
- public:
-  static absl::StatusOr<std::unique_ptr<OutputFile>> Create(const std::string& path) {
-    auto file = std::unique_ptr<OutputFile>(new OutputFile(path));
-    const int fd = ::open(file->partial_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
-      return absl::UnavailableError(
-          fmt::format("cannot write {}: {}", file->partial_, std::strerror(errno)));
-    }
-    ::close(fd);
-    file->stream_.open(file->partial_, std::ios::binary | std::ios::trunc);
-    if (!file->stream_) {
-      return absl::UnavailableError(fmt::format("cannot write {}", file->partial_));
-    }
-    return file;
-  }
-  ~OutputFile() {
-    if (!committed_) {
-      stream_.close();
-      std::remove(partial_.c_str());
-    }
-  }
-  OutputFile(const OutputFile&) = delete;
-  OutputFile& operator=(const OutputFile&) = delete;
-
-  std::ostream& stream() { return stream_; }
-
-  absl::Status Commit() {
-    stream_.flush();
-    stream_.close();
-    if (stream_.fail()) return absl::UnavailableError(fmt::format("cannot write {}", partial_));
-    if (std::rename(partial_.c_str(), path_.c_str()) != 0) {
-      return absl::UnavailableError(
-          fmt::format("cannot rename {} to {}: {}", partial_, path_, std::strerror(errno)));
-    }
-    committed_ = true;
-    return absl::OkStatus();
-  }
-
- private:
-  explicit OutputFile(const std::string& path) : path_(path), partial_(path + ".partial") {}
-
-  std::string path_;
-  std::string partial_;
-  std::ofstream stream_;
-  bool committed_ = false;
 };
 
 int RunExport(const ExportFlags& flags, const Context& context) {
@@ -134,9 +81,10 @@ int RunExport(const ExportFlags& flags, const Context& context) {
 
   // The file first: a path that cannot be written records nothing.
   const bool to_file = !flags.out.empty() && flags.out != "-";
-  std::unique_ptr<OutputFile> file;
+  std::unique_ptr<SafeFileWriter> file;
   if (to_file) {
-    absl::StatusOr<std::unique_ptr<OutputFile>> created = OutputFile::Create(flags.out);
+    absl::StatusOr<std::unique_ptr<SafeFileWriter>> created =
+        SafeFileWriter::Create(flags.out, flags.force);
     if (!created.ok()) return ReportError(created.status(), context.json());
     file = *std::move(created);
   }
@@ -221,6 +169,7 @@ void RegisterAuditExport(CLI::App* audit, Runner* run) {
       ->check(CLI::IsMember({"fhir", "csv"}));
   sub->add_option("--out", flags->out,
                   "Write to this file (created 0600, complete or not at all); default stdout");
+  sub->add_flag("--force", flags->force, "Replace the --out file if it exists");
   CLI::Option* nhs = sub->add_option("--nhs", flags->nhs, "A patient's trail: their NHS number");
   CLI::Option* user = sub->add_option("--id", flags->user, "A user's trail: the user id");
   CLI::Option* ods = sub->add_option("--ods", flags->ods, "An organisation's trail: its ODS code");

@@ -1,6 +1,8 @@
 // careledger directory: organisations, users and devices, as signed events.
-// Acts as the ledger host's operator (ROLE_SYSTEM) unless --user/--role name
-// a CMC team member (ledger/directory_rules.h).
+// `directory bootstrap` (and `directory sample`, which bootstraps the sample
+// world) acts once as the ledger host's operator (ROLE_SYSTEM) on an empty
+// directory; every other change is made by a CMC team member named with
+// --user/--org/--device (ledger/directory_rules.h).
 #include <fmt/format.h>
 
 #include "absl/time/clock.h"
@@ -16,10 +18,19 @@ namespace {
 
 using careledger::v1::Command;
 
+// The ledger host's operator: acts only in the bootstrap.
 ActorFlags Operator() {
   ActorFlags actor;
   actor.user_id = "operator";
   actor.role = "system";
+  actor.purpose = "bootstrap";
+  return actor;
+}
+
+// A CMC team member, named with --user (required), --org and --device.
+ActorFlags CmcTeamMember() {
+  ActorFlags actor;
+  actor.role = "cmc-team";
   return actor;
 }
 
@@ -108,7 +119,8 @@ absl::Status BuildUser(const CommandFlags& f, Command* command) {
 
 void RegisterRecords(CLI::App* directory, Runner* run) {
   AddCommand(
-      directory, run, "org", "Record an organisation (replaces its earlier record)", Operator(),
+      directory, run, "org", "Record an organisation (replaces its earlier record)",
+      CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
         TextFlag(sub, f, "ods", "ODS code")->required();
         TextFlag(sub, f, "name", "Name")->required();
@@ -123,7 +135,7 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       BuildOrganisation);
 
   AddCommand(
-      directory, run, "user", "Record a user (replaces their earlier record)", Operator(),
+      directory, run, "user", "Record a user (replaces their earlier record)", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
         TextFlag(sub, f, "id", "User id")->required();
         TextFlag(sub, f, "name", "Full name")->required();
@@ -145,7 +157,7 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       BuildUser);
 
   AddCommand(
-      directory, run, "status", "Suspend, reinstate or revoke a user", Operator(),
+      directory, run, "status", "Suspend, reinstate or revoke a user", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
         TextFlag(sub, f, "id", "User id")->required();
         TextFlag(sub, f, "status", "active, suspended or revoked")->required();
@@ -166,7 +178,7 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       });
 
   AddCommand(
-      directory, run, "device", "Register a device and its licence", Operator(),
+      directory, run, "device", "Register a device and its licence", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
         TextFlag(sub, f, "id", "Device id")->required();
         TextFlag(sub, f, "device-org", "The organisation it belongs to (ODS code)")->required();
@@ -185,16 +197,105 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       });
 }
 
+// CommandFlags holding `pairs` (flag name, value) for the builders above.
+CommandFlags FlagsOf(std::initializer_list<std::pair<const char*, std::string>> pairs) {
+  CommandFlags flags;
+  for (const auto& [name, value] : pairs) flags.text[name] = value;
+  return flags;
+}
+
+// The operator's one-time bootstrap: the CMC service, a device of it and its
+// first CMC team member, as three commands with ids derived from what they
+// register, so a retried bootstrap is idempotent. The ledger refuses them
+// (and records the refusals) once the directory has an active CMC team member.
+absl::StatusOr<std::vector<Command>> BootstrapCommands(const CommandFlags& f) {
+  const ActorFlags operator_actor = Operator();
+  std::vector<Command> commands;
+  const auto next = [&](const std::string& id) -> Command& {
+    Command& command = commands.emplace_back(operator_actor.NewCommand());
+    command.set_command_id(id);
+    return command;
+  };
+  if (absl::Status built = BuildOrganisation(FlagsOf({{"ods", f.Get("ods")},
+                                                      {"name", f.Get("org-name")},
+                                                      {"type", "cmc-service"},
+                                                      {"isa-signed-on", f.Get("isa-signed-on")},
+                                                      {"dspt", f.Get("dspt")},
+                                                      {"dspt-date", f.Get("dspt-date")}}),
+                                             &next(fmt::format("bootstrap/org/{}", f.Get("ods"))));
+      !built.ok()) {
+    return built;
+  }
+  careledger::v1::Device* device = next(fmt::format("bootstrap/device/{}", f.Get("device")))
+                                       .mutable_record_device()
+                                       ->mutable_device();
+  device->set_device_id(f.Get("device"));
+  device->set_organisation(f.Get("ods"));
+  if (absl::Status parsed =
+          ParseDateFlag("licence-date", f.Get("licence-date"), device->mutable_licence_issued_on());
+      !parsed.ok()) {
+    return parsed;
+  }
+  CommandFlags user = FlagsOf({{"id", f.Get("id")},
+                               {"name", f.Get("name")},
+                               {"user-role", "cmc-team"},
+                               {"user-org", f.Get("ods")},
+                               {"uaf-manager", f.Get("uaf-manager")},
+                               {"uaf-date", f.Get("uaf-date")},
+                               {"ig-date", f.Get("ig-date")},
+                               {"aup-date", f.Get("aup-date")}});
+  user.list = f.list;
+  if (absl::Status built = BuildUser(user, &next(fmt::format("bootstrap/user/{}", f.Get("id"))));
+      !built.ok()) {
+    return built;
+  }
+  return commands;
+}
+
+void RegisterBootstrap(CLI::App* directory, Runner* run) {
+  auto f = std::make_shared<CommandFlags>();
+  CLI::App* sub = directory->add_subcommand(
+      "bootstrap",
+      "Once, on an empty directory, as the ledger host's operator: register the CMC service, a "
+      "device of it and its first CMC team member, who keeps the directory from then on");
+  TextFlag(sub, *f, "ods", "The CMC service's ODS code")->required();
+  TextFlag(sub, *f, "org-name", "The CMC service's name")->required();
+  TextFlag(sub, *f, "isa-signed-on", "Date it signed the Information Sharing Agreement")
+      ->required();
+  TextFlag(sub, *f, "dspt", "Its DSPT level: standards-met or standards-exceeded")->required();
+  TextFlag(sub, *f, "dspt-date", "Date of its DSPT assessment")->required();
+  TextFlag(sub, *f, "device", "Id of the device the CMC team member acts from")->required();
+  TextFlag(sub, *f, "licence-date", "Date the device's licence was issued")->required();
+  TextFlag(sub, *f, "id", "The CMC team member's user id")->required();
+  TextFlag(sub, *f, "name", "Their full name")->required();
+  TextFlag(sub, *f, "uaf-manager", "Manager who signed their User Access Form")->required();
+  TextFlag(sub, *f, "uaf-date", "Date the User Access Form was signed")->required();
+  TextFlag(sub, *f, "ig-date", "Date of their NHS IG training")->required();
+  sub->add_option("--module", f->list, "A completed CMC training module (repeatable): CMC101")
+      ->required();
+  TextFlag(sub, *f, "aup-date", "Date they accepted the Acceptable Use Policy")->required();
+  sub->callback([run, f] {
+    *run = [f](const Context& context) {
+      absl::StatusOr<std::vector<Command>> commands = BootstrapCommands(*f);
+      if (!commands.ok()) return ReportError(commands.status(), context.json());
+      return SubmitAndReport(context, *commands);
+    };
+  });
+}
+
 }  // namespace
 
 void RegisterDirectory(CLI::App& app, Runner* run) {
   CLI::App* directory =
       app.add_subcommand("directory", "Organisations, users and devices (the CMC team's)");
   directory->require_subcommand(1);
+  RegisterBootstrap(directory, run);
   RegisterRecords(directory, run);
   RegisterDirectoryShow(directory, run);
   CLI::App* sample = directory->add_subcommand(
-      "sample", "Register the synthetic sample world (care home, GP, ambulance, NHS 111, ...)");
+      "sample",
+      "Bootstrap an empty directory with the synthetic sample world (CMC team member "
+      "auditor.cmc, care home, GP, ambulance, NHS 111, ...)");
   sample->callback([run] {
     *run = [](const Context& context) {
       return SubmitAndReport(context, SampleDirectoryCommands(ledger::Today(absl::Now())));

@@ -1,13 +1,13 @@
 // careledger keys: list, rotate, revoke and export the signing keys.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "events/format.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/safe_file.h"
 
 namespace careledger::tools {
 namespace {
@@ -113,24 +113,22 @@ void RegisterKeys(CLI::App& app, Runner* run) {
   });
 
   auto export_path = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   CLI::App* exported = keys_command->add_subcommand(
       "export", "Write the public keyring as JSON (what an independent verifier needs)");
   exported->add_option("--out", *export_path, "File to write (default: stdout)");
-  exported->callback([run, export_path] {
-    *run = [export_path](const Context& context) {
+  exported->add_flag("--force", *force, "Replace the --out file if it exists");
+  exported->callback([run, export_path, force] {
+    *run = [export_path, force](const Context& context) {
       absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
       if (!keys.ok()) return ReportError(keys.status(), context.json());
       absl::StatusOr<std::string> json = keys->keyring().ToJson();
       if (!json.ok()) return ReportError(json.status(), context.json());
       if (export_path->empty()) {
         std::cout << *json << "\n";
-      } else {
-        std::ofstream out(*export_path);
-        out << *json << "\n";
-        if (!out) {
-          return ReportError(absl::InternalError(fmt::format("cannot write {}", *export_path)),
-                             context.json());
-        }
+      } else if (absl::Status written = WriteOutputFile(*export_path, *json + "\n", *force);
+                 !written.ok()) {
+        return ReportError(written, context.json());
       }
       return static_cast<int>(kExitOk);
     };

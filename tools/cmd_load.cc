@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 
 #include "absl/time/clock.h"
@@ -14,6 +13,7 @@
 #include "tools/exit_codes.h"
 #include "tools/load_runner.h"
 #include "tools/output.h"
+#include "tools/safe_file.h"
 
 namespace careledger::tools {
 namespace {
@@ -21,9 +21,18 @@ namespace {
 struct LoadFlags {
   LoadOptions options;
   std::string plants_out;
+  bool force = false;  // replace an existing --plants-out file
 };
 
 int RunLoad(const LoadFlags& flags, const Context& context) {
+  // The file first: a path that cannot be written writes no load.
+  std::unique_ptr<SafeFileWriter> plants_file;
+  if (!flags.plants_out.empty()) {
+    absl::StatusOr<std::unique_ptr<SafeFileWriter>> created =
+        SafeFileWriter::Create(flags.plants_out, flags.force);
+    if (!created.ok()) return ReportError(created.status(), context.json());
+    plants_file = *std::move(created);
+  }
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return ReportError(log.status(), context.json());
   absl::StatusOr<LoadReport> written = WriteLoad(context, log->get(), flags.options);
@@ -36,12 +45,10 @@ int RunLoad(const LoadFlags& flags, const Context& context) {
                       {"nhs_number", plant.nhs_number},
                       {"at", absl::FormatTime(absl::RFC3339_sec, plant.at, absl::UTCTimeZone())}});
   }
-  if (!flags.plants_out.empty()) {
-    std::ofstream out(flags.plants_out);
-    out << plants.dump(1) << "\n";
-    if (!out) {
-      return ReportError(absl::UnavailableError(fmt::format("cannot write {}", flags.plants_out)),
-                         context.json());
+  if (plants_file != nullptr) {
+    plants_file->stream() << plants.dump(1) << "\n";
+    if (absl::Status committed = plants_file->Commit(); !committed.ok()) {
+      return ReportError(committed, context.json());
     }
   }
   const std::string from = absl::FormatTime(absl::RFC3339_sec, report.from, absl::UTCTimeZone());
@@ -91,6 +98,7 @@ void RegisterLoad(CLI::App& app, Runner* run) {
   load->add_option("--seed", flags->options.seed, "Seed (the same seed, the same workload)")
       ->capture_default_str();
   load->add_option("--plants-out", flags->plants_out, "Write the planted cases (JSON) here");
+  load->add_flag("--force", flags->force, "Replace the --plants-out file if it exists");
   load->callback([run, flags] {
     *run = [flags](const Context& context) { return RunLoad(*flags, context); };
   });

@@ -2,20 +2,21 @@
 // anyone can check the log with their own tools against docs/envelope.md.
 #include <fmt/format.h>
 
-#include <fstream>
 #include <iostream>
 
 #include "events/format.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/safe_file.h"
 
 namespace careledger::tools {
 namespace {
 
 // Writes {"partition","offset","key","key_base64","value_base64"} per record,
-// partitions interleaved, each partition in offset order.
-int RunExport(const std::string& out_path, const Context& context) {
+// partitions interleaved, each partition in offset order. A file is written
+// through a SafeFileWriter: never over an existing one unless `force`.
+int RunExport(const std::string& out_path, bool force, const Context& context) {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog(/*read_only=*/true);
   if (!log.ok()) return ReportError(log.status(), context.json());
   absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
@@ -25,15 +26,14 @@ int RunExport(const std::string& out_path, const Context& context) {
       !seek.ok()) {
     return ReportError(seek, context.json());
   }
-  std::ofstream file;
+  std::unique_ptr<SafeFileWriter> file;
   if (!out_path.empty() && out_path != "-") {
-    file.open(out_path);
-    if (!file) {
-      return ReportError(absl::InvalidArgumentError(fmt::format("cannot write {}", out_path)),
-                         context.json());
-    }
+    absl::StatusOr<std::unique_ptr<SafeFileWriter>> created =
+        SafeFileWriter::Create(out_path, force);
+    if (!created.ok()) return ReportError(created.status(), context.json());
+    file = *std::move(created);
   }
-  std::ostream& out = file.is_open() ? file : std::cout;
+  std::ostream& out = file != nullptr ? file->stream() : std::cout;
   std::uint64_t records = 0;
   for (;;) {
     absl::StatusOr<ledger::ReadBatch> batch = (*reader)->Read(8192, std::chrono::seconds(1));
@@ -51,7 +51,10 @@ int RunExport(const std::string& out_path, const Context& context) {
   }
   out.flush();
   if (!out) return ReportError(absl::InternalError("writing the export failed"), context.json());
-  if (file.is_open()) {
+  if (file != nullptr) {
+    if (absl::Status committed = file->Commit(); !committed.ok()) {
+      return ReportError(committed, context.json());
+    }
     std::cerr << fmt::format("exported {} records from {} to {}\n", records, (*log)->Describe(),
                              out_path);
   }
@@ -64,13 +67,18 @@ void RegisterLog(CLI::App& app, Runner* run) {
   CLI::App* log = app.add_subcommand("log", "Read the raw log");
   log->require_subcommand(1);
   auto out_path = std::make_shared<std::string>();
+  auto force = std::make_shared<bool>(false);
   CLI::App* exported = log->add_subcommand(
       "export",
       "Write every record exactly as stored as JSON Lines: partition, offset, key, key_base64, "
       "value_base64 (a serialized careledger.v1.SignedEvent)");
-  exported->add_option("--out", *out_path, "File to write (default: stdout)");
-  exported->callback([run, out_path] {
-    *run = [out_path](const Context& context) { return RunExport(*out_path, context); };
+  exported->add_option("--out", *out_path,
+                       "File to write (default: stdout); written whole or not at all, mode 0600");
+  exported->add_flag("--force", *force, "Replace the --out file if it exists");
+  exported->callback([run, out_path, force] {
+    *run = [out_path, force](const Context& context) {
+      return RunExport(*out_path, *force, context);
+    };
   });
 }
 

@@ -82,7 +82,7 @@ class LoadGenerator::Builder {
   }
 
   void RecordUser(careledger::v1::User user) {
-    Command command = New(SampleWorldActors().operator_);
+    Command command = New(SampleWorldActors().auditor);
     *command.mutable_record_user()->mutable_user() = std::move(user);
     At(start_, std::move(command));
   }
@@ -108,7 +108,7 @@ class LoadGenerator::Builder {
     }
     for (std::size_t p = 0; p < options_.practices; ++p) {
       const std::string ods = fmt::format("LP{:04}", p);
-      Command org = New(SampleWorldActors().operator_);
+      Command org = New(SampleWorldActors().auditor);
       careledger::v1::Organisation* o = org.mutable_record_organisation()->mutable_organisation();
       o->set_ods_code(ods);
       o->set_name(fmt::format("Load practice {}", p));
@@ -118,7 +118,7 @@ class LoadGenerator::Builder {
       o->set_dspt_level(careledger::v1::DSPT_LEVEL_STANDARDS_MET);
       *o->mutable_dspt_assessed_on() = ledger::FromCivilDay(today_ - 60);
       At(start_, std::move(org));
-      Command device = New(SampleWorldActors().operator_);
+      Command device = New(SampleWorldActors().auditor);
       careledger::v1::Device* d = device.mutable_record_device()->mutable_device();
       d->set_device_id(fmt::format("dev-{}", ods));
       d->set_organisation(ods);

@@ -6,11 +6,13 @@
 #include <iostream>
 
 #include "tools/commands.h"
+#include "tools/data_dir_privacy.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 
 int main(int argc, char** argv) {
   using namespace careledger::tools;
+  MakeCreatedFilesPrivate();  // before anything creates a file
   // Buffered standard streams: `submit -` asks how much input is already
   // waiting (to group-commit it), which unsynchronised std::cin can tell.
   std::ios::sync_with_stdio(false);
@@ -26,6 +28,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   GlobalOptions options;
   AddGlobalOptions(app, &options);
+  bool allow_shared_data_dir = false;
+  app.add_flag("--allow-shared-data-dir", allow_shared_data_dir,
+               "Run even if group or others may read the data directory (warns; never for a "
+               "readable private key)");
   Runner run;
   RegisterInit(app, &run);
   RegisterKeys(app, &run);
@@ -59,6 +65,11 @@ int main(int argc, char** argv) {
   if (!run) {
     std::cerr << app.help();
     return kExitUsage;
+  }
+  if (absl::Status kept_private =
+          EnforcePrivateDataDirectory(options.data_dir, allow_shared_data_dir);
+      !kept_private.ok()) {
+    return ReportError(kept_private, options.json);
   }
   return run(Context(options));
 }

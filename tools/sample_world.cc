@@ -72,7 +72,7 @@ careledger::v1::User ProfessionalUser(const careledger::v1::Actor& actor, const 
 SampleActors SampleWorldActors() {
   SampleActors a;
   a.operator_ =
-      MakeActor("operator", careledger::v1::ROLE_SYSTEM, "", "", "127.0.0.1", "directory");
+      MakeActor("operator", careledger::v1::ROLE_SYSTEM, "", "", "127.0.0.1", "bootstrap");
   a.auditor = MakeActor("auditor.cmc", careledger::v1::ROLE_AUDITOR, "CMC001", "dev-CMC001",
                         "10.0.0.10", "audit");
   a.care_home_admin = MakeActor("admin.rosewood", careledger::v1::ROLE_ADMINISTRATOR, kCareHomeOds,
@@ -102,13 +102,16 @@ Command NewCommandAs(const careledger::v1::Actor& actor) {
 std::vector<Command> SampleDirectoryCommands(absl::CivilDay today, const std::string& id_prefix) {
   const SampleActors a = SampleWorldActors();
   std::vector<Command> commands;
+  // The bootstrap acts as the operator; everything after it as the CMC team
+  // member it registers (ledger/directory_rules.h).
+  const careledger::v1::Actor* acting = &a.operator_;
   const auto add = [&](const std::string& what) -> Command& {
     Command& command = commands.emplace_back();
     command.set_command_id(fmt::format("{}/{}", id_prefix, what));
-    *command.mutable_actor() = a.operator_;
+    *command.mutable_actor() = *acting;
     return command;
   };
-  for (const OrgSpec& spec : kOrganisations) {
+  const auto add_organisation = [&](const OrgSpec& spec) {
     careledger::v1::Organisation* org =
         add(fmt::format("org/{}", spec.ods)).mutable_record_organisation()->mutable_organisation();
     org->set_ods_code(spec.ods);
@@ -123,19 +126,25 @@ std::vector<Command> SampleDirectoryCommands(absl::CivilDay today, const std::st
     device->set_device_id(fmt::format("dev-{}", spec.ods));
     device->set_organisation(spec.ods);
     *device->mutable_licence_issued_on() = DaysAgo(today, 30);
-  }
+  };
+  const auto add_user = [&](const careledger::v1::Actor& actor, const char* name,
+                            const char* registration) {
+    *add(fmt::format("user/{}", actor.user_id())).mutable_record_user()->mutable_user() =
+        ProfessionalUser(actor, name, registration, today);
+  };
+  static_assert(kOrganisations[0].type == careledger::v1::ORGANISATION_TYPE_CMC_SERVICE);
+  add_organisation(kOrganisations[0]);
+  add_user(a.auditor, "Sam Auditor", "");
+  acting = &a.auditor;
+  for (std::size_t i = 1; i < std::size(kOrganisations); ++i) add_organisation(kOrganisations[i]);
   const std::pair<const careledger::v1::Actor*, std::pair<const char*, const char*>> people[] = {
-      {&a.auditor, {"Sam Auditor", ""}},
       {&a.care_home_admin, {"Alex Morgan", ""}},
       {&a.care_home_nurse, {"Priya Shah RN", "NMC 12A3456B"}},
       {&a.gp, {"Dr Anil Patel", "GMC 7012345"}},
       {&a.ambulance, {"Chris Lee", "HCPC PA12345"}},
       {&a.nhs111, {"Ngozi Okafor", "NMC 98B7654C"}},
   };
-  for (const auto& [actor, names] : people) {
-    *add(fmt::format("user/{}", actor->user_id())).mutable_record_user()->mutable_user() =
-        ProfessionalUser(*actor, names.first, names.second, today);
-  }
+  for (const auto& [actor, names] : people) add_user(*actor, names.first, names.second);
   careledger::v1::User* patient = add("user/patient").mutable_record_user()->mutable_user();
   patient->set_user_id(a.patient.user_id());
   patient->set_name("Margaret Example");

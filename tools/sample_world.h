@@ -19,8 +19,8 @@ namespace careledger::tools {
 // The people of the sample world, as actors (role, organisation, device and
 // network address filled in).
 struct SampleActors {
-  careledger::v1::Actor operator_;        // ROLE_SYSTEM: keeps the directory
-  careledger::v1::Actor auditor;          // CMC team
+  careledger::v1::Actor operator_;        // ROLE_SYSTEM: bootstraps the directory
+  careledger::v1::Actor auditor;          // CMC team: keeps the directory after that
   careledger::v1::Actor care_home_admin;  // Rosewood care home administrator
   careledger::v1::Actor care_home_nurse;  // Rosewood registered nurse (clinician)
   careledger::v1::Actor gp;               // the residents' GP (clinician)
@@ -36,8 +36,12 @@ inline constexpr char kGpPracticeOds[] = "GP0001";
 
 SampleActors SampleWorldActors();
 
-// The directory commands (acting as the operator) that register the world.
-// Command ids are derived from `id_prefix`, so replaying them is idempotent.
+// The directory commands that register the world: first the bootstrap, as
+// the operator (the CMC service, its device and the CMC team member
+// `auditor`), then everything else as that CMC team member. So they register
+// the world only on a ledger that has not been bootstrapped yet (or was by
+// these same commands). Command ids are derived from `id_prefix`, so
+// replaying them is idempotent.
 std::vector<careledger::v1::Command> SampleDirectoryCommands(
     absl::CivilDay today, const std::string& id_prefix = "world");
 

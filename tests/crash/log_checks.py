@@ -26,8 +26,9 @@ def export_and_verify(ledger, work, label):
     cpp = json.loads(verified.stdout)
     export = os.path.join(work, f"{label}-export.jsonl")
     keyring = os.path.join(work, f"{label}-keyring.json")
-    ledger.run("log", "export", "--out", export)
-    ledger.run("keys", "export", "--out", keyring)
+    # --force: a label checked again replaces its earlier export.
+    ledger.run("log", "export", "--out", export, "--force")
+    ledger.run("keys", "export", "--out", keyring, "--force")
     ids_path = os.path.join(work, f"{label}-command-ids.txt")
     independent = subprocess.run(
         [PYTHON, VERIFY_EXPORT, export, "--keyring", keyring, "--partitions", str(PARTITIONS),

@@ -24,7 +24,7 @@ from workload import Workload
 
 def count_records(ledger, work):
     path = os.path.join(work, "count.jsonl")
-    ledger.run("log", "export", "--out", path)
+    ledger.run("log", "export", "--out", path, "--force")  # the previous count's, replaced
     with open(path, "rb") as file:
         return sum(1 for line in file if line.strip())
 

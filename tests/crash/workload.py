@@ -47,7 +47,11 @@ def _actor(user, role, org, address):
 
 OPERATOR = {"user_id": "operator", "role": "ROLE_SYSTEM", "network_address": "127.0.0.1"}
 # The people of `careledger directory sample` (tools/sample_world.cc) the
-# workload acts as; it registers them itself, as JSON directory commands.
+# workload acts as; it registers them itself, as JSON directory commands:
+# the operator bootstraps the directory with the CMC team member, who then
+# registers everyone else (ledger/directory_rules.h).
+CMC_TEAM = _actor("auditor.cmc", "ROLE_AUDITOR", "CMC001", "10.0.0.10")
+CMC_SERVICE = ("CMC001", "Coordinate My Care service", "ORGANISATION_TYPE_CMC_SERVICE")
 ADMIN = _actor("admin.rosewood", "ROLE_ADMINISTRATOR", "CH0001", "10.1.0.21")
 CLINICIAN = _actor("dr.patel", "ROLE_CLINICIAN", "GP0001", "10.2.0.31")
 CREW = _actor("crew.lee", "ROLE_URGENT_CARE", "AMB001", "10.3.0.41")
@@ -74,38 +78,49 @@ def _date(day):
     return {"year": day.year, "month": day.month, "day": day.day}
 
 
-def directory_commands(tag, day):
-    """(command id, stream, body, command) registering the workload's actors,
-    as the operator; every prerequisite dated relative to `day`."""
+def directory_commands(tag, day, bootstrap=True):
+    """(command id, stream, body, command, actor) registering the workload's
+    actors; every prerequisite dated relative to `day`. With `bootstrap`
+    (an empty directory), first the operator's bootstrap: the CMC service, its
+    device and the CMC team member; the rest always as that member."""
     out = []
 
     def ago(days):
         return _date(day - datetime.timedelta(days=days))
 
-    for ods, name, kind in ORGANISATIONS:
+    def organisation(ods, name, kind, actor):
         out.append((f"{tag}-dir-org-{ods}", f"directory/org/{ods}", "organisation_recorded",
                     {"record_organisation": {"organisation": {
                         "ods_code": ods, "name": name, "type": kind, "isa_signed": True,
                         "isa_signed_on": ago(400), "dspt_level": "DSPT_LEVEL_STANDARDS_MET",
-                        "dspt_assessed_on": ago(90)}}}))
+                        "dspt_assessed_on": ago(90)}}}, actor))
         out.append((f"{tag}-dir-device-{ods}", f"directory/device/dev-{ods}", "device_recorded",
                     {"record_device": {"device": {
                         "device_id": f"dev-{ods}", "organisation": ods,
-                        "licence_issued_on": ago(30)}}}))
-    for actor, name, registration in PEOPLE:
-        urgent = actor["role"] == "ROLE_URGENT_CARE"
-        user = {"user_id": actor["user_id"], "name": name, "role": actor["role"],
-                "organisation": actor["organisation"],
-                "user_access_form": {"signed": True, "authorising_manager": "Practice manager",
-                                     "signed_on": ago(30)},
-                "ig_training_on": ago(60),
-                "training_modules": ["CMC101", "CMC104"] if urgent
-                else ["CMC101", "CMC102", "CMC103"],
-                "aup_accepted_on": ago(30), "status": "USER_STATUS_ACTIVE"}
+                        "licence_issued_on": ago(30)}}}, actor))
+
+    def user(person, name, registration, actor):
+        urgent = person["role"] == "ROLE_URGENT_CARE"
+        record = {"user_id": person["user_id"], "name": name, "role": person["role"],
+                  "organisation": person["organisation"],
+                  "user_access_form": {"signed": True, "authorising_manager": "Practice manager",
+                                       "signed_on": ago(30)},
+                  "ig_training_on": ago(60),
+                  "training_modules": ["CMC101", "CMC104"] if urgent
+                  else ["CMC101", "CMC102", "CMC103"],
+                  "aup_accepted_on": ago(30), "status": "USER_STATUS_ACTIVE"}
         if registration:
-            user["professional_registration"] = registration
-        out.append((f"{tag}-dir-user-{actor['user_id']}", f"directory/user/{actor['user_id']}",
-                    "user_recorded", {"record_user": {"user": user}}))
+            record["professional_registration"] = registration
+        out.append((f"{tag}-dir-user-{person['user_id']}", f"directory/user/{person['user_id']}",
+                    "user_recorded", {"record_user": {"user": record}}, actor))
+
+    if bootstrap:
+        organisation(*CMC_SERVICE, OPERATOR)
+        user(CMC_TEAM, "Sam Auditor", "", OPERATOR)
+    for ods, name, kind in ORGANISATIONS:
+        organisation(ods, name, kind, CMC_TEAM)
+    for person, name, registration in PEOPLE:
+        user(person, name, registration, CMC_TEAM)
     return out
 
 
@@ -162,13 +177,13 @@ class Workload:
     exist. `access_stream` is the writer's ("access/<writer id>")."""
 
     def __init__(self, tag, patients, first_patient=0, approvals=True, access_stream="access/0",
-                 day=None):
+                 day=None, bootstrap=True):
         self.tag = tag
         self.approvals = approvals
         self.access_stream = access_stream
         self.day = day or datetime.datetime.now(datetime.timezone.utc).date()
         self.numbers = synthetic_nhs_numbers(patients, first_patient)
-        self.directory = directory_commands(tag, self.day)
+        self.directory = directory_commands(tag, self.day, bootstrap)
         # The directory and the plans: what must be in place before commands
         # in any order (fence mode) are accepted.
         self.setup_count = len(self.directory) + patients
@@ -185,8 +200,8 @@ class Workload:
     def _command(self, index):
         command_id = f"{self.tag}-{index:06d}"
         if index < len(self.directory):
-            command_id, stream, body_name, body = self.directory[index]
-            return self._line(command_id, stream, body_name, {"actor": OPERATOR, **body})
+            command_id, stream, body_name, body, actor = self.directory[index]
+            return self._line(command_id, stream, body_name, {"actor": actor, **body})
         index -= len(self.directory)
         patients = len(self.numbers)
         if index < patients:

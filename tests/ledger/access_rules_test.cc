@@ -18,6 +18,7 @@ namespace {
 
 using careledger::testing::LedgerWorld;
 using careledger::v1::Actor;
+using careledger::v1::Command;
 using careledger::v1::CommandResult;
 using careledger::v1::Event;
 
@@ -222,6 +223,18 @@ TEST_F(AccessRulesTest, EachMissingTrainingModuleOfTheRoleIsRefused) {
       {actors().ambulance, {"CMC101", "CMC104"}},
       {actors().auditor, {"CMC101"}},
   };
+  // The sample CMC team member could not restore their own record once it
+  // fails the prerequisites: a second one keeps the directory meanwhile.
+  careledger::v1::User second = world_->SampleUser("auditor.cmc");
+  second.set_user_id("auditor.second");
+  world_->Apply(world_->RecordUser(second));
+  Actor keeper = actors().auditor;
+  keeper.set_user_id("auditor.second");
+  const auto Change = [&](const careledger::v1::User& user) {
+    Command command = LedgerWorld::As(user.user_id() == "auditor.cmc" ? keeper : actors().auditor);
+    *command.mutable_record_user()->mutable_user() = user;
+    world_->Apply(command);
+  };
   for (const auto& [actor, modules] : roles) {
     SCOPED_TRACE(actor.user_id());
     const auto required = RequiredModules(actor.role());
@@ -263,7 +276,14 @@ TEST_F(AccessRulesTest, OneHundredAndEightyDaysWithoutActivityAreAllowed) {
 }
 
 TEST_F(AccessRulesTest, LockedAfterOneHundredAndEightyDaysUntilReinstated) {
-  world_->clock().Advance(absl::Hours(24 * (kInactivityLockDays + 1)));
+  // The CMC team member who will reinstate the GP audits the plan on day
+  // 100, so that they are not locked themselves.
+  world_->clock().Advance(absl::Hours(24 * 100));
+  Command audit = LedgerWorld::As(actors().auditor);
+  audit.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_PATIENT);
+  audit.mutable_audit_query()->set_subject(tools::kSamplePatient);
+  world_->Apply(audit);
+  world_->clock().Advance(absl::Hours(24 * (kInactivityLockDays + 1 - 100)));
   ExpectRefused(actors().gp,
                 "user dr.patel's account is locked after 180 days without activity; the CMC team "
                 "must reinstate it");

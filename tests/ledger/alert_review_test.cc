@@ -91,7 +91,7 @@ TEST(AlertReviewTest, EveryoneElseIsRefusedAndTheAttemptRecorded) {
   }
   world.Reject(
       Review(a.operator_, "break_glass/1-5", careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED),
-      "the system role only keeps the directory");
+      "the system role may only bootstrap the directory");
   // An auditor who fails the access prerequisites is refused too.
   world.Apply(world.ChangeStatus("auditor.cmc", careledger::v1::USER_STATUS_SUSPENDED));
   world.Reject(Review(a.auditor, "break_glass/1-5", careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED),

@@ -80,6 +80,13 @@ LedgerWorld::LedgerWorld(std::unique_ptr<MemoryLog> log, absl::Time now)
 
 LedgerWorld::~LedgerWorld() { writer_.reset(); }
 
+std::unique_ptr<LedgerWorld> LedgerWorld::Empty(absl::Time now) {
+  std::unique_ptr<LedgerWorld> world(new LedgerWorld(std::make_unique<MemoryLog>(4), now));
+  world->signer_ = std::make_shared<const TestSigner>(MakeTestSigner());
+  world->OpenWriter();
+  return world;
+}
+
 std::unique_ptr<LedgerWorld> LedgerWorld::Clone() const {
   std::unique_ptr<LedgerWorld> copy(new LedgerWorld(log_->Clone(), clock_->Now()));
   copy->signer_ = signer_;
@@ -302,26 +309,26 @@ Command LedgerWorld::View(const Actor& actor, careledger::v1::PlanView view,
 }
 
 Command LedgerWorld::RecordUser(const careledger::v1::User& user) const {
-  Command command = As(actors_.operator_);
+  Command command = As(actors_.auditor);
   *command.mutable_record_user()->mutable_user() = user;
   return command;
 }
 
 Command LedgerWorld::RecordOrganisation(const careledger::v1::Organisation& org) const {
-  Command command = As(actors_.operator_);
+  Command command = As(actors_.auditor);
   *command.mutable_record_organisation()->mutable_organisation() = org;
   return command;
 }
 
 Command LedgerWorld::RecordDevice(const careledger::v1::Device& device) const {
-  Command command = As(actors_.operator_);
+  Command command = As(actors_.auditor);
   *command.mutable_record_device()->mutable_device() = device;
   return command;
 }
 
 Command LedgerWorld::ChangeStatus(const std::string& user_id,
                                   careledger::v1::UserStatus status) const {
-  Command command = As(actors_.operator_);
+  Command command = As(actors_.auditor);
   command.mutable_change_user_status()->set_user_id(user_id);
   command.mutable_change_user_status()->set_status(status);
   command.mutable_change_user_status()->set_reason("test");

@@ -47,6 +47,9 @@ class LedgerWorld {
   explicit LedgerWorld(absl::Time now = DefaultNow());
   ~LedgerWorld();
 
+  // A world at `now` whose log is empty: no directory, not bootstrapped.
+  static std::unique_ptr<LedgerWorld> Empty(absl::Time now = DefaultNow());
+
   // A new world whose log is a copy of this one's, at the same time.
   std::unique_ptr<LedgerWorld> Clone() const;
 
@@ -124,7 +127,8 @@ class LedgerWorld {
       careledger::v1::PlanView view = careledger::v1::PLAN_VIEW_PUBLISHED,
       const std::string& break_glass_reason = "", const std::string& nhs = tools::kSamplePatient);
 
-  // Directory changes, acting as the sample world's operator.
+  // Directory changes, acting as the sample world's CMC team member (the
+  // operator only bootstraps the directory).
   careledger::v1::Command RecordUser(const careledger::v1::User& user) const;
   careledger::v1::Command RecordOrganisation(const careledger::v1::Organisation& org) const;
   careledger::v1::Command RecordDevice(const careledger::v1::Device& device) const;

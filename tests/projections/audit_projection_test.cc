@@ -73,7 +73,7 @@ class AuditProjectionTest : public ProjectionTest {
 TEST_F(AuditProjectionTest, EveryKindOfEntryWithWhoWhereWhenWhatAndProof) {
   const std::string nhs = NhsNumberInPartition(1);
   const std::string node = NodeInPartition(2);
-  ActAs("operator", careledger::v1::ROLE_SYSTEM);
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");  // the CMC team keeps the directory
   const ledger::LogPosition org = RecordOrganisation(Organisation("AMB001", "London Ambulance"));
   RecordOrganisation(Organisation("GP0001", "Riverside Practice"));
   careledger::v1::User crew;
@@ -433,11 +433,11 @@ TEST_F(AuditProjectionTest, PagesHaveNoDuplicatesOrGapsInEitherOrder) {
 TEST_F(AuditProjectionTest, SiteIsTheOrganisationsNameWhenTheyActed) {
   const std::string nhs = NhsNumberInPartition(0);
   const std::string node = NodeInPartition(3);
-  ActAs("operator", careledger::v1::ROLE_SYSTEM);
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");  // the CMC team keeps the directory
   RecordOrganisation(Organisation("AMB001", "London Ambulance Service"));
   ActAs("crew.lee", careledger::v1::ROLE_URGENT_CARE, "AMB001");
   const ledger::LogPosition before = Read(node, nhs, 1, 1, "h");
-  ActAs("operator", careledger::v1::ROLE_SYSTEM);
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");  // the CMC team keeps the directory
   RecordOrganisation(Organisation("AMB001", "London Ambulance Service NHS Trust"));
   ActAs("crew.lee", careledger::v1::ROLE_URGENT_CARE, "AMB001");
   const ledger::LogPosition after = Read(node, nhs, 1, 1, "h");
@@ -459,7 +459,7 @@ TEST_F(AuditProjectionTest, SiteIsTheOrganisationsNameWhenTheyActed) {
 }
 
 TEST_F(AuditProjectionTest, RebuildIsByteIdenticalWhateverTheBatching) {
-  ActAs("operator", careledger::v1::ROLE_SYSTEM);
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");  // the CMC team keeps the directory
   RecordOrganisation(Organisation("GP0001", "Riverside Practice"));
   ActAs("dr.a", careledger::v1::ROLE_CLINICIAN, "GP0001");
   for (int p = 0; p < kPartitions; ++p) WriteWholePlan(NhsNumberInPartition(p));

@@ -233,9 +233,8 @@ def check_updates(ledger):
 
 def check_submit(ledger, day):
     gp, crew = actor("dr.patel"), actor("crew.lee")
-    operator = {"user_id": "operator", "role": "ROLE_SYSTEM"}
     lines = [
-        {"command_id": "u-1", "actor": operator,
+        {"command_id": "u-1", "actor": actor("auditor.cmc"),
          "record_user": {"user": new_clinician("dr.new", day)}},
         "this is not json",
         {"command_id": "s-2", "actor": {**gp, "user_id": "dr.new"},
