@@ -14,6 +14,7 @@
 
 #include "careledger/v1/envelope.pb.h"
 #include "events/format.h"
+#include "ledger/internal/embedded_record.h"
 
 namespace careledger::ledger {
 namespace {
@@ -21,28 +22,6 @@ namespace {
 constexpr char kLogFamily[] = "log";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kPartitionCountKey[] = "partition_count";
-
-// partition (4 bytes big-endian) || offset (8 bytes big-endian).
-std::string RecordKey(std::int32_t partition, std::int64_t offset) {
-  std::string key(12, '\0');
-  const auto p = static_cast<std::uint32_t>(partition);
-  const auto o = static_cast<std::uint64_t>(offset);
-  for (int i = 0; i < 4; ++i) key[i] = static_cast<char>((p >> (24 - 8 * i)) & 0xFF);
-  for (int i = 0; i < 8; ++i) key[4 + i] = static_cast<char>((o >> (56 - 8 * i)) & 0xFF);
-  return key;
-}
-
-// Decodes RecordKey; false if `key` is not 12 bytes.
-bool ParseRecordKey(const rocksdb::Slice& key, std::int32_t* partition, std::int64_t* offset) {
-  if (key.size() != 12) return false;
-  std::uint32_t p = 0;
-  std::uint64_t o = 0;
-  for (int i = 0; i < 4; ++i) p = (p << 8) | static_cast<std::uint8_t>(key[i]);
-  for (int i = 0; i < 8; ++i) o = (o << 8) | static_cast<std::uint8_t>(key[4 + i]);
-  *partition = static_cast<std::int32_t>(p);
-  *offset = static_cast<std::int64_t>(o);
-  return true;
-}
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -189,7 +168,7 @@ class EmbeddedLogReader final : public LogReader {
           return batch;
         }
         events::LogRecord record;
-        if (!ParseRecordKey(it->key(), &record.partition, &record.offset) ||
+        if (!ParseRecordKey(it->key().ToStringView(), &record.partition, &record.offset) ||
             !stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
           return absl::DataLossError(
               fmt::format("embedded log: partition {} offset {}: the stored record does not parse",
@@ -249,7 +228,8 @@ class EmbeddedLog final : public Log {
       it->SeekForPrev(RecordKey(p, std::numeric_limits<std::int64_t>::max()));
       std::int32_t partition = 0;
       std::int64_t offset = 0;
-      if (it->Valid() && ParseRecordKey(it->key(), &partition, &offset) && partition == p) {
+      if (it->Valid() && ParseRecordKey(it->key().ToStringView(), &partition, &offset) &&
+          partition == p) {
         next[p] = offset + 1;
       }
     }
