@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,8 +27,14 @@ struct KeptCheckpoint {
 nlohmann::json KeptCheckpointsJson(const std::string& log,
                                    const std::vector<events::PartitionDigest>& digests);
 
-// Reads that JSON. INVALID_ARGUMENT naming what is wrong.
+// Reads that JSON from the file at `path`. INVALID_ARGUMENT naming what is
+// wrong.
 absl::StatusOr<std::vector<KeptCheckpoint>> ReadKeptCheckpoints(const std::string& path);
+
+// Parses that JSON from `text`, naming `path` in errors as
+// ReadKeptCheckpoints does. Any text gives a result or INVALID_ARGUMENT.
+absl::StatusOr<std::vector<KeptCheckpoint>> ParseKeptCheckpoints(std::string_view text,
+                                                                 const std::string& path);
 
 // Compares kept checkpoints with the log as it is now. Call Observe for every
 // verified record (in offset order per partition), then Failures().
