@@ -7,9 +7,10 @@
 // record it does not trust, with a non-OK reason; verified offsets strictly
 // increase; the digest counts exactly the verified records and ends at the
 // last verified offset; and a second batch continues from the first.
-// Signatures are checked against a keyring the corpus was not signed with
-// (so they fail cleanly) in one pass, and not at all in another (so chains
-// and checkpoints are reached).
+// Signatures are checked in one pass against a keyring that does not hold
+// the corpus's key (so they fail cleanly, and cheaply: the envelope target
+// runs Ed25519 itself), and not at all in another (so chains and checkpoints
+// are reached).
 //
 // Input: one byte, where to split the sequence into two batches; then per
 // record one byte of offset step (as int8, so offsets may repeat or go back)
@@ -30,7 +31,7 @@ const events::Keyring& FixedKeyring() {
     auto* ring = new events::Keyring;
     absl::StatusOr<events::VerifyingKey> key = events::VerifyingKey::FromRaw(std::string(32, 'k'));
     CARELEDGER_FUZZ_CHECK(key.ok());
-    CARELEDGER_FUZZ_CHECK(ring->Add(events::KeyEntry{"test-key-1", *key, absl::UnixEpoch()}).ok());
+    CARELEDGER_FUZZ_CHECK(ring->Add(events::KeyEntry{"fuzz-key", *key, absl::UnixEpoch()}).ok());
     return ring;
   }();
   return *keyring;
