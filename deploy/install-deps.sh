@@ -4,9 +4,12 @@
 #
 #   deploy/install-deps.sh            build and run dependencies
 #   deploy/install-deps.sh --tests    also what the test suite needs: a JDK and
-#                                     Maven for the real Kafka broker, kcat, and
+#                                     Maven for the real Kafka broker, kcat,
 #                                     Python's cryptography/protobuf for the
-#                                     independent verifier
+#                                     independent verifier, and clang with its
+#                                     runtimes (libclang-rt-14-dev holds
+#                                     libFuzzer, ASan and UBSan; llvm the
+#                                     symbolizer) for tests/sanitize.sh
 # Run as root (or with sudo available).
 set -euo pipefail
 
@@ -16,7 +19,8 @@ build_packages=(
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev clang-format
 )
-test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools)
+test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools clang
+               libclang-rt-14-dev llvm)
 
 wanted=("${build_packages[@]}")
 if [[ "${1:-}" == "--tests" ]]; then

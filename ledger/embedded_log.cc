@@ -18,6 +18,7 @@
 #include "absl/strings/escaping.h"
 #include "careledger/v1/envelope.pb.h"
 #include "events/format.h"
+#include "ledger/internal/embedded_record.h"
 #include "ledger/internal/rocksdb_logger.h"
 
 namespace careledger::ledger {
@@ -27,34 +28,12 @@ constexpr char kLogFamily[] = "log";
 constexpr char kMetaFamily[] = "meta";
 constexpr char kPartitionCountKey[] = "partition_count";
 
-// partition (4 bytes big-endian) || offset (8 bytes big-endian).
-std::string RecordKey(std::int32_t partition, std::int64_t offset) {
-  std::string key(12, '\0');
-  const auto p = static_cast<std::uint32_t>(partition);
-  const auto o = static_cast<std::uint64_t>(offset);
-  for (int i = 0; i < 4; ++i) key[i] = static_cast<char>((p >> (24 - 8 * i)) & 0xFF);
-  for (int i = 0; i < 8; ++i) key[4 + i] = static_cast<char>((o >> (56 - 8 * i)) & 0xFF);
-  return key;
-}
-
-// Decodes RecordKey; false if `key` is not 12 bytes.
-bool ParseRecordKey(const rocksdb::Slice& key, std::int32_t* partition, std::int64_t* offset) {
-  if (key.size() != 12) return false;
-  std::uint32_t p = 0;
-  std::uint64_t o = 0;
-  for (int i = 0; i < 4; ++i) p = (p << 8) | static_cast<std::uint8_t>(key[i]);
-  for (int i = 0; i < 8; ++i) o = (o << 8) | static_cast<std::uint8_t>(key[4 + i]);
-  *partition = static_cast<std::int32_t>(p);
-  *offset = static_cast<std::int64_t>(o);
-  return true;
-}
-
 // A full disk is not damage: nothing was written, and the same command
 // works once there is space (UNAVAILABLE, exit 1).
 absl::Status DiskFull(std::string_view where, std::string_view detail) {
   return absl::UnavailableError(fmt::format(
-      "embedded log: {}: the disk is full ({}); nothing was appended: free space and retry",
-      where, detail));
+      "embedded log: {}: the disk is full ({}); nothing was appended: free space and retry", where,
+      detail));
 }
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
@@ -203,7 +182,7 @@ class EmbeddedLogReader final : public LogReader {
           return batch;
         }
         events::LogRecord record;
-        if (!ParseRecordKey(it->key(), &record.partition, &record.offset) ||
+        if (!ParseRecordKey(it->key().ToStringView(), &record.partition, &record.offset) ||
             !stored.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
           return absl::DataLossError(
               fmt::format("embedded log: partition {} offset {}: the stored record does not parse",
@@ -238,8 +217,8 @@ class EmbeddedLogReader final : public LogReader {
       it->Seek(RecordKey(p, last_consumed));
       std::int32_t partition = 0;
       std::int64_t offset = 0;
-      if (!it->Valid() || !ParseRecordKey(it->key(), &partition, &offset) || partition != p ||
-          offset != last_consumed) {
+      if (!it->Valid() || !ParseRecordKey(it->key().ToStringView(), &partition, &offset) ||
+          partition != p || offset != last_consumed) {
         if (absl::Status status = FromRocks(it->status(), "seek"); !status.ok()) return status;
         return absl::DataLossError(fmt::format(
             "embedded log: partition {} has no record at offset {}, which its reader already "
@@ -295,7 +274,8 @@ class EmbeddedLog final : public Log {
       it->SeekForPrev(RecordKey(p, std::numeric_limits<std::int64_t>::max()));
       std::int32_t partition = 0;
       std::int64_t offset = 0;
-      if (it->Valid() && ParseRecordKey(it->key(), &partition, &offset) && partition == p) {
+      if (it->Valid() && ParseRecordKey(it->key().ToStringView(), &partition, &offset) &&
+          partition == p) {
         next[p] = offset + 1;
       }
     }

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, real Kafka included: installs what is missing, builds,
 # starts the single-node Kafka broker (deploy/kafka/kafka.sh), runs every
-# test with ctest, and stops the broker however the run ends.
+# test with ctest, and stops the broker however the run ends. Then, when
+# those passed, the sanitizer and fuzz run (tests/sanitize.sh): the unit
+# tests under ASan and UBSan and every fuzzer for a bounded time, in
+# build-asan/ (CARELEDGER_FUZZ_SECONDS per fuzzer, default 30). Either run's
+# failure fails the script; the output ends with the last ctest's summary.
 #
 # Tests labelled "kafka" need the broker and FAIL (never skip) without it.
 # Quick run without Kafka, for development: (cd build && ctest -LE kafka)
@@ -30,3 +34,7 @@ fi
 
 cd build
 ctest --output-on-failure --parallel "${CARELEDGER_TEST_JOBS:-2}" "$@"
+
+stop_kafka
+kafka_started=0
+bash "$root/tests/sanitize.sh"

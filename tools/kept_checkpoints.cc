@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "events/sha256.h"
 
@@ -20,9 +21,16 @@ nlohmann::json KeptCheckpointsJson(const std::string& log,
 }
 
 absl::StatusOr<std::vector<KeptCheckpoint>> ReadKeptCheckpoints(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return absl::InvalidArgumentError(fmt::format("cannot read {}", path));
-  const nlohmann::json document = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return ParseKeptCheckpoints(text.str(), path);
+}
+
+absl::StatusOr<std::vector<KeptCheckpoint>> ParseKeptCheckpoints(std::string_view text,
+                                                                 const std::string& path) {
+  const nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.contains("checkpoints") ||
       !document["checkpoints"].is_array()) {
     return absl::InvalidArgumentError(

@@ -83,6 +83,7 @@ LedgerWorld::~LedgerWorld() { writer_.reset(); }
 std::unique_ptr<LedgerWorld> LedgerWorld::Empty(absl::Time now) {
   std::unique_ptr<LedgerWorld> world(new LedgerWorld(std::make_unique<MemoryLog>(4), now));
   world->signer_ = std::make_shared<const TestSigner>(MakeTestSigner());
+  WriteTestGenesis(*world->log_, *world->signer_);  // initialised, nothing else
   world->OpenWriter();
   return world;
 }
