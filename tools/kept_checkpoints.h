@@ -27,33 +27,14 @@ using KeptCheckpointCheck = ledger::WitnessCheck;
 nlohmann::json KeptCheckpointsJson(const std::string& log,
                                    const std::vector<events::PartitionDigest>& digests);
 
-// Reads that JSON from the file at `path`. INVALID_ARGUMENT naming what is
-// wrong.
+// Reads that JSON from the file at `path`; each witness names `path` as its
+// source. INVALID_ARGUMENT naming what is wrong.
 absl::StatusOr<std::vector<KeptCheckpoint>> ReadKeptCheckpoints(const std::string& path);
 
 // Parses that JSON from `text`, naming `path` in errors as
 // ReadKeptCheckpoints does. Any text gives a result or INVALID_ARGUMENT.
 absl::StatusOr<std::vector<KeptCheckpoint>> ParseKeptCheckpoints(std::string_view text,
                                                                  const std::string& path);
-
-// Compares kept checkpoints with the log as it is now. Call Observe for every
-// verified record (in offset order per partition), then Failures().
-class KeptCheckpointCheck {
- public:
-  KeptCheckpointCheck(std::vector<KeptCheckpoint> kept, std::int32_t partitions);
-
-  void Observe(std::int32_t partition, const events::VerifiedRecord& record);
-
-  // One line per kept checkpoint the log contradicts: the log now ends
-  // before it (a cut tail) or hashes differently up to it (rewritten history).
-  std::vector<std::string> Failures() const;
-
- private:
-  std::vector<KeptCheckpoint> kept_;
-  std::vector<events::PartitionDigest> digests_;  // running, per partition
-  std::vector<bool> matched_;
-  std::vector<std::string> mismatches_;
-};
 
 }  // namespace careledger::tools
 
