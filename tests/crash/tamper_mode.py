@@ -128,12 +128,13 @@ def run(args, work, ledger, rng):
     tampered.insert(lab.by_partition[partition][-1] + 1, replay)
     add("replay a record at the end of its partition", tampered,
         {partition: replay.offset}, ("already used", "stream_seq"))
-    # Two adjacent lines of different streams, the second not a checkpoint: the
-    # second then verifies in first place and the first is out of order.
+    # Two adjacent lines of different streams after the genesis, the second not
+    # a checkpoint: the second then verifies in first place and the first is
+    # out of order.
     a, b = next((a, b) for p in non_empty
                 for a, b in zip(lab.by_partition[p], lab.by_partition[p][1:])
                 if lab.events[a].stream_id != lab.events[b].stream_id
-                and not lab.is_checkpoint(b))
+                and not lab.is_checkpoint(b) and records[a].offset > 0)
     partition = records[a].partition
     tampered = lab.copy()
     tampered[a], tampered[b] = tampered[b], tampered[a]

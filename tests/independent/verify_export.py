@@ -41,6 +41,7 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -282,6 +283,30 @@ class EventInfo:
     event_id: str
     command_id: str
     body: str
+    # For a `refusals_suppressed` access record: how many refusals it counts.
+    suppressed: int = 0
+
+
+def _genesis_problem(event, body, partition, partition_count, first):
+    """docs/envelope.md rule 5: a partition opens with its genesis, stating
+    this partition and the log's partition count; no genesis elsewhere."""
+    if first and body != "log_genesis":
+        return "genesis_mismatch: the partition does not begin with its genesis"
+    if not first and body == "log_genesis":
+        return "genesis_mismatch: a genesis after the partition's first record"
+    if body == "log_genesis" and (event.log_genesis.partition != partition or
+                                  event.log_genesis.partition_count != partition_count):
+        return (f"genesis_mismatch: the genesis states partition {event.log_genesis.partition} "
+                f"of {event.log_genesis.partition_count}")
+    return None
+
+
+def _suppressed_count(event, body):
+    """The count a `refusals_suppressed` access record states, else 0."""
+    if body != "access_recorded" or event.access_recorded.action != "refusals_suppressed":
+        return 0
+    match = re.match(r"^([0-9]+) further refusals", event.access_recorded.reason)
+    return int(match.group(1)) if match else 0
 
 
 @dataclass
@@ -448,14 +473,24 @@ def verify_records(records, keyring, schema, partition_count=DEFAULT_PARTITIONS)
             heads[stream] = _StreamHead(event.stream_seq, hashlib.sha256(record.value).digest(),
                                         partition)
             event_ids[event.event_id] = (partition, record.offset)
-            digest.add(record.offset, record.value)
             body = event.WhichOneof("body")
+            genesis_problem = _genesis_problem(event, body, partition, partition_count,
+                                               digest.record_count == 0)
+            if genesis_problem is not None:
+                report.failures.append(Failure(partition, record.offset, stream, genesis_problem))
+                break
+            digest.add(record.offset, record.value)
             report.records += 1
             report.checkpoints += body == "checkpoint"
             report.events.append(EventInfo(partition, record.offset, stream, event.stream_seq,
-                                           event.event_id, event.command_id, body))
+                                           event.event_id, event.command_id, body,
+                                           _suppressed_count(event, body)))
     for partition in range(partition_count):
         report.digests.setdefault(partition, PartitionDigest())
+        if report.digests[partition].record_count == 0 and not any(
+                failure.partition == partition for failure in report.failures):
+            report.failures.append(Failure(
+                partition, 0, None, "genesis_mismatch: the partition is empty: no genesis"))
     report.streams = len(heads)
     return report
 
