@@ -121,21 +121,6 @@ void PrintRollback(const RollbackRecord& rollback, const BackupManifest& manifes
   }
 }
 
-nlohmann::json RollbackJson(const RollbackRecord& rollback) {
-  nlohmann::json partitions = nlohmann::json::array();
-  for (const RolledBackPartition& p : rollback.partitions) {
-    partitions.push_back({{"partition", p.partition},
-                          {"witnessed_last_offset", p.witnessed_last_offset},
-                          {"witnessed_records", p.witnessed_records},
-                          {"restored_last_offset", p.restored_last_offset},
-                          {"restored_records", p.restored_records},
-                          {"lost_records", p.lost_records},
-                          {"differs", p.differs},
-                          {"witnesses", p.witnesses}});
-  }
-  return {{"partitions", partitions}, {"failures", rollback.failures}};
-}
-
 // Exit 4 with what is wrong with the backup.
 int ReportDamagedBackup(const std::string& from, const std::vector<std::string>& problems,
                         bool json) {

@@ -12,25 +12,6 @@
 namespace careledger::tools {
 namespace {
 
-nlohmann::json ToJson(const RollbackRecord& record) {
-  nlohmann::json partitions = nlohmann::json::array();
-  for (const RolledBackPartition& p : record.partitions) {
-    partitions.push_back({{"partition", p.partition},
-                          {"witnessed_last_offset", p.witnessed_last_offset},
-                          {"witnessed_records", p.witnessed_records},
-                          {"restored_last_offset", p.restored_last_offset},
-                          {"restored_records", p.restored_records},
-                          {"lost_records", p.lost_records},
-                          {"differs", p.differs},
-                          {"witnesses", p.witnesses}});
-  }
-  return {{"time", record.time},
-          {"backup", record.backup},
-          {"backup_created", record.backup_created},
-          {"partitions", partitions},
-          {"failures", record.failures}};
-}
-
 // Fills `out` from one line's JSON; false when a field is missing or mistyped.
 bool FromJson(const nlohmann::json& line, RollbackRecord* out) {
   try {
@@ -58,6 +39,25 @@ bool FromJson(const nlohmann::json& line, RollbackRecord* out) {
 
 }  // namespace
 
+nlohmann::json RollbackJson(const RollbackRecord& record) {
+  nlohmann::json partitions = nlohmann::json::array();
+  for (const RolledBackPartition& p : record.partitions) {
+    partitions.push_back({{"partition", p.partition},
+                          {"witnessed_last_offset", p.witnessed_last_offset},
+                          {"witnessed_records", p.witnessed_records},
+                          {"restored_last_offset", p.restored_last_offset},
+                          {"restored_records", p.restored_records},
+                          {"lost_records", p.lost_records},
+                          {"differs", p.differs},
+                          {"witnesses", p.witnesses}});
+  }
+  return {{"time", record.time},
+          {"backup", record.backup},
+          {"backup_created", record.backup_created},
+          {"partitions", partitions},
+          {"failures", record.failures}};
+}
+
 absl::Status AppendRollback(const std::string& data_dir, const RollbackRecord& record) {
   const std::string dir = data_dir + "/witness";
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
@@ -70,7 +70,7 @@ absl::Status AppendRollback(const std::string& data_dir, const RollbackRecord& r
   const std::string path = data_dir + "/" + kRollbacksFile;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return absl::InternalError(fmt::format("cannot open {} to append", path));
-  const std::string line = ToJson(record).dump() + "\n";
+  const std::string line = RollbackJson(record).dump() + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   ok = ::fsync(fd) == 0 && ok;
   ok = ::close(fd) == 0 && ok;

@@ -19,6 +19,7 @@
 #define CARELEDGER_TOOLS_ROLLBACKS_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,10 @@ struct RollbackRecord {
 
 // Appends `record` to <data_dir>/witness/rollbacks.jsonl (the directory is
 // created 0700 and the file 0600 if missing; a symlink is refused).
+// The record as JSON: one line of the rollbacks file, and what `restore
+// --json` prints of it.
+nlohmann::json RollbackJson(const RollbackRecord& record);
+
 absl::Status AppendRollback(const std::string& data_dir, const RollbackRecord& record);
 
 // Every recorded rollback, oldest first; empty when the file does not exist.
