@@ -125,12 +125,14 @@ absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options
   absl::StatusOr<std::unique_ptr<KafkaAdmin>> admin = KafkaAdmin::Create(options);
   if (!admin.ok()) return admin.status();
   absl::StatusOr<std::int32_t> partition_count = (*admin)->PartitionCount(options.topic);
+  bool created = false;
   if (absl::IsNotFound(partition_count.status())) {
     if (!options.create_topic) {
       return absl::NotFoundError(fmt::format("kafka topic {} does not exist on {}", options.topic,
                                              options.bootstrap_servers));
     }
     partition_count = CreateTopic(**admin, options);
+    created = true;
   }
   if (!partition_count.ok()) return partition_count.status();
   if (*partition_count < 1 || *partition_count > kMaxPartitions) {
@@ -140,6 +142,13 @@ absl::StatusOr<std::unique_ptr<Log>> OpenKafkaLog(const KafkaLogOptions& options
 
   absl::StatusOr<std::map<std::string, std::string>> config =
       (*admin)->DescribeTopicConfig(options.topic);
+  // A topic just created may not have reached every broker of a cluster yet:
+  // the one asked may still call it unknown for a moment.
+  const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+  while (created && !config.ok() && internal::Remaining(deadline).count() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    config = (*admin)->DescribeTopicConfig(options.topic);
+  }
   if (!config.ok()) return config.status();
   if (absl::Status kept = CheckTopicKeepsEvents(options.topic, *config); !kept.ok()) return kept;
   if (*partition_count != options.partitions) {

@@ -53,6 +53,11 @@ class TamperLab:
         for index in deleted:
             lost.setdefault(self.events[index].stream_id, self.events[index].stream_seq)
         first_offset = min(self.records[index].offset for index in deleted)
+        if self.events[self.by_partition[partition][0]].WhichOneof("body") == "log_genesis" and \
+                self.by_partition[partition][0] in deleted:
+            # Without its genesis the partition fails at its first remaining record.
+            remaining = [i for i in self.by_partition[partition] if i not in deleted]
+            return self.records[remaining[0]].offset if remaining else None
         for index in self.by_partition[partition]:
             record = self.records[index]
             if record.offset <= first_offset or index in deleted:
