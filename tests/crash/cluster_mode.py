@@ -357,7 +357,10 @@ def check_cluster(args, work, rng, cluster, bootstrap):
     report, command_ids = export_and_verify(ledger, work, "cluster")
     check_log_against(report, command_ids, acked, workload, "cluster")
     in_log = set(command_ids)
-    lost = [command_id for command_id in acked if command_id not in in_log]
+    # Refusals counted into refusals_suppressed summaries are on the log as
+    # counts (check_log_against checks those), not by id.
+    lost = [command_id for command_id, ack in acked.items() if command_id not in in_log
+            and not (ack.outcome == "OUTCOME_REJECTED" and ack.seq == 0)]
     figures["acknowledged in all"] = len(acked)
     figures["acknowledged but not in the log"] = len(lost)
     figures["log records"] = report.records

@@ -164,10 +164,18 @@ def run(args, work, ledger, rng):
                           f"{figures[mid_stream_name]} of {needed_mid_stream} mid-stream,")
     say(f"writer: OK in {submit_seconds:.1f} s of rounds; seed {args.seed}")
     # The campaign's figures (issue 9), counted from the log read back.
+    # A refusal past the rate limit is on the log as a count in a
+    # refusals_suppressed summary, not by its id (check_log_against checks the
+    # summaries count every one of them).
     in_log = collections.Counter(command_ids)
-    say(f"  campaign: {figures['rounds killed']} kills, {len(acked)} acknowledged, "
-        f"{sum(1 for command_id in acked if in_log[command_id] == 0)} lost, "
-        f"{sum(1 for n in in_log.values() if n > 1)} duplicated")
+    counted = {command_id for command_id, ack in acked.items()
+               if ack.outcome == "OUTCOME_REJECTED" and ack.seq == 0}
+    summarised = sum(event.suppressed for event in report.events)
+    lost = sum(1 for command_id in acked if in_log[command_id] == 0 and command_id not in counted)
+    lost += max(0, len(counted) - summarised)
+    say(f"  campaign: {figures['rounds killed']} kills, {len(acked)} acknowledged "
+        f"({len(counted)} of them refusals counted into summaries that count {summarised}), "
+        f"{lost} lost, {sum(1 for n in in_log.values() if n > 1)} duplicated")
     for name in ("rounds", "rounds killed", "rounds reading -", "rounds reading /dev/stdin",
                  "commands sent", "acknowledged",
                  "killed mid-stream (some but not all acknowledged)",
