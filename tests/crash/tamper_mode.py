@@ -100,7 +100,7 @@ def run(args, work, ledger, rng):
         add(f"delete the record at offset {records[index].offset}"
             f"{' (a checkpoint)' if lab.is_checkpoint(index) else ''}", tampered,
             {records[index].partition: lab.first_witness([index])},
-            ("stream_seq", "checkpoint mismatch"))
+            ("stream_seq", "checkpoint mismatch", "genesis_mismatch"))
     # Cut the records just before a checkpoint (a rewritten recent past).
     for checkpoint in checkpoints[:2]:
         partition_indexes = lab.by_partition[records[checkpoint].partition]
@@ -110,7 +110,7 @@ def run(args, work, ledger, rng):
             tampered = [r for i, r in enumerate(lab.copy()) if i not in cut]
             add(f"cut {len(cut)} records before a checkpoint", tampered,
                 {records[checkpoint].partition: lab.first_witness(cut)},
-                ("stream_seq", "checkpoint mismatch"))
+                ("stream_seq", "checkpoint mismatch", "genesis_mismatch"))
     for trial in range(3):
         first, second = sorted(rng.sample(streams[rng.choice(multi)], 2))
         tampered = lab.copy()
