@@ -46,8 +46,8 @@
 #   CARELEDGER_KAFKA_START_TIMEOUT    seconds to wait for readiness (default 90)
 #   CARELEDGER_KAFKA_STOP_TIMEOUT     seconds before SIGKILL (default 30)
 #   CARELEDGER_KAFKA_CLUSTER_DIR      cluster data dir (default $CARELEDGER_KAFKA_HOME/cluster)
-#   CARELEDGER_KAFKA_CLUSTER_PORT     node 1's client port; node N: +N-1 (default 39192)
-#   CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT  node 1's controller port (default 39292)
+#   CARELEDGER_KAFKA_CLUSTER_PORT     node 1's client port; node N: +N-1 (default 29192)
+#   CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT  node 1's controller port (default 29292)
 #   CARELEDGER_KAFKA_CLUSTER_HEAP     -Xmx of each cluster node (default 384m)
 #   CARELEDGER_KAFKA_KCAT             kcat binary for readiness checks (default:
 #                                     kcat or kafkacat on PATH; "none": do not
@@ -486,10 +486,12 @@ cmd_bootstrap() {
 
 # Node N (1..3) of the cluster: client port CLUSTER_PORT+N-1, controller port
 # CLUSTER_CONTROLLER_PORT+N-1, files in CLUSTER_DIR/node-N. Its own ports and
-# dirs, so it runs beside the single broker.
+# dirs, so it runs beside the single broker. The ports lie below Linux's
+# ephemeral range (32768-60999): a killed node is restarted on its port, which
+# a client's outgoing connection could otherwise have taken meanwhile.
 CLUSTER_DIR=$(realpath -m -- "${CARELEDGER_KAFKA_CLUSTER_DIR:-$KAFKA_HOME/cluster}")
-CLUSTER_PORT=${CARELEDGER_KAFKA_CLUSTER_PORT:-39192}
-CLUSTER_CONTROLLER_PORT=${CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT:-39292}
+CLUSTER_PORT=${CARELEDGER_KAFKA_CLUSTER_PORT:-29192}
+CLUSTER_CONTROLLER_PORT=${CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT:-29292}
 CLUSTER_HEAP=${CARELEDGER_KAFKA_CLUSTER_HEAP:-384m}
 CLUSTER_TEMPLATE=$SCRIPT_DIR/cluster.properties.in
 CLUSTER_NODES=(1 2 3)
