@@ -298,7 +298,11 @@ rocksdb::Options StrictOptions(const std::string& path, bool creating, bool foll
   options.create_missing_column_families = creating;
   options.error_if_exists = creating;
   options.paranoid_checks = true;
-  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  // A torn last record is a write that a crash cut short and nobody was told
+  // of (appends are acknowledged only after the fsync): RocksDB drops it.
+  // Any other damage to a WAL (a checksum mismatch, a bad record inside)
+  // fails the open; records lost from the end are caught by the witnesses.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   options.track_and_verify_wals_in_manifest = true;
   options.best_efforts_recovery = false;
   options.force_consistency_checks = true;

@@ -13,7 +13,7 @@
 // Strictness (docs/storage.md): a log is created only in kCreate mode (by
 // `careledger init`); every other open refuses a missing or damaged log and
 // never creates, repairs or deletes anything. RocksDB runs with its strictest
-// settings: paranoid checks, absolute-consistency WAL recovery, WALs tracked
+// settings: paranoid checks, WAL recovery that drops only a torn last record, WALs tracked
 // in the MANIFEST (a deleted or shortened synced WAL fails the open), file
 // consistency checks, and checksums verified on every read. Readers also
 // check that offsets are contiguous from 0: a missing record is DATA_LOSS at
