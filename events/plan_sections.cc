@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/reflection.h>
+#include <google/protobuf/unknown_field_set.h>
 
 namespace careledger::events {
 namespace {
@@ -26,6 +27,10 @@ absl::Status SetSection(const careledger::v1::PlanSectionValue& value,
                         careledger::v1::CarePlan* plan) {
   const FieldDescriptor* source = SetField(value);
   if (source == nullptr) return absl::InvalidArgumentError("the section update names no section");
+  if (!value.GetReflection()->GetUnknownFields(value).empty()) {
+    return absl::InvalidArgumentError(
+        "the section update carries fields this version does not know");
+  }
   const FieldDescriptor* target = plan->GetDescriptor()->FindFieldByName(source->name());
   if (target == nullptr || target->message_type() != source->message_type()) {
     return absl::InvalidArgumentError(

@@ -19,7 +19,10 @@ namespace careledger::events {
 std::string SectionName(const careledger::v1::PlanSectionValue& value);
 
 // Copies the section held by `value` into the same-named field of `plan`.
-// INVALID_ARGUMENT when `value` holds no section or CarePlan lacks it.
+// INVALID_ARGUMENT when `value` holds no section, CarePlan lacks it, or
+// `value` itself carries fields this version does not know (they would be
+// dropped silently, so GetSection could not give back what was set). Unknown
+// fields inside the section are copied with it.
 absl::Status SetSection(const careledger::v1::PlanSectionValue& value,
                         careledger::v1::CarePlan* plan);
 

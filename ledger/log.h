@@ -76,6 +76,8 @@ class LogReader {
 
   // Positions the reader: the next record returned for partition p is the first
   // at an offset >= next_offsets[p]. `next_offsets` has one entry per partition.
+  // DATA_LOSS when a partition ends before next_offsets[p] - 1, a position its
+  // reader consumed: a resuming reader must not mistake a cut log for new.
   virtual absl::Status Seek(std::span<const std::int64_t> next_offsets) = 0;
 
   // Up to `max_records` records. Returns as soon as records are ready or every

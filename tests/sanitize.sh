@@ -31,7 +31,4 @@ cmake --build "$build" -j "${CARELEDGER_BUILD_JOBS:-2}" --target "${targets[@]}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_stack_use_after_return=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
-# fuzz_envelope is left out until the section round-trip it found is fixed
-# (tests/fuzz/known_failures/README.md; issue 9 stays open for it).
-ctest --output-on-failure --parallel "${CARELEDGER_TEST_JOBS:-2}" -L 'unit|fuzz' -LE kafka \
-  -E '^fuzz_envelope$' "$@"
+ctest --output-on-failure --parallel "${CARELEDGER_TEST_JOBS:-2}" -L 'unit|fuzz' -LE kafka "$@"

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "events/format.h"
+
 namespace careledger::tools {
 
 absl::StatusOr<LogLookup> LogLookup::Open(ledger::Log* log, std::vector<std::int64_t> ends) {
@@ -21,7 +23,13 @@ absl::StatusOr<events::LogRecord> LogLookup::Read(std::int32_t partition, std::i
   }
   std::vector<std::int64_t> seek = ends_;
   seek[static_cast<std::size_t>(partition)] = offset;
-  if (absl::Status sought = reader_->Seek(seek); !sought.ok()) return sought;
+  if (absl::Status sought = reader_->Seek(seek); !sought.ok()) {
+    // The other partitions are sought to ends the log has reached: a log
+    // ending before `offset` is what a lookup calls not found.
+    if (!absl::IsDataLoss(sought)) return sought;
+    return absl::NotFoundError(fmt::format("the log has no record at partition {} offset {} ({})",
+                                           partition, offset, sought.message()));
+  }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   for (;;) {
     if (std::chrono::steady_clock::now() > deadline) {

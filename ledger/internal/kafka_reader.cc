@@ -98,11 +98,34 @@ absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
       error != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaStatus(error, fmt::format("assigning the partitions of topic {}", topic_));
   }
+  if (absl::Status within = CheckSeekWithinLog(next_offsets); !within.ok()) return within;
   next_offsets_.assign(next_offsets.begin(), next_offsets.end());
   std::fill(at_end_.begin(), at_end_.end(), false);
   std::fill(unsettled_since_.begin(), unsettled_since_.end(), std::nullopt);
   std::fill(silent_for_.begin(), silent_for_.end(), Clock::duration::zero());
   deferred_error_ = absl::OkStatus();
+  return absl::OkStatus();
+}
+
+absl::Status KafkaReader::CheckSeekWithinLog(std::span<const std::int64_t> next_offsets) {
+  for (std::int32_t partition = 0; partition < partition_count_; ++partition) {
+    const std::int64_t next = next_offsets[static_cast<std::size_t>(partition)];
+    if (next == 0) continue;
+    std::int64_t low = 0;
+    std::int64_t high = 0;
+    if (rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+            consumer_.get(), topic_.c_str(), partition, &low, &high, TimeoutMs(silence_));
+        error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaStatus(
+          error, fmt::format("finding where partition {} of topic {} ends", partition, topic_));
+    }
+    if (high < next) {
+      return absl::DataLossError(fmt::format(
+          "kafka log: partition {} of topic {} ends at offset {}, before offset {} which its "
+          "reader already consumed: the log lost records",
+          partition, topic_, high, next - 1));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -4,8 +4,11 @@
 // requires one).
 //
 // Positions: a new reader starts at the beginning of every partition. Seek
-// assigns the given offsets; an offset past a partition's end is allowed (the
-// reader skips records below it, whatever Kafka's offset reset does).
+// assigns the given offsets. An offset past a partition's high watermark is
+// DATA_LOSS: a reader resumes after what it consumed, and a log that ends
+// before that lost records (Seek asks the broker, within options.timeout,
+// whenever an offset is not 0). Transaction markers take offsets, so an
+// offset between records is allowed: the reader starts at the next record.
 //
 // Ends: the broker reports that the reader reached a partition's last stable
 // offset (librdkafka's partition EOF, which an empty partition reports too).
@@ -63,6 +66,10 @@ class KafkaReader final : public LogReader {
   KafkaReader(std::string topic, std::int32_t partition_count,
               std::chrono::milliseconds unsettled_end_grace, std::chrono::milliseconds silence,
               KafkaConsumer consumer);
+
+  // DATA_LOSS when a partition ends before next_offsets[p]; UNAVAILABLE when
+  // the broker does not say where it ends.
+  absl::Status CheckSeekWithinLog(std::span<const std::int64_t> next_offsets);
 
   // Applies one polled message to `batch` (a record) or to the end markers
   // (an EOF, setting `reached_end` when the end is final). A non-OK status is

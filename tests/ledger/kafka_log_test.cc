@@ -540,12 +540,18 @@ TEST(KafkaLogTest, SeekResumesAtTheGivenOffsets) {
     EXPECT_GE(record.offset, from[static_cast<std::size_t>(record.partition)]);
   }
 
-  // Seeking back to the start reads everything again; past the end, nothing.
+  // Seeking back to the start reads everything again; to the end, nothing.
   ASSERT_THAT(reader->Seek(std::vector<std::int64_t>{0, 0}), IsOk());
   EXPECT_EQ(ReadToEnd(*reader).size(), 12u);
-  ASSERT_THAT(reader->Seek(std::vector<std::int64_t>{1000, positions[2 * 5 + 1].offset}), IsOk());
+  const std::int64_t end0 = positions[2 * 5].offset + 2;  // past the last commit marker
+  ASSERT_THAT(reader->Seek(std::vector<std::int64_t>{end0, positions[2 * 5 + 1].offset}), IsOk());
   std::vector<events::LogRecord> tail = ReadToEnd(*reader);
   EXPECT_EQ(KeysOf(tail), (std::vector<std::string>{"p1/5"}));
+
+  // Past the end is a reader that consumed records the log no longer has.
+  const absl::Status past_end = reader->Seek(std::vector<std::int64_t>{1000, 0});
+  EXPECT_THAT(past_end, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_THAT(std::string(past_end.message()), HasSubstr("partition 0"));
 
   EXPECT_THAT(reader->Seek(std::vector<std::int64_t>{0}),
               StatusIs(absl::StatusCode::kInvalidArgument));
