@@ -1,0 +1,64 @@
+// The service's parts, shared by the files that set up the server
+// (service.cc) and those that answer its routes (*_routes.cc). Private to
+// service/.
+#ifndef CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_
+#define CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "ledger/log.h"
+#include "ledger/writer.h"
+#include "service/authenticate.h"
+#include "service/background_projection.h"
+#include "service/config.h"
+#include "service/metrics.h"
+#include "service/service.h"
+#include "tools/log_lookup.h"
+
+namespace careledger::service {
+
+class Service::Impl {
+ public:
+  ServeConfig config;
+  std::unique_ptr<ledger::Log> log;
+  std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<BackgroundProjection> projection;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<httplib::Server> server;
+  std::string openapi;  // docs/openapi.json, embedded at build time
+  Metrics metrics;
+  // Set when the writer answered ABORTED: another writer took over.
+  std::atomic<bool> fenced{false};
+
+  // The signed record at a position (the receipt of a read).
+  absl::StatusOr<std::string> RecordAt(std::int32_t partition, std::int64_t offset);
+
+  // Routes: each registered on `server`.
+  void AddOperationalRoutes();
+  void AddPlanRoutes();
+
+ private:
+  std::mutex lookup_mutex_;
+  std::optional<tools::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
+};
+
+// What the transport knows of the caller (client certificate, peer, headers).
+Credentials CredentialsOf(const httplib::Request& request);
+
+// Writes an RFC 9457 problem (application/problem+json).
+void Problem(httplib::Response& response, int status, const std::string& title,
+             const std::string& detail, const std::string& type = "about:blank");
+// Writes a JSON body.
+void Json(httplib::Response& response, int status, const std::string& body);
+// The HTTP status for a status the ledger or the log returned.
+int HttpStatusOf(const absl::Status& status);
+
+}  // namespace careledger::service
+
+#endif  // CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_
