@@ -25,6 +25,7 @@ struct OpenSslFree {
   void operator()(X509_EXTENSION* p) const { X509_EXTENSION_free(p); }
   void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
   void operator()(BIO* p) const { BIO_free(p); }
+  void operator()(ASN1_STRING* p) const { ASN1_STRING_free(p); }
 };
 
 template <typename T>
