@@ -2,70 +2,70 @@
 // says about itself. The one seam is Authenticator::Authenticate; the
 // routes never read actor fields from headers or bodies.
 //
-// Until the auth module (auth/: JWT against a JWKS, device CA) is merged,
-// the bearer credential is an opaque token looked up in a file of tokens
-// (ServeConfig::static_tokens_file); the user it names is looked up in the
-// directory, which gives the role and the organisation. The device is the
-// CN of the verified TLS client certificate. The network address is the
-// socket's peer, or X-Forwarded-For's first entry from a trusted proxy only.
+// The bearer token (OpenID Connect JWT) is verified by auth::TokenVerifier
+// against the configured issuer's JWKS; the device is the one the verified
+// TLS client certificate names (auth::DeviceAuthority::DeviceIdOf); the
+// network address is the socket's peer, or X-Forwarded-For's first entry
+// from a configured trusted proxy only. auth::ResolveCaller then takes role
+// and organisation from the directory (the projection's).
 #ifndef CARELEDGER_SERVICE_AUTHENTICATE_H_
 #define CARELEDGER_SERVICE_AUTHENTICATE_H_
 
-#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/caller.h"
+#include "auth/projection_directory.h"
+#include "auth/token_verifier.h"
 #include "careledger/v1/envelope.pb.h"
-#include "projections/projection_store.h"
 
 namespace careledger::service {
-
-// The authenticated caller (the auth module's auth::Caller has this shape).
-struct Caller {
-  enum class Kind { kStaff, kPatient };
-  Kind kind = Kind::kStaff;
-  // user id, role and organisation from the directory; device from the
-  // certificate; network address from the socket. Purpose is per request.
-  careledger::v1::Actor actor;
-  std::string patient_nhs_number;  // for kPatient: the patient's own number
-};
 
 // What a request presents, taken from the transport by the server.
 struct Credentials {
   std::string authorization;       // the Authorization header, as sent
-  std::string verified_device_id;  // CN of a verified client certificate, or ""
+  std::string verified_device_id;  // of a verified client certificate, or ""
   std::string peer_address;        // the socket's peer
   std::string forwarded_for;       // X-Forwarded-For, as sent
 };
 
+// A caller refused after the token was verified: who the DENIED access
+// record names (auth::RefusedActor) and why.
+struct RefusedCaller {
+  careledger::v1::Actor actor;
+  std::string reason;
+};
+
 class Authenticator {
  public:
-  // `tokens`: token -> user id. `trusted_proxies`: exact peer addresses.
-  // `directory`: where users are looked up (not owned; outlives this).
-  Authenticator(std::map<std::string, std::string> tokens, std::vector<std::string> trusted_proxies,
+  // `directory`: where users and devices are looked up (not owned).
+  Authenticator(auth::TokenVerifier verifier, std::vector<std::string> trusted_proxies,
                 const projections::ProjectionStore* directory)
-      : tokens_(std::move(tokens)),
+      : verifier_(std::move(verifier)),
         trusted_proxies_(std::move(trusted_proxies)),
         directory_(directory) {}
 
-  // Reads the token file (JSON object token -> user id); "" = no tokens.
-  static absl::StatusOr<std::map<std::string, std::string>> ReadTokens(const std::string& path);
-
-  // UNAUTHENTICATED (no or unknown bearer credential; nothing to record:
-  // nobody is named); PERMISSION_DENIED for a user the directory does not
-  // know. A staff caller without a device certificate is returned with an
-  // empty device: the ledger refuses it and records the refusal.
-  absl::StatusOr<Caller> Authenticate(const Credentials& credentials) const;
+  // The caller, or:
+  //  - UNAUTHENTICATED: no bearer token, or one that does not verify
+  //    (auth::TokenVerifier's reason). Nobody is named, nothing is recorded.
+  //  - PERMISSION_DENIED: a verified token whose caller auth::ResolveCaller
+  //    refuses (unknown user, role not the directory's, no or unregistered
+  //    device, a patient token not matching the directory); `*refused` then
+  //    says whom to record the refusal under.
+  //  - the directory's errors (UNAVAILABLE, DATA_LOSS).
+  absl::StatusOr<auth::Caller> Authenticate(const Credentials& credentials,
+                                            RefusedCaller* refused) const;
 
   // The address to record: the peer, or from a trusted proxy the first
   // X-Forwarded-For entry.
   std::string NetworkAddress(const Credentials& credentials) const;
 
  private:
-  std::map<std::string, std::string> tokens_;
+  auth::TokenVerifier verifier_;
   std::vector<std::string> trusted_proxies_;
-  const projections::ProjectionStore* directory_;
+  auth::ProjectionDirectory directory_;
 };
 
 }  // namespace careledger::service

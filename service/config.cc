@@ -58,7 +58,9 @@ const std::vector<Key>& Keys() {
          config->insecure_http = value.get<bool>();
          return absl::OkStatus();
        }},
-      Text("static_tokens_file", &ServeConfig::static_tokens_file),
+      Text("jwks_file", &ServeConfig::jwks_file),
+      Text("token_issuer", &ServeConfig::token_issuer),
+      Text("token_audience", &ServeConfig::token_audience),
       {"trusted_proxies",
        [](const json& value, ServeConfig* config) {
          if (!value.is_array()) return WrongKind("trusted_proxies", "a list of addresses");

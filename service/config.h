@@ -20,15 +20,19 @@ namespace careledger::service {
 struct ServeConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8443;  // 0 = any free port, printed once listening
-  // TLS (on unless insecure_http). Empty paths: the data directory's own
-  // (<data>/auth/server.crt, server.key, device-ca.crt).
+  // TLS (on unless insecure_http). Empty paths: a server certificate the
+  // data directory's device CA issues (<data>/auth/server.crt, server.key)
+  // and that CA as the client CA (auth/device_authority.h).
   std::string tls_certificate;
   std::string tls_private_key;
   std::string tls_client_ca;
   bool insecure_http = false;  // development only; warns loudly
-  // Bearer credentials until JWT verification lands (service/authenticate.h):
-  // a JSON file {"<token>": "<user id>"}; empty = every bearer token refused.
-  std::string static_tokens_file;
+  // The token issuer (OpenID Connect): its JSON Web Key Set file, issuer
+  // ("iss") and this service's audience ("aud"). An empty jwks_file: the
+  // data directory's development issuer (auth/dev_issuer.h), with a warning.
+  std::string jwks_file;
+  std::string token_issuer;
+  std::string token_audience = "careledger";
   // Peers whose X-Forwarded-For is believed (exact addresses).
   std::vector<std::string> trusted_proxies;
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies: 413

@@ -15,9 +15,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "auth/dev_issuer.h"
+#include "auth/device_authority.h"
 #include "service/internal/service_impl.h"
 #include "service/openapi.h"
 #include "tools/projection_session.h"
+#include "tools/safe_file.h"
 
 namespace careledger::service {
 namespace {
@@ -100,10 +103,63 @@ std::string DeviceIdOf(const SSL* ssl) {
   // SSL_VERIFY_PEER already refused the handshake of a certificate that does
   // not verify against the client CA; this re-checks that one was verified.
   if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
-  char common_name[256] = {};
-  const int length = X509_NAME_get_text_by_NID(X509_get_subject_name(certificate), NID_commonName,
-                                               common_name, sizeof(common_name));
-  return length > 0 ? std::string(common_name, static_cast<std::size_t>(length)) : "";
+  absl::StatusOr<std::string> device = auth::DeviceAuthority::DeviceIdOf(certificate);
+  return device.ok() ? *device : "";
+}
+
+// Empty TLS paths: a server certificate from the data directory's device CA
+// (issued once, kept under <data>/auth/), and that CA for client
+// certificates.
+absl::Status DefaultTls(const std::string& data_dir, ServeConfig* config) {
+  if (!config->tls_certificate.empty() && !config->tls_private_key.empty() &&
+      !config->tls_client_ca.empty()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<auth::DeviceAuthority> authority = auth::DeviceAuthority::OpenOrCreate(data_dir);
+  if (!authority.ok()) return authority.status();
+  if (config->tls_client_ca.empty()) config->tls_client_ca = authority->ca_path();
+  if (!config->tls_certificate.empty() || !config->tls_private_key.empty()) {
+    return absl::OkStatus();
+  }
+  config->tls_certificate = data_dir + "/auth/server.crt";
+  config->tls_private_key = data_dir + "/auth/server.key";
+  if (std::filesystem::exists(config->tls_certificate) &&
+      std::filesystem::exists(config->tls_private_key)) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<auth::IssuedCertificate> issued = authority->IssueServer();
+  if (!issued.ok()) return issued.status();
+  for (const auto& [path, text] : {std::pair{config->tls_private_key, issued->private_key_pem},
+                                   std::pair{config->tls_certificate, issued->certificate_pem}}) {
+    if (absl::Status written = tools::WriteOutputFile(path, text, /*overwrite=*/false);
+        !written.ok())
+      return written;
+  }
+  spdlog::info(
+      "issued a TLS server certificate for localhost and 127.0.0.1 from the data "
+      "directory's device CA ({})",
+      config->tls_certificate);
+  return absl::OkStatus();
+}
+
+// The bearer token verifier: the configured issuer, or the data directory's
+// development issuer when none is configured.
+absl::StatusOr<auth::TokenVerifier> OpenVerifier(const std::string& data_dir, ServeConfig* config) {
+  if (config->jwks_file.empty()) {
+    absl::StatusOr<auth::DevIssuer> issuer = auth::DevIssuer::OpenOrCreate(data_dir);
+    if (!issuer.ok()) return issuer.status();
+    spdlog::warn(
+        "no token issuer configured (jwks_file): trusting the data directory's "
+        "DEVELOPMENT issuer {}; production configures its identity provider",
+        issuer->issuer());
+    config->jwks_file = issuer->jwks_path();
+    if (config->token_issuer.empty()) config->token_issuer = issuer->issuer();
+  }
+  if (config->token_issuer.empty()) {
+    return absl::InvalidArgumentError("jwks_file is set but token_issuer is not");
+  }
+  return auth::TokenVerifier::FromJwksFile(config->jwks_file, config->token_issuer,
+                                           config->token_audience);
 }
 
 // The TLS context: this server's certificate and key, TLS 1.2 at least, and
@@ -211,20 +267,17 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
                                                        const ServeConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
-  const std::string auth_dir = context.options().data_dir + "/auth";
-  if (impl->config.tls_certificate.empty()) impl->config.tls_certificate = auth_dir + "/server.crt";
-  if (impl->config.tls_private_key.empty()) impl->config.tls_private_key = auth_dir + "/server.key";
-  if (impl->config.tls_client_ca.empty()) impl->config.tls_client_ca = auth_dir + "/device-ca.crt";
+  const std::string& data_dir = context.options().data_dir;
   if (!impl->config.insecure_http) {
+    if (absl::Status tls = DefaultTls(data_dir, &impl->config); !tls.ok()) return tls;
     for (const auto& [path, key] : {std::pair{impl->config.tls_certificate, "tls_certificate"},
                                     std::pair{impl->config.tls_private_key, "tls_private_key"},
                                     std::pair{impl->config.tls_client_ca, "tls_client_ca"}}) {
       if (absl::Status readable = CheckReadable(path, key); !readable.ok()) return readable;
     }
   }
-  absl::StatusOr<std::map<std::string, std::string>> tokens =
-      Authenticator::ReadTokens(impl->config.static_tokens_file);
-  if (!tokens.ok()) return tokens.status();
+  absl::StatusOr<auth::TokenVerifier> verifier = OpenVerifier(data_dir, &impl->config);
+  if (!verifier.ok()) return verifier.status();
 
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
@@ -240,7 +293,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->projection = std::make_unique<BackgroundProjection>(*std::move(session));
   if (absl::Status started = impl->projection->Start(); !started.ok()) return started;
   impl->authenticator = std::make_unique<Authenticator>(
-      *std::move(tokens), impl->config.trusted_proxies, &impl->projection->store());
+      *std::move(verifier), impl->config.trusted_proxies, &impl->projection->store());
   impl->openapi = std::string(kOpenApiDocument);
 
   if (impl->config.insecure_http) {
