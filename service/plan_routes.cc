@@ -50,14 +50,6 @@ absl::Status ParseView(const httplib::Request& request, careledger::v1::ViewPlan
   return absl::OkStatus();
 }
 
-nlohmann::json Position(const careledger::v1::CommandResult& access) {
-  return {{"partition", access.partition()},
-          {"offset", access.offset()},
-          {"stream_id", access.stream_id()},
-          {"stream_seq", access.stream_seq()},
-          {"command_id", access.command_id()}};
-}
-
 }  // namespace
 
 void Service::Impl::AddPlanRoutes() {
@@ -80,42 +72,9 @@ void Service::Impl::AddPlanRoutes() {
     }
     view->set_break_glass_reason(request.get_param_value("break_glass_reason"));
     command.set_command_id(events::RandomUuid());
-    RefusedCaller refused;
-    absl::StatusOr<auth::Caller> caller =
-        authenticator->Authenticate(CredentialsOf(request), &refused);
-    if (absl::IsUnauthenticated(caller.status())) {
-      // No verified token: nobody to name, nothing recorded.
-      response.set_header("WWW-Authenticate", R"(Bearer realm="careledger")");
-      return Problem(response, 401, "Not authenticated", std::string(caller.status().message()));
-    }
-    if (absl::IsPermissionDenied(caller.status())) {
-      // A verified token whose caller may not act: the refusal goes on the
-      // log before the answer, naming who the credentials say. The role is
-      // left unset so that the ledger cannot but refuse it.
-      *command.mutable_actor() = refused.actor;
-      command.mutable_actor()->set_role(careledger::v1::ROLE_UNSPECIFIED);
-      command.mutable_actor()->set_purpose(purpose);
-      absl::StatusOr<careledger::v1::CommandResult> recorded = writer->Submit(command);
-      if (!recorded.ok() || recorded->outcome() != careledger::v1::OUTCOME_REJECTED) {
-        if (!recorded.ok() && absl::IsAborted(recorded.status())) fenced = true;
-        return Problem(response, 503, "Refusal not recorded",
-                       "the caller is refused, and the refusal could not be recorded");
-      }
-      nlohmann::json problem = {{"type", "about:blank"},
-                                {"title", "Caller refused"},
-                                {"status", 403},
-                                {"detail", refused.reason},
-                                {"access", Position(*recorded)}};
-      response.status = 403;
-      response.set_content(problem.dump(), "application/problem+json");
-      return;
-    }
-    if (!caller.ok()) {
-      return Problem(response, HttpStatusOf(caller.status()), "Caller not resolved",
-                     std::string(caller.status().message()));
-    }
-    *command.mutable_actor() = caller->actor;
     command.mutable_actor()->set_purpose(purpose);
+    auth::Caller caller;
+    if (!Admit(request, response, &command, &caller)) return;
 
     const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
     absl::StatusOr<access::PlanReadOutcome> outcome =

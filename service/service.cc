@@ -34,6 +34,7 @@ thread_local std::optional<std::chrono::steady_clock::time_point> request_starte
 std::string RouteTemplate(const std::string& method, const std::string& path) {
   static const std::vector<std::pair<std::regex, std::string>> routes = {
       {std::regex("^/v1/patients/[^/]+/plan$"), "/v1/patients/{nhs}/plan"},
+      {std::regex("^/v1/commands$"), "/v1/commands"},
       {std::regex("^/healthz$"), "/healthz"},
       {std::regex("^/readyz$"), "/readyz"},
       {std::regex("^/metrics$"), "/metrics"},
@@ -356,6 +357,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   });
   impl->AddOperationalRoutes();
   impl->AddPlanRoutes();
+  impl->AddCommandRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

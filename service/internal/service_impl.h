@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -42,11 +43,30 @@ class Service::Impl {
   // Routes: each registered on `server`.
   void AddOperationalRoutes();
   void AddPlanRoutes();
+  void AddCommandRoutes();
+
+  // Who is calling, for `command` (its body and command id already set):
+  // on success sets the command's actor to the caller's (keeping the
+  // actor's purpose) and returns true. Otherwise answers `response` and
+  // returns false: 401 for no verified token (nothing recorded); 403 for a
+  // refused caller, after recording the refusal through the writer; 503
+  // when that record could not be made.
+  bool Admit(const httplib::Request& request, httplib::Response& response,
+             careledger::v1::Command* command, auth::Caller* caller);
+  // Records `command` as refused, under `actor` with its role left unset so
+  // that the ledger cannot but refuse it, and answers 403 with `reason` and
+  // where the refusal was recorded (503 if it could not be).
+  void RecordRefusal(httplib::Response& response, careledger::v1::Command command,
+                     const careledger::v1::Actor& actor, const std::string& title,
+                     const std::string& reason);
 
  private:
   std::mutex lookup_mutex_;
   std::optional<tools::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
 };
+
+// Where an access record (or a command's last event) is on the log.
+nlohmann::json Position(const careledger::v1::CommandResult& result);
 
 // What the transport knows of the caller (client certificate, peer, headers).
 Credentials CredentialsOf(const httplib::Request& request);
