@@ -22,6 +22,7 @@ usage: service_test.py --careledger BIN
 import argparse
 import base64
 import concurrent.futures
+import http.client
 import json
 import os
 import re
@@ -374,6 +375,34 @@ def run(ledger, service, nhs, other_nhs, tmp):
           "no NHS number and no clinical content")
     verified = ledger.run("verify")
     check(verified.returncode == 0, "the log verifies after the service stopped")
+
+    # ---- configuration ---------------------------------------------------------------
+    bad_file = os.path.join(tmp, "bad.json")
+    with open(bad_file, "w") as f:
+        json.dump({"listen_port": 0, "tls_private_key_password": "hunter2"}, f)
+    bad = ledger.run("serve", "--config", bad_file)
+    check(bad.returncode == 2 and "unknown key 'tls_private_key_password'" in bad.stderr,
+          "a configuration file with an unknown key is refused (2), naming the key")
+    bad_env = subprocess.run([ledger.binary, "--data", ledger.data, "serve"],
+                             capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "CARELEDGER_SERVE_MAX_BODY_BYTES": "lots"})
+    check(bad_env.returncode == 2 and "CARELEDGER_SERVE_MAX_BODY_BYTES" in bad_env.stderr,
+          "a bad CARELEDGER_SERVE_* value is refused (2), naming the variable")
+    good_file = os.path.join(tmp, "serve.json")
+    with open(good_file, "w") as f:
+        json.dump({"max_body_bytes": 100}, f)
+    plain = Service(ledger.binary, ledger.data, "--insecure-http", "--config", good_file)
+    try:
+        connection = http.client.HTTPConnection(plain.host, plain.port, timeout=30)
+        connection.request("POST", "/v1/commands", body=b"{" + b" " * 200 + b"}",
+                           headers={"Content-Type": "application/json"})
+        limited = connection.getresponse().status
+        connection.close()
+    finally:
+        code, stderr = plain.stop()
+    check(plain.url.startswith("http://") and "WARNING" in stderr and "plain HTTP" in stderr
+          and limited == 413 and code == 0,
+          "--insecure-http serves plain HTTP with a loud warning; --config sets the body limit")
 
 
 if __name__ == "__main__":
