@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   RegisterDemo(app, &run);
   RegisterBackup(app, &run);
   RegisterRestore(app, &run);
+  RegisterToken(app, &run);
 
   try {
     app.parse(argc, argv);
