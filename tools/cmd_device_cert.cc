@@ -3,11 +3,14 @@
 // (auth/device_authority.h), valid for the licence period (nine months from
 // the device's licence date), so the device can call the service over
 // mutual TLS. Refuses devices the directory projection does not show as
-// registered, current and unrevoked (exit 3).
+// registered, current and unrevoked (exit 3). Files are written 0600 through
+// SafeFileWriter, never over existing ones unless --force.
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "auth/device_authority.h"
 #include "events/format.h"
@@ -25,6 +28,7 @@ namespace {
 struct IssueCertFlags {
   std::string device_id;
   std::string out_dir;
+  bool force = false;
 };
 
 int Refused(const std::string& reason, const Context& context) {
@@ -32,12 +36,26 @@ int Refused(const std::string& reason, const Context& context) {
   return kExitRejected;
 }
 
-absl::Status WriteOut(const std::string& path, const std::string& contents) {
-  absl::StatusOr<std::unique_ptr<SafeFileWriter>> writer =
-      SafeFileWriter::Create(path, /*overwrite=*/true);
-  if (!writer.ok()) return writer.status();
-  (*writer)->stream() << contents;
-  return (*writer)->Commit();
+// Files to write, each only once all can be: nothing is replaced without
+// `force` (a ca.crt that already holds this CA is left as it is).
+absl::Status WriteAll(const std::vector<std::pair<std::string, std::string>>& files, bool force) {
+  std::vector<std::unique_ptr<SafeFileWriter>> writers;
+  for (const auto& [path, contents] : files) {
+    if (!force && path.ends_with("/ca.crt")) {
+      std::ifstream existing(path, std::ios::binary);
+      std::ostringstream held;
+      held << existing.rdbuf();
+      if (existing && held.str() == contents) continue;
+    }
+    absl::StatusOr<std::unique_ptr<SafeFileWriter>> writer = SafeFileWriter::Create(path, force);
+    if (!writer.ok()) return writer.status();
+    (*writer)->stream() << contents;
+    writers.push_back(*std::move(writer));
+  }
+  for (const std::unique_ptr<SafeFileWriter>& writer : writers) {
+    if (absl::Status committed = writer->Commit(); !committed.ok()) return committed;
+  }
+  return absl::OkStatus();
 }
 
 int IssueCertificate(const IssueCertFlags& flags, const Context& context) {
@@ -86,12 +104,12 @@ int IssueCertificate(const IssueCertFlags& flags, const Context& context) {
   const std::string key_path = fmt::format("{}/{}.key", flags.out_dir, flags.device_id);
   const std::string ca_path = fmt::format("{}/ca.crt", flags.out_dir);
   // The key first: a certificate is never left without its key.
-  for (const auto& [path, contents] : {std::pair{key_path, issued->private_key_pem},
-                                       std::pair{certificate_path, issued->certificate_pem},
-                                       std::pair{ca_path, authority->ca_pem()}}) {
-    if (absl::Status written = WriteOut(path, contents); !written.ok()) {
-      return ReportError(written, context.json());
-    }
+  if (absl::Status written = WriteAll({{key_path, issued->private_key_pem},
+                                       {certificate_path, issued->certificate_pem},
+                                       {ca_path, authority->ca_pem()}},
+                                      flags.force);
+      !written.ok()) {
+    return ReportError(written, context.json());
   }
   const auto when = [](absl::Time t) {
     return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
@@ -129,6 +147,8 @@ void RegisterDirectoryIssueCert(CLI::App* directory, Runner* run) {
       ->add_option("--out", flags->out_dir,
                    "Directory to write <device>.crt, <device>.key (0600) and ca.crt")
       ->required();
+  issue->add_flag("--force", flags->force,
+                  "Replace existing files (a re-issued licence); without it they are refused");
   issue->callback([run, flags] {
     *run = [flags](const Context& context) { return IssueCertificate(*flags, context); };
   });

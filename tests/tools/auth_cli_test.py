@@ -146,6 +146,22 @@ def check_issue_cert(ledger, tmp):
                                                                23, 59, 59),
           f"it runs from the licence date {licence} through {last}")
 
+    with open(key, "rb") as f:
+        first_key = f.read()
+    result = ledger.run("directory", "issue-cert", "--device", "dev-AMB001", "--out", out)
+    with open(key, "rb") as f:
+        unchanged = f.read() == first_key
+    check(result.returncode == 2 and unchanged,
+          "issuing again into the same files is refused (exit 2) and changes nothing")
+    result = ledger.run("directory", "issue-cert", "--device", "dev-AMB001", "--out", out,
+                        "--force")
+    with open(key, "rb") as f:
+        replaced = f.read() != first_key
+    check(result.returncode == 0 and replaced, "with --force the certificate and key are replaced")
+    result = ledger.run("directory", "issue-cert", "--device", "dev-GP0001", "--out", out)
+    check(result.returncode == 0 and os.path.exists(os.path.join(out, "dev-GP0001.crt")),
+          "a second device shares the directory (its ca.crt is the same CA)")
+
     result = ledger.run("directory", "issue-cert", "--device", "dev-NOWHERE", "--out", out)
     check(result.returncode == 3 and "not registered" in result.stderr
           and not os.path.exists(os.path.join(out, "dev-NOWHERE.key")),
