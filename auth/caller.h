@@ -82,7 +82,8 @@ careledger::v1::Actor RefusedActor(const TokenClaims& claims, std::string_view v
 
 // The role a token's role claim names: careledger's role names, any case,
 // with or without the "ROLE_" prefix and with '-' or '_' ("clinician",
-// "urgent-care", "ROLE_PROXY_VIEWER"). nullopt for anything else, including
+// "urgent-care", "ROLE_PROXY_VIEWER"), and "cmc-team" for the auditor role
+// as the command line's --role says it. nullopt for anything else, including
 // "system" and "unspecified", which no token may select.
 std::optional<careledger::v1::Role> RoleFromClaim(std::string_view claim);
 

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   RegisterDemo(app, &run);
   RegisterBackup(app, &run);
   RegisterRestore(app, &run);
+  RegisterToken(app, &run);
   careledger::service::RegisterServe(app, &run);
 
   try {

@@ -181,6 +181,7 @@ TEST(RoleFromClaimTest, AcceptsCareledgerRoleNamesOnly) {
   EXPECT_EQ(RoleFromClaim("URGENT_CARE"), careledger::v1::ROLE_URGENT_CARE);
   EXPECT_EQ(RoleFromClaim("role_proxy_viewer"), careledger::v1::ROLE_PROXY_VIEWER);
   EXPECT_EQ(RoleFromClaim("auditor"), careledger::v1::ROLE_AUDITOR);
+  EXPECT_EQ(RoleFromClaim("cmc-team"), careledger::v1::ROLE_AUDITOR);
   EXPECT_EQ(RoleFromClaim("system"), std::nullopt);
   EXPECT_EQ(RoleFromClaim("unspecified"), std::nullopt);
   EXPECT_EQ(RoleFromClaim(""), std::nullopt);
