@@ -102,9 +102,19 @@ def main():
         if not check(publish_with_draft(ledger, nhs),
                      "a plan for the sample patient, published, with a working draft pending"):
             return summary("service")
+        # The operator's way to credentials (auth/): a development token and
+        # the ambulance device's certificate, issued from the data directory.
+        token = ledger.run("token", "--user", "crew.lee", "--role", "urgent-care")
+        certs = os.path.join(tmp, "certs")
+        issued = ledger.run("directory", "issue-cert", "--device", "dev-AMB001", "--out", certs)
+        if not check(token.returncode == 0 and issued.returncode == 0,
+                     "careledger token and directory issue-cert give the crew's credentials"):
+            return summary("service")
+        credentials = (token.stdout.strip(), (os.path.join(certs, "dev-AMB001.crt"),
+                                              os.path.join(certs, "dev-AMB001.key")))
         service = Service(binary, ledger.data, env={"CARELEDGER_SERVE_READ_TIMEOUT_SECONDS": "2"})
         try:
-            run(ledger, service, nhs, other_nhs, tmp)
+            run(ledger, service, nhs, other_nhs, tmp, credentials)
         finally:
             if service.process.poll() is None:
                 service.process.kill()
@@ -132,11 +142,13 @@ def publish_with_draft(ledger, nhs):
     return True
 
 
-def run(ledger, service, nhs, other_nhs, tmp):
+def run(ledger, service, nhs, other_nhs, tmp, credentials):
+    # The crew's credentials from careledger's own commands; the others are
+    # minted here with the same issuer key and CA (python3-cryptography), so
+    # that the refusals below can be made from bad ones too.
+    crew, amb = credentials
     issuer = DevIssuer(ledger.data)
-    crew = issuer.mint("crew.lee", role="urgent-care")
     gp = issuer.mint("dr.patel", role="clinician")
-    amb = device_certificate(ledger.data, "dev-AMB001", "AMB001", tmp)
     gp_device = device_certificate(ledger.data, "dev-GP0001", "GP0001", tmp)
 
     status, _, body = service.request("GET", "/healthz")
