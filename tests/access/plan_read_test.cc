@@ -9,6 +9,7 @@
 #include "events/sha256.h"
 #include "projections/projector.h"
 #include "tests/ledger/ledger_world.h"
+#include "tests/support/faulty_log.h"
 #include "tests/support/test_support.h"
 
 namespace careledger::access {
@@ -156,6 +157,38 @@ TEST_F(PlanReadTest, AProjectionThatNeverReachesTheGrantShowsNothingButTheReadIs
                absl::Now() + absl::Milliseconds(200));
   EXPECT_THAT(outcome, StatusIs(absl::StatusCode::kDeadlineExceeded));
   EXPECT_EQ(world_.EventsSince(mark).size(), 1u);
+}
+
+// The log cannot take the access record: the read fails with the log's
+// error and nothing is shown (the service answers 503).
+TEST_F(PlanReadTest, ALogThatCannotTakeTheRecordShowsNothing) {
+  for (const careledger::testing::AppendFault fault :
+       {careledger::testing::AppendFault::kFenced,
+        careledger::testing::AppendFault::kFailBeforeWrite}) {
+    careledger::testing::FaultyLog log(world_.log().Clone());
+    ledger::WriterOptions options;
+    options.key_id = world_.signer().key_id;
+    options.signing_key = world_.signer().key;
+    options.clock = &world_.clock();
+    options.checkpoint_every = 0;
+    options.checkpoint_interval = std::chrono::milliseconds(0);
+    absl::StatusOr<std::unique_ptr<ledger::Writer>> writer =
+        ledger::Writer::Open(&log, std::move(options));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    CatchUpFeed feed(
+        world_,
+        dir_.Sub(fault == careledger::testing::AppendFault::kFenced ? "fenced" : "unavailable"));
+    log.FailNextAppend(fault);
+    absl::StatusOr<PlanReadOutcome> outcome =
+        ReadPlan(**writer, LedgerWorld::View(world_.actors().ambulance), feed,
+                 absl::Now() + absl::Seconds(30));
+    EXPECT_FALSE(outcome.ok());
+    EXPECT_EQ(outcome.status().code(), fault == careledger::testing::AppendFault::kFenced
+                                           ? absl::StatusCode::kAborted
+                                           : absl::StatusCode::kUnavailable)
+        << outcome.status();
+    EXPECT_EQ(feed.advances, 0);  // nothing was fetched to show
+  }
 }
 
 TEST(ShownStateTest, OtherReadersDevicesAndAddressesAreNeverShown) {
