@@ -25,10 +25,10 @@ def b64url(data):
 class Service:
     """A running `careledger serve` over one data directory."""
 
-    def __init__(self, binary, data, *extra, env=None):
+    def __init__(self, binary, data, *extra, global_args=(), env=None):
         self.binary, self.data = binary, data
         self.process = subprocess.Popen(
-            [binary, "--data", data, "serve", "--listen", "127.0.0.1:0", *extra],
+            [binary, "--data", data, *global_args, "serve", "--listen", "127.0.0.1:0", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})})
         line = self.process.stdout.readline()

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""`careledger serve` end to end (issue 10): a fresh `careledger demo` data
-directory, the service started on a free port, and real HTTPS requests with
+"""`careledger serve` end to end (issue 10): a fresh `careledger init` with the
+sample directory and two published plans (one with a working draft), the service started on a free port, and real HTTPS requests with
 real credentials: ES256 tokens minted with the data directory's development
 issuer key and device certificates issued by its device CA (both created by
 the service at start, auth/), made here with python3-cryptography.
@@ -17,11 +17,14 @@ certificate, a patient reading another patient), plain HTTP refused on the
 TLS port, body and header limits, a slow client cut off, the operational
 routes, and SIGTERM draining in-flight reads and exiting 0.
 
-usage: service_test.py --careledger BIN
+usage: service_test.py --careledger BIN [--backend embedded|kafka]
+  kafka: the broker at $CARELEDGER_KAFKA_BOOTSTRAP (required: without it the
+  test fails), on a topic and writer id of its own.
 """
 import argparse
 import base64
 import concurrent.futures
+import datetime
 import http.client
 import json
 import os
@@ -39,14 +42,23 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
-from sample_plan import complete_sections, decode_export, flags, today  # noqa: E402
+from sample_plan import actor, complete_sections, date_json, decode_export, today  # noqa: E402
 from service_client import DevIssuer, Service, device_certificate, self_signed_ca  # noqa: E402
 
 NO_PLAN_NHS = "9434765919"  # a valid NHS number no plan is recorded for
+OTHER_NHS = "9434765870"  # another patient, with a published plan
 PATIENT = ("patient.9990000018", "9990000018")  # the sample world's myCMC patient
 
 
 class Ledger(CareledgerCli):
+
+    def __init__(self, binary, data, log_args):
+        super().__init__(binary, data)
+        self.log_args = log_args
+
+    def run(self, *args, stdin=None):
+        return subprocess.run([self.binary, "--data", self.data, *self.log_args, *args],
+                              input=stdin, capture_output=True, text=True, timeout=self.timeout)
 
     def export(self):
         """[(partition, offset, stream, body, event)] and {(p, o): value_base64}."""
@@ -90,17 +102,28 @@ def plan_path(nhs, purpose="emergency call", **params):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--careledger", required=True)
-    binary = parser.parse_args().careledger
+    parser.add_argument("--backend", choices=("embedded", "kafka"), default="embedded")
+    args = parser.parse_args()
+    binary = args.careledger
+    log_args = []
+    if args.backend == "kafka":
+        bootstrap = os.environ.get("CARELEDGER_KAFKA_BOOTSTRAP")
+        if not bootstrap:
+            print("FAIL: CARELEDGER_KAFKA_BOOTSTRAP is not set; start the broker with "
+                  "`export CARELEDGER_KAFKA_BOOTSTRAP=$(deploy/kafka/kafka.sh start)`")
+            return 1
+        unique = f"{os.getpid()}.{datetime.datetime.now().strftime('%Y%m%d%H%M%S%f')}"
+        log_args = ["--log", f"kafka:{bootstrap}", "--topic", f"careledger.service.{unique}",
+                    "--writer-id", f"service-{unique}"]
+        print(f"Kafka at {bootstrap}, topic careledger.service.{unique}")
     with tempfile.TemporaryDirectory(prefix="careledger-serve-") as tmp:
-        ledger = Ledger(binary, os.path.join(tmp, "data"))
-        demo = ledger.run("demo")
-        found = re.search(r"scenario for resident (\d{10})", demo.stdout)
-        if not check(demo.returncode == 0 and found, "careledger demo makes a published plan"):
-            return summary("service")
-        other_nhs = found.group(1)  # the demo's resident: a patient who is not ours
-        nhs = PATIENT[1]
-        if not check(publish_with_draft(ledger, nhs),
-                     "a plan for the sample patient, published, with a working draft pending"):
+        ledger = Ledger(binary, os.path.join(tmp, "data"), log_args)
+        nhs, other_nhs = PATIENT[1], OTHER_NHS
+        ready = (ledger.run("init").returncode == 0
+                 and ledger.run("directory", "sample").returncode == 0
+                 and publish(ledger, [nhs, other_nhs], draft_for=nhs))
+        if not check(ready, "init, the sample directory, two published plans, one with a "
+                            "working draft pending"):
             return summary("service")
         # The operator's way to credentials (auth/): a development token and
         # the ambulance device's certificate, issued from the data directory.
@@ -112,7 +135,8 @@ def main():
             return summary("service")
         credentials = (token.stdout.strip(), (os.path.join(certs, "dev-AMB001.crt"),
                                               os.path.join(certs, "dev-AMB001.key")))
-        service = Service(binary, ledger.data, env={"CARELEDGER_SERVE_READ_TIMEOUT_SECONDS": "2"})
+        service = Service(binary, ledger.data, global_args=log_args,
+                          env={"CARELEDGER_SERVE_READ_TIMEOUT_SECONDS": "2"})
         try:
             run(ledger, service, nhs, other_nhs, tmp, credentials)
         finally:
@@ -122,24 +146,30 @@ def main():
     return summary("service")
 
 
-def publish_with_draft(ledger, nhs):
-    """Through the CLI, before the service owns the writer: start, fill,
-    approve (version 1), then a GP's edit that stays a working draft."""
-    gp = flags("dr.patel")
-    steps = [["plan", "start", "--nhs", nhs, "--consent", "patient",
-              "--consent-date", today().isoformat(), *flags("admin.rosewood")]]
-    steps += [["plan", "update", "--nhs", nhs, "--section", name, "--value", json.dumps(value),
-               *gp] for name, value in complete_sections(nhs)]
-    steps += [["plan", "approve", "--nhs", nhs, *gp],
-              ["plan", "update", "--nhs", nhs, "--section", "allergies", "--value",
-               json.dumps({"no_known_allergies": True,
-                           "no_allergies_source": "NO_ALLERGIES_SOURCE_PATIENT_REPORTS"}), *gp]]
-    for step in steps:
-        result = ledger.run(*step)
-        if result.returncode != 0:
-            print(" ".join(step[:2]), result.stdout, result.stderr)
-            return False
-    return True
+def publish(ledger, patients, draft_for):
+    """Through `careledger submit` (one writer, before the service owns it):
+    for each patient start, fill every section, approve (version 1); then a
+    GP's edit of `draft_for` that stays a working draft."""
+    admin, gp = actor("admin.rosewood"), actor("dr.patel")
+    lines = []
+    for nhs in patients:
+        lines.append({"actor": admin, "start_plan": {
+            "nhs_number": nhs, "consent": {"basis": "CONSENT_BASIS_PATIENT",
+                                           "obtained_on": date_json(today())}}})
+        lines += [{"actor": gp, "update_plan_section": {"nhs_number": nhs,
+                                                          "value": {name: value}}}
+                  for name, value in complete_sections(nhs)]
+        lines.append({"actor": gp, "approve_plan": {"nhs_number": nhs}})
+    lines.append({"actor": gp, "update_plan_section": {"nhs_number": draft_for, "value": {
+        "allergies": {"no_known_allergies": True,
+                      "no_allergies_source": "NO_ALLERGIES_SOURCE_PATIENT_REPORTS"}}}})
+    for i, line in enumerate(lines):
+        line["command_id"] = f"setup-{i}"
+    result = ledger.run("--json", "submit", "-",
+                        stdin="".join(json.dumps(line) + "\n" for line in lines))
+    if result.returncode != 0:
+        print(result.stdout[-2000:], result.stderr[-2000:])
+    return result.returncode == 0
 
 
 def run(ledger, service, nhs, other_nhs, tmp, credentials):
@@ -395,7 +425,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     bad = ledger.run("serve", "--config", bad_file)
     check(bad.returncode == 2 and "unknown key 'tls_private_key_password'" in bad.stderr,
           "a configuration file with an unknown key is refused (2), naming the key")
-    bad_env = subprocess.run([ledger.binary, "--data", ledger.data, "serve"],
+    bad_env = subprocess.run([ledger.binary, "--data", ledger.data, *ledger.log_args, "serve"],
                              capture_output=True, text=True, timeout=60,
                              env={**os.environ, "CARELEDGER_SERVE_MAX_BODY_BYTES": "lots"})
     check(bad_env.returncode == 2 and "CARELEDGER_SERVE_MAX_BODY_BYTES" in bad_env.stderr,
@@ -403,7 +433,8 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     good_file = os.path.join(tmp, "serve.json")
     with open(good_file, "w") as f:
         json.dump({"max_body_bytes": 100}, f)
-    plain = Service(ledger.binary, ledger.data, "--insecure-http", "--config", good_file)
+    plain = Service(ledger.binary, ledger.data, "--insecure-http", "--config", good_file,
+                    global_args=ledger.log_args)
     try:
         connection = http.client.HTTPConnection(plain.host, plain.port, timeout=30)
         connection.request("POST", "/v1/commands", body=b"{" + b" " * 200 + b"}",
