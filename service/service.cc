@@ -243,12 +243,16 @@ int HttpStatusOf(const absl::Status& status) {
 }
 
 absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+  // The other partitions are parked where the projection is now, so that
+  // a lookup reads little besides the record (the log keeps growing).
+  std::vector<std::int64_t> ends = projection->Status().next_offsets;
   std::lock_guard lock(lookup_mutex_);
   if (!lookup_) {
-    absl::StatusOr<tools::LogLookup> opened =
-        tools::LogLookup::Open(log.get(), projection->Status().next_offsets);
+    absl::StatusOr<tools::LogLookup> opened = tools::LogLookup::Open(log.get(), ends);
     if (!opened.ok()) return opened.status();
     lookup_.emplace(*std::move(opened));
+  } else {
+    lookup_->Park(std::move(ends));
   }
   absl::StatusOr<events::LogRecord> record = lookup_->Read(partition, offset);
   if (!record.ok()) return record.status();

@@ -194,7 +194,8 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
 
     # ---- the urgent-care read --------------------------------------------------
     before = ledger.count()
-    status, headers, body = service.request("GET", plan_path(nhs), token=crew, device=amb)
+    status, headers, body = service.request("GET", plan_path(nhs), token=crew, device=amb,
+                                            headers={"X-Forwarded-For": "198.51.100.9"})
     read = json.loads(body) if status == 200 else {}
     receipt = read.get("access", {})
     check(status == 200 and read.get("nhs_number") == nhs and read.get("version", 0) >= 1
@@ -217,7 +218,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           and actor.get("purpose") == "emergency call",
           "  ... naming the version and hash shown, and who from the credentials (user, role "
           "and organisation from the directory, device from the certificate, address from "
-          "the socket)")
+          "the socket, not from X-Forwarded-For of an untrusted peer)")
     state = read.get("state", {})
     check(not {"draft", "draft_pending", "submission", "requests"} & set(state)
           and all("device_id" not in n.get("by", {}) for n in state.get("notes", [])),
@@ -432,7 +433,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           "a bad CARELEDGER_SERVE_* value is refused (2), naming the variable")
     good_file = os.path.join(tmp, "serve.json")
     with open(good_file, "w") as f:
-        json.dump({"max_body_bytes": 100}, f)
+        json.dump({"max_body_bytes": 100, "trusted_proxies": ["127.0.0.1"]}, f)
     plain = Service(ledger.binary, ledger.data, "--insecure-http", "--config", good_file,
                     global_args=ledger.log_args)
     try:
@@ -441,11 +442,24 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
                            headers={"Content-Type": "application/json"})
         limited = connection.getresponse().status
         connection.close()
+        # From a trusted proxy, the forwarded address is the one recorded.
+        connection = http.client.HTTPConnection(plain.host, plain.port, timeout=30)
+        patient = DevIssuer(ledger.data).mint(PATIENT[0], role="patient", nhs_number=PATIENT[1])
+        connection.request("GET", plan_path(PATIENT[1], purpose="myCMC"),
+                           headers={"Authorization": "Bearer " + patient,
+                                    "X-Forwarded-For": "203.0.113.7, 10.0.0.1"})
+        response = connection.getresponse()
+        forwarded = json.loads(response.read()) if response.status == 200 else {}
+        connection.close()
     finally:
         code, stderr = plain.stop()
     check(plain.url.startswith("http://") and "WARNING" in stderr and "plain HTTP" in stderr
           and limited == 413 and code == 0,
           "--insecure-http serves plain HTTP with a loud warning; --config sets the body limit")
+    receipt = forwarded.get("access", {})
+    record = ledger.access_at(receipt.get("partition"), receipt.get("offset")) or {}
+    check(record.get("actor", {}).get("network_address") == "203.0.113.7",
+          "from a configured trusted proxy, X-Forwarded-For's first address is recorded")
 
 
 if __name__ == "__main__":
