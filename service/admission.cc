@@ -27,13 +27,7 @@ void Service::Impl::RecordRefusal(httplib::Response& response, careledger::v1::C
     return Problem(response, 503, "Refusal not recorded",
                    "the caller is refused, and the refusal could not be recorded");
   }
-  nlohmann::json problem = {{"type", "about:blank"},
-                            {"title", title},
-                            {"status", 403},
-                            {"detail", reason},
-                            {"access", Position(*recorded)}};
-  response.status = 403;
-  response.set_content(problem.dump(), "application/problem+json");
+  ProblemAt(response, 403, title, reason, *recorded);
 }
 
 bool Service::Impl::Admit(const httplib::Request& request, httplib::Response& response,

@@ -116,21 +116,14 @@ void Service::Impl::AddCommandRoutes() {
       return Problem(response, HttpStatusOf(result.status()), "Command not recorded",
                      std::string(result.status().message()));
     }
-    nlohmann::json body = Position(*result);
-    body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
     if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
       metrics.CountWriterOutcome("rejected");
-      nlohmann::json problem = {{"type", "about:blank"},
-                                {"title", "Command rejected"},
-                                {"status", 422},
-                                {"detail", result->error()},
-                                {"access", std::move(body)}};
-      response.status = 422;
-      response.set_content(problem.dump(), "application/problem+json");
-      return;
+      return ProblemAt(response, 422, "Command rejected", result->error(), *result);
     }
     metrics.CountWriterOutcome("applied");
-    Json(response, 200, body.dump());
+    nlohmann::json body = Position(*result);
+    body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
+    Json(response, 200, JsonText(body));
   });
 }
 

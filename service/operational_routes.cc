@@ -27,7 +27,7 @@ void Service::Impl::AddOperationalRoutes() {
     body["writer_fenced"] = fenced.load();
     body["status"] = problems.empty() ? "ready" : "not ready";
     body["problems"] = problems;
-    Json(response, problems.empty() ? 200 : 503, body.dump());
+    Json(response, problems.empty() ? 200 : 503, JsonText(body));
   });
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.status = 200;

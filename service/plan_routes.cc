@@ -91,14 +91,8 @@ void Service::Impl::AddPlanRoutes() {
     if (!outcome->granted()) {
       metrics.CountWriterOutcome("rejected");
       const bool no_plan = outcome->refusal() == access::Refusal::kNoPlan;
-      nlohmann::json problem = {{"type", "about:blank"},
-                                {"title", no_plan ? "No care plan" : "Read refused"},
-                                {"status", no_plan ? 404 : 403},
-                                {"detail", access.error()},
-                                {"access", Position(access)}};
-      response.status = no_plan ? 404 : 403;
-      response.set_content(problem.dump(), "application/problem+json");
-      return;
+      return ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
+                       access.error(), access);
     }
     metrics.CountWriterOutcome("applied");
     absl::StatusOr<std::string> record = RecordAt(access.partition(), access.offset());
@@ -129,7 +123,7 @@ void Service::Impl::AddPlanRoutes() {
     receipt["break_glass"] = access.view().break_glass();
     receipt["record"] = absl::Base64Escape(*record);
     body["access"] = std::move(receipt);
-    Json(response, 200, body.dump());
+    Json(response, 200, JsonText(body));
   });
 }
 

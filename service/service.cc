@@ -92,7 +92,7 @@ void LogRequest(const std::string& request_id, const std::string& route, int sta
   line["route"] = route;
   line["status"] = status;
   line["latency_ms"] = milliseconds;
-  const std::string text = line.dump() + "\n";
+  const std::string text = JsonText(line) + "\n";
   std::lock_guard lock(mutex);
   std::fwrite(text.data(), 1, text.size(), stderr);
   std::fflush(stderr);
@@ -204,15 +204,31 @@ Credentials CredentialsOf(const httplib::Request& request) {
   return credentials;
 }
 
+std::string JsonText(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void Problem(httplib::Response& response, int status, const std::string& title,
-             const std::string& detail, const std::string& type) {
+             const std::string& detail) {
   nlohmann::json problem;
-  problem["type"] = type;
+  problem["type"] = "about:blank";
   problem["title"] = title;
   problem["status"] = status;
   problem["detail"] = detail;
   response.status = status;
-  response.set_content(problem.dump(), "application/problem+json");
+  response.set_content(JsonText(problem), "application/problem+json");
+}
+
+void ProblemAt(httplib::Response& response, int status, const std::string& title,
+               const std::string& detail, const careledger::v1::CommandResult& access) {
+  nlohmann::json problem;
+  problem["type"] = "about:blank";
+  problem["title"] = title;
+  problem["status"] = status;
+  problem["detail"] = detail;
+  problem["access"] = Position(access);
+  response.status = status;
+  response.set_content(JsonText(problem), "application/problem+json");
 }
 
 void Json(httplib::Response& response, int status, const std::string& body) {

@@ -71,9 +71,15 @@ nlohmann::json Position(const careledger::v1::CommandResult& result);
 // What the transport knows of the caller (client certificate, peer, headers).
 Credentials CredentialsOf(const httplib::Request& request);
 
+// JSON text of `document`; bytes that are not UTF-8 (echoed input) are
+// replaced, never thrown on.
+std::string JsonText(const nlohmann::json& document);
 // Writes an RFC 9457 problem (application/problem+json).
 void Problem(httplib::Response& response, int status, const std::string& title,
-             const std::string& detail, const std::string& type = "about:blank");
+             const std::string& detail);
+// ... with `access`: where on the log the refusal was recorded.
+void ProblemAt(httplib::Response& response, int status, const std::string& title,
+               const std::string& detail, const careledger::v1::CommandResult& access);
 // Writes a JSON body.
 void Json(httplib::Response& response, int status, const std::string& body);
 // The HTTP status for a status the ledger or the log returned.

@@ -268,6 +268,10 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
             token=crew, device=amb)
     refused("an invalid NHS number", plan_path("1234567890"), 400, "NHS number", 0,
             token=crew, device=amb)
+    refused("an NHS number that is not UTF-8", "/v1/patients/%FF%FE/plan?purpose=x", 400,
+            "NHS number", 0, token=crew, device=amb)
+    refused("a purpose that is not UTF-8", f"/v1/patients/{nhs}/plan?purpose=%FF", 403,
+            "not valid UTF-8", 1, token=crew, device=amb)
     refused("no bearer token", plan_path(nhs), 401, "bearer token", 0, device=amb)
     refused("an expired token", plan_path(nhs), 401, "expired", 0, device=amb,
             token=issuer.mint("crew.lee", role="urgent-care", not_before=time.time() - 7200,
