@@ -277,11 +277,23 @@ absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std:
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-Service::~Service() {
-  if (impl_->projection) impl_->projection->Stop();
-  impl_->server.reset();
-  impl_->writer.reset();  // its commit thread drains, then the log closes
-  impl_->log.reset();
+Service::~Service() = default;
+
+Service::Impl::~Impl() {
+  // Everything that reads the log goes before the log: the projector (its
+  // reader), the receipt lookup; the server and the authenticator (which
+  // reads the projection) before the projection; the writer (its commit
+  // thread drains) before the log closes.
+  if (projection) projection->Stop();
+  server.reset();
+  authenticator.reset();
+  {
+    std::lock_guard lock(lookup_mutex_);
+    lookup_.reset();
+  }
+  projection.reset();
+  writer.reset();
+  log.reset();
 }
 
 absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& context,

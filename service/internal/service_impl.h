@@ -26,6 +26,8 @@ namespace careledger::service {
 
 class Service::Impl {
  public:
+  Impl() = default;
+  ~Impl();
   ServeConfig config;
   std::unique_ptr<ledger::Log> log;
   std::unique_ptr<ledger::Writer> writer;
