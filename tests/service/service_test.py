@@ -392,6 +392,32 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           "/metrics: requests by route template and status, latency histogram, projection lag, "
           "no NHS number")
 
+    # ---- many clients at once ------------------------------------------------------
+    def read_or_note(i):
+        if i % 4 == 3:
+            status, _, body = service.request(
+                "POST", "/v1/commands", token=crew, device=amb,
+                body=json.dumps({"add_urgent_care_note": {"nhs_number": other_nhs,
+                                                          "text": f"Visit {i}"}}).encode(),
+                headers={"Content-Type": "application/json", "Idempotency-Key": f"many-{i}"})
+        else:
+            status, _, body = service.request("GET", plan_path(nhs), token=crew, device=amb)
+        return i, status, json.loads(body) if status == 200 else {}
+
+    count = ledger.count()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(read_or_note, range(32)))
+    events, values = ledger.export()
+    reads = [r for i, s, r in results if s == 200 and i % 4 != 3]
+    notes = [r for i, s, r in results if s == 200 and i % 4 == 3]
+    positions = [(r["access"]["partition"], r["access"]["offset"]) for r in reads]
+    check(len(reads) == 24 and len(notes) == 8 and len(set(positions)) == 24
+          and all(values.get(p) == r["access"]["record"] for p, r in zip(positions, reads))
+          and all(r.get("content_hash") == read.get("content_hash") for r in reads)
+          and ledger.count() == count + 32,
+          "32 clients at once, reads and notes mixed: every answer 200, every read's record in "
+          "the log once at its own position, every note applied once")
+
     # ---- SIGTERM drains ------------------------------------------------------------
     def one_read(_):
         try:
