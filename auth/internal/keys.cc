@@ -347,8 +347,12 @@ bool VerifyJws(EVP_PKEY* key, JwsAlgorithm algorithm, std::string_view signing_i
 absl::StatusOr<std::string> SignCompactJws(EVP_PKEY* key, JwsAlgorithm algorithm,
                                            const nlohmann::json& header,
                                            const nlohmann::json& payload) {
-  const std::string signing_input =
-      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  std::string signing_input;
+  try {
+    signing_input = Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump());
+  } catch (const nlohmann::json::exception&) {  // dump() throws on invalid UTF-8
+    return absl::InvalidArgumentError("a token's header and claims must be valid UTF-8");
+  }
   absl::StatusOr<std::string> signature = SignJws(key, algorithm, signing_input);
   if (!signature.ok()) return signature.status();
   return signing_input + "." + Base64UrlEncode(*signature);

@@ -56,6 +56,7 @@ bool VerifyJws(EVP_PKEY* key, JwsAlgorithm algorithm, std::string_view signing_i
                std::string_view signature);
 
 // A compact JWS: base64url(header) "." base64url(payload) "." signature.
+// INVALID_ARGUMENT when a string in `header` or `payload` is not UTF-8.
 absl::StatusOr<std::string> SignCompactJws(EVP_PKEY* key, JwsAlgorithm algorithm,
                                            const nlohmann::json& header,
                                            const nlohmann::json& payload);

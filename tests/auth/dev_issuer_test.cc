@@ -114,9 +114,11 @@ TEST_F(DevIssuerTest, MintsTheBadTokensTestsNeed) {
             "bad signature");
 }
 
-TEST_F(DevIssuerTest, RefusesRequestsWithoutSubjectOrLifetime) {
+TEST_F(DevIssuerTest, RefusesRequestsWithoutSubjectOrLifetimeOrNotUtf8) {
   EXPECT_THAT(issuer_->Mint({}).status(), StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(issuer_->Mint({.subject = "dr-a", .lifetime = absl::ZeroDuration()}).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(issuer_->Mint({.subject = "dr-\xff"}).status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
