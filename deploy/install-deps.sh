@@ -18,6 +18,8 @@ build_packages=(
   libssl-dev librdkafka-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   libabsl-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev clang-format
+  # the HTTPS server of `careledger serve` (README, "The service")
+  libcpp-httplib-dev
 )
 test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools clang
                libclang-rt-14-dev llvm)

@@ -291,6 +291,7 @@ void RegisterDirectory(CLI::App& app, Runner* run) {
   RegisterBootstrap(directory, run);
   RegisterRecords(directory, run);
   RegisterDirectoryShow(directory, run);
+  RegisterDirectoryIssueCert(directory, run);
   CLI::App* sample = directory->add_subcommand(
       "sample",
       "Bootstrap an empty directory with the synthetic sample world (CMC team member "

@@ -1,19 +1,18 @@
-// careledger plan show: read a plan, a version or its history. The read is
-// decided and recorded by the ledger first (an AccessRecorded naming the
-// version and content hash that may be shown); only then is the content
-// fetched from the projection, and it is shown only if its hash is the one
-// recorded, so the record always says exactly what the reader saw.
+// careledger plan show: read a plan, a version or its history, through
+// access::ReadPlan (access/plan_read.h): recorded by the ledger first, then
+// shown only as far as the grant allows, with the content's hash checked
+// against the recorded one. This file only translates flags and output.
 #include <fmt/format.h>
 
 #include <charconv>
 #include <chrono>
 #include <iostream>
-#include <thread>
+#include <memory>
 
+#include "access/plan_read.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
 #include "events/sha256.h"
-#include "projections/plan_queries.h"
 #include "tools/command_builder.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -26,63 +25,74 @@ namespace careledger::tools {
 namespace {
 
 using careledger::v1::CommandResult;
-using careledger::v1::PlanRecord;
 
-// The content the grant allows, read from `store`; FAILED_PRECONDITION while
-// the projection has not reached the granted position yet; DATA_LOSS when
-// the projection holds other content than the ledger recorded.
-absl::StatusOr<careledger::v1::CarePlan> GrantedContent(const projections::ProjectionStore& store,
-                                                        const std::string& nhs_number,
-                                                        const careledger::v1::ViewGrant& grant) {
-  projections::PlanQueries queries(&store);
-  absl::StatusOr<PlanRecord> record = queries.GetPlan(nhs_number);
-  if (record.status().code() == absl::StatusCode::kNotFound ||
-      (record.ok() && record->last_event().stream_seq() < grant.stream_seq())) {
-    return absl::FailedPreconditionError("the projection has not caught up with the log yet");
+// The CLI's projection: its own projector run when no other process projects
+// (CatchUp), else the store another process's projector (`project --follow`)
+// commits to, refreshed until it reaches the grant.
+class CliFeed : public access::ProjectionFeed {
+ public:
+  static absl::StatusOr<std::unique_ptr<CliFeed>> Open(const Context& context, ledger::Log* log) {
+    ProjectionSessionOptions options;
+    options.log = log;
+    absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+        ProjectionSession::Open(context, options);
+    auto feed = std::unique_ptr<CliFeed>(new CliFeed());
+    if (session.ok()) {
+      feed->session_ = *std::move(session);
+      return feed;
+    }
+    if (session.status().code() != absl::StatusCode::kFailedPrecondition) {
+      return session.status();
+    }
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
+        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
+    if (!follower.ok()) return session.status();
+    feed->follower_ = *std::move(follower);
+    return feed;
   }
-  if (!record.ok()) return record.status();
-  careledger::v1::CarePlan content;
-  if (grant.view() == careledger::v1::PLAN_VIEW_DRAFT) {
-    content = record->state().draft();
-  } else if (grant.version() > 0) {
-    absl::StatusOr<careledger::v1::PublishedVersion> version =
-        queries.GetVersion(nhs_number, grant.version());
-    if (!version.ok()) return version.status();
-    content = version->plan();
-  } else {
-    content = record->state().draft();  // history of a never-published plan
-  }
-  if (events::HashBytes(events::PlanContentHash(content)) != grant.content_hash()) {
-    return absl::DataLossError(fmt::format(
-        "the projection's content for {} differs from what the ledger recorded for this read; "
-        "rebuild it (careledger project --rebuild)",
-        nhs_number));
-  }
-  return content;
-}
 
-int PrintGranted(const projections::ProjectionStore& store, const std::string& nhs_number,
-                 const CommandResult& result, const careledger::v1::CarePlan& content,
+  const projections::ProjectionStore& store() override {
+    return session_ != nullptr ? session_->store() : *follower_;
+  }
+
+  absl::Status Advance(absl::Time deadline) override {
+    if (session_ != nullptr) {
+      absl::StatusOr<projections::ProjectionReport> report = session_->projector().CatchUp();
+      if (!report.ok()) return report.status();
+      for (const projections::PartitionStop& stop : report->stops) {
+        std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
+      }
+      return absl::OkStatus();
+    }
+    if (refreshed_once_) {
+      absl::SleepFor(std::min(absl::Milliseconds(50), deadline - absl::Now()));
+    }
+    refreshed_once_ = true;
+    return follower_->Refresh();
+  }
+
+ private:
+  CliFeed() = default;
+  std::unique_ptr<ProjectionSession> session_;
+  std::unique_ptr<projections::ProjectionStore> follower_;
+  bool refreshed_once_ = false;
+};
+
+// Prints a granted read: only what access::PlanRead holds (the grant's
+// content, the shown state, the history of a history grant).
+int PrintGranted(const access::PlanRead& read, const CommandResult& result,
                  const Context& context) {
-  projections::PlanQueries queries(&store);
-  absl::StatusOr<PlanRecord> record = queries.GetPlan(nhs_number);
-  if (!record.ok()) return ReportError(record.status(), context.json());
   const careledger::v1::ViewGrant& grant = result.view();
-  std::vector<careledger::v1::HistoryEntry> history;
-  if (grant.view() == careledger::v1::PLAN_VIEW_HISTORY) {
-    absl::StatusOr<std::vector<careledger::v1::HistoryEntry>> listed =
-        queries.ListHistory(nhs_number);
-    if (!listed.ok()) return ReportError(listed.status(), context.json());
-    history = *std::move(listed);
-  }
   if (context.json()) {
     nlohmann::json document;
     document["access"] = nlohmann::json::parse(ToJsonLine(result));
-    document["plan"] = nlohmann::json::parse(ToJsonLine(content));
-    document["status"] = careledger::v1::PlanStatus_Name(record->status());
-    document["state"] = nlohmann::json::parse(ToJsonLine(record->state()));
+    document["plan"] = nlohmann::json::parse(ToJsonLine(read.content));
+    document["status"] = careledger::v1::PlanStatus_Name(read.status);
+    document["state"] = nlohmann::json::parse(ToJsonLine(read.shown_state));
     nlohmann::json entries = nlohmann::json::array();
-    for (const auto& entry : history) entries.push_back(nlohmann::json::parse(ToJsonLine(entry)));
+    for (const auto& entry : read.history) {
+      entries.push_back(nlohmann::json::parse(ToJsonLine(entry)));
+    }
     document["history"] = std::move(entries);
     PrintJson(document);
     return kExitOk;
@@ -90,61 +100,23 @@ int PrintGranted(const projections::ProjectionStore& store, const std::string& n
   std::cout << fmt::format("access recorded: {} seq {} (partition {}, offset {}){}\n",
                            result.stream_id(), result.stream_seq(), result.partition(),
                            result.offset(), grant.break_glass() ? "  ** BREAK-GLASS **" : "");
-  PrintPlanStatus(*record, std::cout);
+  careledger::v1::PlanRecord shown;
+  shown.set_nhs_number(read.nhs_number);
+  shown.set_status(read.status);
+  *shown.mutable_state() = read.shown_state;
+  PrintPlanStatus(shown, std::cout);
   if (grant.view() == careledger::v1::PLAN_VIEW_HISTORY) {
     std::cout << "  history:\n";
-    PrintHistory(history, std::cout);
+    PrintHistory(read.history, std::cout);
     return kExitOk;
   }
   std::cout << fmt::format("  {} (content {}):\n",
                            grant.view() == careledger::v1::PLAN_VIEW_DRAFT
                                ? std::string("working draft, not visible to urgent care")
                                : fmt::format("published version {}", grant.version()),
-                           events::HashHex(events::PlanContentHash(content)).substr(0, 12));
-  PrintCarePlan(content, std::cout);
+                           events::HashHex(events::PlanContentHash(read.content)).substr(0, 12));
+  PrintCarePlan(read.content, std::cout);
   return kExitOk;
-}
-
-// Brings a projection to the granted position and prints. When another
-// process is projecting into it (`project --follow`), waits for that
-// process's commits instead.
-int ShowGranted(CommandSubmitter& submitter, const std::string& nhs_number,
-                const CommandResult& result, const Context& context) {
-  ProjectionSessionOptions options;
-  options.log = submitter.log();
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-      ProjectionSession::Open(context, options);
-  if (session.ok()) {
-    absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-    if (!report.ok()) return ReportError(report.status(), context.json());
-    for (const projections::PartitionStop& stop : report->stops) {
-      std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
-    }
-    absl::StatusOr<careledger::v1::CarePlan> content =
-        GrantedContent((*session)->store(), nhs_number, result.view());
-    if (!content.ok()) return ReportError(content.status(), context.json());
-    return PrintGranted((*session)->store(), nhs_number, result, *content, context);
-  }
-  if (session.status().code() != absl::StatusCode::kFailedPrecondition) {
-    return ReportError(session.status(), context.json());
-  }
-  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
-      projections::ProjectionStore::OpenFollower(context.ProjectionDir());
-  if (!follower.ok()) return ReportError(session.status(), context.json());
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  for (;;) {
-    if (absl::Status refreshed = (*follower)->Refresh(); !refreshed.ok()) {
-      return ReportError(refreshed, context.json());
-    }
-    absl::StatusOr<careledger::v1::CarePlan> content =
-        GrantedContent(**follower, nhs_number, result.view());
-    if (content.ok()) return PrintGranted(**follower, nhs_number, result, *content, context);
-    if (content.status().code() != absl::StatusCode::kFailedPrecondition ||
-        std::chrono::steady_clock::now() > deadline) {
-      return ReportError(content.status(), context.json());
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
 }
 
 // --version: a positive number, and only with --view version (which needs it).
@@ -201,13 +173,16 @@ void RegisterPlanShow(CLI::App* plan, Runner* run) {
       view->set_break_glass_reason(flags->Get("break-glass"));
       absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
       if (!submitter.ok()) return ReportError(submitter.status(), context.json());
-      absl::StatusOr<CommandResult> result = submitter->SubmitQuietly(command);
-      if (!result.ok()) return ReportError(result.status(), context.json());
-      if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
-        submitter->Print(*result);
+      absl::StatusOr<std::unique_ptr<CliFeed>> feed = CliFeed::Open(context, submitter->log());
+      if (!feed.ok()) return ReportError(feed.status(), context.json());
+      absl::StatusOr<access::PlanReadOutcome> outcome =
+          access::ReadPlan(submitter->writer(), command, **feed, absl::Now() + absl::Seconds(30));
+      if (!outcome.ok()) return ReportError(outcome.status(), context.json());
+      if (!outcome->granted()) {
+        submitter->Print(outcome->access);
         return kExitRejected;
       }
-      return ShowGranted(*submitter, flags->Get("nhs"), *result, context);
+      return PrintGranted(*outcome->read, outcome->access, context);
     };
   });
 }

@@ -64,6 +64,7 @@ class CommandSubmitter {
   void Print(const careledger::v1::CommandResult& result);
 
   ledger::Log* log() { return log_.get(); }
+  ledger::Writer& writer() { return *writer_; }
 
  private:
   CommandSubmitter(const Context* context, std::unique_ptr<ledger::Log> log,

@@ -18,7 +18,8 @@ void RegisterKeys(CLI::App& app, Runner* run);
 void RegisterPlan(CLI::App& app, Runner* run);
 void RegisterPlanShow(CLI::App* plan, Runner* run);  // `plan show`
 void RegisterDirectory(CLI::App& app, Runner* run);
-void RegisterDirectoryShow(CLI::App* directory, Runner* run);  // `directory show|list`
+void RegisterDirectoryShow(CLI::App* directory, Runner* run);       // `directory show|list`
+void RegisterDirectoryIssueCert(CLI::App* directory, Runner* run);  // `directory issue-cert`
 void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterAudit(CLI::App& app, Runner* run);
 void RegisterAuditAlerts(CLI::App* audit, Runner* run);  // `audit alerts|review`
@@ -32,6 +33,7 @@ void RegisterBench(CLI::App& app, Runner* run);
 void RegisterDemo(CLI::App& app, Runner* run);
 void RegisterBackup(CLI::App& app, Runner* run);
 void RegisterRestore(CLI::App& app, Runner* run);
+void RegisterToken(CLI::App& app, Runner* run);
 
 }  // namespace careledger::tools
 

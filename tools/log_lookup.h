@@ -26,6 +26,13 @@ class LogLookup {
   // The record at (partition, offset). NOT_FOUND when the log has none there.
   absl::StatusOr<events::LogRecord> Read(std::int32_t partition, std::int64_t offset);
 
+  // Moves where the other partitions are parked (as `ends` in Open), for a
+  // long-lived lookup on a growing log (the service's receipts).
+  void Park(std::vector<std::int64_t> ends) {
+    ends.resize(ends_.size(), 0);
+    ends_ = std::move(ends);
+  }
+
  private:
   LogLookup(std::unique_ptr<ledger::LogReader> reader, std::vector<std::int64_t> ends)
       : reader_(std::move(reader)), ends_(std::move(ends)) {}

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "service/serve_command.h"
 #include "tools/commands.h"
 #include "tools/data_dir_privacy.h"
 #include "tools/exit_codes.h"
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
   RegisterDemo(app, &run);
   RegisterBackup(app, &run);
   RegisterRestore(app, &run);
+  RegisterToken(app, &run);
+  careledger::service::RegisterServe(app, &run);
 
   try {
     app.parse(argc, argv);

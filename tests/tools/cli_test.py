@@ -429,6 +429,15 @@ def check_projection_and_reads(ledger):
           == "CPR_DECISION_NOT_FOR_CPR"
           and published.get("plan", {}).get("allergies", {}).get("items"),
           "plan show (urgent care): version 1 as published, with the hash the approval signed")
+    # A draft is pending (the allergies edit below): urgent care's --json must
+    # hold nothing of it, and nothing of other readers' devices or addresses.
+    state = published.get("state", {})
+    check("draft" not in state and "draft_pending" not in state and "submission" not in state
+          and "no_known_allergies" not in shown.stdout
+          and all("device_id" not in n.get("by", {}) and "network_address" not in n.get("by", {})
+                  for n in state.get("notes", [])),
+          "plan show --json (urgent care) shows the published version only: no draft, no "
+          "submission, no other reader's device or address")
     draft = ledger.run("--json", "plan", "show", "--nhs", NHS, "--view", "draft", *GP)
     pending = json.loads(draft.stdout) if draft.returncode == 0 else {}
     check(pending.get("plan", {}).get("allergies", {}).get("no_known_allergies") is True

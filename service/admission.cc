@@ -1,0 +1,62 @@
+// Who may call, for every route that acts: Admit (credentials to caller, a
+// refused caller recorded before the answer) and RecordRefusal.
+#include <nlohmann/json.hpp>
+
+#include "service/internal/service_impl.h"
+
+namespace careledger::service {
+
+nlohmann::json Position(const careledger::v1::CommandResult& access) {
+  return {{"partition", access.partition()},
+          {"offset", access.offset()},
+          {"stream_id", access.stream_id()},
+          {"stream_seq", access.stream_seq()},
+          {"command_id", access.command_id()}};
+}
+
+void Service::Impl::RecordRefusal(httplib::Response& response, careledger::v1::Command command,
+                                  const careledger::v1::Actor& actor, const std::string& title,
+                                  const std::string& reason) {
+  const std::string purpose = command.actor().purpose();
+  *command.mutable_actor() = actor;
+  command.mutable_actor()->set_role(careledger::v1::ROLE_UNSPECIFIED);
+  command.mutable_actor()->set_purpose(purpose);
+  absl::StatusOr<careledger::v1::CommandResult> recorded = writer->Submit(command);
+  if (!recorded.ok() || recorded->outcome() != careledger::v1::OUTCOME_REJECTED) {
+    if (!recorded.ok() && absl::IsAborted(recorded.status())) fenced = true;
+    return Problem(response, 503, "Refusal not recorded",
+                   "the caller is refused, and the refusal could not be recorded");
+  }
+  ProblemAt(response, 403, title, reason, *recorded);
+}
+
+bool Service::Impl::Admit(const httplib::Request& request, httplib::Response& response,
+                          careledger::v1::Command* command, auth::Caller* caller) {
+  RefusedCaller refused;
+  absl::StatusOr<auth::Caller> authenticated =
+      authenticator->Authenticate(CredentialsOf(request), &refused);
+  if (absl::IsUnauthenticated(authenticated.status())) {
+    // No verified token: nobody to name, nothing recorded.
+    response.set_header("WWW-Authenticate", R"(Bearer realm="careledger")");
+    Problem(response, 401, "Not authenticated", std::string(authenticated.status().message()));
+    return false;
+  }
+  if (absl::IsPermissionDenied(authenticated.status())) {
+    // A verified token whose caller may not act: the refusal goes on the
+    // log before the answer, naming who the credentials say.
+    RecordRefusal(response, *command, refused.actor, "Caller refused", refused.reason);
+    return false;
+  }
+  if (!authenticated.ok()) {
+    Problem(response, HttpStatusOf(authenticated.status()), "Caller not resolved",
+            std::string(authenticated.status().message()));
+    return false;
+  }
+  const std::string purpose = command->actor().purpose();
+  *command->mutable_actor() = authenticated->actor;
+  command->mutable_actor()->set_purpose(purpose);
+  *caller = *std::move(authenticated);
+  return true;
+}
+
+}  // namespace careledger::service

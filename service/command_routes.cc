@@ -1,0 +1,130 @@
+// POST /v1/commands: a careledger.v1.Command (protobuf JSON, strict: unknown
+// fields, non-boolean booleans and unnamed enum values refused) submitted
+// through the writer as the authenticated caller.
+//
+// - The actor is the caller's. A body naming any other user, role,
+//   organisation, device or address is refused (403) and the refusal
+//   recorded; the body may give the purpose.
+// - Idempotency-Key: the command id, scoped to the caller ("<user>:<key>"),
+//   so a retry is answered with the first outcome and applied once. Without
+//   it, the body's command_id (scoped the same way) or a new one.
+// - If-Match: the expected plan version (as expected_version).
+// - Reads are not commands here: a view_plan body is refused (400); reads go
+//   through GET /v1/patients/{nhs}/plan, which shows what was recorded.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "events/ids.h"
+#include "ledger/limits.h"
+#include "service/internal/service_impl.h"
+#include "tools/output.h"
+
+namespace careledger::service {
+namespace {
+
+// The actor fields a body may not set to anything but the caller's own.
+std::string OtherActorField(const careledger::v1::Actor& body, const careledger::v1::Actor& own) {
+  if (!body.user_id().empty() && body.user_id() != own.user_id()) return "user_id";
+  if (body.role() != careledger::v1::ROLE_UNSPECIFIED && body.role() != own.role()) return "role";
+  if (!body.organisation().empty() && body.organisation() != own.organisation()) {
+    return "organisation";
+  }
+  if (!body.device_id().empty() && body.device_id() != own.device_id()) return "device_id";
+  if (!body.network_address().empty() && body.network_address() != own.network_address()) {
+    return "network_address";
+  }
+  return "";
+}
+
+// If-Match: "N" or N, a whole number.
+absl::Status ParseIfMatch(std::string text, careledger::v1::Command* command) {
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    text = text.substr(1, text.size() - 2);
+  }
+  std::uint64_t version = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
+    return absl::InvalidArgumentError("If-Match must be the expected plan version, e.g. \"3\"");
+  }
+  if (command->has_expected_version() && command->expected_version() != version) {
+    return absl::InvalidArgumentError("If-Match and the body's expected_version disagree");
+  }
+  command->set_expected_version(version);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Service::Impl::AddCommandRoutes() {
+  server->Post("/v1/commands", [this](const httplib::Request& request,
+                                      httplib::Response& response) {
+    const std::string type = request.get_header_value("Content-Type");
+    if (type.rfind("application/json", 0) != 0) {
+      return Problem(response, 415, "Unsupported Media Type",
+                     "the body is a careledger.v1.Command in JSON (application/json)");
+    }
+    careledger::v1::Command command;
+    if (absl::Status parsed = tools::FromJson(request.body, &command); !parsed.ok()) {
+      return Problem(response, 400, "Malformed command", std::string(parsed.message()));
+    }
+    if (command.body_case() == careledger::v1::Command::BODY_NOT_SET) {
+      return Problem(response, 400, "Malformed command", "the command has no body");
+    }
+    if (command.has_view_plan()) {
+      return Problem(response, 400, "Reads are not commands",
+                     "read a plan with GET /v1/patients/{nhs}/plan?purpose=...");
+    }
+    if (request.has_header("If-Match")) {
+      if (absl::Status matched = ParseIfMatch(request.get_header_value("If-Match"), &command);
+          !matched.ok()) {
+        return Problem(response, 400, "Bad If-Match", std::string(matched.message()));
+      }
+    }
+    const std::string key = request.get_header_value("Idempotency-Key");
+    if (!key.empty() && !command.command_id().empty() && key != command.command_id()) {
+      return Problem(response, 400, "Conflicting command ids",
+                     "Idempotency-Key and the body's command_id differ");
+    }
+    const std::string asked_id = key.empty() ? command.command_id() : key;
+    const careledger::v1::Actor named = command.actor();
+    command.mutable_actor()->Clear();
+    command.mutable_actor()->set_purpose(named.purpose());
+    command.set_command_id(events::RandomUuid());  // until the caller is known
+    auth::Caller caller;
+    if (!Admit(request, response, &command, &caller)) return;
+    if (!asked_id.empty()) {
+      const std::string scoped = fmt::format("{}:{}", caller.actor.user_id(), asked_id);
+      if (scoped.size() > ledger::kMaxIdLength) {
+        return Problem(response, 400, "Idempotency key too long",
+                       fmt::format("at most {} characters with the user id", ledger::kMaxIdLength));
+      }
+      command.set_command_id(scoped);
+    }
+    if (const std::string field = OtherActorField(named, command.actor()); !field.empty()) {
+      return RecordRefusal(
+          response, command, command.actor(), "Actor mismatch",
+          fmt::format("the body names another {} than the credentials; the actor is always "
+                      "the authenticated caller",
+                      field));
+    }
+    absl::StatusOr<careledger::v1::CommandResult> result = writer->Submit(command);
+    if (!result.ok()) {
+      if (absl::IsAborted(result.status())) fenced = true;
+      metrics.CountWriterOutcome("failed");
+      return Problem(response, HttpStatusOf(result.status()), "Command not recorded",
+                     std::string(result.status().message()));
+    }
+    if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
+      metrics.CountWriterOutcome("rejected");
+      return ProblemAt(response, 422, "Command rejected", result->error(), *result);
+    }
+    metrics.CountWriterOutcome("applied");
+    nlohmann::json body = Position(*result);
+    body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
+    Json(response, 200, JsonText(body));
+  });
+}
+
+}  // namespace careledger::service

@@ -1,0 +1,92 @@
+// The service's parts, shared by the files that set up the server
+// (service.cc) and those that answer its routes (*_routes.cc). Private to
+// service/.
+#ifndef CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_
+#define CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "ledger/log.h"
+#include "ledger/writer.h"
+#include "service/authenticate.h"
+#include "service/background_projection.h"
+#include "service/config.h"
+#include "service/metrics.h"
+#include "service/service.h"
+#include "tools/log_lookup.h"
+
+namespace careledger::service {
+
+class Service::Impl {
+ public:
+  Impl() = default;
+  ~Impl();
+  ServeConfig config;
+  std::unique_ptr<ledger::Log> log;
+  std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<BackgroundProjection> projection;
+  std::unique_ptr<Authenticator> authenticator;
+  std::unique_ptr<httplib::Server> server;
+  std::string openapi;  // docs/openapi.json, embedded at build time
+  Metrics metrics;
+  // Set when the writer answered ABORTED: another writer took over.
+  std::atomic<bool> fenced{false};
+
+  // The signed record at a position (the receipt of a read).
+  absl::StatusOr<std::string> RecordAt(std::int32_t partition, std::int64_t offset);
+
+  // Routes: each registered on `server`.
+  void AddOperationalRoutes();
+  void AddPlanRoutes();
+  void AddCommandRoutes();
+
+  // Who is calling, for `command` (its body and command id already set):
+  // on success sets the command's actor to the caller's (keeping the
+  // actor's purpose) and returns true. Otherwise answers `response` and
+  // returns false: 401 for no verified token (nothing recorded); 403 for a
+  // refused caller, after recording the refusal through the writer; 503
+  // when that record could not be made.
+  bool Admit(const httplib::Request& request, httplib::Response& response,
+             careledger::v1::Command* command, auth::Caller* caller);
+  // Records `command` as refused, under `actor` with its role left unset so
+  // that the ledger cannot but refuse it, and answers 403 with `reason` and
+  // where the refusal was recorded (503 if it could not be).
+  void RecordRefusal(httplib::Response& response, careledger::v1::Command command,
+                     const careledger::v1::Actor& actor, const std::string& title,
+                     const std::string& reason);
+
+ private:
+  std::mutex lookup_mutex_;
+  std::optional<tools::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
+};
+
+// Where an access record (or a command's last event) is on the log.
+nlohmann::json Position(const careledger::v1::CommandResult& result);
+
+// What the transport knows of the caller (client certificate, peer, headers).
+Credentials CredentialsOf(const httplib::Request& request);
+
+// JSON text of `document`; bytes that are not UTF-8 (echoed input) are
+// replaced, never thrown on.
+std::string JsonText(const nlohmann::json& document);
+// Writes an RFC 9457 problem (application/problem+json).
+void Problem(httplib::Response& response, int status, const std::string& title,
+             const std::string& detail);
+// ... with `access`: where on the log the refusal was recorded.
+void ProblemAt(httplib::Response& response, int status, const std::string& title,
+               const std::string& detail, const careledger::v1::CommandResult& access);
+// Writes a JSON body.
+void Json(httplib::Response& response, int status, const std::string& body);
+// The HTTP status for a status the ledger or the log returned.
+int HttpStatusOf(const absl::Status& status);
+
+}  // namespace careledger::service
+
+#endif  // CARELEDGER_SERVICE_INTERNAL_SERVICE_IMPL_H_

@@ -1,0 +1,130 @@
+// GET /v1/patients/{nhs}/plan: a read of a patient's plan, recorded before
+// it returns (access::ReadPlan). The caller is who the credentials say; the
+// purpose of use is a required query parameter.
+#include <fmt/format.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/escaping.h"
+#include "access/plan_read.h"
+#include "events/format.h"
+#include "events/ids.h"
+#include "ledger/nhs_number.h"
+#include "service/internal/service_impl.h"
+#include "tools/output.h"
+
+namespace careledger::service {
+namespace {
+
+using careledger::v1::Command;
+
+// The view asked for: published (default), version (with version=N), draft
+// or history. The ledger decides who may see which; a refused view is
+// recorded like any refused read.
+absl::Status ParseView(const httplib::Request& request, careledger::v1::ViewPlan* view) {
+  const std::string name =
+      request.has_param("view") ? request.get_param_value("view") : std::string("published");
+  static const std::map<std::string, careledger::v1::PlanView> kViews = {
+      {"published", careledger::v1::PLAN_VIEW_PUBLISHED},
+      {"version", careledger::v1::PLAN_VIEW_VERSION},
+      {"draft", careledger::v1::PLAN_VIEW_DRAFT},
+      {"history", careledger::v1::PLAN_VIEW_HISTORY}};
+  const auto found = kViews.find(name);
+  if (found == kViews.end()) {
+    return absl::InvalidArgumentError("view must be published, version, draft or history");
+  }
+  view->set_view(found->second);
+  const std::string version = request.get_param_value("version");
+  if (found->second == careledger::v1::PLAN_VIEW_VERSION || !version.empty()) {
+    std::uint64_t number = 0;
+    const auto [end, error] =
+        std::from_chars(version.data(), version.data() + version.size(), number);
+    if (found->second != careledger::v1::PLAN_VIEW_VERSION || error != std::errc() ||
+        end != version.data() + version.size() || number == 0) {
+      return absl::InvalidArgumentError(
+          "version=N (1, 2, ...) goes with view=version, and only there");
+    }
+    view->set_version(number);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void Service::Impl::AddPlanRoutes() {
+  server->Get(R"(/v1/patients/([^/]+)/plan)", [this](const httplib::Request& request,
+                                                     httplib::Response& response) {
+    const std::string nhs_number = request.matches[1];
+    if (absl::Status valid = ledger::ValidateNhsNumber(nhs_number); !valid.ok()) {
+      return Problem(response, 400, "Invalid NHS number", std::string(valid.message()));
+    }
+    const std::string purpose = request.get_param_value("purpose");
+    if (purpose.empty()) {
+      return Problem(response, 400, "Purpose of use required",
+                     "every read names its purpose of use: ?purpose=...");
+    }
+    Command command;
+    careledger::v1::ViewPlan* view = command.mutable_view_plan();
+    view->set_nhs_number(nhs_number);
+    if (absl::Status parsed = ParseView(request, view); !parsed.ok()) {
+      return Problem(response, 400, "Bad view", std::string(parsed.message()));
+    }
+    view->set_break_glass_reason(request.get_param_value("break_glass_reason"));
+    command.set_command_id(events::RandomUuid());
+    command.mutable_actor()->set_purpose(purpose);
+    auth::Caller caller;
+    if (!Admit(request, response, &command, &caller)) return;
+
+    const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
+    absl::StatusOr<access::PlanReadOutcome> outcome =
+        access::ReadPlan(*writer, command, *projection, deadline);
+    if (!outcome.ok()) {
+      if (absl::IsAborted(outcome.status())) fenced = true;
+      metrics.CountWriterOutcome("failed");
+      // Nothing is shown: the record may not be durable, or the content
+      // could not be brought to what the record names.
+      return Problem(response, HttpStatusOf(outcome.status()), "Read not completed",
+                     std::string(outcome.status().message()));
+    }
+    const careledger::v1::CommandResult& access = outcome->access;
+    if (!outcome->granted()) {
+      metrics.CountWriterOutcome("rejected");
+      const bool no_plan = outcome->refusal() == access::Refusal::kNoPlan;
+      return ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
+                       access.error(), access);
+    }
+    metrics.CountWriterOutcome("applied");
+    absl::StatusOr<std::string> record = RecordAt(access.partition(), access.offset());
+    if (!record.ok()) {
+      return Problem(
+          response, 503, "Receipt unavailable",
+          fmt::format("the read is recorded at partition {} offset {}, but its record "
+                      "could not be read back: {}",
+                      access.partition(), access.offset(), std::string(record.status().message())));
+    }
+    const access::PlanRead& read = *outcome->read;
+    nlohmann::json body;
+    body["nhs_number"] = read.nhs_number;
+    body["view"] = careledger::v1::PlanView_Name(access.view().view());
+    body["version"] = access.view().version();
+    body["content_hash"] = absl::BytesToHexString(access.view().content_hash());
+    body["status"] = careledger::v1::PlanStatus_Name(read.status);
+    body["plan"] = nlohmann::json::parse(tools::ToJsonLine(read.content));
+    body["state"] = nlohmann::json::parse(tools::ToJsonLine(read.shown_state));
+    if (access.view().view() == careledger::v1::PLAN_VIEW_HISTORY) {
+      nlohmann::json entries = nlohmann::json::array();
+      for (const auto& entry : read.history) {
+        entries.push_back(nlohmann::json::parse(tools::ToJsonLine(entry)));
+      }
+      body["history"] = std::move(entries);
+    }
+    nlohmann::json receipt = Position(access);
+    receipt["break_glass"] = access.view().break_glass();
+    receipt["record"] = absl::Base64Escape(*record);
+    body["access"] = std::move(receipt);
+    Json(response, 200, JsonText(body));
+  });
+}
+
+}  // namespace careledger::service

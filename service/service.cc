@@ -1,0 +1,424 @@
+#include "service/service.h"
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "auth/dev_issuer.h"
+#include "auth/device_authority.h"
+#include "service/internal/service_impl.h"
+#include "service/openapi.h"
+#include "tools/projection_session.h"
+#include "tools/safe_file.h"
+
+namespace careledger::service {
+namespace {
+
+// Per request thread: when the request began (set before routing, read by
+// the logger once the answer is written; httplib runs both on one thread).
+thread_local std::optional<std::chrono::steady_clock::time_point> request_started;
+
+// The route template of a path, for logs and metrics: never the concrete
+// path, which may hold an NHS number.
+std::string RouteTemplate(const std::string& method, const std::string& path) {
+  static const std::vector<std::pair<std::regex, std::string>> routes = {
+      {std::regex("^/v1/patients/[^/]+/plan$"), "/v1/patients/{nhs}/plan"},
+      {std::regex("^/v1/commands$"), "/v1/commands"},
+      {std::regex("^/healthz$"), "/healthz"},
+      {std::regex("^/readyz$"), "/readyz"},
+      {std::regex("^/metrics$"), "/metrics"},
+      {std::regex("^/v1/openapi\\.json$"), "/v1/openapi.json"},
+  };
+  for (const auto& [pattern, name] : routes) {
+    if (std::regex_match(path, pattern)) return method + " " + name;
+  }
+  return method + " (unmatched)";
+}
+
+std::string StatusTitle(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return status >= 500 ? "Server Error" : "Client Error";
+  }
+}
+
+std::string NewRequestId() {
+  static std::atomic<std::uint64_t> next{0};
+  static const std::uint64_t prefix = std::random_device{}();
+  return fmt::format("{:08x}-{:x}", static_cast<std::uint32_t>(prefix), ++next);
+}
+
+// One JSON object a line on stderr: never an NHS number, a query string or
+// clinical content; the route template stands for the path.
+void LogRequest(const std::string& request_id, const std::string& route, int status,
+                double milliseconds) {
+  static std::mutex mutex;
+  nlohmann::json line;
+  line["ts"] = absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone());
+  line["request_id"] = request_id;
+  line["route"] = route;
+  line["status"] = status;
+  line["latency_ms"] = milliseconds;
+  const std::string text = JsonText(line) + "\n";
+  std::lock_guard lock(mutex);
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::string DeviceIdOf(const SSL* ssl) {
+  if (ssl == nullptr) return "";
+  X509* certificate = SSL_get0_peer_certificate(ssl);
+  // SSL_VERIFY_PEER already refused the handshake of a certificate that does
+  // not verify against the client CA; this re-checks that one was verified.
+  if (certificate == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return "";
+  absl::StatusOr<std::string> device = auth::DeviceAuthority::DeviceIdOf(certificate);
+  return device.ok() ? *device : "";
+}
+
+// Empty TLS paths: a server certificate from the data directory's device CA
+// (issued once, kept under <data>/auth/), and that CA for client
+// certificates.
+absl::Status DefaultTls(const std::string& data_dir, ServeConfig* config) {
+  if (!config->tls_certificate.empty() && !config->tls_private_key.empty() &&
+      !config->tls_client_ca.empty()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<auth::DeviceAuthority> authority = auth::DeviceAuthority::OpenOrCreate(data_dir);
+  if (!authority.ok()) return authority.status();
+  if (config->tls_client_ca.empty()) config->tls_client_ca = authority->ca_path();
+  if (!config->tls_certificate.empty() || !config->tls_private_key.empty()) {
+    return absl::OkStatus();
+  }
+  config->tls_certificate = data_dir + "/auth/server.crt";
+  config->tls_private_key = data_dir + "/auth/server.key";
+  if (std::filesystem::exists(config->tls_certificate) &&
+      std::filesystem::exists(config->tls_private_key)) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<auth::IssuedCertificate> issued = authority->IssueServer();
+  if (!issued.ok()) return issued.status();
+  for (const auto& [path, text] : {std::pair{config->tls_private_key, issued->private_key_pem},
+                                   std::pair{config->tls_certificate, issued->certificate_pem}}) {
+    if (absl::Status written = tools::WriteOutputFile(path, text, /*overwrite=*/false);
+        !written.ok())
+      return written;
+  }
+  spdlog::info(
+      "issued a TLS server certificate for localhost and 127.0.0.1 from the data "
+      "directory's device CA ({})",
+      config->tls_certificate);
+  return absl::OkStatus();
+}
+
+// The bearer token verifier: the configured issuer, or the data directory's
+// development issuer when none is configured.
+absl::StatusOr<auth::TokenVerifier> OpenVerifier(const std::string& data_dir, ServeConfig* config) {
+  if (config->jwks_file.empty()) {
+    absl::StatusOr<auth::DevIssuer> issuer = auth::DevIssuer::OpenOrCreate(data_dir);
+    if (!issuer.ok()) return issuer.status();
+    spdlog::warn(
+        "no token issuer configured (jwks_file): trusting the data directory's "
+        "DEVELOPMENT issuer {}; production configures its identity provider",
+        issuer->issuer());
+    config->jwks_file = issuer->jwks_path();
+    if (config->token_issuer.empty()) config->token_issuer = issuer->issuer();
+  }
+  if (config->token_issuer.empty()) {
+    return absl::InvalidArgumentError("jwks_file is set but token_issuer is not");
+  }
+  return auth::TokenVerifier::FromJwksFile(config->jwks_file, config->token_issuer,
+                                           config->token_audience);
+}
+
+// The TLS context: this server's certificate and key, TLS 1.2 at least, and
+// client certificates requested (devices present one; patients do not) and
+// verified against the device CA.
+bool SetUpTls(SSL_CTX& context, const ServeConfig& config) {
+  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+  if (SSL_CTX_use_certificate_chain_file(&context, config.tls_certificate.c_str()) != 1 ||
+      SSL_CTX_use_PrivateKey_file(&context, config.tls_private_key.c_str(), SSL_FILETYPE_PEM) !=
+          1 ||
+      SSL_CTX_check_private_key(&context) != 1) {
+    return false;
+  }
+  if (SSL_CTX_load_verify_locations(&context, config.tls_client_ca.c_str(), nullptr) != 1) {
+    return false;
+  }
+  SSL_CTX_set_client_CA_list(&context, SSL_load_client_CA_file(config.tls_client_ca.c_str()));
+  SSL_CTX_set_verify(&context, SSL_VERIFY_PEER, nullptr);
+  return true;
+}
+
+absl::Status CheckReadable(const std::string& path, const char* key) {
+  if (path.empty() || !std::filesystem::exists(path)) {
+    return absl::FailedPreconditionError(
+        fmt::format("TLS needs {} ('{}' not found): set it in the configuration file or "
+                    "CARELEDGER_SERVE_{}, or run with --insecure-http for development only",
+                    key, path, absl::AsciiStrToUpper(key)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Credentials CredentialsOf(const httplib::Request& request) {
+  Credentials credentials;
+  credentials.authorization = request.get_header_value("Authorization");
+  credentials.verified_device_id = DeviceIdOf(request.ssl);
+  credentials.peer_address = request.remote_addr;
+  credentials.forwarded_for = request.get_header_value("X-Forwarded-For");
+  return credentials;
+}
+
+std::string JsonText(const nlohmann::json& document) {
+  return document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Problem(httplib::Response& response, int status, const std::string& title,
+             const std::string& detail) {
+  nlohmann::json problem;
+  problem["type"] = "about:blank";
+  problem["title"] = title;
+  problem["status"] = status;
+  problem["detail"] = detail;
+  response.status = status;
+  response.set_content(JsonText(problem), "application/problem+json");
+}
+
+void ProblemAt(httplib::Response& response, int status, const std::string& title,
+               const std::string& detail, const careledger::v1::CommandResult& access) {
+  nlohmann::json problem;
+  problem["type"] = "about:blank";
+  problem["title"] = title;
+  problem["status"] = status;
+  problem["detail"] = detail;
+  problem["access"] = Position(access);
+  response.status = status;
+  response.set_content(JsonText(problem), "application/problem+json");
+}
+
+void Json(httplib::Response& response, int status, const std::string& body) {
+  response.status = status;
+  response.set_content(body, "application/json");
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kFailedPrecondition:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+  // The other partitions are parked where the projection is now, so that
+  // a lookup reads little besides the record (the log keeps growing).
+  std::vector<std::int64_t> ends = projection->Status().next_offsets;
+  std::lock_guard lock(lookup_mutex_);
+  if (!lookup_) {
+    absl::StatusOr<tools::LogLookup> opened = tools::LogLookup::Open(log.get(), ends);
+    if (!opened.ok()) return opened.status();
+    lookup_.emplace(*std::move(opened));
+  } else {
+    lookup_->Park(std::move(ends));
+  }
+  absl::StatusOr<events::LogRecord> record = lookup_->Read(partition, offset);
+  if (!record.ok()) return record.status();
+  return std::move(record->value);
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Service::~Service() = default;
+
+Service::Impl::~Impl() {
+  // Everything that reads the log goes before the log: the projector (its
+  // reader), the receipt lookup; the server and the authenticator (which
+  // reads the projection) before the projection; the writer (its commit
+  // thread drains) before the log closes.
+  if (projection) projection->Stop();
+  server.reset();
+  authenticator.reset();
+  {
+    std::lock_guard lock(lookup_mutex_);
+    lookup_.reset();
+  }
+  projection.reset();
+  writer.reset();
+  log.reset();
+}
+
+absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& context,
+                                                       const ServeConfig& config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  const std::string& data_dir = context.options().data_dir;
+  if (!impl->config.insecure_http) {
+    if (absl::Status tls = DefaultTls(data_dir, &impl->config); !tls.ok()) return tls;
+    for (const auto& [path, key] : {std::pair{impl->config.tls_certificate, "tls_certificate"},
+                                    std::pair{impl->config.tls_private_key, "tls_private_key"},
+                                    std::pair{impl->config.tls_client_ca, "tls_client_ca"}}) {
+      if (absl::Status readable = CheckReadable(path, key); !readable.ok()) return readable;
+    }
+  }
+  absl::StatusOr<auth::TokenVerifier> verifier = OpenVerifier(data_dir, &impl->config);
+  if (!verifier.ok()) return verifier.status();
+
+  absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
+  if (!log.ok()) return log.status();
+  impl->log = *std::move(log);
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(impl->log.get());
+  if (!writer.ok()) return writer.status();
+  impl->writer = *std::move(writer);
+  tools::ProjectionSessionOptions session_options;
+  session_options.log = impl->log.get();
+  absl::StatusOr<std::unique_ptr<tools::ProjectionSession>> session =
+      tools::ProjectionSession::Open(context, session_options);
+  if (!session.ok()) return session.status();
+  impl->projection = std::make_unique<BackgroundProjection>(*std::move(session));
+  if (absl::Status started = impl->projection->Start(); !started.ok()) return started;
+  impl->authenticator = std::make_unique<Authenticator>(
+      *std::move(verifier), impl->config.trusted_proxies, &impl->projection->store());
+  impl->openapi = std::string(kOpenApiDocument);
+
+  if (impl->config.insecure_http) {
+    impl->server = std::make_unique<httplib::Server>();
+  } else {
+    const ServeConfig tls = impl->config;
+    auto server = std::make_unique<httplib::SSLServer>(
+        [tls](SSL_CTX& ssl_context) { return SetUpTls(ssl_context, tls); });
+    if (!server->is_valid()) {
+      return absl::FailedPreconditionError(fmt::format(
+          "the TLS certificate {}, key {} or client CA {} cannot be used (not PEM, or the key "
+          "does not match the certificate)",
+          tls.tls_certificate, tls.tls_private_key, tls.tls_client_ca));
+    }
+    impl->server = std::move(server);
+  }
+  httplib::Server& server = *impl->server;
+  const ServeConfig& settings = impl->config;
+  server.set_payload_max_length(settings.max_body_bytes);
+  server.set_read_timeout(settings.read_timeout_seconds, 0);
+  server.set_write_timeout(settings.write_timeout_seconds, 0);
+  server.set_keep_alive_timeout(settings.read_timeout_seconds);
+  const int threads = settings.threads;
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& response) {
+    request_started = std::chrono::steady_clock::now();
+    response.set_header("X-Request-Id", NewRequestId());
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Every answer of 400 and above without a body of its own (no route,
+  // wrong method, body too large, bad request line) becomes a problem.
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request&, httplib::Response& response) {
+        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+        const std::string title = StatusTitle(response.status);
+        Problem(response, response.status, title,
+                response.status == 413   ? "the request body is larger than this service accepts"
+                : response.status == 404 ? "no such route (see /v1/openapi.json)"
+                                         : title);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  server.set_exception_handler(
+      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+        Problem(response, 500, "Internal Server Error", "the request could not be answered");
+      });
+  Impl* parts = impl.get();
+  server.set_logger([parts](const httplib::Request& request, const httplib::Response& response) {
+    double milliseconds = 0;
+    if (request_started) {
+      milliseconds = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
+                                                               *request_started)
+                         .count();
+    }
+    request_started.reset();
+    const std::string route = RouteTemplate(request.method, request.path);
+    parts->metrics.CountRequest(route, response.status, milliseconds / 1000);
+    LogRequest(response.get_header_value("X-Request-Id"), route, response.status, milliseconds);
+  });
+  impl->AddOperationalRoutes();
+  impl->AddPlanRoutes();
+  impl->AddCommandRoutes();
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+absl::StatusOr<int> Service::Bind() {
+  httplib::Server& server = *impl_->server;
+  const ServeConfig& config = impl_->config;
+  const int port =
+      config.listen_port == 0
+          ? server.bind_to_any_port(config.listen_host)
+          : (server.bind_to_port(config.listen_host, config.listen_port) ? config.listen_port : -1);
+  if (port < 0) {
+    return absl::UnavailableError(
+        fmt::format("cannot listen on {}:{}", config.listen_host, config.listen_port));
+  }
+  return port;
+}
+
+std::string Service::Url(int port) const {
+  return fmt::format("{}://{}:{}", impl_->config.insecure_http ? "http" : "https",
+                     impl_->config.listen_host, port);
+}
+
+absl::Status Service::Serve() {
+  if (!impl_->server->listen_after_bind()) {
+    return absl::UnavailableError("the listening socket failed");
+  }
+  return absl::OkStatus();
+}
+
+void Service::Stop() { impl_->server->stop(); }
+
+}  // namespace careledger::service

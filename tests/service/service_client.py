@@ -1,0 +1,161 @@
+"""What the service tests share: starting `careledger serve` on a free port
+and stopping it, minting bearer tokens from the data directory's development
+issuer and device certificates from its device CA (with python3-cryptography,
+no careledger code), and HTTPS requests with the standard library.
+"""
+import base64
+import datetime
+import http.client
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+
+sys.dont_write_bytecode = True
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class Service:
+    """A running `careledger serve` over one data directory."""
+
+    def __init__(self, binary, data, *extra, global_args=(), env=None):
+        self.binary, self.data = binary, data
+        self.process = subprocess.Popen(
+            [binary, "--data", data, *global_args, "serve", "--listen", "127.0.0.1:0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={**os.environ, **(env or {})})
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("serve did not start: " + self.process.stderr.read()[-2000:])
+        self.url = json.loads(line)["listening"]
+        self.host, self.port = self.url.split("://")[1].rsplit(":", 1)
+        self.port = int(self.port)
+        self.ca = os.path.join(data, "auth", "device-ca", "ca.crt")
+
+    def stop(self, sig=signal.SIGTERM, timeout=60):
+        """Signals the service; (exit code, stderr)."""
+        self.process.send_signal(sig)
+        _, err = self.process.communicate(timeout=timeout)
+        return self.process.returncode, err
+
+    def context(self, device=None):
+        """A TLS context trusting the data directory's CA, presenting the
+        device certificate files (cert, key) if given."""
+        context = ssl.create_default_context(cafile=self.ca)
+        if device:
+            context.load_cert_chain(*device)
+        return context
+
+    def request(self, method, path, token=None, device=None, body=None, headers=None):
+        """(status, headers dict, body bytes) over HTTPS."""
+        connection = http.client.HTTPSConnection(self.host, self.port,
+                                                 context=self.context(device), timeout=60)
+        sent = dict(headers or {})
+        if token:
+            sent["Authorization"] = "Bearer " + token
+        connection.request(method, path, body=body, headers=sent)
+        response = connection.getresponse()
+        data = response.read()
+        connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+
+
+class DevIssuer:
+    """Mints ES256 tokens with the data directory's development issuer key."""
+
+    ISSUER = "https://careledger.invalid/dev-issuer"
+
+    def __init__(self, data):
+        from cryptography.hazmat.primitives import serialization
+        directory = os.path.join(data, "auth", "dev-issuer")
+        with open(os.path.join(directory, "private-key.pem"), "rb") as f:
+            self.key = serialization.load_pem_private_key(f.read(), password=None)
+        with open(os.path.join(directory, "jwks.json")) as f:
+            self.kid = json.load(f)["keys"][0]["kid"]
+
+    def mint(self, subject, role=None, nhs_number=None, issuer=ISSUER, audience="careledger",
+             lifetime=3600, not_before=None, key=None, kid=None):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, utils
+        now = int(time.time()) if not_before is None else int(not_before)
+        claims = {"iss": issuer, "sub": subject, "aud": audience, "iat": now, "nbf": now,
+                  "exp": now + lifetime, "jti": str(uuid.uuid4())}
+        if role:
+            claims["role"] = role
+        if nhs_number:
+            claims["nhs_number"] = nhs_number
+        header = {"alg": "ES256", "typ": "JWT", "kid": kid or self.kid}
+        signing_input = (b64url(json.dumps(header).encode()) + "." +
+                         b64url(json.dumps(claims).encode())).encode()
+        der = (key or self.key).sign(signing_input, ec.ECDSA(hashes.SHA256()))
+        r, s = utils.decode_dss_signature(der)
+        return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def device_certificate(data, device_id, organisation, out_dir, days=30, ca_dir=None):
+    """Issues a client certificate as auth/device_authority.h describes
+    (CN = device id, URI SAN urn:careledger:device:<id>, clientAuth) from the
+    data directory's CA (or `ca_dir`'s ca.key/ca.crt); returns (cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    ca_dir = ca_dir or os.path.join(data, "auth", "device-ca")
+    with open(os.path.join(ca_dir, "ca.key"), "rb") as f:
+        ca_key = serialization.load_pem_private_key(f.read(), password=None)
+    with open(os.path.join(ca_dir, "ca.crt"), "rb") as f:
+        ca = x509.load_pem_x509_certificate(f.read())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id),
+                                 x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation)]))
+        .issuer_name(ca.subject).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName(
+            [x509.UniformResourceIdentifier("urn:careledger:device:" + device_id)]), False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+        .sign(ca_key, hashes.SHA256()))
+    cert_path = os.path.join(out_dir, device_id + ".crt")
+    key_path = os.path.join(out_dir, device_id + ".key")
+    with open(cert_path, "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    with open(key_path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM,
+                                  serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    return cert_path, key_path
+
+
+def self_signed_ca(out_dir):
+    """A CA the service does not trust: ca.key and ca.crt in `out_dir`."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "not the careledger CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=0), True)
+                   .sign(key, hashes.SHA256()))
+    os.makedirs(out_dir, exist_ok=True)
+    with open(os.path.join(out_dir, "ca.key"), "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    with open(os.path.join(out_dir, "ca.crt"), "wb") as f:
+        f.write(certificate.public_bytes(serialization.Encoding.PEM))
+    return key
