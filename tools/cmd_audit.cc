@@ -261,9 +261,9 @@ void RegisterAudit(CLI::App& app, Runner* run) {
   AddList(audit, run, "patient", "--nhs", careledger::v1::AUDIT_SCOPE_PATIENT,
           "A patient's full access and change history: who has looked at their plan",
           "Patient's NHS number");
-  AddList(audit, run, "user", "--id", careledger::v1::AUDIT_SCOPE_USER,
+  AddList(audit, run, "user", "--user", careledger::v1::AUDIT_SCOPE_USER,
           "Everything a user did, and every patient they touched", "The user id");
-  AddList(audit, run, "org", "--ods", careledger::v1::AUDIT_SCOPE_ORGANISATION,
+  AddList(audit, run, "org", "--org", careledger::v1::AUDIT_SCOPE_ORGANISATION,
           "Everything an organisation's users did", "The organisation's ODS code");
 
   auto flags = std::make_shared<AuditFlags>();

@@ -39,7 +39,7 @@ struct ExportFlags {
   bool force = false;  // replace an existing --out file
   std::string nhs;
   std::string user;
-  std::string ods;
+  std::string org;
   std::string from;
   std::string to;
 };
@@ -54,7 +54,7 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   };
   for (const Named& name : {Named{&flags.nhs, careledger::v1::AUDIT_SCOPE_PATIENT},
                             Named{&flags.user, careledger::v1::AUDIT_SCOPE_USER},
-                            Named{&flags.ods, careledger::v1::AUDIT_SCOPE_ORGANISATION}}) {
+                            Named{&flags.org, careledger::v1::AUDIT_SCOPE_ORGANISATION}}) {
     if (name.value->empty()) continue;
     ++named;
     scope = name.scope;
@@ -62,8 +62,8 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   }
   if (named != 1) {
     return ReportError(absl::InvalidArgumentError(
-                           "name one trail to export: --nhs (a patient's), --id (a user's) or "
-                           "--ods (an organisation's)"),
+                           "name one trail to export: --nhs (a patient's), --user (a user's) or "
+                           "--org (an organisation's)"),
                        context.json());
   }
   const bool fhir = flags.format == "fhir";
@@ -171,8 +171,8 @@ void RegisterAuditExport(CLI::App* audit, Runner* run) {
                   "Write to this file (created 0600, complete or not at all); default stdout");
   sub->add_flag("--force", flags->force, "Replace the --out file if it exists");
   CLI::Option* nhs = sub->add_option("--nhs", flags->nhs, "A patient's trail: their NHS number");
-  CLI::Option* user = sub->add_option("--id", flags->user, "A user's trail: the user id");
-  CLI::Option* ods = sub->add_option("--ods", flags->ods, "An organisation's trail: its ODS code");
+  CLI::Option* user = sub->add_option("--user", flags->user, "A user's trail: the user id");
+  CLI::Option* ods = sub->add_option("--org", flags->org, "An organisation's trail: its ODS code");
   nhs->excludes(user)->excludes(ods);
   user->excludes(ods);
   sub->add_option("--from", flags->from,

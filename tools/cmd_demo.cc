@@ -170,10 +170,10 @@ int RunDemo(const Context& context) {
   const std::string data = context.options().data_dir;
   std::cout << fmt::format(
       "\nTry next (users from `careledger directory sample`):\n"
-      "  careledger --data {0} plan show --nhs {1} --user crew.lee --role urgent-care "
-      "--org AMB001 --device dev-AMB001\n"
-      "  careledger --data {0} plan show --nhs {1} --view history --user auditor.cmc "
-      "--role auditor --org CMC001 --device dev-CMC001\n"
+      "  careledger --data {0} plan show --nhs {1} --as-user crew.lee --as-role urgent-care "
+      "--as-org AMB001 --as-device dev-AMB001\n"
+      "  careledger --data {0} plan show --nhs {1} --view history --as-user auditor.cmc "
+      "--as-role auditor --as-org CMC001 --as-device dev-CMC001\n"
       "  careledger --data {0} worklist --org {2}\n"
       "  careledger --data {0} verify && careledger --data {0} project --rebuild --fingerprint\n"
       "  careledger --data {0} log export --out log.jsonl   # every record, exactly as stored\n"

@@ -2,7 +2,7 @@
 // `directory bootstrap` (and `directory sample`, which bootstraps the sample
 // world) acts once as the ledger host's operator (ROLE_SYSTEM) on an empty
 // directory; every other change is made by a CMC team member named with
-// --user/--org/--device (ledger/directory_rules.h).
+// --as-user/--as-org/--as-device (ledger/directory_rules.h).
 #include <fmt/format.h>
 
 #include "absl/time/clock.h"
@@ -27,7 +27,7 @@ ActorFlags Operator() {
   return actor;
 }
 
-// A CMC team member, named with --user (required), --org and --device.
+// A CMC team member, named with --as-user (required), --as-org and --as-device.
 ActorFlags CmcTeamMember() {
   ActorFlags actor;
   actor.role = "cmc-team";
@@ -58,7 +58,7 @@ absl::Status OptionalDateTo(const CommandFlags& f, const std::string& flag,
 absl::Status BuildOrganisation(const CommandFlags& f, Command* command) {
   careledger::v1::Organisation* org =
       command->mutable_record_organisation()->mutable_organisation();
-  org->set_ods_code(f.Get("ods"));
+  org->set_ods_code(f.Get("org"));
   org->set_name(f.Get("name"));
   careledger::v1::OrganisationType type{};
   if (absl::Status parsed =
@@ -85,22 +85,21 @@ absl::Status BuildOrganisation(const CommandFlags& f, Command* command) {
 
 absl::Status BuildUser(const CommandFlags& f, Command* command) {
   careledger::v1::User* user = command->mutable_record_user()->mutable_user();
-  user->set_user_id(f.Get("id"));
+  user->set_user_id(f.Get("user"));
   user->set_name(f.Get("name"));
-  careledger::v1::Role role = ParseRole(f.Get("user-role"));
+  careledger::v1::Role role = ParseRole(f.Get("role"));
   if (role == careledger::v1::ROLE_UNSPECIFIED) {
-    return absl::InvalidArgumentError(
-        fmt::format("--user-role '{}' is not a role", f.Get("user-role")));
+    return absl::InvalidArgumentError(fmt::format("--role '{}' is not a role", f.Get("role")));
   }
   user->set_role(role);
-  user->set_organisation(f.Get("user-org"));
+  user->set_organisation(f.Get("org"));
   user->set_professional_registration(f.Get("registration"));
   if (!f.Get("uaf-manager").empty()) {
     user->mutable_user_access_form()->set_signed_(true);
     user->mutable_user_access_form()->set_authorising_manager(f.Get("uaf-manager"));
   }
   for (const std::string& module : f.list) user->add_training_modules(module);
-  user->set_nhs_number(f.Get("patient-nhs"));
+  user->set_nhs_number(f.Get("nhs"));
   user->set_family_name(f.Get("family-name"));
   user->set_address(f.Get("home-address"));
   user->set_postcode(f.Get("home-postcode"));
@@ -122,7 +121,7 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       directory, run, "org", "Record an organisation (replaces its earlier record)",
       CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
-        TextFlag(sub, f, "ods", "ODS code")->required();
+        TextFlag(sub, f, "org", "Its ODS code")->required();
         TextFlag(sub, f, "name", "Name")->required();
         TextFlag(sub, f, "type",
                  "gp-practice, hospital, hospice, care-home, ambulance-service, nhs-111, "
@@ -137,19 +136,19 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
   AddCommand(
       directory, run, "user", "Record a user (replaces their earlier record)", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
-        TextFlag(sub, f, "id", "User id")->required();
+        TextFlag(sub, f, "user", "User id")->required();
         TextFlag(sub, f, "name", "Full name")->required();
-        TextFlag(sub, f, "user-role",
+        TextFlag(sub, f, "role",
                  "clinician, administrator, urgent-care, patient, proxy-viewer, cmc-team")
             ->required();
-        TextFlag(sub, f, "user-org", "Their organisation's ODS code");
+        TextFlag(sub, f, "org", "Their organisation's ODS code");
         TextFlag(sub, f, "registration", "Professional registration (clinicians)");
         TextFlag(sub, f, "uaf-manager", "Manager who signed the User Access Form");
         TextFlag(sub, f, "uaf-date", "Date the User Access Form was signed");
         TextFlag(sub, f, "ig-date", "Date of their NHS IG training");
         sub->add_option("--module", f.list, "A completed CMC training module (repeatable)");
         TextFlag(sub, f, "aup-date", "Date they accepted the Acceptable Use Policy");
-        TextFlag(sub, f, "patient-nhs", "A patient user's own NHS number");
+        TextFlag(sub, f, "nhs", "A patient user's own NHS number");
         TextFlag(sub, f, "family-name", "Family name (for audit)");
         TextFlag(sub, f, "home-address", "Home address (for audit)");
         TextFlag(sub, f, "home-postcode", "Home postcode (for audit)");
@@ -159,13 +158,13 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
   AddCommand(
       directory, run, "status", "Suspend, reinstate or revoke a user", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
-        TextFlag(sub, f, "id", "User id")->required();
+        TextFlag(sub, f, "user", "User id")->required();
         TextFlag(sub, f, "status", "active, suspended or revoked")->required();
         TextFlag(sub, f, "reason", "Why");
       },
       [](const CommandFlags& f, Command* command) {
         careledger::v1::ChangeUserStatus* body = command->mutable_change_user_status();
-        body->set_user_id(f.Get("id"));
+        body->set_user_id(f.Get("user"));
         body->set_reason(f.Get("reason"));
         careledger::v1::UserStatus status{};
         if (absl::Status parsed =
@@ -180,8 +179,8 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
   AddCommand(
       directory, run, "device", "Register a device and its licence", CmcTeamMember(),
       [](CLI::App* sub, CommandFlags& f) {
-        TextFlag(sub, f, "id", "Device id")->required();
-        TextFlag(sub, f, "device-org", "The organisation it belongs to (ODS code)")->required();
+        TextFlag(sub, f, "device", "Device id")->required();
+        TextFlag(sub, f, "org", "The organisation it belongs to (ODS code)")->required();
         TextFlag(sub, f, "licence-date", "Date its licence was issued")->required();
         sub->add_flag(
             "--revoked", [&f](std::int64_t) { f.text["revoked"] = "yes"; },
@@ -189,8 +188,8 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
       },
       [](const CommandFlags& f, Command* command) {
         careledger::v1::Device* device = command->mutable_record_device()->mutable_device();
-        device->set_device_id(f.Get("id"));
-        device->set_organisation(f.Get("device-org"));
+        device->set_device_id(f.Get("device"));
+        device->set_organisation(f.Get("org"));
         device->set_revoked(!f.Get("revoked").empty());
         return ParseDateFlag("licence-date", f.Get("licence-date"),
                              device->mutable_licence_issued_on());
@@ -216,13 +215,13 @@ absl::StatusOr<std::vector<Command>> BootstrapCommands(const CommandFlags& f) {
     command.set_command_id(id);
     return command;
   };
-  if (absl::Status built = BuildOrganisation(FlagsOf({{"ods", f.Get("ods")},
+  if (absl::Status built = BuildOrganisation(FlagsOf({{"org", f.Get("org")},
                                                       {"name", f.Get("org-name")},
                                                       {"type", "cmc-service"},
                                                       {"isa-signed-on", f.Get("isa-signed-on")},
                                                       {"dspt", f.Get("dspt")},
                                                       {"dspt-date", f.Get("dspt-date")}}),
-                                             &next(fmt::format("bootstrap/org/{}", f.Get("ods"))));
+                                             &next(fmt::format("bootstrap/org/{}", f.Get("org"))));
       !built.ok()) {
     return built;
   }
@@ -230,22 +229,22 @@ absl::StatusOr<std::vector<Command>> BootstrapCommands(const CommandFlags& f) {
                                        .mutable_record_device()
                                        ->mutable_device();
   device->set_device_id(f.Get("device"));
-  device->set_organisation(f.Get("ods"));
+  device->set_organisation(f.Get("org"));
   if (absl::Status parsed =
           ParseDateFlag("licence-date", f.Get("licence-date"), device->mutable_licence_issued_on());
       !parsed.ok()) {
     return parsed;
   }
-  CommandFlags user = FlagsOf({{"id", f.Get("id")},
+  CommandFlags user = FlagsOf({{"user", f.Get("user")},
                                {"name", f.Get("name")},
-                               {"user-role", "cmc-team"},
-                               {"user-org", f.Get("ods")},
+                               {"role", "cmc-team"},
+                               {"org", f.Get("org")},
                                {"uaf-manager", f.Get("uaf-manager")},
                                {"uaf-date", f.Get("uaf-date")},
                                {"ig-date", f.Get("ig-date")},
                                {"aup-date", f.Get("aup-date")}});
   user.list = f.list;
-  if (absl::Status built = BuildUser(user, &next(fmt::format("bootstrap/user/{}", f.Get("id"))));
+  if (absl::Status built = BuildUser(user, &next(fmt::format("bootstrap/user/{}", f.Get("user"))));
       !built.ok()) {
     return built;
   }
@@ -258,7 +257,7 @@ void RegisterBootstrap(CLI::App* directory, Runner* run) {
       "bootstrap",
       "Once, on an empty directory, as the ledger host's operator: register the CMC service, a "
       "device of it and its first CMC team member, who keeps the directory from then on");
-  TextFlag(sub, *f, "ods", "The CMC service's ODS code")->required();
+  TextFlag(sub, *f, "org", "The CMC service's ODS code")->required();
   TextFlag(sub, *f, "org-name", "The CMC service's name")->required();
   TextFlag(sub, *f, "isa-signed-on", "Date it signed the Information Sharing Agreement")
       ->required();
@@ -266,7 +265,7 @@ void RegisterBootstrap(CLI::App* directory, Runner* run) {
   TextFlag(sub, *f, "dspt-date", "Date of its DSPT assessment")->required();
   TextFlag(sub, *f, "device", "Id of the device the CMC team member acts from")->required();
   TextFlag(sub, *f, "licence-date", "Date the device's licence was issued")->required();
-  TextFlag(sub, *f, "id", "The CMC team member's user id")->required();
+  TextFlag(sub, *f, "user", "The CMC team member's user id")->required();
   TextFlag(sub, *f, "name", "Their full name")->required();
   TextFlag(sub, *f, "uaf-manager", "Manager who signed their User Access Form")->required();
   TextFlag(sub, *f, "uaf-date", "Date the User Access Form was signed")->required();

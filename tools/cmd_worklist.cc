@@ -61,7 +61,7 @@ void RegisterWorklist(CLI::App& app, Runner* run) {
   CLI::Option_group* owner = worklist->add_option_group("owner", "Whose worklist");
   owner->add_option("--user", flags->user, "A user's (approvals sent to them)");
   owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
-  owner->add_option("--patient", flags->patient, "Everything open on one patient's plan");
+  owner->add_option("--nhs", flags->patient, "Everything open on one patient's plan (NHS number)");
   owner->require_option(1);
   worklist->callback([run, flags] {
     *run = [flags](const Context& context) { return ShowWorklist(*flags, context); };

@@ -28,16 +28,16 @@ careledger::v1::Role ParseRole(const std::string& name) {
 }
 
 void ActorFlags::Register(CLI::App* command) {
-  CLI::Option* user = command->add_option("--user", user_id, "Acting user id (as registered)");
+  CLI::Option* user = command->add_option("--as-user", user_id, "Acting user id (as registered)");
   if (user_id.empty()) user->required();
-  command->add_option("--role", role, "Acting user's role")
+  command->add_option("--as-role", role, "Acting user's role")
       ->check(CLI::IsMember({"clinician", "administrator", "urgent-care", "patient", "proxy-viewer",
                              "auditor", "cmc-team", "system"}))
       ->capture_default_str();
-  command->add_option("--org", organisation,
+  command->add_option("--as-org", organisation,
                       "Acting user's organisation (ODS code; not for patients and proxies)");
-  command->add_option("--device", device_id, "Registered device id");
-  command->add_option("--address", network_address, "Network address the request came from");
+  command->add_option("--as-device", device_id, "Acting user's registered device id");
+  command->add_option("--as-address", network_address, "Network address the request came from");
   command->add_option("--purpose", purpose, "Purpose of use");
   command->add_option("--command-id", command_id,
                       "Idempotency key: a retry with the same id is not applied twice "

@@ -23,8 +23,12 @@ struct ActorFlags {
   std::string command_id;  // default: a fresh UUID
   std::optional<std::uint64_t> expected_version;
 
-  // Adds --user, --role, --org, --device, --address, --purpose, --command-id
-  // and --expect-version to `command`. --user is required unless `user_id`
+  // Adds --as-user, --as-role, --as-org, --as-device, --as-address, --purpose,
+  // --command-id and --expect-version to `command`. The --as- flags say who
+  // acts: an operator's claim on this machine, which the service never takes
+  // (it knows the caller from credentials); every other flag names what the
+  // command is about (--user, --org, --nhs, --device: a user id, an ODS code,
+  // an NHS number, a device id). --as-user is required unless `user_id`
   // already holds a default (set it, and `role`, before registering).
   void Register(CLI::App* command);
   // A command with the id, actor and expected version filled in.

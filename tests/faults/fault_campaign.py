@@ -168,8 +168,8 @@ class Campaign:
         # Records after the demo's closing checkpoint: refused attempts, each
         # one signed access record on the writer's access stream (exit 3).
         for n in range(6):
-            done = ledger.run("plan", "start", "--nhs", "9990000018", "--user", f"stranger-{n}",
-                              "--role", "clinician", "--org", "GP0001", "--device", "dev-GP0001",
+            done = ledger.run("plan", "start", "--nhs", "9990000018", "--as-user", f"stranger-{n}",
+                              "--as-role", "clinician", "--as-org", "GP0001", "--as-device", "dev-GP0001",
                               "--consent", "patient", "--consent-date", "2026-11-20")
             if not check(done.returncode == 3, f"setup: refused attempt {n} is recorded"):
                 print(done.stdout, done.stderr)

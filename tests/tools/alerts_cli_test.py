@@ -132,7 +132,7 @@ def run(ledger, data):
           f"audit alerts prints them for people {text.stdout[:400]} {text.stderr[-300:]}")
 
     # ---- auditors are audited; only the CMC team lists or reviews ----
-    code, trail, _ = json_lines(ledger.run("--json", "audit", "user", "--id", "auditor.cmc",
+    code, trail, _ = json_lines(ledger.run("--json", "audit", "user", "--user", "auditor.cmc",
                                            "--limit", "1000", *AUDITOR))
     queries = [e for e in trail if e.get("action") == "audit_alerts"]
     check(code == 0 and len(queries) >= 4 and queries[0].get("subject") == "audit/alerts"
@@ -147,7 +147,7 @@ def run(ledger, data):
     refused = ledger.run("audit", "review", "--alert", alert_id, "--outcome", "justified", *GP)
     check(refused.returncode == 3 and "only the CMC team reviews alerts" in refused.stdout
           + refused.stderr, f"a clinician may not review one (3) {refused.stdout[-300:]}")
-    code, trail, _ = json_lines(ledger.run("--json", "audit", "user", "--id", "dr.patel",
+    code, trail, _ = json_lines(ledger.run("--json", "audit", "user", "--user", "dr.patel",
                                            "--limit", "1000", *AUDITOR))
     attempts = [e for e in trail if e.get("kind") == "AUDIT_KIND_REFUSED"]
     check([e.get("action") for e in attempts] == ["audit_alerts", "review_alert"]

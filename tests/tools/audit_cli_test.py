@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary, where  # noqa: E402
 from sample_plan import flags  # noqa: E402
 
-AUDITOR = flags("auditor.cmc") + ["--address", "10.0.0.10"]
+AUDITOR = flags("auditor.cmc") + ["--as-address", "10.0.0.10"]
 CREW = flags("crew.lee")
 GP = flags("dr.patel")
 
@@ -130,15 +130,15 @@ def run(ledger):
           f"'who looked at this patient's audit trail?' has an answer: {len(queries)} queries")
 
     # ---- audit user / org ----
-    code, crew, _, _ = ledger.audit("user", "--id", "crew.lee")
+    code, crew, _, _ = ledger.audit("user", "--user", "crew.lee")
     check(code == 0 and len(crew) == 4
           and all(e.get("actor", {}).get("user_id") == "crew.lee" for e in crew)
           and {e.get("nhs_number") for e in crew} == {nhs},
           f"audit user: everything crew.lee did, every patient touched ({len(crew)})")
-    code, amb, _, _ = ledger.audit("org", "--ods", "AMB001")
+    code, amb, _, _ = ledger.audit("org", "--org", "AMB001")
     check(code == 0 and [where(e) for e in amb] == [where(e) for e in crew],
           "audit org: everything AMB001's users did")
-    code, cmc, _, _ = ledger.audit("user", "--id", "auditor.cmc", "--limit", "1000")
+    code, cmc, _, _ = ledger.audit("user", "--user", "auditor.cmc", "--limit", "1000")
     check(code == 0 and sum(e.get("kind") == "AUDIT_KIND_AUDIT_QUERY" for e in cmc) >= 4,
           "the auditor's own trail holds their queries")
 

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary, where  # noqa: E402
 from sample_plan import flags  # noqa: E402
 
-AUDITOR = flags("auditor.cmc") + ["--address", "10.0.0.10"]
+AUDITOR = flags("auditor.cmc") + ["--as-address", "10.0.0.10"]
 GP = flags("dr.patel")
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
@@ -186,13 +186,13 @@ def run(ledger, scratch):
           f"'audit patient' shows both exports afterwards ({len(exports)})")
 
     # ---- a user's and an organisation's trail ----
-    for flag, subject, scope in (("--id", "crew.lee", "user"), ("--ods", "AMB001", "org")):
+    for flag, subject, scope in (("--user", "crew.lee", "user"), ("--org", "AMB001", "org")):
         expected = ledger.trail(scope, flag, subject)
         result = ledger.run("audit", "export", "--format", "csv", flag, subject, *AUDITOR)
         rows = list(csv.reader(io.StringIO(result.stdout, newline="")))
         check(result.returncode == 0 and len(rows) - 1 == len(expected) > 0,
               f"audit export {flag} {subject}: {len(rows) - 1} rows, trail {len(expected)}")
-    cmc = ledger.trail("user", "--id", "auditor.cmc")
+    cmc = ledger.trail("user", "--user", "auditor.cmc")
     check({"audit_export_user", "audit_export_organisation"}
           <= {e.get("action") for e in cmc}, "user and organisation exports are recorded")
 
@@ -209,8 +209,8 @@ def run(ledger, scratch):
           "the refused export is in the patient's trail")
 
     # ---- usage errors record nothing ----
-    count = len(ledger.trail("user", "--id", "auditor.cmc"))
-    for bad in (["--format", "csv"], ["--format", "csv", "--nhs", nhs, "--id", "crew.lee"],
+    count = len(ledger.trail("user", "--user", "auditor.cmc"))
+    for bad in (["--format", "csv"], ["--format", "csv", "--nhs", nhs, "--user", "crew.lee"],
                 ["--format", "xml", "--nhs", nhs], ["--nhs", nhs],
                 ["--format", "csv", "--nhs", nhs, "--from", "2030-01-02", "--to", "2030-01-01"],
                 ["--format", "csv", "--nhs", nhs, "--out",
@@ -218,7 +218,7 @@ def run(ledger, scratch):
         result = ledger.run("audit", "export", *bad, *AUDITOR)
         check(result.returncode in (1, 2) and not result.stdout.strip(),
               f"audit export {' '.join(bad)}: refused as usage ({result.returncode})")
-    check(len(ledger.trail("user", "--id", "auditor.cmc")) == count + 1,
+    check(len(ledger.trail("user", "--user", "auditor.cmc")) == count + 1,
           "bad usage records no export (only the check's own query)")
 
     verify = ledger.run("verify")

@@ -6,7 +6,7 @@ careledger program on the embedded log:
   (refused, exit 3, recorded); `directory bootstrap` registers the CMC
   service, its device and the first CMC team member (a retry is answered as
   already applied); a second bootstrap is refused; after it every command
-  claiming the system role (`--role system`, or a JSON command on `submit`)
+  claiming the system role (`--as-role system`, or a JSON command on `submit`)
   is refused, recorded as a DENIED access record naming that actor, and
   appends no directory event; the CMC team member keeps the directory; an
   unregistered name claiming the CMC team's role can neither register itself
@@ -27,9 +27,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import decode_export, today  # noqa: E402
 
-OPERATOR = ["--user", "operator", "--role", "system"]
-CMC = ["--user", "sam.cmc", "--role", "cmc-team", "--org", "CMC001", "--device", "dev-CMC001"]
-MALLORY = ["--user", "mallory", "--role", "cmc-team", "--org", "CMC001", "--device",
+OPERATOR = ["--as-user", "operator", "--as-role", "system"]
+CMC = ["--as-user", "sam.cmc", "--as-role", "cmc-team", "--as-org", "CMC001", "--as-device",
+       "dev-CMC001"]
+MALLORY = ["--as-user", "mallory", "--as-role", "cmc-team", "--as-org", "CMC001", "--as-device",
            "dev-CMC001"]
 
 
@@ -53,15 +54,15 @@ def ago(days):
 
 
 def bootstrap_flags(member):
-    return ["directory", "bootstrap", "--ods", "CMC001", "--org-name", "Coordinate My Care",
+    return ["directory", "bootstrap", "--org", "CMC001", "--org-name", "Coordinate My Care",
             "--isa-signed-on", ago(300), "--dspt", "standards-met", "--dspt-date", ago(60),
-            "--device", "dev-CMC001", "--licence-date", ago(10), "--id", member,
+            "--device", "dev-CMC001", "--licence-date", ago(10), "--user", member,
             "--name", "Sam Smith", "--uaf-manager", "J Jones", "--uaf-date", ago(10),
             "--ig-date", ago(20), "--module", "CMC101", "--aup-date", ago(10)]
 
 
 def gp_practice(ods):
-    return ["directory", "org", "--ods", ods, "--name", "Riverside Practice", "--type",
+    return ["directory", "org", "--org", ods, "--name", "Riverside Practice", "--type",
             "gp-practice", "--isa-signed-on", ago(300), "--dspt", "standards-met",
             "--dspt-date", ago(60)]
 
@@ -103,10 +104,10 @@ def run(ledger):
           f"a second bootstrap is refused: {second.returncode} {second.stderr[-300:]}")
 
     refused_and_recorded(ledger, [*gp_practice("GP0001"), *OPERATOR], "its bootstrap is over",
-                         "after the bootstrap `directory org --role system`")
-    refused_and_recorded(ledger, ["directory", "status", "--id", "sam.cmc", "--status",
+                         "after the bootstrap `directory org --as-role system`")
+    refused_and_recorded(ledger, ["directory", "status", "--user", "sam.cmc", "--status",
                                   "suspended", *OPERATOR], "its bootstrap is over",
-                         "after the bootstrap `directory status --role system`")
+                         "after the bootstrap `directory status --as-role system`")
     line = json.dumps({"command_id": "sys-1", "actor": {"user_id": "operator",
                                                        "role": "ROLE_SYSTEM"},
                        "record_user": {"user": {"user_id": "eve", "name": "Eve",
@@ -122,8 +123,8 @@ def run(ledger):
 
     made = ledger.run(*gp_practice("GP0001"), *CMC)
     check(made.returncode == 0, f"the CMC team member keeps the directory: {made.stderr[-300:]}")
-    refused_and_recorded(ledger, ["directory", "user", "--id", "mallory", "--name", "Mallory",
-                                  "--user-role", "cmc-team", "--user-org", "CMC001", *MALLORY],
+    refused_and_recorded(ledger, ["directory", "user", "--user", "mallory", "--name", "Mallory",
+                                  "--role", "cmc-team", "--org", "CMC001", *MALLORY],
                          "user mallory is not registered", "an unregistered name claiming the "
                          "CMC team's role cannot register itself", role="ROLE_AUDITOR")
     refused_and_recorded(ledger, ["audit", "patient", "--nhs", "9990000018", *MALLORY],

@@ -149,23 +149,23 @@ def check_refusals(ledger, consent_date):
     check(refusal_recorded(ledger, before, "start_plan", "may not start_plan", "crew.lee"),
           "  ... leaving one access record (DENIED, the reason) and no plan event")
     before = ledger.events()
-    stranger = ledger.run(*start, "--user", "nobody", "--role", "clinician", "--org", "GP0001",
-                          "--device", "dev-GP0001")
+    stranger = ledger.run(*start, "--as-user", "nobody", "--as-role", "clinician", "--as-org",
+                          "GP0001", "--as-device", "dev-GP0001")
     check(stranger.returncode == 3 and "not registered" in stranger.stderr,
           "a user who is not in the directory is rejected (3)")
     check(refusal_recorded(ledger, before, "start_plan", "not registered", "nobody"),
           "  ... leaving one access record (DENIED, the reason) and no plan event")
     before = ledger.events()
-    wrong_org = ledger.run(*start, "--user", "admin.rosewood", "--role", "administrator",
-                           "--org", "GP0001", "--device", "dev-GP0001")
+    wrong_org = ledger.run(*start, "--as-user", "admin.rosewood", "--as-role", "administrator",
+                           "--as-org", "GP0001", "--as-device", "dev-GP0001")
     check(wrong_org.returncode == 3,
           f"claiming another organisation than the registered one is rejected (3): "
           f"{wrong_org.stderr.strip()}")
     check(refusal_recorded(ledger, before, "start_plan", "organisation", "admin.rosewood"),
           "  ... leaving one access record (DENIED) and no plan event")
     before = ledger.events()
-    no_device = ledger.run(*start, "--user", "admin.rosewood", "--role", "administrator",
-                           "--org", "CH0001")
+    no_device = ledger.run(*start, "--as-user", "admin.rosewood", "--as-role", "administrator",
+                           "--as-org", "CH0001")
     check(no_device.returncode == 3 and "device" in no_device.stderr,
           f"acting without a registered device is rejected (3): {no_device.stderr.strip()}")
     check(refusal_recorded(ledger, before, "start_plan", "device", "admin.rosewood"),

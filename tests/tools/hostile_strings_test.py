@@ -38,7 +38,7 @@ NHS = "9990000018"
 AUDITOR = flags("auditor.cmc")
 CREW = flags("crew.lee")
 GP = flags("dr.patel")
-OPERATOR = ["--user", "operator", "--role", "system"]
+OPERATOR = ["--as-user", "operator", "--as-role", "system"]
 
 HOSTILE = [
     "\x1b[2J\x1b[HDNACPR CANCELLED",
@@ -112,7 +112,7 @@ def plant(ledger):
                                      "--text", formula, *CREW)
         check(code == 0, f"a formula is ordinary text in a note: {formula!r} {err[-200:]}")
         code, _, err = ledger.render("read with a formula purpose", "plan", "show", "--nhs", NHS,
-                                     *CREW, "--purpose", formula, "--address", formula)
+                                     *CREW, "--purpose", formula, "--as-address", formula)
         check(code == 0, f"a formula is an ordinary purpose and address: {formula!r} {err[-200:]}")
     # A draft with formula text, for the draft view.
     clinical = dict(complete_sections(NHS, day))["clinical"]
@@ -126,13 +126,14 @@ def plant(ledger):
             ("note", ["plan", "note", "--nhs", NHS, "--text", hostile, *CREW]),
             ("section text", ["plan", "update", "--nhs", NHS, "--section", "clinical", "--value",
                               json.dumps({**clinical, "recommendations": hostile}), *GP]),
-            ("user id", ["plan", "show", "--nhs", NHS, "--user", hostile,
-                         "--role", "urgent-care", "--org", "AMB001", "--device", "dev-AMB001"]),
-            ("organisation", ["plan", "show", "--nhs", NHS, "--user", "crew.lee", "--role",
-                              "urgent-care", "--org", hostile, "--device", "dev-AMB001"]),
-            ("device", ["plan", "show", "--nhs", NHS, "--user", "crew.lee", "--role",
-                        "urgent-care", "--org", "AMB001", "--device", hostile]),
-            ("network address", ["plan", "show", "--nhs", NHS, *CREW, "--address", hostile]),
+            ("user id", ["plan", "show", "--nhs", NHS, "--as-user", hostile,
+                         "--as-role", "urgent-care", "--as-org", "AMB001", "--as-device",
+                         "dev-AMB001"]),
+            ("organisation", ["plan", "show", "--nhs", NHS, "--as-user", "crew.lee", "--as-role",
+                              "urgent-care", "--as-org", hostile, "--as-device", "dev-AMB001"]),
+            ("device", ["plan", "show", "--nhs", NHS, "--as-user", "crew.lee", "--as-role",
+                        "urgent-care", "--as-org", "AMB001", "--as-device", hostile]),
+            ("network address", ["plan", "show", "--nhs", NHS, *CREW, "--as-address", hostile]),
             ("purpose", ["plan", "show", "--nhs", NHS, *CREW, "--purpose", hostile]),
             ("command id", ["plan", "note", "--nhs", NHS, "--text", "ok", *CREW,
                             "--command-id", hostile]),
@@ -172,7 +173,7 @@ def plant(ledger):
 def positions(ledger):
     """The log positions of the patient's and the crew's refused records."""
     found = []
-    for args in (["patient", "--nhs", NHS], ["user", "--id", "crew.lee"]):
+    for args in (["patient", "--nhs", NHS], ["user", "--user", "crew.lee"]):
         result = ledger.run("--json", "audit", *args, "--limit", "1000", *AUDITOR)
         for line in result.stdout.splitlines():
             entry = json.loads(line) if line.strip() else {}
@@ -188,8 +189,8 @@ def render_everything(ledger, data):
                  ["--view", "version", "--version", "1"]):
         for who in (CREW, GP):
             ledger.render(f"plan show {view[1]}", "plan", "show", "--nhs", NHS, *view, *who)
-    for args in (["patient", "--nhs", NHS], ["user", "--id", "crew.lee"],
-                 ["org", "--ods", "AMB001"], ["org", "--ods", "GP0001"]):
+    for args in (["patient", "--nhs", NHS], ["user", "--user", "crew.lee"],
+                 ["org", "--org", "AMB001"], ["org", "--org", "GP0001"]):
         ledger.render(f"audit {args[0]}", "audit", *args, "--limit", "1000", *AUDITOR)
     spots = positions(ledger)
     check(len(spots) > 10, f"the refused attempts are in the audit trails ({len(spots)})")
@@ -200,20 +201,20 @@ def render_everything(ledger, data):
     for args in (["--user", "crew.lee"], ["--org", "AMB001"], ["--device", "dev-AMB001"]):
         ledger.render("directory show", "directory", "show", *args)
     ledger.render("directory list", "directory", "list")
-    for args in (["--user", "dr.patel"], ["--org", "GP0001"], ["--patient", NHS]):
+    for args in (["--user", "dr.patel"], ["--org", "GP0001"], ["--nhs", NHS]):
         ledger.render("worklist", "worklist", *args)
     # Error messages that echo what was asked.
     for hostile in HOSTILE:
         ledger.render("worklist of a hostile user", "worklist", "--user", hostile)
         ledger.render("directory show of a hostile user", "directory", "show", "--user", hostile)
-        ledger.render("audit user of a hostile user", "audit", "user", "--id", hostile, *AUDITOR)
+        ledger.render("audit user of a hostile user", "audit", "user", "--user", hostile, *AUDITOR)
     ledger.render("verify", "verify")
     ledger.render("log export", "log", "export")
     # The same with --json: still no raw control character.
     for args in (["plan", "show", "--nhs", NHS, "--view", "history", *GP],
                  ["audit", "patient", "--nhs", NHS, "--limit", "1000", *AUDITOR],
-                 ["audit", "user", "--id", "crew.lee", *AUDITOR],
-                 ["directory", "list"], ["worklist", "--patient", NHS]):
+                 ["audit", "user", "--user", "crew.lee", *AUDITOR],
+                 ["directory", "list"], ["worklist", "--nhs", NHS]):
         code, out, _ = ledger.render("--json " + " ".join(args[:2]), "--json", *args)
         for line in out.splitlines():
             try:
@@ -223,7 +224,7 @@ def render_everything(ledger, data):
                 break
 
     # ---- exports ----
-    for args in (["--nhs", NHS], ["--id", "crew.lee"], ["--ods", "AMB001"]):
+    for args in (["--nhs", NHS], ["--user", "crew.lee"], ["--org", "AMB001"]):
         for fmt in ("csv", "fhir"):
             out = os.path.join(data, f"export-{args[0][2:]}.{fmt}")
             code, _, err = ledger.render(f"audit export {fmt}", "audit", "export", *args,

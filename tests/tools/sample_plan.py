@@ -35,9 +35,9 @@ GENESIS_RECORDS = 4
 
 
 def flags(user):
-    """--user/--role/--org/--device of a sample user."""
+    """--as-user/--as-role/--as-org/--as-device of a sample user."""
     role, _, org, device = SAMPLE_USERS[user]
-    return ["--user", user, "--role", role, "--org", org, "--device", device]
+    return ["--as-user", user, "--as-role", role, "--as-org", org, "--as-device", device]
 
 
 def actor(user):
