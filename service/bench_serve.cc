@@ -187,7 +187,7 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
       if (result->outcome() != careledger::v1::OUTCOME_APPLIED) {
         return tools::ReportError(
             absl::InternalError(
-                fmt::format("setting up the bench: a command was refused: {}", result->reason())),
+                fmt::format("setting up the bench: a command was refused: {}", result->error())),
             context.json());
       }
     }
