@@ -349,6 +349,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   server.set_read_timeout(settings.read_timeout_seconds, 0);
   server.set_write_timeout(settings.write_timeout_seconds, 0);
   server.set_keep_alive_timeout(settings.read_timeout_seconds);
+  // A connection carries many requests: its TLS handshake costs more than a read.
+  server.set_keep_alive_max_count(1000);
   const int threads = settings.threads;
   server.new_task_queue = [threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));

@@ -12,6 +12,7 @@
 #include "ledger/dates.h"
 #include "tools/bench_audit.h"
 #include "tools/bench_projection.h"
+#include "tools/bench_scratch.h"
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
 #include "tools/exit_codes.h"
@@ -32,49 +33,6 @@ struct BenchFlags {
 
 int Threads(const BenchFlags& flags) {
   return flags.threads > 0 ? flags.threads : events::HardwareThreads();
-}
-
-// A context on a fresh ledger: a temporary data directory and, on Kafka, a
-// new topic, so runs never mix with real data.
-struct ScratchLedger {
-  GlobalOptions options;
-  std::string data_dir;
-  bool keep = false;
-  ~ScratchLedger() {
-    if (!keep) {
-      std::error_code ignored;
-      std::filesystem::remove_all(data_dir, ignored);
-    }
-  }
-};
-
-std::unique_ptr<ScratchLedger> MakeScratch(const Context& context, bool keep) {
-  auto scratch = std::make_unique<ScratchLedger>();
-  scratch->options = context.options();
-  scratch->data_dir = (std::filesystem::temp_directory_path() /
-                       fmt::format("careledger-bench-{}", events::RandomUuid().substr(0, 8)))
-                          .string();
-  scratch->options.data_dir = scratch->data_dir;
-  scratch->options.topic = fmt::format("careledger.bench.{}", events::RandomUuid().substr(0, 8));
-  scratch->keep = keep;
-  return scratch;
-}
-
-void PrintBaseline(const CryptoBaseline& baseline) {
-  std::cout << fmt::format(
-      "machine limits (OpenSSL Ed25519, this run):\n"
-      "  sign    {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n"
-      "  verify  {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n",
-      baseline.sign_per_second_one_core, baseline.sign_per_second, baseline.threads,
-      baseline.verify_per_second_one_core, baseline.verify_per_second, baseline.threads);
-}
-
-nlohmann::json BaselineJson(const CryptoBaseline& baseline) {
-  return {{"threads", baseline.threads},
-          {"sign_per_second_one_core", baseline.sign_per_second_one_core},
-          {"verify_per_second_one_core", baseline.verify_per_second_one_core},
-          {"sign_per_second", baseline.sign_per_second},
-          {"verify_per_second", baseline.verify_per_second}};
 }
 
 int RunBenchAppend(const BenchFlags& flags, const Context& context) {

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "service/bench_serve.h"
 #include "service/serve_command.h"
 #include "tools/commands.h"
 #include "tools/data_dir_privacy.h"
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
   RegisterRestore(app, &run);
   RegisterToken(app, &run);
   careledger::service::RegisterServe(app, &run);
+  careledger::service::RegisterBenchServe(app, &run);  // after RegisterBench
 
   try {
     app.parse(argc, argv);

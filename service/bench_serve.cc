@@ -1,0 +1,306 @@
+#include "service/bench_serve.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "auth/dev_issuer.h"
+#include "auth/device_authority.h"
+#include "ledger/dates.h"
+#include "service/config.h"
+#include "service/service.h"
+#include "tools/bench_scratch.h"
+#include "tools/exit_codes.h"
+#include "tools/ledger_init.h"
+#include "tools/open_loop.h"
+#include "tools/output.h"
+#include "tools/sample_world.h"
+#include "tools/synthetic.h"
+
+namespace careledger::service {
+namespace {
+
+struct BenchServeFlags {
+  double rate = 1000;          // urgent-care reads scheduled per second
+  double seconds = 10;         // at that rate
+  int connections = 16;        // client connections (open-loop workers)
+  std::size_t patients = 200;  // published plans read at random
+  bool find_max = false;       // also: the highest rate with p99 under --p99-target-ms
+  double p99_target_ms = 50;
+  int server_threads = 16;
+  bool keep = false;
+};
+
+// The commands that give `patients` published plans: the sample directory,
+// each plan started and completed, then approved (and read once).
+std::vector<careledger::v1::Command> PublishedPlans(std::size_t patients) {
+  const absl::CivilDay today = ledger::Today(absl::Now());
+  const std::size_t directory = tools::SampleDirectoryCommands(today, "synthetic").size();
+  const std::size_t sections =
+      tools::CompletePlanSections(tools::SyntheticNhsNumber(1), today).size();
+  const std::size_t events = directory + patients * (1 + sections) + 2 * patients;
+  return tools::SyntheticPlanCommands(events, patients, today, /*approve_every=*/1);
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& contents) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << contents;
+  out.close();
+  if (!out) return absl::InternalError(fmt::format("cannot write {}", path));
+  return absl::OkStatus();
+}
+
+// What a client needs to call the service as the sample ambulance crew: a
+// device certificate for dev-AMB001, its key, the CA, and a bearer token.
+struct ClientCredentials {
+  std::string certificate_path, key_path, ca_path, token;
+};
+
+absl::StatusOr<ClientCredentials> CrewCredentials(const std::string& data_dir) {
+  absl::StatusOr<auth::DeviceAuthority> authority = auth::DeviceAuthority::OpenOrCreate(data_dir);
+  if (!authority.ok()) return authority.status();
+  const tools::SampleActors actors = tools::SampleWorldActors();
+  const careledger::v1::Actor& crew = actors.ambulance;
+  absl::StatusOr<auth::IssuedCertificate> issued =
+      authority->IssueDevice(crew.device_id(), crew.organisation(), absl::Now() - absl::Hours(1),
+                             absl::Now() + absl::Hours(24));
+  if (!issued.ok()) return issued.status();
+  absl::StatusOr<auth::DevIssuer> issuer = auth::DevIssuer::OpenOrCreate(data_dir);
+  if (!issuer.ok()) return issuer.status();
+  absl::StatusOr<std::string> token =
+      issuer->Mint({.subject = crew.user_id(), .lifetime = absl::Hours(2)});
+  if (!token.ok()) return token.status();
+  ClientCredentials credentials;
+  credentials.certificate_path = data_dir + "/bench-client.crt";
+  credentials.key_path = data_dir + "/bench-client.key";
+  credentials.ca_path = authority->ca_path();
+  credentials.token = *token;
+  if (absl::Status written = WriteFile(credentials.certificate_path, issued->certificate_pem);
+      !written.ok()) {
+    return written;
+  }
+  if (absl::Status written = WriteFile(credentials.key_path, issued->private_key_pem);
+      !written.ok()) {
+    return written;
+  }
+  return credentials;
+}
+
+// One keep-alive TLS connection per worker, presenting the device
+// certificate and checking the server's against the CA.
+std::vector<std::unique_ptr<httplib::SSLClient>> Connect(int port, int count,
+                                                         const ClientCredentials& credentials) {
+  std::vector<std::unique_ptr<httplib::SSLClient>> clients;
+  for (int i = 0; i < count; ++i) {
+    auto client = std::make_unique<httplib::SSLClient>(
+        "127.0.0.1", port, credentials.certificate_path, credentials.key_path);
+    client->set_ca_cert_path(credentials.ca_path.c_str());
+    client->enable_server_certificate_verification(true);
+    client->set_keep_alive(true);
+    client->set_connection_timeout(std::chrono::seconds(5));
+    client->set_read_timeout(std::chrono::seconds(30));
+    client->set_default_headers({{"Authorization", "Bearer " + credentials.token}});
+    clients.push_back(std::move(client));
+  }
+  return clients;
+}
+
+// The most /healthz answers a second the server gives `clients`, each
+// asking again as soon as it is answered (closed loop: a ceiling, not a
+// latency), for `seconds`.
+double TrivialEndpointRate(std::vector<std::unique_ptr<httplib::SSLClient>>& clients,
+                           double seconds) {
+  std::atomic<std::size_t> answered{0};
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  std::vector<std::thread> threads;
+  for (auto& client : clients) {
+    threads.emplace_back([&, raw = client.get()] {
+      while (std::chrono::steady_clock::now() < until) {
+        httplib::Result result = raw->Get("/healthz");
+        if (result && result->status == 200) answered.fetch_add(1);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return static_cast<double>(answered.load()) / seconds;
+}
+
+tools::OpenLoopResult ReadAtRate(std::vector<std::unique_ptr<httplib::SSLClient>>& clients,
+                                 const std::vector<std::string>& patients, double rate,
+                                 double seconds) {
+  std::vector<std::mt19937_64> random;
+  for (std::size_t i = 0; i < clients.size(); ++i) random.emplace_back(i + 1);
+  return tools::RunOpenLoop(
+      {.rate_per_second = rate,
+       .duration = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000)),
+       .workers = static_cast<int>(clients.size())},
+      [&](int worker) {
+        const std::string& nhs =
+            patients[random[static_cast<std::size_t>(worker)]() % patients.size()];
+        httplib::Result result = clients[static_cast<std::size_t>(worker)]->Get(
+            fmt::format("/v1/patients/{}/plan?purpose=urgent%20care%20advice", nhs));
+        return result && result->status == 200;
+      });
+}
+
+nlohmann::json ResultJson(double rate, const tools::OpenLoopResult& result) {
+  return {{"scheduled_per_second", rate},  {"achieved_per_second", result.achieved_per_second},
+          {"succeeded", result.succeeded}, {"failed", result.failed},
+          {"p50_ms", result.p50_ms},       {"p99_ms", result.p99_ms},
+          {"p999_ms", result.p999_ms},     {"max_ms", result.max_ms}};
+}
+
+std::string ResultLine(double rate, const tools::OpenLoopResult& result) {
+  return fmt::format(
+      "  {:>6.0f}/s scheduled: {:>7.1f}/s answered 200 ({} failed), p50 {:.2f} ms, p99 {:.2f} ms, "
+      "p99.9 {:.2f} ms, max {:.2f} ms",
+      rate, result.achieved_per_second, result.failed, result.p50_ms, result.p99_ms, result.p999_ms,
+      result.max_ms);
+}
+
+// A rate holds when nearly everything scheduled was answered 200 and the
+// p99 is within the target.
+bool Holds(const tools::OpenLoopResult& result, double p99_target_ms) {
+  return result.failed == 0 && result.p99_ms <= p99_target_ms &&
+         static_cast<double>(result.succeeded) >= 0.99 * static_cast<double>(result.scheduled);
+}
+
+int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
+  auto scratch = tools::MakeScratch(context, flags.keep);
+  tools::Context bench_context(scratch->options);
+  const std::size_t patients = std::max<std::size_t>(flags.patients, 1);
+  {
+    absl::StatusOr<tools::InitializedLedger> created = tools::InitializeLedger(bench_context);
+    if (!created.ok()) return tools::ReportError(created.status(), context.json());
+    absl::StatusOr<std::unique_ptr<ledger::Writer>> writer =
+        bench_context.OpenWriter(created->log.get());
+    if (!writer.ok()) return tools::ReportError(writer.status(), context.json());
+    for (const auto& result : (*writer)->SubmitAll(PublishedPlans(patients))) {
+      if (!result.ok()) return tools::ReportError(result.status(), context.json());
+      if (result->outcome() != careledger::v1::OUTCOME_APPLIED) {
+        return tools::ReportError(
+            absl::InternalError(
+                fmt::format("setting up the bench: a command was refused: {}", result->error())),
+            context.json());
+      }
+    }
+  }
+  std::vector<std::string> nhs_numbers;
+  for (std::size_t p = 0; p < patients; ++p)
+    nhs_numbers.push_back(tools::SyntheticNhsNumber(p + 1));
+
+  ServeConfig config;
+  config.listen_port = 0;
+  config.threads = flags.server_threads;
+  absl::StatusOr<std::unique_ptr<Service>> service = Service::Open(bench_context, config);
+  if (!service.ok()) return tools::ReportError(service.status(), context.json());
+  absl::StatusOr<int> port = (*service)->Bind();
+  if (!port.ok()) return tools::ReportError(port.status(), context.json());
+  std::thread serving([&] { (void)(*service)->Serve(); });
+  const auto stop = [&] {
+    (*service)->Stop();
+    serving.join();
+  };
+
+  absl::StatusOr<ClientCredentials> credentials = CrewCredentials(scratch->data_dir);
+  if (!credentials.ok()) {
+    stop();
+    return tools::ReportError(credentials.status(), context.json());
+  }
+  std::vector<std::unique_ptr<httplib::SSLClient>> clients =
+      Connect(*port, std::max(1, flags.connections), *credentials);
+
+  // Warm up (connections, TLS sessions, caches), then the limits, then the load.
+  ReadAtRate(clients, nhs_numbers, std::min(flags.rate, 200.0), 1.0);
+  const double healthz_per_second = TrivialEndpointRate(clients, 3.0);
+  const tools::OpenLoopResult at_rate = ReadAtRate(clients, nhs_numbers, flags.rate, flags.seconds);
+  std::vector<std::pair<double, tools::OpenLoopResult>> ramp;
+  double highest_holding = 0;
+  if (flags.find_max) {
+    for (double rate = 250; rate <= 20'000; rate *= 1.5) {
+      tools::OpenLoopResult result = ReadAtRate(clients, nhs_numbers, rate, 5.0);
+      ramp.emplace_back(rate, result);
+      if (!Holds(result, flags.p99_target_ms)) break;
+      highest_holding = rate;
+    }
+  }
+  clients.clear();
+  stop();
+  const tools::CryptoBaseline baseline = tools::MeasureCryptoBaseline(1);
+
+  const std::string log = bench_context.options().log == "embedded"
+                              ? std::string("embedded")
+                              : "kafka topic " + bench_context.options().topic;
+  if (context.json()) {
+    nlohmann::json ramp_json = nlohmann::json::array();
+    for (const auto& [rate, result] : ramp) ramp_json.push_back(ResultJson(rate, result));
+    tools::PrintJson({{"benchmark", "serve"},
+                      {"log", log},
+                      {"patients", patients},
+                      {"connections", clients.size()},
+                      {"at_rate", ResultJson(flags.rate, at_rate)},
+                      {"healthz_per_second", healthz_per_second},
+                      {"ramp", ramp_json},
+                      {"highest_rate_p99_within_target", highest_holding},
+                      {"p99_target_ms", flags.p99_target_ms},
+                      {"baseline", tools::BaselineJson(baseline)}});
+  } else {
+    std::cout << fmt::format(
+        "bench serve: urgent-care reads over HTTPS (mutual TLS, bearer token), each recorded "
+        "durably before its answer; {} published plans on the {} log, {} connections, open loop "
+        "(latency from each request's scheduled time)\n",
+        patients, log, std::max(1, flags.connections));
+    std::cout << ResultLine(flags.rate, at_rate) << "\n";
+    for (const auto& [rate, result] : ramp)
+      std::cout << "  ramp" << ResultLine(rate, result) << "\n";
+    if (flags.find_max) {
+      std::cout << fmt::format("  highest rate tried with p99 <= {:.0f} ms: {:.0f}/s\n",
+                               flags.p99_target_ms, highest_holding);
+    }
+    std::cout << fmt::format(
+        "same server, trivial endpoint (/healthz, closed loop): {:.0f}/s\n"
+        "  reads at rate / trivial endpoint = {:.0f}%\n",
+        healthz_per_second, 100 * at_rate.achieved_per_second / healthz_per_second);
+    tools::PrintBaseline(baseline);
+    std::cout << fmt::format("  reads at rate / signing limit of one core = {:.1f}%\n",
+                             100 * at_rate.achieved_per_second / baseline.sign_per_second_one_core);
+  }
+  return at_rate.failed == 0 ? tools::kExitOk : tools::kExitError;
+}
+
+}  // namespace
+
+void RegisterBenchServe(CLI::App& app, tools::Runner* run) {
+  CLI::App* bench = app.get_subcommand("bench");
+  auto flags = std::make_shared<BenchServeFlags>();
+  CLI::App* serve = bench->add_subcommand(
+      "serve",
+      "Urgent-care reads through the HTTPS service at a fixed arrival rate (open loop): "
+      "achieved rate, p50, p99, p99.9, beside the server's trivial-endpoint rate and the "
+      "Ed25519 signing limit");
+  serve->add_option("--rate", flags->rate, "Reads scheduled per second")->capture_default_str();
+  serve->add_option("--seconds", flags->seconds, "How long at that rate")->capture_default_str();
+  serve->add_option("--connections", flags->connections, "Client connections")
+      ->capture_default_str();
+  serve->add_option("--patients", flags->patients, "Published plans, read at random")
+      ->capture_default_str();
+  serve->add_flag("--find-max", flags->find_max,
+                  "Then raise the rate by half each step until p99 exceeds --p99-target-ms");
+  serve->add_option("--p99-target-ms", flags->p99_target_ms, "With --find-max")
+      ->capture_default_str();
+  serve->add_option("--server-threads", flags->server_threads, "The service's request threads")
+      ->capture_default_str();
+  serve->add_flag("--keep", flags->keep, "Keep the scratch data directory");
+  serve->callback([run, flags] {
+    *run = [flags](const tools::Context& context) { return RunBenchServe(*flags, context); };
+  });
+}
+
+}  // namespace careledger::service
