@@ -6,7 +6,8 @@
   issuer, says on stderr that it is a development token, and carries the
   claims asked for; its ES256 signature verifies with Python's cryptography
   against the JWKS the issuer wrote (no careledger code involved); bad
-  lifetimes and a missing --user are usage errors (exit 2).
+  lifetimes and a missing --user are usage errors (exit 2); a data directory
+  never initialised gets no issuer (exit 1, nothing created).
 
   `issue-cert` writes a registered device's certificate, its private key
   (mode 0600) and the CA; the certificate names the device (CN and the URI
@@ -97,6 +98,10 @@ def check_token(ledger):
                        ([], "no --user")):
         result = ledger.run("token", *args)
         check(result.returncode == 2 and result.stdout == "", f"token refuses {what} (exit 2)")
+    elsewhere = CareledgerCli(ledger.binary, ledger.data + "-typo")
+    result = elsewhere.run("token", "--user", "dr.patel")
+    check(result.returncode == 1 and "init" in result.stderr and not os.path.exists(elsewhere.data),
+          "token in a directory never initialised fails (exit 1) and creates nothing")
 
 
 def validity(certificate, name):
