@@ -3,6 +3,7 @@
 // configures a real issuer (NHS CIS2, NHS login); see docs/authentication.md.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <iostream>
 
 #include "auth/dev_issuer.h"
@@ -32,6 +33,16 @@ int MintToken(const TokenFlags& flags, const Context& context) {
     return ReportError(absl::InvalidArgumentError(fmt::format(
                            "--lifetime must be a duration such as 30m or 1h, at most {}",
                            absl::FormatDuration(kMaxLifetime))),
+                       context.json());
+  }
+  // The issuer lives in an initialised data directory; a mistyped --data
+  // must not grow a new one.
+  std::error_code error;
+  if (!std::filesystem::exists(context.KeysDir(), error)) {
+    return ReportError(absl::FailedPreconditionError(fmt::format(
+                           "{} is no initialised careledger data directory: run 'careledger "
+                           "--data {} init' first",
+                           context.options().data_dir, context.options().data_dir)),
                        context.json());
   }
   absl::StatusOr<auth::DevIssuer> issuer =

@@ -32,8 +32,14 @@ void MakeCreatedFilesPrivate() { ::umask(077); }
 
 PrivacyReport CheckDataDirectory(const std::string& data_dir) {
   PrivacyReport report;
-  std::vector<std::string> directories = {data_dir, data_dir + "/log", data_dir + "/keys",
-                                          data_dir + "/keys/private", data_dir + "/projection"};
+  std::vector<std::string> directories = {data_dir,
+                                          data_dir + "/log",
+                                          data_dir + "/keys",
+                                          data_dir + "/keys/private",
+                                          data_dir + "/projection",
+                                          data_dir + "/auth",
+                                          data_dir + "/auth/dev-issuer",
+                                          data_dir + "/auth/device-ca"};
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/projection", error)) {
     if (entry.is_directory(error)) directories.push_back(entry.path().string());
@@ -44,8 +50,14 @@ PrivacyReport CheckDataDirectory(const std::string& data_dir) {
       report.shared_directories.push_back(Finding(directory, *mode));
     }
   }
+  // The signing keys, and the keys of the development token issuer and the
+  // device certificate authority (auth/).
+  std::vector<std::string> keys = {data_dir + "/auth/dev-issuer/private-key.pem",
+                                   data_dir + "/auth/device-ca/ca.key"};
   for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/keys/private", error)) {
-    const std::string path = entry.path().string();
+    keys.push_back(entry.path().string());
+  }
+  for (const std::string& path : keys) {
     std::optional<mode_t> mode = ModeOf(path, /*directory=*/false);
     if (mode && (*mode & kGroupAndOthers) != 0) {
       report.exposed_keys.push_back(Finding(path, *mode));
@@ -65,8 +77,8 @@ absl::Status EnforcePrivateDataDirectory(const std::string& data_dir, bool allow
   if (!report.exposed_keys.empty()) {
     return absl::PermissionDeniedError(fmt::format(
         "a private signing key is readable by others, so it may be copied: careledger will not "
-        "use it. Make it private (chmod 600 {}/keys/private/*) and consider rotating the key",
-        data_dir));
+        "use it. Make it private (chmod 600 on each file named above) and consider replacing "
+        "the key"));
   }
   if (!report.shared_directories.empty() && !allow_shared_data_dir) {
     return absl::PermissionDeniedError(fmt::format(

@@ -31,9 +31,10 @@ struct PrivacyReport {
 };
 
 // Looks at the data directory and the subdirectories careledger keeps in it
-// (log, keys, keys/private, projection and each projection under it), and at
-// every file in keys/private. Only what exists is checked: a data directory
-// not yet created is fine.
+// (log, keys, keys/private, projection and each projection under it, auth
+// and its dev-issuer and device-ca), and at every file in keys/private and
+// the private keys of auth/ (dev-issuer/private-key.pem, device-ca/ca.key). Only what exists is
+// checked: a data directory not yet created is fine.
 PrivacyReport CheckDataDirectory(const std::string& data_dir);
 
 // The start-up rule: prints every finding on stderr, and returns

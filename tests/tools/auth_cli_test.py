@@ -6,7 +6,9 @@
   issuer, says on stderr that it is a development token, and carries the
   claims asked for; its ES256 signature verifies with Python's cryptography
   against the JWKS the issuer wrote (no careledger code involved); bad
-  lifetimes and a missing --user are usage errors (exit 2).
+  lifetimes and a missing --user are usage errors (exit 2); an issuer key
+  others may read stops every command (exit 1), as a signing key does; a data directory
+  never initialised gets no issuer (exit 1, nothing created).
 
   `issue-cert` writes a registered device's certificate, its private key
   (mode 0600) and the CA; the certificate names the device (CN and the URI
@@ -84,6 +86,12 @@ def check_token(ledger):
     key_path = os.path.join(ledger.data, "auth", "dev-issuer", "private-key.pem")
     check(stat.S_IMODE(os.stat(key_path).st_mode) == 0o600, "the issuer's private key is 0600")
 
+    os.chmod(key_path, 0o644)
+    result = ledger.run("token", "--user", "dr.patel")
+    check(result.returncode == 1 and "UNPROTECTED PRIVATE KEY" in result.stderr
+          and result.stdout == "", "an issuer key others may read is refused (exit 1), no token")
+    os.chmod(key_path, 0o600)
+
     result = ledger.run("--json", "token", "--user", "patient.9990000018", "--nhs", "9990000018")
     document = json.loads(result.stdout)
     patient_claims = json.loads(b64url(document["token"].split(".")[1]))
@@ -97,6 +105,10 @@ def check_token(ledger):
                        ([], "no --user")):
         result = ledger.run("token", *args)
         check(result.returncode == 2 and result.stdout == "", f"token refuses {what} (exit 2)")
+    elsewhere = CareledgerCli(ledger.binary, ledger.data + "-typo")
+    result = elsewhere.run("token", "--user", "dr.patel")
+    check(result.returncode == 1 and "init" in result.stderr and not os.path.exists(elsewhere.data),
+          "token in a directory never initialised fails (exit 1) and creates nothing")
 
 
 def validity(certificate, name):
