@@ -179,14 +179,14 @@ def check_issue_cert(ledger, tmp):
           and not os.path.exists(os.path.join(out, "dev-NOWHERE.key")),
           "an unregistered device is refused (exit 3), no files")
     old = (today() - datetime.timedelta(days=300)).isoformat()
-    result = ledger.run("directory", "device", "--id", "dev-OLD", "--device-org", "AMB001",
+    result = ledger.run("directory", "device", "--device", "dev-OLD", "--org", "AMB001",
                         "--licence-date", old, *AUDITOR)
     check(result.returncode == 0, f"a device with a 300-day-old licence is recorded ({result.stderr})")
     result = ledger.run("directory", "issue-cert", "--device", "dev-OLD", "--out", out)
     check(result.returncode == 3 and "expired" in result.stderr
           and not os.path.exists(os.path.join(out, "dev-OLD.key")),
           "a device whose licence ran out is refused (exit 3), no files")
-    result = ledger.run("directory", "device", "--id", "dev-NHS111", "--device-org", "NHS111",
+    result = ledger.run("directory", "device", "--device", "dev-NHS111", "--org", "NHS111",
                         "--licence-date", today().isoformat(), "--revoked", *AUDITOR)
     check(result.returncode == 0, f"dev-NHS111 is revoked ({result.stderr})")
     result = ledger.run("directory", "issue-cert", "--device", "dev-NHS111", "--out", out)
