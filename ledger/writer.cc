@@ -589,8 +589,9 @@ class Writer::Impl {
       state_->ApplyPosition(event.partition, event.offset, event.event, event.value_hash);
       // A command's last event decides its answer (the approval after a
       // defaulted review date; a read's access record).
-      batch.answered[event.pending_index] =
-          internal::ResultOf(event.event, event.partition, event.offset);
+      CommandResult result = internal::ResultOf(event.event, event.partition, event.offset);
+      if (event.event.has_access_recorded()) result.set_record(event.value);
+      batch.answered[event.pending_index] = std::move(result);
     }
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       const Command* command = batch.pending[i].command;

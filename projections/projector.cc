@@ -111,11 +111,19 @@ absl::StatusOr<ProjectionReport> Projector::CatchUp() {
   return report;
 }
 
-absl::Status Projector::Follow(std::stop_token stop, std::chrono::milliseconds poll) {
+absl::Status Projector::Follow(std::stop_token stop, std::chrono::milliseconds poll,
+                               const FollowObserver& observer) {
   if (absl::Status status = Start(); !status.ok()) return status;
-  ProjectionReport report;  // stops are logged and stored; nobody reads this
+  ProjectionReport report;  // stops are logged and stored, and shown to `observer`
+  std::vector<std::int64_t> next_offsets(run_->partitions.size());
   while (!stop.stop_requested()) {
-    if (absl::StatusOr<bool> step = Step(poll, &report); !step.ok()) return step.status();
+    absl::StatusOr<bool> step = Step(poll, &report);
+    if (!step.ok()) return step.status();
+    if (!observer) continue;
+    for (std::size_t p = 0; p < run_->partitions.size(); ++p) {
+      next_offsets[p] = run_->partitions[p].committed.next_offset;
+    }
+    observer(next_offsets, *step, report);
   }
   return absl::OkStatus();
 }

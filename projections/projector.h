@@ -84,10 +84,18 @@ class Projector {
   // batch committed before it; a new call resumes from there.
   absl::StatusOr<ProjectionReport> CatchUp();
 
+  // What Follow reports after every read (a committed batch, or up to
+  // `poll` of waiting): every partition's next offset, whether the reader
+  // had caught up with the log, and the run's report so far.
+  using FollowObserver = std::function<void(std::span<const std::int64_t> next_offsets,
+                                            bool caught_up, const ProjectionReport& so_far)>;
+
   // Applies records as they arrive, waiting up to `poll` per read, until
-  // `stop` is requested (then OK, after finishing the current batch). Errors
-  // as for CatchUp; they end the call.
-  absl::Status Follow(std::stop_token stop, std::chrono::milliseconds poll);
+  // `stop` is requested (then OK, after finishing the current batch). Seeks
+  // once, at the start: a follower costs nothing while the log is quiet.
+  // Errors as for CatchUp; they end the call.
+  absl::Status Follow(std::stop_token stop, std::chrono::milliseconds poll,
+                      const FollowObserver& observer = {});
 
  private:
   struct Run;

@@ -37,13 +37,29 @@ absl::Status BackgroundProjection::RunOnce() {
 
 void BackgroundProjection::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (absl::Status run = RunOnce(); !run.ok()) {
-      // The projector resumes from its last commit; a failing log is retried
-      // and reported not ready meanwhile (/readyz).
-      spdlog::error("projection run failed: {}", std::string(run.message()));
-      std::unique_lock lock(mutex_);
-      advanced_.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
-    }
+    std::size_t stops_seen = 0;
+    const absl::Status followed = session_->projector().Follow(
+        stop, kFollowPoll,
+        [&](std::span<const std::int64_t> next_offsets, bool caught_up,
+            const projections::ProjectionReport& so_far) {
+          {
+            std::lock_guard lock(mutex_);
+            ++generation_;
+            status_.next_offsets.assign(next_offsets.begin(), next_offsets.end());
+            if (caught_up) status_.caught_up_at = absl::Now();
+            status_.stopped_partitions += so_far.stops.size() - stops_seen;
+            status_.last_error.clear();
+          }
+          stops_seen = so_far.stops.size();
+          advanced_.notify_all();
+        });
+    if (followed.ok()) return;  // stop requested
+    // The projector resumes from its last commit; a failing log is retried
+    // and reported not ready meanwhile (/readyz).
+    spdlog::error("projection run failed: {}", std::string(followed.message()));
+    std::unique_lock lock(mutex_);
+    status_.last_error = std::string(followed.message());
+    advanced_.wait_for(lock, stop, std::chrono::milliseconds(500), [] { return false; });
   }
 }
 

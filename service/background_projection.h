@@ -50,6 +50,12 @@ class BackgroundProjection : public access::ProjectionFeed {
   ProjectionStatus Status() const;
 
  private:
+  // How long one read of the follower waits for new records: the longest
+  // a quiet log leaves /readyz's caught-up time unrefreshed.
+  static constexpr std::chrono::milliseconds kFollowPoll{100};
+
+  // Follows the log until `stop`, publishing every step; after an error,
+  // starts again from the store's progress.
   void Run(std::stop_token stop);
   // Runs CatchUp once and publishes its outcome.
   absl::Status RunOnce();

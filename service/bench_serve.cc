@@ -104,6 +104,7 @@ std::vector<std::unique_ptr<httplib::SSLClient>> Connect(int port, int count,
     client->set_ca_cert_path(credentials.ca_path.c_str());
     client->enable_server_certificate_verification(true);
     client->set_keep_alive(true);
+    client->set_tcp_nodelay(true);
     client->set_connection_timeout(std::chrono::seconds(5));
     client->set_read_timeout(std::chrono::seconds(30));
     client->set_default_headers({{"Authorization", "Bearer " + credentials.token}});

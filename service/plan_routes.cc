@@ -95,7 +95,11 @@ void Service::Impl::AddPlanRoutes() {
                        access.error(), access);
     }
     metrics.CountWriterOutcome("applied");
-    absl::StatusOr<std::string> record = RecordAt(access.partition(), access.offset());
+    // The writer hands back the record it appended; only a duplicate's
+    // answer (a retried command id) is read back from the log.
+    absl::StatusOr<std::string> record = access.record().empty()
+                                             ? RecordAt(access.partition(), access.offset())
+                                             : absl::StatusOr<std::string>(access.record());
     if (!record.ok()) {
       return Problem(
           response, 503, "Receipt unavailable",
