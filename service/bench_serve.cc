@@ -11,10 +11,9 @@
 #include <random>
 #include <thread>
 
-#include "auth/dev_issuer.h"
-#include "auth/device_authority.h"
 #include "ledger/dates.h"
 #include "service/config.h"
+#include "service/sample_client.h"
 #include "service/service.h"
 #include "tools/bench_scratch.h"
 #include "tools/exit_codes.h"
@@ -49,67 +48,11 @@ std::vector<careledger::v1::Command> PublishedPlans(std::size_t patients) {
   return tools::SyntheticPlanCommands(events, patients, today, /*approve_every=*/1);
 }
 
-absl::Status WriteFile(const std::string& path, const std::string& contents) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << contents;
-  out.close();
-  if (!out) return absl::InternalError(fmt::format("cannot write {}", path));
-  return absl::OkStatus();
-}
-
-// What a client needs to call the service as the sample ambulance crew: a
-// device certificate for dev-AMB001, its key, the CA, and a bearer token.
-struct ClientCredentials {
-  std::string certificate_path, key_path, ca_path, token;
-};
-
-absl::StatusOr<ClientCredentials> CrewCredentials(const std::string& data_dir) {
-  absl::StatusOr<auth::DeviceAuthority> authority = auth::DeviceAuthority::OpenOrCreate(data_dir);
-  if (!authority.ok()) return authority.status();
-  const tools::SampleActors actors = tools::SampleWorldActors();
-  const careledger::v1::Actor& crew = actors.ambulance;
-  absl::StatusOr<auth::IssuedCertificate> issued =
-      authority->IssueDevice(crew.device_id(), crew.organisation(), absl::Now() - absl::Hours(1),
-                             absl::Now() + absl::Hours(24));
-  if (!issued.ok()) return issued.status();
-  absl::StatusOr<auth::DevIssuer> issuer = auth::DevIssuer::OpenOrCreate(data_dir);
-  if (!issuer.ok()) return issuer.status();
-  absl::StatusOr<std::string> token =
-      issuer->Mint({.subject = crew.user_id(), .lifetime = absl::Hours(2)});
-  if (!token.ok()) return token.status();
-  ClientCredentials credentials;
-  credentials.certificate_path = data_dir + "/bench-client.crt";
-  credentials.key_path = data_dir + "/bench-client.key";
-  credentials.ca_path = authority->ca_path();
-  credentials.token = *token;
-  if (absl::Status written = WriteFile(credentials.certificate_path, issued->certificate_pem);
-      !written.ok()) {
-    return written;
-  }
-  if (absl::Status written = WriteFile(credentials.key_path, issued->private_key_pem);
-      !written.ok()) {
-    return written;
-  }
-  return credentials;
-}
-
-// One keep-alive TLS connection per worker, presenting the device
-// certificate and checking the server's against the CA.
+// One keep-alive connection per open-loop worker.
 std::vector<std::unique_ptr<httplib::SSLClient>> Connect(int port, int count,
                                                          const ClientCredentials& credentials) {
   std::vector<std::unique_ptr<httplib::SSLClient>> clients;
-  for (int i = 0; i < count; ++i) {
-    auto client = std::make_unique<httplib::SSLClient>(
-        "127.0.0.1", port, credentials.certificate_path, credentials.key_path);
-    client->set_ca_cert_path(credentials.ca_path.c_str());
-    client->enable_server_certificate_verification(true);
-    client->set_keep_alive(true);
-    client->set_tcp_nodelay(true);
-    client->set_connection_timeout(std::chrono::seconds(5));
-    client->set_read_timeout(std::chrono::seconds(30));
-    client->set_default_headers({{"Authorization", "Bearer " + credentials.token}});
-    clients.push_back(std::move(client));
-  }
+  for (int i = 0; i < count; ++i) clients.push_back(ConnectAs(credentials, port));
   return clients;
 }
 
@@ -210,7 +153,7 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
     serving.join();
   };
 
-  absl::StatusOr<ClientCredentials> credentials = CrewCredentials(scratch->data_dir);
+  absl::StatusOr<ClientCredentials> credentials = SampleCrewCredentials(scratch->data_dir);
   if (!credentials.ok()) {
     stop();
     return tools::ReportError(credentials.status(), context.json());

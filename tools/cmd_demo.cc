@@ -130,7 +130,7 @@ absl::Status ShowHistory(ledger::Writer& writer, ProjectionSession& session,
   return absl::OkStatus();
 }
 
-int RunDemo(const Context& context) {
+int RunDemo(const Context& context, const DemoServiceStep& service_step) {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = DemoLedger(context);
   if (!log.ok()) return ReportError(log.status(), context.json());
   absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
@@ -166,6 +166,15 @@ int RunDemo(const Context& context) {
   if (absl::Status shown = ShowHistory(**writer, **session, resident); !shown.ok()) {
     return ReportError(shown, context.json());
   }
+  if (service_step) {
+    // The service opens the log and its writer itself.
+    session->reset();
+    writer->reset();
+    log->reset();
+    if (absl::Status served = service_step(context, resident); !served.ok()) {
+      return ReportError(served, context.json());
+    }
+  }
 
   const std::string data = context.options().data_dir;
   std::cout << fmt::format(
@@ -175,9 +184,15 @@ int RunDemo(const Context& context) {
       "  careledger --data {0} plan show --nhs {1} --view history --as-user auditor.cmc "
       "--as-role auditor --as-org CMC001 --as-device dev-CMC001\n"
       "  careledger --data {0} worklist --org {2}\n"
+      "  careledger --data {0} serve   # the HTTPS service (docs/service.md); then, as the crew:\n"
+      "    TOKEN=$(careledger --data {0} token --user crew.lee)\n"
+      "    careledger --data {0} directory issue-cert --device dev-AMB001 --out certs\n"
+      "    curl --cacert certs/ca.crt --cert certs/dev-AMB001.crt --key certs/dev-AMB001.key \\\n"
+      "      -H \"Authorization: Bearer $TOKEN\" \\\n"
+      "      'https://127.0.0.1:8443/v1/patients/{1}/plan?purpose=urgent%20care%20advice'\n"
       "  careledger --data {0} verify && careledger --data {0} project --rebuild --fingerprint\n"
       "  careledger --data {0} log export --out log.jsonl   # every record, exactly as stored\n"
-      "  careledger bench append && careledger bench project\n"
+      "  careledger bench append && careledger bench project && careledger bench serve\n"
       "  careledger --help   (every command has --help; add --json for programs)\n",
       data, resident, kCareHomeOds);
   return kExitOk;
@@ -185,12 +200,14 @@ int RunDemo(const Context& context) {
 
 }  // namespace
 
-void RegisterDemo(CLI::App& app, Runner* run) {
+void RegisterDemo(CLI::App& app, Runner* run, DemoServiceStep service_step) {
   CLI::App* demo = app.add_subcommand(
       "demo",
       "Initialise a ledger if needed, run the care homes guide's scenario as signed events, "
       "project them, verify the log and show the resident's history");
-  demo->callback([run] { *run = RunDemo; });
+  demo->callback([run, service_step = std::move(service_step)] {
+    *run = [service_step](const Context& context) { return RunDemo(context, service_step); };
+  });
 }
 
 }  // namespace careledger::tools

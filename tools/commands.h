@@ -30,7 +30,12 @@ void RegisterProject(CLI::App& app, Runner* run);
 void RegisterVerify(CLI::App& app, Runner* run);
 void RegisterLog(CLI::App& app, Runner* run);
 void RegisterBench(CLI::App& app, Runner* run);
-void RegisterDemo(CLI::App& app, Runner* run);
+// The demo's last step, an authenticated read through the service
+// (service/demo_read.h): tools/ does not depend on service/, so the program
+// passes it in. Called once the demo has released the log.
+using DemoServiceStep =
+    std::function<absl::Status(const Context& context, const std::string& nhs_number)>;
+void RegisterDemo(CLI::App& app, Runner* run, DemoServiceStep service_step = {});
 void RegisterBackup(CLI::App& app, Runner* run);
 void RegisterRestore(CLI::App& app, Runner* run);
 void RegisterToken(CLI::App& app, Runner* run);

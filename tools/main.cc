@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "service/bench_serve.h"
+#include "service/demo_read.h"
 #include "service/serve_command.h"
 #include "tools/commands.h"
 #include "tools/data_dir_privacy.h"
@@ -48,7 +49,7 @@ int main(int argc, char** argv) {
   RegisterVerify(app, &run);
   RegisterLog(app, &run);
   RegisterBench(app, &run);
-  RegisterDemo(app, &run);
+  RegisterDemo(app, &run, careledger::service::DemoServiceRead);
   RegisterBackup(app, &run);
   RegisterRestore(app, &run);
   RegisterToken(app, &run);
