@@ -13,11 +13,11 @@
 //   through GET /v1/patients/{nhs}/plan, which shows what was recorded.
 #include <fmt/format.h>
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "events/ids.h"
 #include "ledger/limits.h"
+#include "service/command_request.h"
 #include "service/internal/service_impl.h"
 #include "tools/output.h"
 
@@ -38,59 +38,25 @@ std::string OtherActorField(const careledger::v1::Actor& body, const careledger:
   return "";
 }
 
-// If-Match: "N" or N, a whole number.
-absl::Status ParseIfMatch(std::string text, careledger::v1::Command* command) {
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  std::uint64_t version = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (text.empty() || error != std::errc() || end != text.data() + text.size()) {
-    return absl::InvalidArgumentError("If-Match must be the expected plan version, e.g. \"3\"");
-  }
-  if (command->has_expected_version() && command->expected_version() != version) {
-    return absl::InvalidArgumentError("If-Match and the body's expected_version disagree");
-  }
-  command->set_expected_version(version);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 void Service::Impl::AddCommandRoutes() {
   server->Post("/v1/commands", [this](const httplib::Request& request,
                                       httplib::Response& response) {
-    const std::string type = request.get_header_value("Content-Type");
-    if (type.rfind("application/json", 0) != 0) {
-      return Problem(response, 415, "Unsupported Media Type",
-                     "the body is a careledger.v1.Command in JSON (application/json)");
-    }
-    careledger::v1::Command command;
-    if (absl::Status parsed = tools::FromJson(request.body, &command); !parsed.ok()) {
-      return Problem(response, 400, "Malformed command", std::string(parsed.message()));
-    }
-    if (command.body_case() == careledger::v1::Command::BODY_NOT_SET) {
-      return Problem(response, 400, "Malformed command", "the command has no body");
-    }
-    if (command.has_view_plan()) {
-      return Problem(response, 400, "Reads are not commands",
-                     "read a plan with GET /v1/patients/{nhs}/plan?purpose=...");
-    }
-    if (request.has_header("If-Match")) {
-      if (absl::Status matched = ParseIfMatch(request.get_header_value("If-Match"), &command);
-          !matched.ok()) {
-        return Problem(response, 400, "Bad If-Match", std::string(matched.message()));
-      }
-    }
+    const std::string if_match = request.get_header_value("If-Match");
     const std::string key = request.get_header_value("Idempotency-Key");
-    if (!key.empty() && !command.command_id().empty() && key != command.command_id()) {
-      return Problem(response, 400, "Conflicting command ids",
-                     "Idempotency-Key and the body's command_id differ");
+    CommandDecoding decoding = DecodeCommandRequest(
+        {.content_type = request.get_header_value("Content-Type"),
+         .body = request.body,
+         .if_match = request.has_header("If-Match") ? std::optional<std::string_view>(if_match)
+                                                    : std::nullopt,
+         .idempotency_key = key});
+    if (!decoding.decoded) {
+      return Problem(response, decoding.status, decoding.title, decoding.detail);
     }
-    const std::string asked_id = key.empty() ? command.command_id() : key;
-    const careledger::v1::Actor named = command.actor();
-    command.mutable_actor()->Clear();
-    command.mutable_actor()->set_purpose(named.purpose());
+    careledger::v1::Command& command = decoding.decoded->command;
+    const std::string& asked_id = decoding.decoded->asked_id;
+    const careledger::v1::Actor& named = decoding.decoded->named;
     command.set_command_id(events::RandomUuid());  // until the caller is known
     auth::Caller caller;
     if (!Admit(request, response, &command, &caller)) return;
