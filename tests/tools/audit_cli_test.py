@@ -90,8 +90,15 @@ def run(ledger):
           "the refused attempts are there (approval by the admin, missing field, crew's draft)")
     reads = [e for e in trail if e.get("kind") == "AUDIT_KIND_READ"
              and e.get("actor", {}).get("user_id") == "crew.lee"]
-    check(len(reads) == 3 and [r.get("version") for r in reads] == ["1", "1", "2"],
-          f"the crew's three reads, of versions 1, 1 and 2: {[r.get('version') for r in reads]}")
+    # Three in the scenario; the fourth is the demo's read through the service,
+    # over HTTPS from 127.0.0.1 with the crew's certificate and token.
+    check(len(reads) == 4 and [r.get("version") for r in reads] == ["1", "1", "2", "2"],
+          f"the crew's four reads, of versions 1, 1, 2 and 2: {[r.get('version') for r in reads]}")
+    service_read = reads[-1].get("actor", {}) if reads else {}
+    check(service_read.get("device_id") == "dev-AMB001"
+          and service_read.get("network_address") == "127.0.0.1"
+          and service_read.get("purpose") == "urgent care advice",
+          f"the service's read names the verified device and the socket's address: {service_read}")
     first_read = reads[0] if reads else {}
     actor = first_read.get("actor", {})
     check(actor.get("role") == "ROLE_URGENT_CARE" and actor.get("organisation") == "AMB001"
@@ -131,7 +138,7 @@ def run(ledger):
 
     # ---- audit user / org ----
     code, crew, _, _ = ledger.audit("user", "--user", "crew.lee")
-    check(code == 0 and len(crew) == 4
+    check(code == 0 and len(crew) == 5
           and all(e.get("actor", {}).get("user_id") == "crew.lee" for e in crew)
           and {e.get("nhs_number") for e in crew} == {nhs},
           f"audit user: everything crew.lee did, every patient touched ({len(crew)})")
