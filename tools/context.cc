@@ -145,6 +145,10 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
       spdlog::warn("the head witness was not updated: {}", written.message());
     }
   };
+  // Start-up from the newest writer snapshot of this log (docs/snapshots.md),
+  // named like its projection; `careledger checkpoint` writes them.
+  writer.snapshot_dir = SnapshotDir();
+  writer.snapshot_name = "writer-" + std::filesystem::path(ProjectionDir()).filename().string();
   return ledger::Writer::Open(log, std::move(writer));
 }
 

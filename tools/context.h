@@ -41,6 +41,8 @@ class Context {
   bool json() const { return options_.json; }
 
   std::string KeysDir() const { return options_.data_dir + "/keys"; }
+  // Writer snapshots (docs/snapshots.md), beside the log, not in it.
+  std::string SnapshotDir() const { return options_.data_dir + "/snapshots"; }
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
 

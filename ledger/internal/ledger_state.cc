@@ -10,6 +10,7 @@ namespace careledger::ledger::internal {
 LedgerState::LedgerState(std::int32_t partitions, std::size_t remembered_commands)
     : digests_(partitions),
       since_checkpoint_(partitions, 0),
+      checkpoints_(partitions),
       remembered_commands_(remembered_commands) {}
 
 const StreamState* LedgerState::Find(const std::string& stream) const {
@@ -20,6 +21,9 @@ const StreamState* LedgerState::Find(const std::string& stream) const {
 void LedgerState::Apply(std::int32_t partition, std::int64_t offset,
                         const careledger::v1::Event& event, const events::Hash& value_hash) {
   StreamState& stream = streams_[event.stream_id()];
+  if (event.has_checkpoint()) {
+    checkpoints_[partition] = CheckpointMark{offset, digests_[partition], stream.head};
+  }
   stream.head = events::StreamHead{event.stream_seq(), value_hash};
   Fold(event, &stream);
   if (!event.command_id().empty()) Remember(ResultOf(event, partition, -1));

@@ -5,13 +5,16 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 #include "careledger/v1/envelope.pb.h"
 #include "careledger/v1/plan_state.pb.h"
+#include "careledger/v1/snapshot.pb.h"
 #include "events/chain.h"
 #include "events/partition_digest.h"
 #include "ledger/directory.h"
@@ -23,9 +26,28 @@ struct StreamState {
   careledger::v1::PlanState plan;  // for patient streams
 };
 
+// A partition's last checkpoint as folded in: where it is, the digest it
+// states (every record before it) and its stream's head before it.
+struct CheckpointMark {
+  std::int64_t offset = -1;  // -1: none yet
+  events::PartitionDigest stated;
+  events::StreamHead previous;
+};
+
 class LedgerState {
  public:
   LedgerState(std::int32_t partitions, std::size_t remembered_commands);
+
+  // The state as a snapshot (docs/snapshots.md; log_id, writer_id and
+  // taken_at are the caller's). FAILED_PRECONDITION unless every partition's
+  // last record is its checkpoint: a snapshot stands exactly at checkpoints.
+  absl::StatusOr<careledger::v1::WriterSnapshot> ToSnapshot() const;
+  // The state a snapshot holds. INVALID_ARGUMENT when it is malformed (wrong
+  // partition count, bad hash sizes). Checking it against the log is the
+  // caller's job (ledger/internal/snapshot_recovery.h).
+  static absl::StatusOr<std::unique_ptr<LedgerState>> FromSnapshot(
+      const careledger::v1::WriterSnapshot& snapshot, std::int32_t partitions,
+      std::size_t remembered_commands);
 
   // The stream's state, or nullptr if the stream has no event yet.
   const StreamState* Find(const std::string& stream) const;
@@ -62,6 +84,9 @@ class LedgerState {
   }
   std::size_t stream_count() const { return streams_.size(); }
   std::uint64_t record_count() const { return records_; }
+  const CheckpointMark& last_checkpoint(std::int32_t partition) const {
+    return checkpoints_[partition];
+  }
 
  private:
   void Fold(const careledger::v1::Event& event, StreamState* stream);
@@ -71,6 +96,7 @@ class LedgerState {
   Directory directory_;
   std::vector<events::PartitionDigest> digests_;
   std::vector<std::uint64_t> since_checkpoint_;
+  std::vector<CheckpointMark> checkpoints_;
   absl::flat_hash_map<std::string, careledger::v1::CommandResult> commands_;
   std::deque<std::string> command_order_;  // oldest first, for forgetting
   std::size_t remembered_commands_;
