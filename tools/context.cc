@@ -58,6 +58,10 @@ std::string Context::ProjectionDir() const {
          (bootstrap.empty() ? std::string("embedded") : "kafka-" + options_.topic);
 }
 
+std::string Context::SnapshotName() const {
+  return "writer-" + std::filesystem::path(ProjectionDir()).filename().string();
+}
+
 absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) const {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log =
       OpenLogIn(read_only ? LogMode::kFollower : LogMode::kOwner);
@@ -148,7 +152,7 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
   // Start-up from the newest writer snapshot of this log (docs/snapshots.md),
   // named like its projection; `careledger checkpoint` writes them.
   writer.snapshot_dir = SnapshotDir();
-  writer.snapshot_name = "writer-" + std::filesystem::path(ProjectionDir()).filename().string();
+  writer.snapshot_name = SnapshotName();
   return ledger::Writer::Open(log, std::move(writer));
 }
 

@@ -43,6 +43,8 @@ class Context {
   std::string KeysDir() const { return options_.data_dir + "/keys"; }
   // Writer snapshots (docs/snapshots.md), beside the log, not in it.
   std::string SnapshotDir() const { return options_.data_dir + "/snapshots"; }
+  // Their name, one per log the data directory serves (like ProjectionDir).
+  std::string SnapshotName() const;
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
 
