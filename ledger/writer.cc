@@ -1,6 +1,9 @@
 #include "ledger/writer.h"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -167,6 +170,11 @@ class Writer::Impl {
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     recovery_ = std::move(report);
+#ifdef __GLIBC__
+    // Reading the log or a snapshot freed much more than the state keeps:
+    // give it back to the system rather than hold it for the writer's life.
+    malloc_trim(0);
+#endif
     return absl::OkStatus();
   }
 
@@ -350,7 +358,7 @@ class Writer::Impl {
       }
       if (!command->command_id().empty()) {
         if (batch.first_in_batch.contains(command->command_id())) continue;  // after the append
-        if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
+        if (std::optional<CommandResult> seen = state_->FindCommand(command->command_id())) {
           if (seen->offset() < 0 && previous != nullptr &&
               previous->first_in_batch.contains(command->command_id())) {
             batch.repeats_of_previous.push_back(i);  // answered when `previous` is confirmed

@@ -1,6 +1,7 @@
 #include "tools/bench_startup.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +119,7 @@ absl::StatusOr<StartupPhase> MeasureStartup(const Context& context, bool use_sna
   }
   StartupPhase phase;
   phase.rss_before_kb = StatusKb("VmRSS");
+  phase.heap_before_kb = mallinfo2().uordblks / 1024;
   const auto began = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<ledger::Writer>> writer =
       ledger::Writer::Open(log->get(), std::move(options));
@@ -125,6 +127,7 @@ absl::StatusOr<StartupPhase> MeasureStartup(const Context& context, bool use_sna
   phase.seconds = SecondsSince(began);
   phase.rss_after_kb = StatusKb("VmRSS");
   phase.hwm_kb = StatusKb("VmHWM");
+  phase.heap_after_kb = mallinfo2().uordblks / 1024;
   const ledger::RecoveryReport& recovery = (*writer)->recovery();
   phase.from_snapshot = recovery.from_snapshot;
   phase.records = recovery.records;
@@ -137,7 +140,8 @@ nlohmann::json StartupPhaseJson(const StartupPhase& phase) {
   return {{"from_snapshot", phase.from_snapshot},         {"records", phase.records},
           {"records_read", phase.records_read},           {"seconds", phase.seconds},
           {"snapshot_rejected", phase.snapshot_rejected}, {"rss_before_kb", phase.rss_before_kb},
-          {"rss_after_kb", phase.rss_after_kb},           {"hwm_kb", phase.hwm_kb}};
+          {"rss_after_kb", phase.rss_after_kb},           {"hwm_kb", phase.hwm_kb},
+          {"heap_before_kb", phase.heap_before_kb},       {"heap_after_kb", phase.heap_after_kb}};
 }
 
 absl::StatusOr<StartupPhase> StartupPhaseFromJson(const std::string& text) {
@@ -154,6 +158,8 @@ absl::StatusOr<StartupPhase> StartupPhaseFromJson(const std::string& text) {
   phase.rss_before_kb = document.value("rss_before_kb", std::uint64_t{0});
   phase.rss_after_kb = document.value("rss_after_kb", std::uint64_t{0});
   phase.hwm_kb = document.value("hwm_kb", std::uint64_t{0});
+  phase.heap_before_kb = document.value("heap_before_kb", std::uint64_t{0});
+  phase.heap_after_kb = document.value("heap_after_kb", std::uint64_t{0});
   return phase;
 }
 

@@ -47,6 +47,10 @@ struct StartupPhase {
   std::uint64_t rss_before_kb = 0;  // VmRSS with the log open, before the writer
   std::uint64_t rss_after_kb = 0;   // VmRSS with the writer open
   std::uint64_t hwm_kb = 0;         // VmHWM: the process's peak
+  // The heap in use (glibc mallinfo2), before and after: what the writer
+  // keeps, without memory freed but not returned to the system.
+  std::uint64_t heap_before_kb = 0;
+  std::uint64_t heap_after_kb = 0;
 };
 
 // Opens the context's log and a writer on it (with its snapshots when

@@ -318,16 +318,16 @@ int RunBenchStartup(const StartupBenchFlags& flags, const Context& context) {
         "{:.0f} MB/s\n",
         raw->seconds, raw_rate, static_cast<double>(raw->bytes) / raw->seconds / 1e6);
     const auto print = [](const char* name, const StartupPhase& phase) {
+      const double heap_kb =
+          static_cast<double>(phase.heap_after_kb) - static_cast<double>(phase.heap_before_kb);
       std::cout << fmt::format(
-          "  {:<14} {:>8.2f} s, {:>10} records read; VmRSS {:.0f} MB -> {:.0f} MB (+{:.0f} MB, "
-          "{:.0f} B/record), VmHWM {:.0f} MB{}\n",
-          name, phase.seconds, phase.records_read, Mb(phase.rss_before_kb), Mb(phase.rss_after_kb),
-          Mb(phase.rss_after_kb) - Mb(phase.rss_before_kb),
-          1024.0 *
-              static_cast<double>(phase.rss_after_kb -
-                                  std::min(phase.rss_after_kb, phase.rss_before_kb)) /
-              static_cast<double>(std::max<std::uint64_t>(1, phase.records)),
-          Mb(phase.hwm_kb), phase.from_snapshot ? "" : " (whole log)");
+          "  {:<14} {:>8.2f} s, {:>10} records read{}\n"
+          "  {:<14} heap in use +{:.0f} MB ({:.0f} B/record); VmRSS {:.0f} -> {:.0f} MB, "
+          "VmHWM {:.0f} MB\n",
+          name, phase.seconds, phase.records_read, phase.from_snapshot ? "" : " (whole log)", "",
+          heap_kb / 1024,
+          1024 * heap_kb / static_cast<double>(std::max<std::uint64_t>(1, phase.records)),
+          Mb(phase.rss_before_kb), Mb(phase.rss_after_kb), Mb(phase.hwm_kb));
     };
     print("full read:", *full);
     print("from snapshot:", *resumed);

@@ -66,16 +66,20 @@ absl::StatusOr<careledger::v1::WriterSnapshot> LedgerState::ToSnapshot() const {
     stream->set_head_hash(HashBytes(entry->second.head.hash));
     if (entry->second.plan.ByteSizeLong() > 0) *stream->mutable_plan() = entry->second.plan;
   }
+  snapshot.mutable_command_ids()->Reserve(static_cast<int>(command_order_.size()));
+  snapshot.mutable_command_outcomes()->Reserve(static_cast<int>(command_order_.size()));
   for (const std::string& id : command_order_) {
     auto it = commands_.find(id);
-    if (it != commands_.end()) *snapshot.add_commands() = it->second;
+    if (it == commands_.end()) continue;
+    snapshot.add_command_ids(id);
+    snapshot.add_command_outcomes(it->second);
   }
   directory_.ExportTo(&snapshot);
   return snapshot;
 }
 
 absl::StatusOr<std::unique_ptr<LedgerState>> LedgerState::FromSnapshot(
-    const careledger::v1::WriterSnapshot& snapshot, std::int32_t partitions,
+    careledger::v1::WriterSnapshot& snapshot, std::int32_t partitions,
     std::size_t remembered_commands) {
   if (snapshot.format_version() != 1) {
     return absl::InvalidArgumentError(
@@ -111,9 +115,23 @@ absl::StatusOr<std::unique_ptr<LedgerState>> LedgerState::FromSnapshot(
     }
     if (stream.has_plan()) entry.plan = stream.plan();
   }
-  for (const careledger::v1::CommandResult& command : snapshot.commands()) {
-    state->Remember(command);
+  if (snapshot.command_ids_size() != snapshot.command_outcomes_size()) {
+    return absl::InvalidArgumentError("the snapshot's command ids and outcomes differ in number");
   }
+  state->commands_.reserve(static_cast<std::size_t>(snapshot.command_ids_size()));
+  for (int i = 0; i < snapshot.command_ids_size(); ++i) {
+    std::string* id = snapshot.mutable_command_ids(i);
+    if (state->commands_.contains(*id)) continue;
+    state->command_order_.push_back(std::move(*id));
+    state->commands_.emplace(std::string_view(state->command_order_.back()),
+                             std::move(*snapshot.mutable_command_outcomes(i)));
+    while (state->command_order_.size() > remembered_commands) {
+      state->commands_.erase(std::string_view(state->command_order_.front()));
+      state->command_order_.pop_front();
+    }
+  }
+  snapshot.clear_command_ids();
+  snapshot.clear_command_outcomes();
   state->directory_.ImportFrom(snapshot);
   state->records_ = snapshot.records();
   return state;

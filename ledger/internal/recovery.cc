@@ -77,22 +77,24 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   const std::int32_t partitions = log.partition_count();
   absl::StatusOr<std::unique_ptr<LedgerState>> loaded =
       LedgerState::FromSnapshot(*snapshot, partitions, options.remembered_commands);
+  const std::string snapshot_log_id = snapshot->log_id();
+  snapshot = absl::UnknownError("consumed");  // freed: the state now holds it
   if (!loaded.ok()) {
     outcome.unusable = std::string(loaded.status().message());
     return outcome;
   }
   absl::StatusOr<std::string> log_id = LogIdOf(log);
   if (!log_id.ok()) return log_id.status();
-  if (*log_id != snapshot->log_id()) {
+  if (*log_id != snapshot_log_id) {
     outcome.unusable =
-        fmt::format("the snapshot is of log '{}', this log is '{}'", snapshot->log_id(), *log_id);
+        fmt::format("the snapshot is of log '{}', this log is '{}'", snapshot_log_id, *log_id);
     return outcome;
   }
 
   LedgerState& state = **loaded;
   WitnessCheck witnesses(options.witnesses, partitions);
   ScanStart start;
-  start.log_id = snapshot->log_id();
+  start.log_id = snapshot_log_id;
   std::vector<std::string> checkpoint_streams(partitions);
   for (std::int32_t p = 0; p < partitions; ++p) {
     const CheckpointMark& mark = state.last_checkpoint(p);
@@ -182,7 +184,7 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   if (absl::Status refused = Refusal(*scan, witnesses); !refused.ok()) return refused;
   outcome.recovered.emplace();
   outcome.recovered->state = *std::move(loaded);
-  outcome.recovered->log_id = snapshot->log_id();
+  outcome.recovered->log_id = snapshot_log_id;
   outcome.recovered->records_read = read;
   return outcome;
 }

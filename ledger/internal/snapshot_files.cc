@@ -84,14 +84,14 @@ std::vector<std::string> ListSnapshotFiles(const std::string& dir, const std::st
 }
 
 absl::StatusOr<careledger::v1::WriterSnapshot> ReadSnapshotFile(const std::string& path) {
-  absl::StatusOr<std::string> bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
   careledger::v1::WriterSnapshotFile file;
-  if (!file.ParseFromString(*bytes)) {
-    return absl::DataLossError(fmt::format("{} does not parse as a snapshot file", path));
-  }
-  bytes->clear();
-  bytes->shrink_to_fit();
+  {
+    absl::StatusOr<std::string> bytes = ReadFile(path);
+    if (!bytes.ok()) return bytes.status();
+    if (!file.ParseFromString(*bytes)) {
+      return absl::DataLossError(fmt::format("{} does not parse as a snapshot file", path));
+    }
+  }  // the file's bytes are freed before the snapshot is parsed
   if (file.sha256() != HashString(events::Sha256(file.snapshot()))) {
     return absl::DataLossError(
         fmt::format("{}: the SHA-256 of the snapshot does not match its bytes", path));
