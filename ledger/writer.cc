@@ -130,7 +130,7 @@ class Writer::Impl {
     recovery_options.witnesses = options_.witnesses;
     RecoveryReport report;
     std::optional<internal::Recovered> recovered;
-    if (!options_.snapshot_dir.empty()) {
+    if (!options_.snapshot_dir.empty() && options_.open_from_snapshot) {
       std::vector<std::string> rejected;
       for (const std::string& path :
            internal::ListSnapshotFiles(options_.snapshot_dir, options_.snapshot_name)) {

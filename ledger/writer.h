@@ -8,13 +8,15 @@
 // verify, or that contradicts a witness (WriterOptions::witnesses), refuses to
 // open, naming the first bad record or the witness.
 //
-// With WriterOptions::snapshot_dir, Open() first tries the newest writer
-// snapshot there (docs/snapshots.md): the state as of a signed checkpoint on
-// every partition, checked against the checkpoint records the log holds, and
-// then reads only the log after them, with the same checks. A snapshot that
-// is missing, corrupt, of another log or does not match the log is logged
-// (a warning naming the file and why) and the whole log is read instead; a
-// log that ends before a snapshot's checkpoint is refused (DATA_LOSS).
+// With WriterOptions::snapshot_dir and open_from_snapshot, Open() first tries
+// the newest writer snapshot there (docs/snapshots.md): the state as of a
+// signed checkpoint on every partition, checked against the checkpoint
+// records the log holds, and then reads only the log after them, with the
+// same checks. A snapshot that is missing, corrupt, of another log or does
+// not match the log is logged (a warning naming the file and why) and the
+// whole log is read instead; a log that ends before a snapshot's checkpoint
+// is refused (DATA_LOSS). The log before the snapshot is not re-read: damage
+// there is `careledger verify`'s to find.
 //
 // Idempotency: a command whose id was already applied is answered with the
 // original outcome (OUTCOME_DUPLICATE, same stream position) and appends
@@ -83,6 +85,11 @@ struct WriterOptions {
   // is refused. Files are "<snapshot_dir>/<snapshot_name>-<records>.pb".
   std::string snapshot_dir;
   std::string snapshot_name = "writer";
+  // Whether Open starts from a snapshot in snapshot_dir. A snapshot start-up
+  // does not re-read the log before the snapshot's checkpoints, so damage
+  // there is found by `careledger verify`, not by Open; false reads and
+  // checks the whole log (and Snapshot() still writes).
+  bool open_from_snapshot = true;
 };
 
 // What start-up recovery found.

@@ -25,8 +25,9 @@ struct StartupLogReport {
 // Initialises a ledger in `context`'s data directory and writes a `careledger
 // load` workload of about `records` commands (most of them reads, so access
 // records), taking a writer snapshot once all but `tail` were submitted.
+// `patients` 0 = one per 200 records (at least 100, at most 50,000).
 absl::StatusOr<StartupLogReport> BuildStartupLog(const Context& context, std::uint64_t records,
-                                                 std::uint64_t tail);
+                                                 std::uint64_t tail, std::size_t patients = 0);
 
 struct RawReadReport {
   std::uint64_t records = 0;

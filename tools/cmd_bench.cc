@@ -252,6 +252,7 @@ void RegisterBenchAudit(CLI::App* bench, Runner* run) {
 struct StartupBenchFlags {
   std::uint64_t records = 10'000'000;
   std::uint64_t tail = 10'000;
+  std::size_t patients = 0;
   std::string reuse;  // a data directory a `bench startup --keep` left
   int threads = 0;
   bool keep = false;
@@ -269,7 +270,7 @@ int RunBenchStartup(const StartupBenchFlags& flags, const Context& context) {
     scratch = MakeScratch(context, flags.keep);
     options = scratch->options;
     absl::StatusOr<StartupLogReport> report =
-        BuildStartupLog(Context(options), flags.records, flags.tail);
+        BuildStartupLog(Context(options), flags.records, flags.tail, flags.patients);
     if (!report.ok()) return ReportError(report.status(), context.json());
     built = *report;
   } else {
@@ -351,6 +352,10 @@ void RegisterBenchStartup(CLI::App* bench, Runner* run) {
   startup->add_option("--records", flags->records, "About how many records the log holds")
       ->capture_default_str();
   startup->add_option("--tail", flags->tail, "About how many commands follow the snapshot")
+      ->capture_default_str();
+  startup
+      ->add_option("--patients", flags->patients,
+                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
       ->capture_default_str();
   startup->add_option("--reuse", flags->reuse,
                       "Measure this data directory (left by `bench startup --keep`) instead of "

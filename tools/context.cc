@@ -123,8 +123,9 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
   return keys;
 }
 
-absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
-    ledger::Log* log, const ledger::Clock* clock) const {
+absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log,
+                                                                    const ledger::Clock* clock,
+                                                                    WriterStart start) const {
   absl::StatusOr<ledger::KeyStore> keys = OpenKeys();
   if (!keys.ok()) return keys.status();
   // Fail early, and clearly, when no key can sign now.
@@ -149,10 +150,11 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
       spdlog::warn("the head witness was not updated: {}", written.message());
     }
   };
-  // Start-up from the newest writer snapshot of this log (docs/snapshots.md),
-  // named like its projection; `careledger checkpoint` writes them.
+  // Writer snapshots of this log (docs/snapshots.md), named like its
+  // projection; `careledger checkpoint` writes them.
   writer.snapshot_dir = SnapshotDir();
   writer.snapshot_name = SnapshotName();
+  writer.open_from_snapshot = start == WriterStart::kSnapshot;
   return ledger::Writer::Open(log, std::move(writer));
 }
 

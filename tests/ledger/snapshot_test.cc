@@ -301,6 +301,21 @@ TEST_F(SnapshotTest, RecordsAppendedAfterASnapshotAreRecoveredAcrossRestarts) {
   }
 }
 
+TEST_F(SnapshotTest, AWriterAskedToReadTheWholeLogDoesSoAndStillWritesSnapshots) {
+  ASSERT_FALSE(Fill(/*tail=*/true).empty());
+  const std::uint64_t records = WholeLogRecords();
+  WriterOptions options = Options(/*snapshots=*/true);
+  options.open_from_snapshot = false;
+  auto writer = Writer::Open(log_.get(), std::move(options));
+  ASSERT_THAT(writer, IsOk());
+  EXPECT_FALSE((*writer)->recovery().from_snapshot);
+  EXPECT_TRUE((*writer)->recovery().snapshot_rejected.empty()) << "none was tried";
+  EXPECT_EQ((*writer)->recovery().records_read, records);
+  auto taken = (*writer)->Snapshot();
+  ASSERT_THAT(taken, IsOk());
+  EXPECT_EQ(internal::ListSnapshotFiles(dir_.Sub("snapshots"), "writer").front(), taken->path);
+}
+
 TEST_F(SnapshotTest, SnapshotNeedsADirectoryAndKeepsTheNewestTwo) {
   {
     std::unique_ptr<Writer> writer = OpenWriter(log_.get(), /*snapshots=*/false);
