@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "events/time_util.h"
 
 namespace careledger::ledger {
@@ -39,6 +41,45 @@ std::vector<std::string> Directory::DevicesOf(std::string_view ods_code) const {
     if (device.organisation() == ods_code) ids.push_back(id);
   }
   return ids;
+}
+
+void Directory::ExportTo(careledger::v1::WriterSnapshot* out) const {
+  // In key order, so one directory always gives the same snapshot bytes.
+  const auto sorted_keys = [](const auto& map) {
+    std::vector<std::string> keys;
+    keys.reserve(map.size());
+    for (const auto& entry : map) keys.push_back(entry.first);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+  };
+  for (const std::string& code : sorted_keys(organisations_)) {
+    *out->add_organisations() = organisations_.at(code);
+  }
+  for (const std::string& id : sorted_keys(users_)) {
+    const DirectoryUser& entry = users_.at(id);
+    careledger::v1::SnapshotUser* user = out->add_users();
+    *user->mutable_user() = entry.user;
+    if (entry.last_activity != absl::InfinitePast()) {
+      *user->mutable_last_activity() = events::ToTimestamp(entry.last_activity);
+    }
+  }
+  for (const std::string& id : sorted_keys(devices_)) *out->add_devices() = devices_.at(id);
+}
+
+void Directory::ImportFrom(const careledger::v1::WriterSnapshot& in) {
+  for (const careledger::v1::Organisation& organisation : in.organisations()) {
+    organisations_.insert_or_assign(organisation.ods_code(), organisation);
+  }
+  for (const careledger::v1::SnapshotUser& user : in.users()) {
+    auto [it, inserted] = users_.try_emplace(user.user().user_id());
+    ReplaceUser(&it->second, user.user());
+    it->second.last_activity = user.has_last_activity()
+                                   ? events::FromTimestamp(user.last_activity())
+                                   : absl::InfinitePast();
+  }
+  for (const careledger::v1::Device& device : in.devices()) {
+    devices_.insert_or_assign(device.device_id(), device);
+  }
 }
 
 void Directory::ReplaceUser(DirectoryUser* entry, const careledger::v1::User& user) {

@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "careledger/v1/directory.pb.h"
 #include "careledger/v1/envelope.pb.h"
+#include "careledger/v1/snapshot.pb.h"
 
 namespace careledger::ledger {
 
@@ -48,6 +49,12 @@ class Directory {
   // The ids of the devices registered to organisation `ods_code`, in no
   // particular order. Linear in the number of devices: for the bootstrap.
   std::vector<std::string> DevicesOf(std::string_view ods_code) const;
+
+  // For writer snapshots (docs/snapshots.md): adds every organisation, user
+  // (with last activity) and device to `out`; and the reverse, into an empty
+  // directory. ImportFrom recomputes what is derived.
+  void ExportTo(careledger::v1::WriterSnapshot* out) const;
+  void ImportFrom(const careledger::v1::WriterSnapshot& in);
 
  private:
   // Folds a user's record change, keeping active_cmc_team_members_ right.

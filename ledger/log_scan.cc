@@ -40,18 +40,35 @@ std::optional<events::VerificationStop> CheckPartitionIdentity(
 absl::StatusOr<ScanReport> ScanLog(LogReader& reader, const events::Keyring* keyring, int threads,
                                    const VerifiedRecordVisitor& visit) {
   const std::int32_t partitions = reader.partition_count();
+  ScanStart start;
+  start.offsets.assign(partitions, 0);
+  start.digests.assign(partitions, events::PartitionDigest{});
+  return ScanLogFrom(reader, keyring, threads, start, visit);
+}
+
+absl::StatusOr<ScanReport> ScanLogFrom(LogReader& reader, const events::Keyring* keyring,
+                                       int threads, const ScanStart& start,
+                                       const VerifiedRecordVisitor& visit) {
+  const std::int32_t partitions = reader.partition_count();
+  if (static_cast<std::int32_t>(start.offsets.size()) != partitions ||
+      static_cast<std::int32_t>(start.digests.size()) != partitions) {
+    return absl::InvalidArgumentError(fmt::format(
+        "a scan of {} partitions needs {} start offsets and digests", partitions, partitions));
+  }
   std::vector<events::PartitionVerifier> verifiers;
   verifiers.reserve(partitions);
-  for (std::int32_t p = 0; p < partitions; ++p) {
-    verifiers.emplace_back(p, keyring, nullptr, threads);
-    verifiers.back().RequireGenesis(partitions);
-  }
   std::vector<std::string> log_ids(partitions);  // from each partition's genesis
+  for (std::int32_t p = 0; p < partitions; ++p) {
+    verifiers.emplace_back(p, keyring, start.heads, threads);
+    verifiers.back().RequireGenesis(partitions);
+    if (start.offsets[p] > 0) {
+      verifiers.back().Resume(start.digests[p]);
+      log_ids[p] = start.log_id;
+    }
+  }
   std::vector<std::optional<events::VerificationStop>> stops(partitions);
 
-  if (absl::Status seek = reader.Seek(std::vector<std::int64_t>(partitions, 0)); !seek.ok()) {
-    return seek;
-  }
+  if (absl::Status seek = reader.Seek(start.offsets); !seek.ok()) return seek;
   ScanReport report;
   std::vector<std::vector<events::LogRecord>> by_partition(partitions);
   for (;;) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,6 +38,25 @@ using VerifiedRecordVisitor =
 // reader's own.
 absl::StatusOr<ScanReport> ScanLog(LogReader& reader, const events::Keyring* keyring, int threads,
                                    const VerifiedRecordVisitor& visit);
+
+// Where a scan that does not begin at offset 0 starts (the writer resuming
+// from a snapshot, docs/snapshots.md): per partition, the first offset read
+// and the digest of every record before it; the heads of streams the scan
+// has not seen; the log id the skipped genesis records named. The records
+// before the start are not read: whoever supplies a ScanStart vouches for them.
+struct ScanStart {
+  std::vector<std::int64_t> offsets;
+  std::vector<events::PartitionDigest> digests;
+  events::HeadLookup heads;
+  std::string log_id;
+};
+
+// ScanLog from `start`: the same checks on every record read (chains from
+// start.heads, checkpoints against the continued digests). A partition that
+// ends before its start offset - 1 is the reader's DATA_LOSS (LogReader::Seek).
+absl::StatusOr<ScanReport> ScanLogFrom(LogReader& reader, const events::Keyring* keyring,
+                                       int threads, const ScanStart& start,
+                                       const VerifiedRecordVisitor& visit);
 
 }  // namespace careledger::ledger
 

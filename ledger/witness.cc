@@ -62,6 +62,37 @@ void WitnessCheck::Observe(std::int32_t partition, const events::VerifiedRecord&
   }
 }
 
+std::vector<std::string> WitnessCheck::Resume(std::int32_t partition,
+                                              const events::PartitionDigest& digest) {
+  std::vector<std::string> unchecked;
+  if (partition < 0 || partition >= static_cast<std::int32_t>(digests_.size())) return unchecked;
+  digests_[partition] = digest;
+  for (std::size_t i = 0; i < witnesses_.size(); ++i) {
+    const Witness& witness = witnesses_[i];
+    if (witness.partition != partition || reached_[i] ||
+        witness.digest.last_offset > digest.last_offset) {
+      continue;
+    }
+    if (witness.digest.last_offset < digest.last_offset) {
+      unchecked.push_back(fmt::format("{}: partition {}: offset {} precedes the resume point {}",
+                                      witness.source, partition, witness.digest.last_offset,
+                                      digest.last_offset));
+      continue;
+    }
+    reached_[i] = true;
+    matched_[i] = digest == witness.digest;
+    if (!matched_[i]) {
+      mismatches_.push_back(fmt::format(
+          "{}: partition {}: the history up to offset {} differs from the witness ({} records "
+          "hashing to {}; the log has {} hashing to {}): it was rewritten",
+          witness.source, partition, digest.last_offset, witness.digest.record_count,
+          events::HashHex(witness.digest.running), digest.record_count,
+          events::HashHex(digest.running)));
+    }
+  }
+  return unchecked;
+}
+
 std::vector<std::string> WitnessCheck::Failures() const {
   std::vector<std::string> failures = mismatches_;
   for (std::size_t i = 0; i < witnesses_.size(); ++i) {

@@ -35,6 +35,14 @@ class WitnessCheck {
 
   void Observe(std::int32_t partition, const events::VerifiedRecord& record);
 
+  // Starts `partition` at `digest`, for a scan that resumes after the
+  // records up to digest.last_offset (a writer snapshot) instead of at offset
+  // 0. A witness of the partition at exactly that offset is compared with
+  // `digest` now; one before it cannot be checked without reading from
+  // offset 0: a line naming each such witness is returned, and the caller
+  // must then read the whole log.
+  std::vector<std::string> Resume(std::int32_t partition, const events::PartitionDigest& digest);
+
   // One line per witness the log contradicts: it ends before the witnessed
   // offset (a cut tail, acknowledged records lost) or hashes differently up
   // to it (rewritten history). Each line names the witness's source.

@@ -1,6 +1,9 @@
 #include "ledger/writer.h"
 
 #include <fmt/format.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -20,7 +23,8 @@
 #include "events/time_util.h"
 #include "ledger/decide.h"
 #include "ledger/internal/ledger_state.h"
-#include "ledger/log_scan.h"
+#include "ledger/internal/recovery.h"
+#include "ledger/internal/snapshot_files.h"
 #include "ledger/partitioner.h"
 #include "ledger/refusal_limiter.h"
 
@@ -67,6 +71,9 @@ struct Pending {
   const Command* command = nullptr;  // nullptr: a checkpoint request
   Answers* answers = nullptr;        // owned by the waiting caller
   std::size_t slot = 0;
+  // For a checkpoint request that also wants the state as of it (Snapshot):
+  // filled on the commit thread before the reply; owned by the caller.
+  absl::StatusOr<careledger::v1::WriterSnapshot>* snapshot = nullptr;
 
   void Reply(absl::StatusOr<CommandResult> result) { answers->Set(slot, std::move(result)); }
 };
@@ -112,36 +119,62 @@ class Writer::Impl {
     if (committer_.joinable()) committer_.join();
   }
 
-  // Rebuilds state from the whole log. Called before the commit thread runs
-  // and, on that thread, after an append whose outcome is unknown.
+  // Rebuilds state from the newest usable snapshot and the log after it, or
+  // from the whole log. Called before the commit thread runs and, on that
+  // thread, after an append whose outcome is unknown.
   absl::Status Recover() {
     const auto started = std::chrono::steady_clock::now();
-    absl::StatusOr<std::unique_ptr<LogReader>> reader = log_->OpenReader();
-    if (!reader.ok()) return reader.status();
-    auto state = std::make_unique<LedgerState>(partitions_, options_.remembered_commands);
-    WitnessCheck witnesses(options_.witnesses, partitions_);
-    absl::StatusOr<ScanReport> scan = ScanLog(
-        **reader, nullptr, options_.sign_threads,
-        [&](std::int32_t partition, const events::VerifiedRecord& record) {
-          state->Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
-          witnesses.Observe(partition, record);
-        });
-    if (!scan.ok()) return scan.status();
-    if (!scan->stops.empty()) {
-      return absl::DataLossError(
-          fmt::format("the log does not verify, so the writer will not extend it: {}",
-                      scan->stops.front().Describe()));
+    internal::RecoveryOptions recovery_options;
+    recovery_options.remembered_commands = options_.remembered_commands;
+    recovery_options.threads = options_.sign_threads;
+    recovery_options.witnesses = options_.witnesses;
+    RecoveryReport report;
+    std::optional<internal::Recovered> recovered;
+    if (!options_.snapshot_dir.empty() && options_.open_from_snapshot) {
+      std::vector<std::string> rejected;
+      for (const std::string& path :
+           internal::ListSnapshotFiles(options_.snapshot_dir, options_.snapshot_name)) {
+        if (report.snapshot_path.empty()) report.snapshot_path = path;
+        absl::StatusOr<internal::SnapshotRecovery> attempt =
+            internal::RecoverFromSnapshot(*log_, path, recovery_options);
+        if (!attempt.ok()) return attempt.status();
+        if (attempt->recovered) {
+          recovered = std::move(attempt->recovered);
+          report.from_snapshot = true;
+          report.snapshot_path = path;
+          break;
+        }
+        spdlog::warn("writer {}: snapshot {} not used, {}", options_.writer_id, path,
+                     attempt->unusable);
+        rejected.push_back(fmt::format("{}: {}", path, attempt->unusable));
+      }
+      if (!recovered && !rejected.empty()) {
+        spdlog::warn("writer {}: no usable snapshot, reading the whole log", options_.writer_id);
+      }
+      for (const std::string& reason : rejected) {
+        if (!report.snapshot_rejected.empty()) report.snapshot_rejected += "; ";
+        report.snapshot_rejected += reason;
+      }
     }
-    if (const std::vector<std::string> failures = witnesses.Failures(); !failures.empty()) {
-      return absl::DataLossError(fmt::format(
-          "the log contradicts a witness, so the writer will not extend it: {}", failures.front()));
+    if (!recovered) {
+      absl::StatusOr<internal::Recovered> full = internal::RecoverFromLog(*log_, recovery_options);
+      if (!full.ok()) return full.status();
+      recovered = *std::move(full);
     }
     last_checkpoint_.assign(partitions_, std::chrono::steady_clock::now());
-    state_ = std::move(state);
-    recovery_.records = state_->record_count();
-    recovery_.streams = state_->stream_count();
-    recovery_.seconds =
+    state_ = std::move(recovered->state);
+    log_id_ = recovered->log_id;
+    report.records = state_->record_count();
+    report.streams = state_->stream_count();
+    report.records_read = recovered->records_read;
+    report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    recovery_ = std::move(report);
+#ifdef __GLIBC__
+    // Reading the log or a snapshot freed much more than the state keeps:
+    // give it back to the system rather than hold it for the writer's life.
+    malloc_trim(0);
+#endif
     return absl::OkStatus();
   }
 
@@ -150,15 +183,17 @@ class Writer::Impl {
   }
 
   // Queues `commands` (nullptr entries are checkpoint requests) and waits for
-  // all their answers.
+  // all their answers. With `snapshot`, the one checkpoint request also
+  // fills it with the state as of its checkpoints.
   std::vector<absl::StatusOr<CommandResult>> SubmitAndWait(
-      std::span<const Command* const> commands) {
+      std::span<const Command* const> commands,
+      absl::StatusOr<careledger::v1::WriterSnapshot>* snapshot = nullptr) {
     Answers answers(commands.size());
     if (commands.empty()) return answers.Wait();
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (std::size_t i = 0; i < commands.size(); ++i) {
-        queue_.push_back(Pending{commands[i], &answers, i});
+        queue_.push_back(Pending{commands[i], &answers, i, commands[i] ? nullptr : snapshot});
       }
     }
     wake_.notify_one();
@@ -166,6 +201,7 @@ class Writer::Impl {
   }
 
   const RecoveryReport& recovery() const { return recovery_; }
+  const WriterOptions& options() const { return options_; }
 
  private:
   // A batch decided and sealed: its records wait for (or are in) their append.
@@ -322,7 +358,7 @@ class Writer::Impl {
       }
       if (!command->command_id().empty()) {
         if (batch.first_in_batch.contains(command->command_id())) continue;  // after the append
-        if (const CommandResult* seen = state_->FindCommand(command->command_id())) {
+        if (std::optional<CommandResult> seen = state_->FindCommand(command->command_id())) {
           if (seen->offset() < 0 && previous != nullptr &&
               previous->first_in_batch.contains(command->command_id())) {
             batch.repeats_of_previous.push_back(i);  // answered when `previous` is confirmed
@@ -605,6 +641,11 @@ class Writer::Impl {
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
       if (batch.pending[i].command == nullptr) {
+        if (batch.pending[i].snapshot != nullptr) {
+          *batch.pending[i].snapshot =
+              checkpointed.ok() ? SnapshotOfState()
+                                : absl::StatusOr<careledger::v1::WriterSnapshot>(checkpointed);
+        }
         batch.pending[i].Reply(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
                                                  : checkpointed);
       } else if (batch.answered[i]) {
@@ -614,6 +655,17 @@ class Writer::Impl {
     // A checkpoint that failed for want of a key changed nothing; one whose
     // append failed rebuilt the state or stopped the writer.
     return !state_rebuilt_ && failure_.ok();
+  }
+
+  // The state as a snapshot. Called right after forced checkpoints, with no
+  // batch in flight, so every partition ends at its checkpoint.
+  absl::StatusOr<careledger::v1::WriterSnapshot> SnapshotOfState() const {
+    absl::StatusOr<careledger::v1::WriterSnapshot> snapshot = state_->ToSnapshot();
+    if (!snapshot.ok()) return snapshot;
+    snapshot->set_log_id(log_id_);
+    snapshot->set_writer_id(options_.writer_id);
+    *snapshot->mutable_taken_at() = events::ToTimestamp(options_.clock->Now());
+    return snapshot;
   }
 
   // Records the answers of the requests of `next` that repeat a command of
@@ -713,6 +765,7 @@ class Writer::Impl {
   const std::int32_t partitions_;
   const std::string access_stream_;  // where this writer's access records go
   RecoveryReport recovery_;
+  std::string log_id_;  // from the log's genesis, for snapshots
 
   // Owned by the commit thread (and by Open before it starts).
   std::unique_ptr<LedgerState> state_;
@@ -763,6 +816,37 @@ std::vector<absl::StatusOr<CommandResult>> Writer::SubmitAll(std::span<const Com
 absl::Status Writer::Checkpoint() {
   const Command* checkpoint[] = {nullptr};
   return impl_->SubmitAndWait(checkpoint).front().status();
+}
+
+absl::StatusOr<SnapshotTaken> Writer::Snapshot() {
+  const WriterOptions& options = impl_->options();
+  if (options.snapshot_dir.empty()) {
+    return absl::FailedPreconditionError("the writer has no snapshot directory");
+  }
+  absl::StatusOr<careledger::v1::WriterSnapshot> snapshot =
+      absl::UnknownError("no snapshot was taken");
+  const Command* checkpoint[] = {nullptr};
+  if (absl::Status done = impl_->SubmitAndWait(checkpoint, &snapshot).front().status();
+      !done.ok()) {
+    return done;
+  }
+  if (!snapshot.ok()) return snapshot.status();
+  SnapshotTaken taken;
+  for (const careledger::v1::SnapshotPosition& position : snapshot->positions()) {
+    events::PartitionDigest& digest = taken.digests.emplace_back();
+    digest.last_offset = position.after().last_offset();
+    digest.record_count = position.after().record_count();
+    std::copy(position.after().running_hash().begin(), position.after().running_hash().end(),
+              digest.running.begin());
+  }
+  absl::StatusOr<std::string> path =
+      internal::WriteSnapshotFile(options.snapshot_dir, options.snapshot_name, *snapshot);
+  if (!path.ok()) {
+    return absl::InternalError(
+        fmt::format("checkpointed, but the snapshot was not written: {}", path.status().message()));
+  }
+  taken.path = *std::move(path);
+  return taken;
 }
 
 const RecoveryReport& Writer::recovery() const { return impl_->recovery(); }

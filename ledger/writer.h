@@ -8,6 +8,16 @@
 // verify, or that contradicts a witness (WriterOptions::witnesses), refuses to
 // open, naming the first bad record or the witness.
 //
+// With WriterOptions::snapshot_dir and open_from_snapshot, Open() first tries
+// the newest writer snapshot there (docs/snapshots.md): the state as of a
+// signed checkpoint on every partition, checked against the checkpoint
+// records the log holds, and then reads only the log after them, with the
+// same checks. A snapshot that is missing, corrupt, of another log or does
+// not match the log is logged (a warning naming the file and why) and the
+// whole log is read instead; a log that ends before a snapshot's checkpoint
+// is refused (DATA_LOSS). The log before the snapshot is not re-read: damage
+// there is `careledger verify`'s to find.
+//
 // Idempotency: a command whose id was already applied is answered with the
 // original outcome (OUTCOME_DUPLICATE, same stream position) and appends
 // nothing, across restarts.
@@ -30,6 +40,7 @@
 #include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 #include "events/ed25519.h"
+#include "events/partition_digest.h"
 #include "ledger/clock.h"
 #include "ledger/key_store.h"
 #include "ledger/log.h"
@@ -69,13 +80,37 @@ struct WriterOptions {
   std::function<void(std::span<const events::PartitionDigest>)> on_durable;
   // How many command ids are remembered for de-duplication (oldest forgotten).
   std::size_t remembered_commands = 1'000'000;
+  // Where writer snapshots of this log live, outside the log's own directory
+  // (docs/snapshots.md); "" = none: Open reads the whole log and Snapshot()
+  // is refused. Files are "<snapshot_dir>/<snapshot_name>-<records>.pb".
+  std::string snapshot_dir;
+  std::string snapshot_name = "writer";
+  // Whether Open starts from a snapshot in snapshot_dir. A snapshot start-up
+  // does not re-read the log before the snapshot's checkpoints, so damage
+  // there is found by `careledger verify`, not by Open; false reads and
+  // checks the whole log (and Snapshot() still writes).
+  bool open_from_snapshot = true;
 };
 
 // What start-up recovery found.
 struct RecoveryReport {
-  std::uint64_t records = 0;
+  std::uint64_t records = 0;  // records in the recovered state: the whole log
   std::uint64_t streams = 0;
   double seconds = 0;
+  // Whether the state came from a snapshot (then only records_read records,
+  // those after its checkpoints, were read from the log).
+  bool from_snapshot = false;
+  std::string snapshot_path;      // the snapshot used, or else the newest one found
+  std::string snapshot_rejected;  // why no snapshot was used ("" when one was, or none exists)
+  std::uint64_t records_read = 0;
+};
+
+// What Writer::Snapshot() wrote.
+struct SnapshotTaken {
+  std::string path;  // the snapshot file
+  // Each partition's digest up to and including its new checkpoint (what
+  // `careledger checkpoint` tells its caller to keep).
+  std::vector<events::PartitionDigest> digests;
 };
 
 class Writer {
@@ -102,6 +137,14 @@ class Writer {
   // Appends a signed checkpoint to every partition, covering everything
   // appended so far.
   absl::Status Checkpoint();
+
+  // Appends a signed checkpoint to every partition, as Checkpoint(), and
+  // writes the writer's state as of those checkpoints to a new snapshot file
+  // in options.snapshot_dir (fsynced, renamed into place; the newest two are
+  // kept). Returns the file's path and the digests. FAILED_PRECONDITION without a
+  // snapshot_dir; the checkpoint's errors; INTERNAL when the file cannot be
+  // written (the checkpoint stands: it is an ordinary checkpoint).
+  absl::StatusOr<SnapshotTaken> Snapshot();
 
   const RecoveryReport& recovery() const;
 

@@ -1,10 +1,12 @@
 // careledger bench: throughput of append and projection, each printed next to
-// the machine's own Ed25519 limits measured in the same run, as ratios.
+// the machine's own Ed25519 limits measured in the same run, as ratios; and
+// writer start-up (whole read vs snapshot) next to the raw log read rate.
 #include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "events/format.h"
 #include "events/ids.h"
@@ -13,6 +15,7 @@
 #include "tools/bench_audit.h"
 #include "tools/bench_projection.h"
 #include "tools/bench_scratch.h"
+#include "tools/bench_startup.h"
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
 #include "tools/exit_codes.h"
@@ -204,6 +207,140 @@ void RegisterBenchAudit(CLI::App* bench, Runner* run) {
   });
 }
 
+struct StartupBenchFlags {
+  std::uint64_t records = 10'000'000;
+  std::uint64_t tail = 10'000;
+  std::size_t patients = 0;
+  std::string reuse;  // a data directory a `bench startup --keep` left
+  int threads = 0;
+  bool keep = false;
+  std::string mode;  // startup-phase: "full" or "snapshot"
+};
+
+double Mb(std::uint64_t kb) { return static_cast<double>(kb) / 1024.0; }
+
+int RunBenchStartup(const StartupBenchFlags& flags, const Context& context) {
+  const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
+  std::unique_ptr<ScratchLedger> scratch;
+  GlobalOptions options = context.options();
+  std::optional<StartupLogReport> built;
+  if (flags.reuse.empty()) {
+    scratch = MakeScratch(context, flags.keep);
+    options = scratch->options;
+    absl::StatusOr<StartupLogReport> report =
+        BuildStartupLog(Context(options), flags.records, flags.tail, flags.patients);
+    if (!report.ok()) return ReportError(report.status(), context.json());
+    built = *report;
+  } else {
+    options.data_dir = flags.reuse;
+  }
+  const Context bench_context(options);
+  absl::StatusOr<RawReadReport> raw = ReadWholeLogRaw(bench_context);
+  if (!raw.ok()) return ReportError(raw.status(), context.json());
+  absl::StatusOr<StartupPhase> full = MeasureStartupInChild(bench_context, false, threads);
+  if (!full.ok()) return ReportError(full.status(), context.json());
+  absl::StatusOr<StartupPhase> resumed = MeasureStartupInChild(bench_context, true, threads);
+  if (!resumed.ok()) return ReportError(resumed.status(), context.json());
+  const double raw_rate = static_cast<double>(raw->records) / raw->seconds;
+  const double full_rate = static_cast<double>(full->records_read) / full->seconds;
+  if (context.json()) {
+    nlohmann::json document{{"benchmark", "startup"},
+                            {"data_dir", options.data_dir},
+                            {"threads", threads},
+                            {"raw_read",
+                             {{"records", raw->records},
+                              {"bytes", raw->bytes},
+                              {"seconds", raw->seconds},
+                              {"records_per_second", raw_rate}}},
+                            {"full", StartupPhaseJson(*full)},
+                            {"snapshot", StartupPhaseJson(*resumed)},
+                            {"full_to_raw_read", full->seconds / raw->seconds},
+                            {"snapshot_to_full", resumed->seconds / full->seconds}};
+    if (built) {
+      document["load"] = {{"commands", built->commands},
+                          {"commands_at_snapshot", built->at_snapshot},
+                          {"seconds", built->seconds},
+                          {"snapshot", built->snapshot_path}};
+    }
+    PrintJson(document);
+  } else {
+    std::cout << fmt::format("bench startup: {} records in {}{}\n", full->records, options.data_dir,
+                             flags.keep ? " (kept)" : "");
+    if (built) {
+      std::cout << fmt::format(
+          "  written by `careledger load` in {:.1f} s (untimed below); snapshot after {} of {} "
+          "commands\n",
+          built->seconds, built->at_snapshot, built->commands);
+    }
+    std::cout << fmt::format(
+        "machine limit (this run): raw log read, nothing parsed: {:.2f} s, {:.0f} records/s, "
+        "{:.0f} MB/s\n",
+        raw->seconds, raw_rate, static_cast<double>(raw->bytes) / raw->seconds / 1e6);
+    const auto print = [](const char* name, const StartupPhase& phase) {
+      const double heap_kb =
+          static_cast<double>(phase.heap_after_kb) - static_cast<double>(phase.heap_before_kb);
+      std::cout << fmt::format(
+          "  {:<14} {:>8.2f} s, {:>10} records read{}\n"
+          "  {:<14} heap in use +{:.0f} MB ({:.0f} B/record); VmRSS {:.0f} -> {:.0f} MB, "
+          "VmHWM {:.0f} MB\n",
+          name, phase.seconds, phase.records_read, phase.from_snapshot ? "" : " (whole log)", "",
+          heap_kb / 1024,
+          1024 * heap_kb / static_cast<double>(std::max<std::uint64_t>(1, phase.records)),
+          Mb(phase.rss_before_kb), Mb(phase.rss_after_kb), Mb(phase.hwm_kb));
+    };
+    print("full read:", *full);
+    print("from snapshot:", *resumed);
+    std::cout << fmt::format(
+        "  full read / raw read = {:.1f}x ({:.0f} records/s); snapshot start-up / full read = "
+        "{:.1f}%\n",
+        full->seconds / raw->seconds, full_rate, 100 * resumed->seconds / full->seconds);
+    if (!resumed->from_snapshot) {
+      std::cout << "  the snapshot was NOT used: " << resumed->snapshot_rejected << "\n";
+    }
+  }
+  return resumed->from_snapshot ? kExitOk : kExitError;
+}
+
+void RegisterBenchStartup(CLI::App* bench, Runner* run) {
+  auto flags = std::make_shared<StartupBenchFlags>();
+  CLI::App* startup = bench->add_subcommand(
+      "startup",
+      "Writer start-up on a large log: reading the whole log vs loading the writer snapshot and "
+      "reading the tail (seconds, records read, resident memory), next to the raw log read rate");
+  startup->add_option("--records", flags->records, "About how many records the log holds")
+      ->capture_default_str();
+  startup->add_option("--tail", flags->tail, "About how many commands follow the snapshot")
+      ->capture_default_str();
+  startup
+      ->add_option("--patients", flags->patients,
+                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
+      ->capture_default_str();
+  startup->add_option("--reuse", flags->reuse,
+                      "Measure this data directory (left by `bench startup --keep`) instead of "
+                      "writing a new log");
+  startup->add_option("--threads", flags->threads, "Threads (0 = all cores)")
+      ->capture_default_str();
+  startup->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
+  startup->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunBenchStartup(*flags, context); };
+  });
+  // One start-up in a process of its own (run by `bench startup`).
+  CLI::App* phase = bench->add_subcommand("startup-phase", "");
+  phase->group("");
+  phase->add_option("--mode", flags->mode)->required()->check(CLI::IsMember({"full", "snapshot"}));
+  phase->add_option("--threads", flags->threads);
+  phase->callback([run, flags] {
+    *run = [flags](const Context& context) {
+      const int threads = flags->threads > 0 ? flags->threads : events::HardwareThreads();
+      absl::StatusOr<StartupPhase> measured =
+          MeasureStartup(context, flags->mode == "snapshot", threads);
+      if (!measured.ok()) return ReportError(measured.status(), true);
+      PrintJson(StartupPhaseJson(*measured));
+      return static_cast<int>(kExitOk);
+    };
+  });
+}
+
 }  // namespace
 
 void RegisterBench(CLI::App& app, Runner* run) {
@@ -235,6 +372,7 @@ void RegisterBench(CLI::App& app, Runner* run) {
     *run = [flags](const Context& context) { return RunBenchProject(*flags, context); };
   });
   RegisterBenchAudit(bench, run);
+  RegisterBenchStartup(bench, run);
   CLI::App* crypto = bench->add_subcommand("crypto", "Only the machine's Ed25519 limits");
   crypto->add_option("--threads", flags->threads, "Threads (0 = all cores)");
   crypto->callback([run, flags] {

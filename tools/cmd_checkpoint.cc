@@ -1,10 +1,10 @@
-// careledger checkpoint: append a signed checkpoint to every partition now.
+// careledger checkpoint: append a signed checkpoint to every partition now,
+// and write the writer's state as of it (<data>/snapshots, docs/snapshots.md)
+// so the next start-up reads only the log after it.
 #include <fmt/format.h>
 
 #include <iostream>
 
-#include "events/parallel.h"
-#include "ledger/log_scan.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/kept_checkpoints.h"
@@ -16,30 +16,27 @@ void RegisterCheckpoint(CLI::App& app, Runner* run) {
   CLI::App* checkpoint = app.add_subcommand(
       "checkpoint",
       "Append a signed checkpoint (last offset and running SHA-256) to every partition; keep "
-      "its output to prove later that no tail was cut or rewritten");
+      "its output to prove later that no tail was cut or rewritten. Also writes a writer "
+      "snapshot (<data>/snapshots) so the next start-up reads only the log after it");
   checkpoint->callback([run] {
     *run = [](const Context& context) {
       absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
       if (!log.ok()) return ReportError(log.status(), context.json());
       absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(log->get());
       if (!writer.ok()) return ReportError(writer.status(), context.json());
-      if (absl::Status done = (*writer)->Checkpoint(); !done.ok()) {
-        return ReportError(done, context.json());
-      }
+      // The checkpoint, and the writer's state as of it for the next start-up
+      // (docs/snapshots.md). This process is the only writer, so nothing
+      // follows the checkpoint: its digests are what to keep.
+      absl::StatusOr<ledger::SnapshotTaken> taken = (*writer)->Snapshot();
+      if (!taken.ok()) return ReportError(taken.status(), context.json());
       writer->reset();
-      // What to keep: each partition's digest up to and including its new
-      // checkpoint (this process is the only writer, so nothing follows it).
-      absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-      if (!reader.ok()) return ReportError(reader.status(), context.json());
-      absl::StatusOr<ledger::ScanReport> scan =
-          ledger::ScanLog(**reader, nullptr, events::HardwareThreads(), nullptr);
-      if (!scan.ok()) return ReportError(scan.status(), context.json());
-      const nlohmann::json kept = KeptCheckpointsJson((*log)->Describe(), scan->digests);
+      const nlohmann::json kept = KeptCheckpointsJson((*log)->Describe(), taken->digests);
       if (context.json()) {
         PrintJson(kept);
       } else {
         std::cout << "Checkpointed " << (*log)->partition_count() << " partitions of "
-                  << (*log)->Describe() << ". Keep this (or the --json form, for verify --kept):\n";
+                  << (*log)->Describe() << "; writer snapshot " << taken->path
+                  << ". Keep this (or the --json form, for verify --kept):\n";
         for (const nlohmann::json& entry : kept["checkpoints"]) {
           std::cout << fmt::format(
               "  partition {}: {} records up to offset {}, running hash {}\n",

@@ -12,7 +12,7 @@
 //     <data>/witness/rollbacks.jsonl (tools/rollbacks.h).
 //  3. Nothing is deleted: an existing log and keys are replaced only with
 //     --force and are moved aside (log.replaced-<UTC time>), and so is the
-//     projection (it must be rebuilt from the restored log). The copy is
+//     projection and the writer snapshots (both are of the old log). The copy is
 //     staged in <data>/.restore-<UTC time>, checked there, and renamed into
 //     place; the staging directory is removed when the restore is refused.
 #include <fcntl.h>
@@ -268,7 +268,9 @@ int RunRestore(const RestoreFlags& flags, const Context& context) {
 
   // Install: move the old parts aside, rename the staged ones into place.
   std::vector<std::string> moved_aside;
-  for (const std::string& path : {data + "/log", data + "/keys", context.ProjectionDir()}) {
+  // Writer snapshots are of the replaced log: moved aside with it.
+  for (const std::string& path :
+       {data + "/log", data + "/keys", context.ProjectionDir(), context.SnapshotDir()}) {
     absl::StatusOr<std::string> aside = MoveAside(path, stamp);
     if (!aside.ok()) {
       staging.Keep();

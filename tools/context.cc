@@ -58,6 +58,10 @@ std::string Context::ProjectionDir() const {
          (bootstrap.empty() ? std::string("embedded") : "kafka-" + options_.topic);
 }
 
+std::string Context::SnapshotName() const {
+  return "writer-" + std::filesystem::path(ProjectionDir()).filename().string();
+}
+
 absl::StatusOr<std::unique_ptr<ledger::Log>> Context::OpenLog(bool read_only) const {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log =
       OpenLogIn(read_only ? LogMode::kFollower : LogMode::kOwner);
@@ -119,8 +123,9 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
   return keys;
 }
 
-absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
-    ledger::Log* log, const ledger::Clock* clock) const {
+absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log,
+                                                                    const ledger::Clock* clock,
+                                                                    WriterStart start) const {
   absl::StatusOr<ledger::KeyStore> keys = OpenKeys();
   if (!keys.ok()) return keys.status();
   // Fail early, and clearly, when no key can sign now.
@@ -145,6 +150,11 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(
       spdlog::warn("the head witness was not updated: {}", written.message());
     }
   };
+  // Writer snapshots of this log (docs/snapshots.md), named like its
+  // projection; `careledger checkpoint` writes them.
+  writer.snapshot_dir = SnapshotDir();
+  writer.snapshot_name = SnapshotName();
+  writer.open_from_snapshot = start == WriterStart::kSnapshot;
   return ledger::Writer::Open(log, std::move(writer));
 }
 

@@ -41,6 +41,10 @@ class Context {
   bool json() const { return options_.json; }
 
   std::string KeysDir() const { return options_.data_dir + "/keys"; }
+  // Writer snapshots (docs/snapshots.md), beside the log, not in it.
+  std::string SnapshotDir() const { return options_.data_dir + "/snapshots"; }
+  // Their name, one per log the data directory serves (like ProjectionDir).
+  std::string SnapshotName() const;
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
 
@@ -54,10 +58,23 @@ class Context {
   // only. ALREADY_EXISTS when there is one.
   absl::StatusOr<std::unique_ptr<ledger::Log>> CreateLog() const;
   absl::StatusOr<ledger::KeyStore> OpenKeys() const;
+  // How a writer recovers its state (docs/snapshots.md).
+  enum class WriterStart {
+    // Read and check the whole log: every command of the program, so damage
+    // anywhere in the log refuses it (exit 4).
+    kWholeLog,
+    // From the newest writer snapshot that matches the log, reading only
+    // the log after it: a long-running service, which cannot re-read a
+    // large log at each start (the log before the snapshot is then
+    // `careledger verify`'s to check).
+    kSnapshot,
+  };
   // Opens a writer on `log` signing with the active key, stamping events
   // with `clock` (nullptr = the system clock; `careledger load` simulates).
+  // Its Snapshot() writes to SnapshotDir() in either case.
   absl::StatusOr<std::unique_ptr<ledger::Writer>> OpenWriter(
-      ledger::Log* log, const ledger::Clock* clock = nullptr) const;
+      ledger::Log* log, const ledger::Clock* clock = nullptr,
+      WriterStart start = WriterStart::kWholeLog) const;
 
  private:
   enum class LogMode { kCreate, kOwner, kFollower };

@@ -8,7 +8,7 @@
 namespace careledger::tools {
 
 absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
-                                     const LoadOptions& options) {
+                                     const LoadOptions& options, const AfterSlice& after_slice) {
   LoadReport report;
   report.from = absl::FromCivil(
       absl::CivilDay(absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())) + 1, absl::UTCTimeZone());
@@ -44,6 +44,9 @@ absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
           ++report.duplicates;
           break;
       }
+    }
+    if (after_slice) {
+      if (absl::Status done = after_slice(**writer, report); !done.ok()) return done;
     }
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();

@@ -5,11 +5,13 @@
 #define CARELEDGER_TOOLS_LOAD_RUNNER_H_
 
 #include <cstddef>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "ledger/log.h"
+#include "ledger/writer.h"
 #include "tools/context.h"
 #include "tools/load_generator.h"
 
@@ -29,9 +31,14 @@ struct LoadReport {
   std::vector<PlantedCase> plants;
 };
 
+// Called after each slice is answered, with the writer and the report so
+// far; an error stops the load and is returned.
+using AfterSlice = std::function<absl::Status(ledger::Writer& writer, const LoadReport& so_far)>;
+
 // Generates the load and submits it to a writer on `log` (the context's keys).
 absl::StatusOr<LoadReport> WriteLoad(const Context& context, ledger::Log* log,
-                                     const LoadOptions& options);
+                                     const LoadOptions& options,
+                                     const AfterSlice& after_slice = nullptr);
 
 }  // namespace careledger::tools
 

@@ -4,19 +4,24 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 namespace careledger::ledger::internal {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return absl::NotFoundError(fmt::format("cannot read {}", path));
-  std::ostringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
+  // Read in place (snapshots are large): no intermediate copy.
+  const std::streamoff size = in.tellg();
+  std::string contents(static_cast<std::size_t>(std::max<std::streamoff>(size, 0)), '\0');
+  in.seekg(0);
+  if (!in.read(contents.data(), static_cast<std::streamsize>(contents.size()))) {
+    return absl::NotFoundError(fmt::format("cannot read {}", path));
+  }
+  return contents;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents,

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "events/format.h"
 #include "events/plan_fold.h"
 
@@ -10,6 +12,7 @@ namespace careledger::ledger::internal {
 LedgerState::LedgerState(std::int32_t partitions, std::size_t remembered_commands)
     : digests_(partitions),
       since_checkpoint_(partitions, 0),
+      checkpoints_(partitions),
       remembered_commands_(remembered_commands) {}
 
 const StreamState* LedgerState::Find(const std::string& stream) const {
@@ -20,10 +23,13 @@ const StreamState* LedgerState::Find(const std::string& stream) const {
 void LedgerState::Apply(std::int32_t partition, std::int64_t offset,
                         const careledger::v1::Event& event, const events::Hash& value_hash) {
   StreamState& stream = streams_[event.stream_id()];
+  if (event.has_checkpoint()) {
+    checkpoints_[partition] = CheckpointMark{offset, digests_[partition], stream.head};
+  }
   stream.head = events::StreamHead{event.stream_seq(), value_hash};
   Fold(event, &stream);
-  if (!event.command_id().empty()) Remember(ResultOf(event, partition, -1));
-  ApplyPosition(partition, offset, event, value_hash);
+  if (!event.command_id().empty()) Remember(ResultOf(event, partition, offset));
+  AddToPartition(partition, offset, event, value_hash);
 }
 
 void LedgerState::ApplyDecided(std::int32_t partition, const careledger::v1::Event& event) {
@@ -46,11 +52,39 @@ void LedgerState::Fold(const careledger::v1::Event& event, StreamState* stream) 
     // and the projector, which stop on it).
     spdlog::warn("{} seq {}: {}", event.stream_id(), event.stream_seq(), folded.message());
   }
+  KeepWhatRulesRead(&stream->plan);
+}
+
+void KeepWhatRulesRead(careledger::v1::PlanState* plan) {
+  // The rules (ledger/plan_rules.h) never read urgent care notes, and of the
+  // patient's requests only the open ones: the rest is history, which the
+  // projections keep, and would make a plan's state grow with its events.
+  plan->clear_notes();
+  google::protobuf::RepeatedPtrField<careledger::v1::PatientRequest>* requests =
+      plan->mutable_requests();
+  requests->erase(std::remove_if(requests->begin(), requests->end(),
+                                 [](const careledger::v1::PatientRequest& request) {
+                                   return request.resolution() !=
+                                          careledger::v1::REQUEST_RESOLUTION_UNSPECIFIED;
+                                 }),
+                  requests->end());
 }
 
 void LedgerState::ApplyPosition(std::int32_t partition, std::int64_t offset,
                                 const careledger::v1::Event& event,
                                 const events::Hash& value_hash) {
+  AddToPartition(partition, offset, event, value_hash);
+  if (!event.command_id().empty()) {
+    if (std::optional<careledger::v1::CommandResult> result = FindCommand(event.command_id())) {
+      result->set_offset(offset);
+      Remember(*result);
+    }
+  }
+}
+
+void LedgerState::AddToPartition(std::int32_t partition, std::int64_t offset,
+                                 const careledger::v1::Event& event,
+                                 const events::Hash& value_hash) {
   digests_[partition].Add(offset, value_hash);
   ++records_;
   if (event.has_checkpoint()) {
@@ -58,23 +92,32 @@ void LedgerState::ApplyPosition(std::int32_t partition, std::int64_t offset,
   } else {
     ++since_checkpoint_[partition];
   }
-  if (!event.command_id().empty()) {
-    auto it = commands_.find(event.command_id());
-    if (it != commands_.end()) it->second.set_offset(offset);
-  }
 }
 
-const careledger::v1::CommandResult* LedgerState::FindCommand(const std::string& command_id) const {
+std::optional<careledger::v1::CommandResult> LedgerState::FindCommand(
+    const std::string& command_id) const {
   auto it = commands_.find(command_id);
-  return it == commands_.end() ? nullptr : &it->second;
+  if (it == commands_.end()) return std::nullopt;
+  careledger::v1::CommandResult result;
+  // Serialized by Remember from a valid message: parsing cannot fail.
+  result.ParseFromString(it->second);
+  result.set_command_id(command_id);
+  return result;
 }
 
-void LedgerState::Remember(careledger::v1::CommandResult result) {
-  auto [it, inserted] = commands_.insert_or_assign(result.command_id(), std::move(result));
-  if (!inserted) return;  // a command with several events: keep the last position
-  command_order_.push_back(it->first);
+void LedgerState::Remember(const careledger::v1::CommandResult& result) {
+  careledger::v1::CommandResult without_id = result;
+  without_id.clear_command_id();
+  std::string value = without_id.SerializeAsString();
+  auto it = commands_.find(result.command_id());
+  if (it != commands_.end()) {  // a command with several events: keep the last position
+    it->second = std::move(value);
+    return;
+  }
+  command_order_.push_back(result.command_id());
+  commands_.emplace(std::string_view(command_order_.back()), std::move(value));
   while (command_order_.size() > remembered_commands_) {
-    commands_.erase(command_order_.front());
+    commands_.erase(std::string_view(command_order_.front()));  // before its key goes
     command_order_.pop_front();
   }
 }

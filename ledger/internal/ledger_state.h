@@ -5,13 +5,18 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 #include "careledger/v1/envelope.pb.h"
 #include "careledger/v1/plan_state.pb.h"
+#include "careledger/v1/snapshot.pb.h"
 #include "events/chain.h"
 #include "events/partition_digest.h"
 #include "ledger/directory.h"
@@ -20,12 +25,38 @@ namespace careledger::ledger::internal {
 
 struct StreamState {
   events::StreamHead head;
-  careledger::v1::PlanState plan;  // for patient streams
+  // For patient streams: the fold (events/plan_fold.h) less what the rules
+  // never read (KeepWhatRulesRead).
+  careledger::v1::PlanState plan;
+};
+
+// Drops from a plan's state what the writer's rules never read: urgent care
+// notes and resolved patient requests.
+void KeepWhatRulesRead(careledger::v1::PlanState* plan);
+
+// A partition's last checkpoint as folded in: where it is, the digest it
+// states (every record before it) and its stream's head before it.
+struct CheckpointMark {
+  std::int64_t offset = -1;  // -1: none yet
+  events::PartitionDigest stated;
+  events::StreamHead previous;
 };
 
 class LedgerState {
  public:
   LedgerState(std::int32_t partitions, std::size_t remembered_commands);
+
+  // The state as a snapshot (docs/snapshots.md; log_id, writer_id and
+  // taken_at are the caller's). FAILED_PRECONDITION unless every partition's
+  // last record is its checkpoint: a snapshot stands exactly at checkpoints.
+  absl::StatusOr<careledger::v1::WriterSnapshot> ToSnapshot() const;
+  // The state a snapshot holds; takes the remembered commands out of
+  // `snapshot` (moved, not copied: they are most of it). INVALID_ARGUMENT
+  // when it is malformed (wrong partition count, bad hash sizes). Checking
+  // it against the log is the caller's job (ledger/internal/recovery.h).
+  static absl::StatusOr<std::unique_ptr<LedgerState>> FromSnapshot(
+      careledger::v1::WriterSnapshot& snapshot, std::int32_t partitions,
+      std::size_t remembered_commands);
 
   // The stream's state, or nullptr if the stream has no event yet.
   const StreamState* Find(const std::string& stream) const;
@@ -50,8 +81,8 @@ class LedgerState {
                      const careledger::v1::Event& event, const events::Hash& value_hash);
 
   // The outcome of the command with this id (offset -1 while its append is
-  // not yet confirmed), or nullptr.
-  const careledger::v1::CommandResult* FindCommand(const std::string& command_id) const;
+  // not yet confirmed), or nullopt.
+  std::optional<careledger::v1::CommandResult> FindCommand(const std::string& command_id) const;
 
   const events::PartitionDigest& digest(std::int32_t partition) const {
     return digests_[partition];
@@ -62,17 +93,29 @@ class LedgerState {
   }
   std::size_t stream_count() const { return streams_.size(); }
   std::uint64_t record_count() const { return records_; }
+  const CheckpointMark& last_checkpoint(std::int32_t partition) const {
+    return checkpoints_[partition];
+  }
 
  private:
   void Fold(const careledger::v1::Event& event, StreamState* stream);
-  void Remember(careledger::v1::CommandResult result);
+  void Remember(const careledger::v1::CommandResult& result);
+  // The digest and checkpoint counter of ApplyPosition.
+  void AddToPartition(std::int32_t partition, std::int64_t offset,
+                      const careledger::v1::Event& event, const events::Hash& value_hash);
 
   absl::flat_hash_map<std::string, StreamState> streams_;
   Directory directory_;
   std::vector<events::PartitionDigest> digests_;
   std::vector<std::uint64_t> since_checkpoint_;
-  absl::flat_hash_map<std::string, careledger::v1::CommandResult> commands_;
-  std::deque<std::string> command_order_;  // oldest first, for forgetting
+  std::vector<CheckpointMark> checkpoints_;
+  // Remembered command outcomes, compact (they are most of the state): each
+  // id is held once, in command_order_ (oldest first, for forgetting), whose
+  // elements never move while ids are added at the back and removed at the
+  // front; commands_ maps a view of it to the CommandResult serialized
+  // without its id.
+  std::deque<std::string> command_order_;
+  absl::flat_hash_map<std::string_view, std::string> commands_;
   std::size_t remembered_commands_;
   std::uint64_t records_ = 0;
 };

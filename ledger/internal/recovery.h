@@ -1,0 +1,58 @@
+// How the writer rebuilds its state at start-up (docs/snapshots.md): from the
+// whole log, or from a writer snapshot and the log after it. Both apply the
+// same checks to every record they read (ledger/log_scan.h) and refuse a log
+// that contradicts a witness. Private to ledger/.
+#ifndef CARELEDGER_LEDGER_INTERNAL_RECOVERY_H_
+#define CARELEDGER_LEDGER_INTERNAL_RECOVERY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ledger/internal/ledger_state.h"
+#include "ledger/log.h"
+#include "ledger/witness.h"
+
+namespace careledger::ledger::internal {
+
+struct RecoveryOptions {
+  std::size_t remembered_commands = 0;
+  int threads = 1;
+  std::vector<Witness> witnesses;
+};
+
+struct Recovered {
+  std::unique_ptr<LedgerState> state;
+  std::string log_id;
+  std::uint64_t records_read = 0;  // from the log, in this recovery
+};
+
+// The whole log. DATA_LOSS naming the first bad record, or the witness the
+// log contradicts; the log's own errors otherwise.
+absl::StatusOr<Recovered> RecoverFromLog(Log& log, const RecoveryOptions& options);
+
+// What a snapshot start-up came to, when the log did not have to be refused.
+struct SnapshotRecovery {
+  std::optional<Recovered> recovered;  // set when the snapshot was used
+  std::string unusable;                // else why not: read the whole log
+};
+
+// The snapshot file at `path` checked against the log, then the log after
+// it. The snapshot is unusable (returned with the reason, nothing trusted)
+// when it cannot be read, its SHA-256 does not hold, it is of another log
+// (log id, partition count), some position does not hold a signed checkpoint
+// record stating exactly the snapshot's digest and chaining exactly as the
+// snapshot says, or a witness lies before its position (only a whole read
+// can check it). Errors (the log must not be extended): DATA_LOSS when a
+// partition ends before the snapshot's checkpoint (acknowledged records were
+// lost), a record after the snapshot does not verify, or the log
+// contradicts a witness; the log's own errors otherwise.
+absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string& path,
+                                                     const RecoveryOptions& options);
+
+}  // namespace careledger::ledger::internal
+
+#endif  // CARELEDGER_LEDGER_INTERNAL_RECOVERY_H_
