@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
@@ -24,6 +26,9 @@
 
 namespace careledger::service {
 namespace {
+
+// How often the running service snapshots its writer (docs/snapshots.md).
+constexpr auto kSnapshotInterval = std::chrono::minutes(10);
 
 // Per request thread: when the request began (set before routing, read by
 // the logger once the answer is written; httplib runs both on one thread).
@@ -279,11 +284,28 @@ Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Service::~Service() = default;
 
+void Service::Impl::TakeSnapshot(std::string_view why) {
+  if (!writer || fenced) return;
+  absl::StatusOr<ledger::SnapshotTaken> taken = writer->Snapshot();
+  if (taken.ok()) {
+    spdlog::info("{} writer snapshot: {}", why, taken->path);
+  } else {
+    spdlog::warn("{} writer snapshot failed ({}); the next start-up reads more of the log", why,
+                 std::string(taken.status().message()));
+  }
+}
+
 Service::Impl::~Impl() {
   // Everything that reads the log goes before the log: the projector (its
   // reader), the receipt lookup; the server and the authenticator (which
   // reads the projection) before the projection; the writer (its commit
-  // thread drains) before the log closes.
+  // thread drains) before the log closes. Requests are drained by now: a
+  // last snapshot makes the next start-up read nothing.
+  if (snapshots.joinable()) {
+    snapshots.request_stop();
+    snapshots.join();
+  }
+  TakeSnapshot("shutdown");
   if (projection) projection->Stop();
   server.reset();
   authenticator.reset();
@@ -315,9 +337,31 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
   impl->log = *std::move(log);
-  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(impl->log.get());
+  // From the newest verified snapshot: start-up reads only the log after it
+  // (a missing or bad snapshot falls back to the whole log, and says so).
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(
+      impl->log.get(), /*clock=*/nullptr, tools::Context::WriterStart::kSnapshot);
   if (!writer.ok()) return writer.status();
   impl->writer = *std::move(writer);
+  const ledger::RecoveryReport& recovered = impl->writer->recovery();
+  spdlog::info("writer recovered {} records in {:.2f} s ({}; {} records read)", recovered.records,
+               recovered.seconds,
+               recovered.from_snapshot ? "from snapshot " + recovered.snapshot_path
+                                       : std::string("whole log"),
+               recovered.records_read);
+  impl->snapshots = std::jthread([parts = impl.get()](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    for (;;) {
+      std::unique_lock lock(mutex);
+      if (wake.wait_for(lock, stop, kSnapshotInterval, [] { return false; }) ||
+          stop.stop_requested()) {
+        return;
+      }
+      lock.unlock();
+      parts->TakeSnapshot("periodic");
+    }
+  });
   tools::ProjectionSessionOptions session_options;
   session_options.log = impl->log.get();
   absl::StatusOr<std::unique_ptr<tools::ProjectionSession>> session =

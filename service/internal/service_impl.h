@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "ledger/log.h"
@@ -38,6 +39,13 @@ class Service::Impl {
   Metrics metrics;
   // Set when the writer answered ABORTED: another writer took over.
   std::atomic<bool> fenced{false};
+  // Takes a writer snapshot every kSnapshotInterval, so the next start-up
+  // reads only the log after it (docs/snapshots.md); stopped first.
+  std::jthread snapshots;
+
+  // Writes a writer snapshot; a failure is logged (the next start-up then
+  // reads more of the log), never fatal.
+  void TakeSnapshot(std::string_view why);
 
   // The signed record at a position (the receipt of a read).
   absl::StatusOr<std::string> RecordAt(std::int32_t partition, std::int64_t offset);
