@@ -19,36 +19,12 @@ namespace {
 
 constexpr std::string_view kIssuerDir = "auth/dev-issuer";
 
-// Reads the key at `path`, or generates and stores one when there is none.
-// Two processes racing here both end up with the one that was stored.
-absl::StatusOr<internal::PkeyPtr> LoadOrGenerateKey(const std::string& path) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    absl::StatusOr<std::string> pem = internal::ReadWholeFile(path);
-    if (pem.ok()) {
-      absl::StatusOr<internal::PkeyPtr> key = internal::PrivateKeyFromPem(*pem);
-      if (!key.ok()) {
-        return absl::InvalidArgumentError(fmt::format("{}: {}", path, key.status().message()));
-      }
-      return key;
-    }
-    if (!absl::IsNotFound(pem.status())) return pem.status();
-    absl::StatusOr<internal::PkeyPtr> key = internal::GenerateEcP256Key();
-    if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> new_pem = internal::PrivateKeyToPem(key->get());
-    if (!new_pem.ok()) return new_pem.status();
-    absl::Status stored = internal::CreateNewFile(path, *new_pem, 0600);
-    if (stored.ok()) return key;
-    if (!absl::IsAlreadyExists(stored)) return stored;
-  }
-  return absl::InternalError(fmt::format("{} appears and disappears", path));
-}
-
 }  // namespace
 
 absl::StatusOr<DevIssuer> DevIssuer::OpenOrCreate(const std::string& data_dir) {
   const std::string dir = fmt::format("{}/{}", data_dir, kIssuerDir);
   if (absl::Status made = internal::CreatePrivateDir(dir); !made.ok()) return made;
-  absl::StatusOr<internal::PkeyPtr> key = LoadOrGenerateKey(dir + "/private-key.pem");
+  absl::StatusOr<internal::PkeyPtr> key = internal::LoadOrCreateEcP256Key(dir + "/private-key.pem");
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> kid = internal::JwkThumbprint(key->get());
   if (!kid.ok()) return kid.status();

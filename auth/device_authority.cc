@@ -147,28 +147,6 @@ absl::StatusOr<std::pair<OpenSslPtr<X509>, std::string>> MakeCertificate(
   return std::make_pair(std::move(certificate), std::move(serial_text));
 }
 
-absl::StatusOr<PkeyPtr> LoadOrCreateKey(const std::string& path) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    absl::StatusOr<std::string> pem = internal::ReadWholeFile(path);
-    if (pem.ok()) {
-      absl::StatusOr<PkeyPtr> key = internal::PrivateKeyFromPem(*pem);
-      if (!key.ok()) {
-        return absl::InvalidArgumentError(fmt::format("{}: {}", path, key.status().message()));
-      }
-      return key;
-    }
-    if (!absl::IsNotFound(pem.status())) return pem.status();
-    absl::StatusOr<PkeyPtr> key = internal::GenerateEcP256Key();
-    if (!key.ok()) return key.status();
-    absl::StatusOr<std::string> new_pem = internal::PrivateKeyToPem(key->get());
-    if (!new_pem.ok()) return new_pem.status();
-    absl::Status stored = internal::CreateNewFile(path, *new_pem, 0600);
-    if (stored.ok()) return key;
-    if (!absl::IsAlreadyExists(stored)) return stored;
-  }
-  return absl::InternalError(fmt::format("{} appears and disappears", path));
-}
-
 absl::StatusOr<IssuedCertificate> Issue(const CertificateSpec& spec, X509* ca, EVP_PKEY* ca_key) {
   if (spec.not_after <= spec.not_before) {
     return absl::InvalidArgumentError("a certificate must end after it begins");
@@ -202,7 +180,7 @@ absl::StatusOr<DeviceAuthority> DeviceAuthority::OpenOrCreate(const std::string&
   auto state = std::make_shared<State>();
   state->dir = fmt::format("{}/{}", data_dir, kAuthorityDir);
   if (absl::Status made = internal::CreatePrivateDir(state->dir); !made.ok()) return made;
-  absl::StatusOr<PkeyPtr> key = LoadOrCreateKey(state->dir + "/ca.key");
+  absl::StatusOr<PkeyPtr> key = internal::LoadOrCreateEcP256Key(state->dir + "/ca.key");
   if (!key.ok()) return key.status();
   state->key = *std::move(key);
   const std::string certificate_path = state->dir + "/ca.crt";

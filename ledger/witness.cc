@@ -39,6 +39,20 @@ WitnessCheck::WitnessCheck(std::vector<Witness> witnesses, std::int32_t partitio
   }
 }
 
+void WitnessCheck::Reach(std::size_t i, const events::PartitionDigest& digest) {
+  const Witness& witness = witnesses_[i];
+  reached_[i] = true;
+  matched_[i] = digest == witness.digest;
+  if (!matched_[i]) {
+    mismatches_.push_back(fmt::format(
+        "{}: partition {}: the history up to offset {} differs from the witness ({} records "
+        "hashing to {}; the log has {} hashing to {}): it was rewritten",
+        witness.source, witness.partition, digest.last_offset, witness.digest.record_count,
+        events::HashHex(witness.digest.running), digest.record_count,
+        events::HashHex(digest.running)));
+  }
+}
+
 void WitnessCheck::Observe(std::int32_t partition, const events::VerifiedRecord& record) {
   if (partition < 0 || partition >= static_cast<std::int32_t>(digests_.size())) return;
   events::PartitionDigest& digest = digests_[partition];
@@ -49,16 +63,7 @@ void WitnessCheck::Observe(std::int32_t partition, const events::VerifiedRecord&
         witness.digest.last_offset != record.offset) {
       continue;
     }
-    reached_[i] = true;
-    matched_[i] = digest == witness.digest;
-    if (!matched_[i]) {
-      mismatches_.push_back(fmt::format(
-          "{}: partition {}: the history up to offset {} differs from the witness ({} records "
-          "hashing to {}; the log has {} hashing to {}): it was rewritten",
-          witness.source, partition, record.offset, witness.digest.record_count,
-          events::HashHex(witness.digest.running), digest.record_count,
-          events::HashHex(digest.running)));
-    }
+    Reach(i, digest);
   }
 }
 
@@ -79,16 +84,7 @@ std::vector<std::string> WitnessCheck::Resume(std::int32_t partition,
                                       digest.last_offset));
       continue;
     }
-    reached_[i] = true;
-    matched_[i] = digest == witness.digest;
-    if (!matched_[i]) {
-      mismatches_.push_back(fmt::format(
-          "{}: partition {}: the history up to offset {} differs from the witness ({} records "
-          "hashing to {}; the log has {} hashing to {}): it was rewritten",
-          witness.source, partition, digest.last_offset, witness.digest.record_count,
-          events::HashHex(witness.digest.running), digest.record_count,
-          events::HashHex(digest.running)));
-    }
+    Reach(i, digest);
   }
   return unchecked;
 }

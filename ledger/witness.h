@@ -60,6 +60,9 @@ class WitnessCheck {
   std::vector<Outcome> Outcomes() const;
 
  private:
+  // Witness i's offset is reached with `digest`: records whether it agrees.
+  void Reach(std::size_t i, const events::PartitionDigest& digest);
+
   std::vector<Witness> witnesses_;
   std::vector<events::PartitionDigest> digests_;  // running, per partition
   std::vector<bool> reached_;                     // the log had a record at the witnessed offset

@@ -10,6 +10,7 @@
 #include <array>
 
 #include "auth/internal/base64url.h"
+#include "auth/internal/files.h"
 #include "events/format.h"
 #include "events/sha256.h"
 
@@ -356,6 +357,28 @@ absl::StatusOr<std::string> SignCompactJws(EVP_PKEY* key, JwsAlgorithm algorithm
   absl::StatusOr<std::string> signature = SignJws(key, algorithm, signing_input);
   if (!signature.ok()) return signature.status();
   return signing_input + "." + Base64UrlEncode(*signature);
+}
+
+absl::StatusOr<PkeyPtr> LoadOrCreateEcP256Key(const std::string& path) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::StatusOr<std::string> pem = internal::ReadWholeFile(path);
+    if (pem.ok()) {
+      absl::StatusOr<PkeyPtr> key = internal::PrivateKeyFromPem(*pem);
+      if (!key.ok()) {
+        return absl::InvalidArgumentError(fmt::format("{}: {}", path, key.status().message()));
+      }
+      return key;
+    }
+    if (!absl::IsNotFound(pem.status())) return pem.status();
+    absl::StatusOr<PkeyPtr> key = internal::GenerateEcP256Key();
+    if (!key.ok()) return key.status();
+    absl::StatusOr<std::string> new_pem = internal::PrivateKeyToPem(key->get());
+    if (!new_pem.ok()) return new_pem.status();
+    absl::Status stored = internal::CreateNewFile(path, *new_pem, 0600);
+    if (stored.ok()) return key;
+    if (!absl::IsAlreadyExists(stored)) return stored;
+  }
+  return absl::InternalError(fmt::format("{} appears and disappears", path));
 }
 
 }  // namespace careledger::auth::internal

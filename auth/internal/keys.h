@@ -27,6 +27,11 @@ absl::StatusOr<PkeyPtr> GenerateRsaKey(int bits);
 
 // PKCS#8 PEM of a private key, and back. INVALID_ARGUMENT for bad PEM.
 absl::StatusOr<std::string> PrivateKeyToPem(EVP_PKEY* key);
+
+// The private key at `path`, or a new P-256 key stored there (0600, created
+// once) when there is none. Two processes racing here both end up with the
+// one that was stored. INVALID_ARGUMENT naming the file for an unreadable key.
+absl::StatusOr<PkeyPtr> LoadOrCreateEcP256Key(const std::string& path);
 absl::StatusOr<PkeyPtr> PrivateKeyFromPem(std::string_view pem);
 // SubjectPublicKeyInfo PEM of the public half.
 absl::StatusOr<std::string> PublicKeyToPem(EVP_PKEY* key);
