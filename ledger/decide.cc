@@ -97,6 +97,11 @@ std::string CommandAction(const Command& command) {
 }
 
 absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command& command) {
+  if (!command.refused_credentials().empty()) {
+    // The front end refused the caller; the refusal is recorded, in its words.
+    return absl::PermissionDeniedError(
+        fmt::format("credentials refused: {}", command.refused_credentials()));
+  }
   if (absl::Status valid = ValidateCommandInput(command, input.now); !valid.ok()) return valid;
   const bool system = command.actor().role() == careledger::v1::ROLE_SYSTEM;
   if (system && !IsDirectoryCommand(command)) {

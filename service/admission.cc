@@ -19,8 +19,10 @@ void Service::Impl::RecordRefusal(httplib::Response& response, careledger::v1::C
                                   const std::string& reason) {
   const std::string purpose = command.actor().purpose();
   *command.mutable_actor() = actor;
-  command.mutable_actor()->set_role(careledger::v1::ROLE_UNSPECIFIED);
   command.mutable_actor()->set_purpose(purpose);
+  // The ledger refuses it with this reason, so the record says what the
+  // caller is answered.
+  command.set_refused_credentials(reason);
   absl::StatusOr<careledger::v1::CommandResult> recorded = writer->Submit(command);
   if (!recorded.ok() || recorded->outcome() != careledger::v1::OUTCOME_REJECTED) {
     if (!recorded.ok() && absl::IsAborted(recorded.status())) fenced = true;

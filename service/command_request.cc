@@ -43,6 +43,10 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
   if (command.body_case() == careledger::v1::Command::BODY_NOT_SET) {
     return Refuse(400, "Malformed command", "the command has no body");
   }
+  if (!command.refused_credentials().empty()) {
+    return Refuse(400, "Malformed command",
+                  "refused_credentials is the service's to set, never the caller's");
+  }
   if (command.has_view_plan()) {
     return Refuse(400, "Reads are not commands",
                   "read a plan with GET /v1/patients/{nhs}/plan?purpose=...");

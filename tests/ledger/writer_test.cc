@@ -196,6 +196,23 @@ TEST_F(WriterTest, RefusedCommandsAppendNoPlanEventButOneAccessRecordEach) {
   EXPECT_NE(results[3].error().find("user stranger is not registered"), std::string::npos);
 }
 
+TEST_F(WriterTest, CommandWhoseCredentialsTheFrontEndRefusedIsRefusedWithItsReason) {
+  OpenWriter();
+  Command refused = Start("c1");  // valid, from a registered user: would apply
+  refused.set_refused_credentials("the device's certificate is another device's");
+  const CommandResult result = Submit(refused);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(result.error(), "credentials refused: the device's certificate is another device's");
+  EXPECT_EQ(CountStreamEvents("patient/"), 0u) << "no plan event";
+  const std::vector<Event> events = ReadEvents();
+  ASSERT_FALSE(events.empty());
+  const Event& recorded = events.back();
+  EXPECT_EQ(recorded.stream_id(), "access/0");
+  EXPECT_EQ(recorded.access_recorded().outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_EQ(recorded.access_recorded().reason(), result.error());
+  EXPECT_EQ(recorded.actor().user_id(), refused.actor().user_id());
+}
+
 TEST_F(WriterTest, RetriedRefusalIsAnsweredRejectedAgainAndAppendsNothingEvenAfterRestart) {
   OpenWriter();
   Command approve;

@@ -253,7 +253,10 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
         if ok and recorded_count:
             access = answer.get("access", {})
             record = ledger.access_at(access.get("partition"), access.get("offset")) or {}
-            ok = record.get("access_recorded", {}).get("outcome") == "ACCESS_OUTCOME_DENIED"
+            recorded = record.get("access_recorded", {})
+            # The log says what the caller was answered.
+            ok = (recorded.get("outcome") == "ACCESS_OUTCOME_DENIED"
+                  and reason in recorded.get("reason", ""))
         check(ok, f"{what}: {expected} '{reason}', {recorded_count} record(s) appended "
                   f"(got {status} {answer.get('detail')!r}, {appended})")
         return answer
