@@ -99,10 +99,12 @@ class DevIssuer:
         return signing_input.decode() + "." + b64url(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
-def device_certificate(data, device_id, organisation, out_dir, days=30, ca_dir=None):
+def device_certificate(data, device_id, organisation, out_dir, days=30, ca_dir=None,
+                       expired=False):
     """Issues a client certificate as auth/device_authority.h describes
     (CN = device id, URI SAN urn:careledger:device:<id>, clientAuth) from the
-    data directory's CA (or `ca_dir`'s ca.key/ca.crt); returns (cert, key)."""
+    data directory's CA (or `ca_dir`'s ca.key/ca.crt); returns (cert, key).
+    `expired`: valid from 10 days ago until yesterday."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -114,6 +116,8 @@ def device_certificate(data, device_id, organisation, out_dir, days=30, ca_dir=N
         ca = x509.load_pem_x509_certificate(f.read())
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
+    if expired:
+        now -= datetime.timedelta(days=days + 1)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, device_id),

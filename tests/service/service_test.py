@@ -12,8 +12,10 @@ record in the log at the returned position, byte for byte), the draft never
 shown to urgent care, refusals recorded before they are answered (403, the
 404 probe), bad input refused with nothing appended (400), credentials
 checked (no token, expired, bad signature, wrong issuer or audience, unknown
-user, a role the directory does not give, no or an untrusted client
-certificate, a patient reading another patient), plain HTTP refused on the
+user, a role the directory does not give, a suspended user, one missing a
+prerequisite, no, another organisation's, an expired or an untrusted client
+certificate, a patient reading another patient; every recorded refusal
+carries the reason answered), plain HTTP refused on the
 TLS port, body and header limits, a slow client cut off, the operational
 routes, and SIGTERM draining in-flight reads and exiting 0.
 
@@ -122,8 +124,9 @@ def main():
         ready = (ledger.run("init").returncode == 0
                  and ledger.run("directory", "sample").returncode == 0
                  and publish(ledger, [nhs, other_nhs], draft_for=nhs))
+        ready = ready and register_unfit_users(ledger)
         if not check(ready, "init, the sample directory, two published plans, one with a "
-                            "working draft pending"):
+                            "working draft pending, a suspended and an untrained crew member"):
             return summary("service")
         # The operator's way to credentials (auth/): a development token and
         # the ambulance device's certificate, issued from the data directory.
@@ -170,6 +173,30 @@ def publish(ledger, patients, draft_for):
     if result.returncode != 0:
         print(result.stdout[-2000:], result.stderr[-2000:])
     return result.returncode == 0
+
+
+def register_unfit_users(ledger):
+    """Two ambulance crew the directory knows but the ledger's prerequisites
+    refuse: crew.suspended (suspended by the CMC team) and crew.untrained
+    (no IG training recorded)."""
+    month_ago = (datetime.date.today() - datetime.timedelta(days=30)).isoformat()
+    cmc = ["--as-user", "auditor.cmc", "--as-org", "CMC001", "--as-device", "dev-CMC001"]
+    crew = ["--role", "urgent-care", "--org", "AMB001", "--registration", "HCPC PA99999",
+            "--uaf-manager", "Station manager", "--uaf-date", month_ago, "--aup-date", month_ago,
+            "--module", "CMC101", "--module", "CMC104"]
+    steps = [
+        ["directory", "user", *cmc, "--user", "crew.suspended", "--name", "Sam Suspended",
+         *crew, "--ig-date", month_ago],
+        ["directory", "status", *cmc, "--user", "crew.suspended", "--status", "suspended",
+         "--reason", "complaint under investigation"],
+        ["directory", "user", *cmc, "--user", "crew.untrained", "--name", "Una Untrained", *crew],
+    ]
+    for step in steps:
+        result = ledger.run(*step)
+        if result.returncode != 0:
+            print(" ".join(step), result.stdout[-1000:], result.stderr[-1000:])
+            return False
+    return True
 
 
 def run(ledger, service, nhs, other_nhs, tmp, credentials):
@@ -293,6 +320,12 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
             device=amb, token=issuer.mint("crew.lee", role="clinician"))
     refused("staff without a client certificate", plan_path(nhs), 403, "certificate", 1,
             token=crew)
+    refused("a suspended user", plan_path(nhs), 403, "suspended", 1, device=amb,
+            token=issuer.mint("crew.suspended", role="urgent-care"))
+    refused("a user missing a prerequisite (IG training)", plan_path(nhs), 403, "IG training", 1,
+            device=amb, token=issuer.mint("crew.untrained", role="urgent-care"))
+    refused("another organisation's device certificate", plan_path(nhs), 403, "GP0001", 1,
+            token=crew, device=gp_device)
     refused("a patient reading another patient's plan", plan_path(other_nhs), 403,
             "only see their own plan", 1,
             token=issuer.mint(PATIENT[0], role="patient", nhs_number=PATIENT[1]))
@@ -352,6 +385,19 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           f"a device certificate from another CA fails the TLS handshake ({handshake}), "
           "nothing appended")
 
+    os.makedirs(os.path.join(tmp, "expired"))
+    expired = device_certificate(ledger.data, "dev-AMB001", "AMB001",
+                                 os.path.join(tmp, "expired"), days=1, expired=True)
+    count = ledger.count()
+    try:
+        status, _, _ = service.request("GET", plan_path(nhs), token=crew, device=expired)
+        handshake = f"answered {status}"
+    except (ssl.SSLError, ConnectionError, OSError) as error:
+        handshake = "refused: " + type(error).__name__
+    check(handshake.startswith("refused") and ledger.count() == count,
+          f"an expired device certificate fails the TLS handshake ({handshake}), nothing "
+          "appended")
+
     with socket.create_connection((service.host, service.port), timeout=10) as plain:
         plain.sendall(f"GET /healthz HTTP/1.1\r\nHost: {service.host}\r\n\r\n".encode())
         try:
@@ -360,11 +406,21 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
             reply = b""
     check(not reply.startswith(b"HTTP/"), "plain HTTP on the TLS port gets no HTTP answer")
 
-    status, _, body = service.request("POST", f"/v1/patients/{nhs}/plan", token=crew, device=amb,
-                                      body=b"x" * (1 << 20),
-                                      headers={"Content-Type": "application/json"})
-    check(status == 413 and problem(body).get("status") == 413,
-          f"an oversized body is refused with a 413 problem ({status})")
+    # An oversized body is refused from its Content-Length, before it is read:
+    # only the headers are sent (sending the whole body races the server's
+    # answer and close).
+    count = ledger.count()
+    with service.context(amb).wrap_socket(socket.create_connection((service.host, service.port),
+                                                                   timeout=30),
+                                          server_hostname=service.host) as tls:
+        tls.sendall((f"POST /v1/commands HTTP/1.1\r\nHost: {service.host}\r\n"
+                     f"Authorization: Bearer {crew}\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {1 << 20}\r\n\r\n").encode())
+        response = http.client.HTTPResponse(tls)
+        response.begin()
+        status, body = response.status, response.read()
+    check(status == 413 and problem(body).get("status") == 413 and ledger.count() == count,
+          f"an oversized body is refused with a 413 problem, nothing appended ({status})")
     status, _, body = service.request("GET", "/healthz", headers={"X-Filler": "y" * 20000})
     check(400 <= status < 500, f"a huge header is refused ({status})")
 
