@@ -81,6 +81,8 @@ absl::StatusOr<projections::AuditPage> ListScope(const projections::AuditQueries
 
 // `audit export` (cmd_audit_export.cc), registered under `audit`.
 void RegisterAuditExport(CLI::App* audit, Runner* run);
+// `audit proof` (cmd_audit_proof.cc), registered under `audit`.
+void RegisterAuditProof(CLI::App* audit, Runner* run);
 
 }  // namespace careledger::tools
 

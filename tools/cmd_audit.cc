@@ -278,6 +278,7 @@ void RegisterAudit(CLI::App& app, Runner* run) {
     *run = [flags](const Context& context) { return RunAccess(*flags, context); };
   });
   RegisterAuditExport(audit, run);
+  RegisterAuditProof(audit, run);
   RegisterAuditAlerts(audit, run);  // `audit alerts|review` (cmd_audit_alerts.cc)
 }
 
