@@ -25,6 +25,7 @@
 #include <map>
 #include <thread>
 
+#include "access/audit_read.h"
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
@@ -40,7 +41,6 @@
 #include "tools/log_lookup.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
-#include "tools/projection_session.h"
 #include "tools/shown_content.h"
 
 namespace careledger::tools {
@@ -71,31 +71,23 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(scope);
   query->set_subject(flags.subject);
-  if (absl::Status range = SetAuditRange(flags.from, flags.to, &request, query); !range.ok()) {
-    return ReportError(range, context.json());
-  }
-  if (request.limit == 0 || request.limit > projections::kMaxAuditPageSize) {
-    return ReportError(absl::InvalidArgumentError(
-                           fmt::format("--limit must be 1 to {}", projections::kMaxAuditPageSize)),
-                       context.json());
-  }
-  if (!request.page_token.empty() &&
-      (request.page_token.size() != 40 ||
-       request.page_token.find_first_not_of("0123456789abcdef") != std::string::npos)) {
-    return ReportError(absl::InvalidArgumentError(fmt::format(
-                           "--page '{}' is not a page token (pass back a 'more: --page' value)",
-                           request.page_token)),
-                       context.json());
+  absl::StatusOr<access::AuditRange> range =
+      access::ParseAuditRange(flags.from, flags.to, "--", query);
+  if (!range.ok()) return ReportError(range.status(), context.json());
+  request.from = range->from;
+  request.to = range->to;
+  if (absl::Status valid = access::ValidateAuditPage(request, "--"); !valid.ok()) {
+    return ReportError(valid, context.json());
   }
 
-  int exit_code = kExitOk;
-  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
-  if (!audit) return exit_code;
-  const CommandResult* recorded = &audit->recorded;
-  std::unique_ptr<AuditStore>* store = &audit->store;
-  projections::AuditQueries queries(&(*store)->store());
-  absl::StatusOr<projections::AuditPage> page = ListScope(queries, scope, flags.subject, request);
-  if (!page.ok()) return ReportError(page.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<access::AuditTrailRead> read = access::ReadAuditTrail(
+      session->writer(), command, request, *session->feed, session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted()) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  const projections::AuditPage* page = &*read->page;
 
   if (context.json()) {
     for (const AuditEntry& entry : page->entries) std::cout << ToJsonLine(entry) << "\n";
@@ -107,7 +99,7 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   std::cout << fmt::format(
       "audit of {} {}, {}: {} entr{}, {} first (this query is recorded: {} seq {}, partition {} "
       "offset {})\n",
-      ScopeName(scope), flags.subject,
+      access::ScopeName(scope), flags.subject,
       RangeText(query->has_range_from() ? &query->range_from() : nullptr,
                 query->has_range_to() ? &query->range_to() : nullptr),
       page->entries.size(), page->entries.size() == 1 ? "y" : "ies",
@@ -127,24 +119,24 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   }
   absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
   if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
 
   // Find the record and its entry (nothing is shown before the query is recorded).
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter->log(), nullptr);
-  if (!store.ok()) return ReportError(store.status(), context.json());
-  absl::StatusOr<std::vector<std::int64_t>> ends =
-      projections::PlanQueries(&(*store)->store()).Offsets();
+  if (absl::Status advanced = session->feed->Advance(session->deadline()); !advanced.ok()) {
+    return ReportError(advanced, context.json());
+  }
+  const projections::ProjectionStore& store = session->feed->store();
+  absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(&store).Offsets();
   if (!ends.ok()) return ReportError(ends.status(), context.json());
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter->log(), *ends);
+  absl::StatusOr<LogLookup> lookup = LogLookup::Open(session->submitter->log(), *ends);
   if (!lookup.ok()) return ReportError(lookup.status(), context.json());
   careledger::v1::EventPosition asked;
   asked.set_partition(flags.partition);
   asked.set_offset(flags.offset);
   absl::StatusOr<events::OpenedRecord> record = ReadVerified(*lookup, asked, keys->keyring());
   if (!record.ok()) return ReportError(record.status(), context.json());
-  projections::AuditQueries queries(&(*store)->store());
+  projections::AuditQueries queries(&store);
   absl::StatusOr<AuditEntry> entry =
       queries.GetEntry(record->event.recorded_at(), flags.partition, flags.offset);
   if (entry.status().code() == absl::StatusCode::kNotFound) {
@@ -165,13 +157,15 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   query->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
   query->set_subject(fmt::format("{}/{}", flags.partition, flags.offset));
   query->set_nhs_number(entry->nhs_number());
-  int exit_code = kExitOk;
-  std::optional<CommandResult> recorded =
-      RecordAuditQuery(*submitter, command, context, &exit_code);
-  if (!recorded) return exit_code;
+  absl::StatusOr<CommandResult> recorded =
+      access::RecordAuditQuery(session->writer(), command, *session->feed, session->deadline());
+  if (!recorded.ok()) return ReportError(recorded.status(), context.json());
+  if (recorded->outcome() == careledger::v1::OUTCOME_REJECTED) {
+    return session->Refused(*recorded);
+  }
 
   absl::StatusOr<std::optional<Rebuilt>> rebuilt =
-      RebuildContent(*entry, (*store)->store(), *lookup, keys->keyring());
+      RebuildContent(*entry, store, *lookup, keys->keyring());
   if (!rebuilt.ok()) return ReportError(rebuilt.status(), context.json());
 
   if (context.json()) {

@@ -19,6 +19,7 @@
 #include <cctype>
 #include <iostream>
 
+#include "access/audit_read.h"
 #include "events/envelope.h"
 #include "events/time_util.h"
 #include "ledger/alert_review_rules.h"
@@ -142,30 +143,20 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   query->set_subject(flags.rule);
-  if (!flags.from.empty()) {
-    absl::StatusOr<absl::Time> from = ParseWhen("from", flags.from, /*end_of_day=*/false);
-    if (!from.ok()) return ReportError(from.status(), context.json());
-    request.from = *from;
-    *query->mutable_range_from() = events::ToTimestamp(*from);
-  }
-  if (!flags.to.empty()) {
-    absl::StatusOr<absl::Time> to = ParseWhen("to", flags.to, /*end_of_day=*/true);
-    if (!to.ok()) return ReportError(to.status(), context.json());
-    request.to = *to;
-    *query->mutable_range_to() = events::ToTimestamp(*to);
-  }
-  if (request.from >= request.to) {
-    return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
-  }
+  absl::StatusOr<access::AuditRange> range =
+      access::ParseAuditRange(flags.from, flags.to, "--", query);
+  if (!range.ok()) return ReportError(range.status(), context.json());
+  request.from = range->from;
+  request.to = range->to;
 
-  int exit_code = kExitOk;
-  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
-  if (!audit) return exit_code;
-  const CommandResult* recorded = &audit->recorded;
-  std::unique_ptr<AuditStore>* store = &audit->store;
-  absl::StatusOr<projections::Investigation> found =
-      projections::Investigate((*store)->store(), request);
-  if (!found.ok()) return ReportError(found.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<access::AlertsRead> read =
+      access::ReadAlerts(session->writer(), command, request, *session->feed, session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted()) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  projections::Investigation* found = &*read->found;
 
   std::vector<Alert> alerts;
   std::size_t unreviewed = 0;
@@ -210,7 +201,7 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
 // The alert `alert_id` as the rules raise it now, or NOT_FOUND.
 absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
                                 const projections::RuleThresholds& thresholds,
-                                CommandSubmitter& submitter, const Context& context) {
+                                AuditSession& session) {
   const std::size_t slash = alert_id.find('/');
   const std::size_t dash = alert_id.find('-', slash);
   const std::string rule = alert_id.substr(0, slash);
@@ -218,13 +209,13 @@ absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
   const auto partition =
       static_cast<std::int32_t>(std::stol(alert_id.substr(slash + 1, dash - slash - 1)));
   const std::int64_t offset = std::stoll(alert_id.substr(dash + 1));
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter.log(), nullptr);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<std::vector<std::int64_t>> ends =
-      projections::PlanQueries(&(*store)->store()).Offsets();
+  if (absl::Status advanced = session.feed->Advance(session.deadline()); !advanced.ok()) {
+    return advanced;
+  }
+  const projections::ProjectionStore& store = session.feed->store();
+  absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(&store).Offsets();
   if (!ends.ok()) return ends.status();
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter.log(), *ends);
+  absl::StatusOr<LogLookup> lookup = LogLookup::Open(session.submitter->log(), *ends);
   if (!lookup.ok()) return lookup.status();
   absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
   if (!record.ok()) {
@@ -240,8 +231,7 @@ absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
   request.rules.push_back(rule);
   request.from = events::FromTimestamp(opened->event.recorded_at());
   request.to = request.from + absl::Microseconds(1);
-  absl::StatusOr<projections::Investigation> found =
-      projections::Investigate((*store)->store(), request);
+  absl::StatusOr<projections::Investigation> found = projections::Investigate(store, request);
   if (!found.ok()) return found.status();
   for (Alert& alert : found->alerts) {
     if (alert.alert_id() == alert_id) return std::move(alert);
@@ -260,8 +250,8 @@ int RunReview(const ReviewFlags& flags, const Context& context) {
   }
   absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
   if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
   careledger::v1::Command command = flags.actor.NewCommand();
   careledger::v1::ReviewAlert* review = command.mutable_review_alert();
   review->set_alert_id(flags.alert_id);
@@ -270,11 +260,11 @@ int RunReview(const ReviewFlags& flags, const Context& context) {
   // Only the CMC team is shown whether the alert exists; anyone else's
   // attempt goes straight to the ledger, which refuses and records it.
   if (ParseRole(flags.actor.role) == careledger::v1::ROLE_AUDITOR) {
-    absl::StatusOr<Alert> alert = FindAlert(flags.alert_id, *thresholds, *submitter, context);
+    absl::StatusOr<Alert> alert = FindAlert(flags.alert_id, *thresholds, *session);
     if (!alert.ok()) return ReportError(alert.status(), context.json());
     review->set_nhs_number(alert->nhs_number());
   }
-  return submitter->Submit({command});
+  return session->submitter->Submit({command});
 }
 
 }  // namespace
