@@ -1,10 +1,13 @@
 #include "access/audit_read.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "events/time_util.h"
+#include "ledger/audit_rules.h"
 #include "projections/plan_queries.h"
 
 namespace careledger::access {
@@ -78,6 +81,28 @@ absl::Status ValidateAuditPage(const projections::AuditPageRequest& request,
   return absl::OkStatus();
 }
 
+absl::StatusOr<projections::InvestigationRequest> AlertsRequest(
+    std::string_view rule, const std::vector<std::string>& thresholds, const AuditRange& range,
+    std::string_view prefix) {
+  projections::InvestigationRequest request;
+  request.from = range.from;
+  request.to = range.to;
+  for (const std::string& assignment : thresholds) {
+    if (absl::Status set = projections::SetThreshold(assignment, &request.thresholds); !set.ok()) {
+      return set;
+    }
+  }
+  if (rule.empty()) return request;
+  if (std::find(projections::kInvestigationRules.begin(), projections::kInvestigationRules.end(),
+                rule) == projections::kInvestigationRules.end()) {
+    return absl::InvalidArgumentError(
+        fmt::format("{}rule '{}' is not a rule (rules: {})", prefix, rule,
+                    fmt::join(projections::kInvestigationRules, ", ")));
+  }
+  request.rules.emplace_back(rule);
+  return request;
+}
+
 std::string ScopeName(AuditScope scope) {
   switch (scope) {
     case careledger::v1::AUDIT_SCOPE_PATIENT:
@@ -133,6 +158,10 @@ absl::StatusOr<CommandResult> RecordAuditQuery(ledger::Writer& writer,
                                                ProjectionFeed& feed, absl::Time deadline) {
   if (!command.has_audit_query()) {
     return absl::InvalidArgumentError("an audit read takes an audit_query command");
+  }
+  if (absl::StatusOr<std::string> subject = ledger::AuditSubject(command.audit_query());
+      !subject.ok()) {
+    return subject.status();
   }
   absl::StatusOr<CommandResult> result = writer.Submit(command);
   if (!result.ok()) return result.status();

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -57,6 +58,13 @@ absl::StatusOr<AuditRange> ParseAuditRange(std::string_view from_text, std::stri
 absl::Status ValidateAuditPage(const projections::AuditPageRequest& request,
                                std::string_view prefix);
 
+// The request of the investigation rules for `rule` ("" = every rule) with
+// `thresholds` ("KEY=VALUE" each, projections::SetThreshold), over `range`.
+// INVALID_ARGUMENT for an unknown rule or threshold, named with `prefix`.
+absl::StatusOr<projections::InvestigationRequest> AlertsRequest(
+    std::string_view rule, const std::vector<std::string>& thresholds, const AuditRange& range,
+    std::string_view prefix);
+
 // "patient", "user", "organisation", "access" or "alerts".
 std::string ScopeName(careledger::v1::AuditScope scope);
 
@@ -74,7 +82,10 @@ absl::StatusOr<projections::AuditPage> ListScope(const projections::AuditQueries
 // (nothing appended); the writer's (UNAVAILABLE, ABORTED: nothing may be
 // shown); ALREADY_EXISTS for a duplicate command id (a new query needs a new
 // id); the feed's, or DEADLINE_EXCEEDED when the projection does not reach
-// the record by `deadline` (the query is recorded; nothing is shown).
+// the record by `deadline` (the query is recorded; nothing is shown). A
+// query the ledger would refuse as malformed (no subject, an invalid NHS
+// number: ledger::AuditSubject) is INVALID_ARGUMENT before anything is
+// submitted, so bad input appends nothing.
 absl::StatusOr<careledger::v1::CommandResult> RecordAuditQuery(
     ledger::Writer& writer, const careledger::v1::Command& command, ProjectionFeed& feed,
     absl::Time deadline);

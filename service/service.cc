@@ -40,6 +40,10 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
   static const std::vector<std::pair<std::regex, std::string>> routes = {
       {std::regex("^/v1/patients/[^/]+/plan$"), "/v1/patients/{nhs}/plan"},
       {std::regex("^/v1/commands$"), "/v1/commands"},
+      {std::regex("^/v1/worklist$"), "/v1/worklist"},
+      {std::regex("^/v1/audit/alerts$"), "/v1/audit/alerts"},
+      {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
+      {std::regex("^/v1/audit/[a-z]+/[^/]+/export$"), "/v1/audit/{scope}/{subject}/export"},
       {std::regex("^/healthz$"), "/healthz"},
       {std::regex("^/readyz$"), "/readyz"},
       {std::regex("^/metrics$"), "/metrics"},
@@ -322,6 +326,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
                                                        const ServeConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->ledger_name = context.options().topic;
   const std::string& data_dir = context.options().data_dir;
   if (!impl->config.insecure_http) {
     if (absl::Status tls = DefaultTls(data_dir, &impl->config); !tls.ok()) return tls;
@@ -439,6 +444,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddOperationalRoutes();
   impl->AddPlanRoutes();
   impl->AddCommandRoutes();
+  impl->AddWorklistRoutes();
+  impl->AddAuditRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

@@ -59,23 +59,10 @@ struct ReviewFlags {
 
 absl::StatusOr<projections::RuleThresholds> Thresholds(
     const std::vector<std::string>& assignments) {
-  projections::RuleThresholds thresholds;
-  for (const std::string& assignment : assignments) {
-    if (absl::Status set = projections::SetThreshold(assignment, &thresholds); !set.ok()) {
-      return set;
-    }
-  }
-  return thresholds;
-}
-
-absl::Status CheckRule(const std::string& rule) {
-  if (rule.empty() ||
-      std::find(projections::kInvestigationRules.begin(), projections::kInvestigationRules.end(),
-                rule) != projections::kInvestigationRules.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(fmt::format("--rule '{}' is not a rule (rules: {})", rule,
-                                                fmt::join(projections::kInvestigationRules, ", ")));
+  absl::StatusOr<projections::InvestigationRequest> request =
+      access::AlertsRequest("", assignments, {}, "--");
+  if (!request.ok()) return request.status();
+  return request->thresholds;
 }
 
 std::string SeverityText(careledger::v1::AlertSeverity severity) {
@@ -131,14 +118,6 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
 }
 
 int RunAlerts(const AlertFlags& flags, const Context& context) {
-  absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
-  if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
-  if (absl::Status rule = CheckRule(flags.rule); !rule.ok()) {
-    return ReportError(rule, context.json());
-  }
-  projections::InvestigationRequest request;
-  request.thresholds = *thresholds;
-  if (!flags.rule.empty()) request.rules.push_back(flags.rule);
   careledger::v1::Command command = flags.actor.NewCommand();
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
@@ -146,13 +125,14 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
   absl::StatusOr<access::AuditRange> range =
       access::ParseAuditRange(flags.from, flags.to, "--", query);
   if (!range.ok()) return ReportError(range.status(), context.json());
-  request.from = range->from;
-  request.to = range->to;
+  absl::StatusOr<projections::InvestigationRequest> request =
+      access::AlertsRequest(flags.rule, flags.thresholds, *range, "--");
+  if (!request.ok()) return ReportError(request.status(), context.json());
 
   absl::StatusOr<AuditSession> session = AuditSession::Open(context);
   if (!session.ok()) return ReportError(session.status(), context.json());
   absl::StatusOr<access::AlertsRead> read =
-      access::ReadAlerts(session->writer(), command, request, *session->feed, session->deadline());
+      access::ReadAlerts(session->writer(), command, *request, *session->feed, session->deadline());
   if (!read.ok()) return ReportError(read.status(), context.json());
   if (!read->granted()) return session->Refused(read->recorded);
   const CommandResult* recorded = &read->recorded;
@@ -166,7 +146,7 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
     alerts.push_back(std::move(alert));
   }
   const std::vector<std::pair<std::string, std::string>> used =
-      projections::ThresholdValues(request.thresholds);
+      projections::ThresholdValues(request->thresholds);
   if (context.json()) {
     for (const Alert& alert : alerts) std::cout << ToJsonLine(alert) << "\n";
     nlohmann::json trailer;
@@ -205,7 +185,9 @@ absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
   const std::size_t slash = alert_id.find('/');
   const std::size_t dash = alert_id.find('-', slash);
   const std::string rule = alert_id.substr(0, slash);
-  if (absl::Status known = CheckRule(rule); !known.ok()) return known;
+  if (absl::Status known = access::AlertsRequest(rule, {}, {}, "--").status(); !known.ok()) {
+    return known;
+  }
   const auto partition =
       static_cast<std::int32_t>(std::stol(alert_id.substr(slash + 1, dash - slash - 1)));
   const std::int64_t offset = std::stoll(alert_id.substr(dash + 1));

@@ -36,6 +36,9 @@ class Service::Impl {
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<httplib::Server> server;
   std::string openapi;  // docs/openapi.json, embedded at build time
+  // This ledger's name in audit exports (FHIR observer): the log's topic,
+  // as `careledger audit export` names it.
+  std::string ledger_name;
   Metrics metrics;
   // Set when the writer answered ABORTED: another writer took over.
   std::atomic<bool> fenced{false};
@@ -54,6 +57,14 @@ class Service::Impl {
   void AddOperationalRoutes();
   void AddPlanRoutes();
   void AddCommandRoutes();
+  void AddWorklistRoutes();  // worklist_routes.cc
+  void AddAuditRoutes();     // audit_routes.cc
+
+  // For an audit route (audit_routes.cc): answers `status` when it is an
+  // error, or the refusal when `recorded` is REJECTED, and returns true;
+  // false when the query was granted and its answer is the route's to give.
+  bool AuditAnswered(httplib::Response& response, const absl::Status& status,
+                     const careledger::v1::CommandResult* recorded);
 
   // Who is calling, for `command` (its body and command id already set):
   // on success sets the command's actor to the caller's (keeping the

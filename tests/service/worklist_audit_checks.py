@@ -1,0 +1,291 @@
+"""The worklist and the CMC team's audit routes of `careledger serve`, checked
+against the running service by service_test.py (which starts it and owns the
+ledger): GET /v1/worklist for me and my organisation, its counts matching the
+list and `task=` filtering it; the audit trail, alerts and export for a CMC
+auditor, each query's own AuditQuery record on the log; an urgent-care user
+refused (403) with the refusal on the log; bad parameters refused (400) with
+nothing appended. After the service has stopped, export_matches_cli compares
+the export over HTTP with `careledger audit export` of the same trail.
+
+Each check asserts the HTTP status, the body and the records appended (read
+back with `careledger log export` beside the running service)."""
+import csv
+import io
+import json
+import time
+import urllib.parse
+
+from cli_checks import check
+from service_client import device_certificate
+from sample_plan import flags
+
+TASKS = ("draft_plan", "approval_needed", "plan_request", "change_request")
+PURPOSE = "investigation of a complaint"
+
+
+def problem(body):
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return {}
+    return document if isinstance(document, dict) else {}
+
+
+def path_of(base, **params):
+    query = urllib.parse.urlencode([(k, v) for k, v in params.items() if v is not None],
+                                   doseq=True)
+    return base + (f"?{query}" if query else "")
+
+
+def csv_rows(text):
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+def run(ledger, service, nhs, tmp, issuer, crew, amb):
+    """Returns the CSV export of `nhs`'s trail as the service answered it."""
+    gp = issuer.mint("dr.patel", role="clinician")
+    gp_device = device_certificate(ledger.data, "dev-GP0001", "GP0001", tmp)
+    auditor = issuer.mint("auditor.cmc", role="auditor")
+    cmc_device = device_certificate(ledger.data, "dev-CMC001", "CMC001", tmp)
+    check_worklist(ledger, service, nhs, issuer, gp, gp_device)
+    return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device)
+
+
+def post(service, body, token, device=None):
+    status, _, answer = service.request(
+        "POST", "/v1/commands", token=token, device=device, body=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"})
+    return status, problem(answer)
+
+
+def worklist(service, token, device, **params):
+    status, headers, body = service.request("GET", path_of("/v1/worklist", **params),
+                                            token=token, device=device)
+    return status, headers, problem(body)
+
+
+def check_worklist(ledger, service, nhs, issuer, gp, gp_device):
+    # The GP's draft (set up before the service started) is submitted to the
+    # GP for approval, and the patient asks for a change: an approval on the
+    # GP's own list, a draft and a change request on the practice's.
+    submitted, _ = post(service, {"submit_plan": {"nhs_number": nhs, "to_user": "dr.patel",
+                                                  "note": "please approve"}}, gp, gp_device)
+    patient = issuer.mint("patient.9990000018", role="patient", nhs_number=nhs)
+    requested, _ = post(service, {"make_patient_request": {
+        "nhs_number": nhs, "kind": "PATIENT_REQUEST_KIND_CHANGE", "text": "new carer's number"},
+        "actor": {"purpose": "myCMC"}}, patient)
+    check(submitted == 200 and requested == 200,
+          f"the GP submits the draft to themself, the patient asks for a change ({submitted}, "
+          f"{requested})")
+
+    # The projector follows the log on its own thread: wait (bounded) for it.
+    def until(params, task):
+        deadline = time.monotonic() + 30
+        while True:
+            status, headers, body = worklist(service, gp, gp_device, **params)
+            if status != 200 or any(i.get("task") == task and i.get("nhs_number") == nhs
+                                    for i in body.get("items", [])) or time.monotonic() > deadline:
+                return status, headers, body
+            time.sleep(0.1)
+
+    count = ledger.count()
+    status, headers, mine = until({"scope": "me"}, "approval_needed")
+    items = mine.get("items", [])
+    check(status == 200 and headers.get("content-type", "").startswith("application/json")
+          and mine.get("owner") == "user/dr.patel"
+          and [i["nhs_number"] for i in items if i["task"] == "approval_needed"] == [nhs]
+          and mine.get("total") == len(items) == sum(mine.get("counts", {}).values())
+          and set(mine.get("counts", {})) == set(TASKS)
+          and all(mine["counts"][t] == sum(1 for i in items if i["task"] == t) for t in TASKS),
+          f"GET /v1/worklist?scope=me: the GP's own list, the submitted plan waiting for "
+          f"approval, counts by task type matching the list ({status}, {mine.get('counts')})")
+
+    status, _, org = until({"scope": "organisation"}, "change_request")
+    items = org.get("items", [])
+    counts = org.get("counts", {})
+    check(status == 200 and org.get("owner") == "org/GP0001"
+          and {"draft_plan", "change_request"} <= {i["task"] for i in items if i["nhs_number"] == nhs}
+          and org.get("total") == len(items) == sum(counts.values())
+          and all(counts.get(t) == sum(1 for i in items if i["task"] == t) for t in TASKS),
+          f"GET /v1/worklist?scope=organisation: the practice's list (the draft, the "
+          f"patient's change request), counts matching the list ({status}, {counts})")
+    filtered = {}
+    for task in TASKS:
+        status, _, body = worklist(service, gp, gp_device, scope="organisation", task=task)
+        filtered[task] = (status, body)
+    check(all(s == 200 and b.get("task") == t and len(b.get("items", [])) == counts.get(t)
+              and all(i["task"] == t for i in b["items"]) and b.get("counts") == counts
+              and b.get("total") == org.get("total")
+              for t, (s, b) in filtered.items()),
+          "  ... each count is the length of the list filtered with task=<type>, and the counts "
+          "stay the whole list's")
+    status, _, own = worklist(service, patient, None, scope="me")
+    check(status == 200 and own.get("owner") == f"patient/{nhs}"
+          and "change_request" in {i["task"] for i in own.get("items", [])},
+          f"a patient's worklist is their own plan's ({status})")
+    for what, params, reason in (("an unknown scope", {"scope": "everyone"}, "scope"),
+                                 ("an unknown task type", {"task": "lunch"}, "not a task type")):
+        status, headers, body = worklist(service, gp, gp_device, **params)
+        check(status == 400 and reason in body.get("detail", "")
+              and headers.get("content-type", "").startswith("application/problem+json"),
+              f"worklist with {what}: 400 '{reason}' ({status} {body.get('detail')!r})")
+    status, _, _ = worklist(service, None, gp_device, scope="me")
+    check(status == 401, f"worklist without a token: 401 ({status})")
+    check(ledger.count() == count, "worklist reads append nothing (not a ledger command)")
+
+
+def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
+    def get(path, token=auditor, device=cmc_device, headers=None):
+        count = ledger.count()
+        status, answer_headers, body = service.request("GET", path, token=token, device=device,
+                                                       headers=headers)
+        return status, answer_headers, body, ledger.count() - count
+
+    def recorded(access):
+        return ledger.access_at(access.get("partition"), access.get("offset")) or {}
+
+    # Urgent care may not audit: refused by the ledger, the refusal on the log.
+    trail = f"/v1/audit/patients/{nhs}"
+    status, headers, body, appended = get(path_of(trail, purpose=PURPOSE), crew, amb)
+    refusal = problem(body)
+    denied = recorded(refusal.get("access", {}))
+    check(status == 403 and "only the CMC team audits" in refusal.get("detail", "")
+          and headers.get("content-type", "").startswith("application/problem+json")
+          and appended == 1
+          and denied.get("access_recorded", {}).get("outcome") == "ACCESS_OUTCOME_DENIED"
+          and denied.get("actor", {}).get("user_id") == "crew.lee",
+          f"an urgent-care user asking for a patient's audit trail: 403, the DENIED record on "
+          f"the log ({status} {refusal.get('detail')!r}, {appended} appended)")
+
+    # The CMC team's query: recorded first, and in its own answer.
+    status, _, body, appended = get(path_of(trail, purpose=PURPOSE))
+    answer = json.loads(body) if status == 200 else {}
+    access = answer.get("access", {})
+    own = recorded(access)
+    entries = answer.get("entries", [])
+    positions = [(e.get("position", {}).get("partition", 0), int(e.get("position", {})
+                                                                  .get("offset", -1)))
+                 for e in entries]
+    check(status == 200 and appended == 1
+          and own.get("access_recorded", {}).get("action") == "audit_patient"
+          and own.get("access_recorded", {}).get("outcome") == "ACCESS_OUTCOME_GRANTED"
+          and own.get("actor", {}).get("user_id") == "auditor.cmc"
+          and own.get("actor", {}).get("purpose") == PURPOSE
+          and (access.get("partition"), access.get("offset")) in positions
+          and any(e.get("actor", {}).get("user_id") == "crew.lee" for e in entries)
+          and any(e.get("action") == "audit_patient" and e.get("outcome") ==
+                  "ACCESS_OUTCOME_DENIED" for e in entries),
+          f"the CMC auditor's patient trail: 200, its AuditQuery record on the log first and "
+          f"in the trail, with urgent care's reads and refused audit ({status}, "
+          f"{len(entries)} entries, {appended} appended)")
+
+    status, _, body, appended = get(path_of(trail, purpose=PURPOSE, limit=2))
+    first = json.loads(body) if status == 200 else {}
+    token = first.get("next_page_token", "")
+    status2, _, body, appended2 = get(path_of(trail, purpose=PURPOSE, limit=2, page=token))
+    second = json.loads(body) if status2 == 200 else {}
+    check(status == 200 and status2 == 200 and len(first.get("entries", [])) == 2 and token
+          and second.get("entries") and second["entries"][0] != first["entries"][0]
+          and appended == appended2 == 1,
+          "a trail pages with limit= and page=, each page a recorded query of its own")
+
+    for scope, subject, field in (("users", "crew.lee", "user_id"),
+                                  ("organisations", "AMB001", "organisation")):
+        status, _, body, appended = get(path_of(f"/v1/audit/{scope}/{subject}", purpose=PURPOSE))
+        answer = json.loads(body) if status == 200 else {}
+        own = recorded(answer.get("access", {}))
+        check(status == 200 and appended == 1 and answer.get("entries")
+              and all(e.get("actor", {}).get(field) == subject for e in answer["entries"])
+              and own.get("access_recorded", {}).get("action") ==
+              ("audit_user" if scope == "users" else "audit_organisation"),
+              f"GET /v1/audit/{scope}/{subject}: everything they did, the query recorded "
+              f"({status}, {appended} appended)")
+
+    status, _, body, appended = get(path_of("/v1/audit/alerts", purpose=PURPOSE))
+    alerts = json.loads(body) if status == 200 else {}
+    own = recorded(alerts.get("access", {}))
+    check(status == 200 and appended == 1 and isinstance(alerts.get("alerts"), list)
+          and alerts.get("records_examined", 0) > 0 and "deceased_days" in alerts.get(
+              "thresholds", {})
+          and own.get("access_recorded", {}).get("action") == "audit_alerts",
+          f"GET /v1/audit/alerts: the investigation rules' alerts, the query recorded "
+          f"({status}, {len(alerts.get('alerts', []))} alerts)")
+    status, _, body, appended = get(path_of("/v1/audit/alerts", purpose=PURPOSE), crew, amb)
+    check(status == 403 and appended == 1, f"urgent care asking for the alerts: 403, the refusal "
+                                           f"recorded ({status}, {appended})")
+
+    # Bad parameters: 400, nothing appended (not even a refusal).
+    for what, path, reason in (
+            ("no purpose", trail, "purpose"),
+            ("an unreadable from", path_of(trail, purpose=PURPOSE, **{"from": "yesterday"}),
+             "not a time"),
+            ("from after to", path_of(trail, purpose=PURPOSE, **{"from": "2026-06-02",
+                                                                 "to": "2026-06-01"}),
+             "before"),
+            ("limit 0", path_of(trail, purpose=PURPOSE, limit=0), "limit"),
+            ("a bad page token", path_of(trail, purpose=PURPOSE, page="zz"), "page token"),
+            ("an unknown order", path_of(trail, purpose=PURPOSE, order="sideways"), "order"),
+            ("an invalid NHS number", path_of("/v1/audit/patients/1234567890", purpose=PURPOSE),
+             "NHS number"),
+            ("an unknown rule", path_of("/v1/audit/alerts", purpose=PURPOSE, rule="snooping"),
+             "not a rule"),
+            ("an unknown threshold", path_of("/v1/audit/alerts", purpose=PURPOSE,
+                                             threshold="nerves=steel"), "nerves"),
+            ("an export without a format", path_of(trail + "/export", purpose=PURPOSE),
+             "format"),
+            ("an export as xml", path_of(trail + "/export", purpose=PURPOSE, format="xml"),
+             "format")):
+        status, headers, body, appended = get(path)
+        detail = problem(body).get("detail", "")
+        check(status == 400 and reason in detail and appended == 0
+              and headers.get("content-type", "").startswith("application/problem+json"),
+              f"audit with {what}: 400 '{reason}', nothing appended ({status} {detail!r}, "
+              f"{appended})")
+
+    # The export: CSV by format=, FHIR by Accept; each recorded as an export.
+    status, headers, body, appended = get(path_of(trail + "/export", purpose=PURPOSE,
+                                                  format="csv"))
+    rows = csv_rows(body.decode()) if status == 200 else []
+    exported = headers.get("careledger-access", "")
+    fields = dict(part.strip().split("=", 1) for part in exported.split(";") if "=" in part)
+    own = ledger.access_at(int(fields.get("partition", -1)), int(fields.get("offset", -1))) or {}
+    check(status == 200 and headers.get("content-type", "").startswith("text/csv")
+          and appended == 1 and len(rows) > 2 and rows[0][:3] == ["recorded_at", "kind", "action"]
+          and rows[-1][2] == "audit_export_patient"
+          and int(headers.get("careledger-exported", -1)) == len(rows) - 1
+          and own.get("access_recorded", {}).get("action") == "audit_export_patient",
+          f"GET {trail}/export?format=csv: the trail as CSV, ending with its own recorded "
+          f"export ({status}, {len(rows)} rows, {appended} appended)")
+    status, headers, body, appended = get(path_of(trail + "/export", purpose=PURPOSE),
+                                          headers={"Accept": "application/fhir+json"})
+    bundle = json.loads(body) if status == 200 else {}
+    check(status == 200 and headers.get("content-type", "").startswith("application/fhir+json")
+          and bundle.get("resourceType") == "Bundle" and appended == 1
+          and len(bundle.get("entry", [])) == len(rows)
+          and all(e["resource"]["resourceType"] == "AuditEvent" for e in bundle["entry"]),
+          f"  ... and as a FHIR Bundle of AuditEvents by Accept ({status}, "
+          f"{len(bundle.get('entry', []))} events)")
+    status, _, body, appended = get(path_of(trail + "/export", purpose=PURPOSE, format="csv"),
+                                    crew, amb)
+    check(status == 403 and appended == 1 and b"recorded_at" not in body,
+          f"urgent care asking for an export: 403, nothing of the trail, the refusal recorded "
+          f"({status}, {appended})")
+    return rows
+
+
+def export_matches_cli(ledger, nhs, http_rows, tmp):
+    """After the service stopped: `careledger audit export` of the same trail
+    holds the HTTP export's rows first, in order (it adds what came after,
+    its own record last)."""
+    out = f"{tmp}/cli-export.csv"
+    result = ledger.run("audit", "export", "--format", "csv", "--nhs", nhs, "--out", out,
+                        *flags("auditor.cmc"), "--purpose", PURPOSE)
+    cli_rows = []
+    if result.returncode == 0:
+        with open(out, encoding="utf-8", newline="") as f:
+            cli_rows = csv_rows(f.read())
+    check(result.returncode == 0 and len(http_rows) > 2 and len(cli_rows) > len(http_rows)
+          and cli_rows[:len(http_rows)] == http_rows
+          and cli_rows[-1][2] == "audit_export_patient",
+          f"the export over HTTP equals the CLI's export of the same trail, row for row, up to "
+          f"what came after it ({len(http_rows)} rows over HTTP, {len(cli_rows)} by the CLI)")
