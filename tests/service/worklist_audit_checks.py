@@ -47,6 +47,11 @@ def run(ledger, service, nhs, tmp, issuer, crew, amb):
     gp_device = device_certificate(ledger.data, "dev-GP0001", "GP0001", tmp)
     auditor = issuer.mint("auditor.cmc", role="auditor")
     cmc_device = device_certificate(ledger.data, "dev-CMC001", "CMC001", tmp)
+    status, _, body = service.request("GET", "/v1/openapi.json")
+    paths = json.loads(body).get("paths", {}) if status == 200 else {}
+    check({"/v1/worklist", "/v1/audit/{scope}/{subject}", "/v1/audit/{scope}/{subject}/export",
+           "/v1/audit/alerts"} <= set(paths),
+          "/v1/openapi.json describes the worklist and the audit routes")
     check_worklist(ledger, service, nhs, issuer, gp, gp_device)
     return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device)
 
