@@ -42,6 +42,8 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
       {std::regex("^/v1/commands$"), "/v1/commands"},
       {std::regex("^/v1/worklist$"), "/v1/worklist"},
       {std::regex("^/v1/audit/alerts$"), "/v1/audit/alerts"},
+      {std::regex("^/v1/audit/alerts/[a-z_]+/[0-9]+-[0-9]+/review$"),
+       "/v1/audit/alerts/{alert}/review"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+/export$"), "/v1/audit/{scope}/{subject}/export"},
       {std::regex("^/healthz$"), "/healthz"},
@@ -267,7 +269,8 @@ int HttpStatusOf(const absl::Status& status) {
   }
 }
 
-absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+absl::StatusOr<events::LogRecord> Service::Impl::LogRecordAt(std::int32_t partition,
+                                                             std::int64_t offset) {
   // The other partitions are parked where the projection is now, so that
   // a lookup reads little besides the record (the log keeps growing).
   std::vector<std::int64_t> ends = projection->Status().next_offsets;
@@ -279,7 +282,11 @@ absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std:
   } else {
     lookup_->Park(std::move(ends));
   }
-  absl::StatusOr<events::LogRecord> record = lookup_->Read(partition, offset);
+  return lookup_->Read(partition, offset);
+}
+
+absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+  absl::StatusOr<events::LogRecord> record = LogRecordAt(partition, offset);
   if (!record.ok()) return record.status();
   return std::move(record->value);
 }

@@ -19,6 +19,7 @@
 #include <cctype>
 #include <iostream>
 
+#include "access/alert_review.h"
 #include "access/audit_read.h"
 #include "events/envelope.h"
 #include "events/time_util.h"
@@ -69,27 +70,6 @@ std::string SeverityText(careledger::v1::AlertSeverity severity) {
   return ShortEnum(careledger::v1::AlertSeverity_Name(severity), 15);  // "ALERT_SEVERITY_"
 }
 
-// "justified", "inappropriate-access-confirmed", ...
-std::string OutcomeText(careledger::v1::AlertReviewOutcome outcome) {
-  std::string name = ShortEnum(careledger::v1::AlertReviewOutcome_Name(outcome), 21);
-  for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  return name;
-}
-
-absl::StatusOr<careledger::v1::AlertReviewOutcome> ParseOutcome(const std::string& text) {
-  for (int value = careledger::v1::AlertReviewOutcome_MIN + 1;
-       value <= careledger::v1::AlertReviewOutcome_MAX; ++value) {
-    if (!careledger::v1::AlertReviewOutcome_IsValid(value)) continue;
-    const auto outcome = static_cast<careledger::v1::AlertReviewOutcome>(value);
-    std::string dashed = text;
-    std::replace(dashed.begin(), dashed.end(), '_', '-');
-    if (OutcomeText(outcome) == dashed) return outcome;
-  }
-  return absl::InvalidArgumentError(fmt::format(
-      "--outcome '{}': use justified, inappropriate-access-confirmed, false-positive or referred",
-      text));
-}
-
 void PrintAlert(const Alert& alert, std::ostream& out) {
   const careledger::v1::Actor& actor = alert.actor();
   out << fmt::format(
@@ -108,7 +88,7 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
   if (alert.has_review()) {
     const careledger::v1::AlertReview& review = alert.review();
     out << fmt::format("       reviewed: {} by {} at {}{} (partition {} offset {})\n",
-                       OutcomeText(review.outcome()), review.reviewed_by().user_id(),
+                       access::ReviewOutcomeName(review.outcome()), review.reviewed_by().user_id(),
                        TimeText(review.at()),
                        review.note().empty() ? "" : fmt::format(": \"{}\"", review.note()),
                        review.position().partition(), review.position().offset());
@@ -178,54 +158,9 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
   return kExitOk;
 }
 
-// The alert `alert_id` as the rules raise it now, or NOT_FOUND.
-absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
-                                const projections::RuleThresholds& thresholds,
-                                AuditSession& session) {
-  const std::size_t slash = alert_id.find('/');
-  const std::size_t dash = alert_id.find('-', slash);
-  const std::string rule = alert_id.substr(0, slash);
-  if (absl::Status known = access::AlertsRequest(rule, {}, {}, "--").status(); !known.ok()) {
-    return known;
-  }
-  const auto partition =
-      static_cast<std::int32_t>(std::stol(alert_id.substr(slash + 1, dash - slash - 1)));
-  const std::int64_t offset = std::stoll(alert_id.substr(dash + 1));
-  if (absl::Status advanced = session.feed->Advance(session.deadline()); !advanced.ok()) {
-    return advanced;
-  }
-  const projections::ProjectionStore& store = session.feed->store();
-  absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(&store).Offsets();
-  if (!ends.ok()) return ends.status();
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(session.submitter->log(), *ends);
-  if (!lookup.ok()) return lookup.status();
-  absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
-  if (!record.ok()) {
-    return absl::NotFoundError(
-        fmt::format("no alert {}: the log has no record at partition {} "
-                    "offset {}",
-                    alert_id, partition, offset));
-  }
-  absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
-  if (!opened.ok()) return opened.status();
-  projections::InvestigationRequest request;
-  request.thresholds = thresholds;
-  request.rules.push_back(rule);
-  request.from = events::FromTimestamp(opened->event.recorded_at());
-  request.to = request.from + absl::Microseconds(1);
-  absl::StatusOr<projections::Investigation> found = projections::Investigate(store, request);
-  if (!found.ok()) return found.status();
-  for (Alert& alert : found->alerts) {
-    if (alert.alert_id() == alert_id) return std::move(alert);
-  }
-  return absl::NotFoundError(fmt::format(
-      "the rules do not raise alert {} (with these thresholds: pass the --threshold values it "
-      "was listed with)",
-      alert_id));
-}
-
 int RunReview(const ReviewFlags& flags, const Context& context) {
-  absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome = ParseOutcome(flags.outcome);
+  absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome =
+      access::ParseReviewOutcome("--outcome", flags.outcome);
   if (!outcome.ok()) return ReportError(outcome.status(), context.json());
   if (absl::Status valid = ledger::ValidateAlertId(flags.alert_id); !valid.ok()) {
     return ReportError(valid, context.json());
@@ -239,14 +174,30 @@ int RunReview(const ReviewFlags& flags, const Context& context) {
   review->set_alert_id(flags.alert_id);
   review->set_outcome(*outcome);
   review->set_note(flags.note);
-  // Only the CMC team is shown whether the alert exists; anyone else's
-  // attempt goes straight to the ledger, which refuses and records it.
-  if (ParseRole(flags.actor.role) == careledger::v1::ROLE_AUDITOR) {
-    absl::StatusOr<Alert> alert = FindAlert(flags.alert_id, *thresholds, *session);
-    if (!alert.ok()) return ReportError(alert.status(), context.json());
-    review->set_nhs_number(alert->nhs_number());
-  }
-  return session->submitter->Submit({command});
+  // The recorded time of a log record, read from the log up to where the
+  // projection is (the alert's record is behind it).
+  std::optional<LogLookup> lookup;
+  auto record_time = [&](std::int32_t partition,
+                         std::int64_t offset) -> absl::StatusOr<absl::Time> {
+    if (!lookup) {
+      absl::StatusOr<std::vector<std::int64_t>> ends =
+          projections::PlanQueries(&session->feed->store()).Offsets();
+      if (!ends.ok()) return ends.status();
+      absl::StatusOr<LogLookup> opened = LogLookup::Open(session->submitter->log(), *ends);
+      if (!opened.ok()) return opened.status();
+      lookup.emplace(*std::move(opened));
+    }
+    absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
+    if (!record.ok()) return absl::NotFoundError(record.status().message());
+    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
+    if (!opened.ok()) return opened.status();
+    return events::FromTimestamp(opened->event.recorded_at());
+  };
+  absl::StatusOr<CommandResult> result = access::ReviewAlert(
+      session->writer(), command, *thresholds, *session->feed, record_time, session->deadline());
+  if (!result.ok()) return ReportError(result.status(), context.json());
+  session->submitter->Print(*result);
+  return result->outcome() == careledger::v1::OUTCOME_REJECTED ? kExitRejected : kExitOk;
 }
 
 }  // namespace

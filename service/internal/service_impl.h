@@ -52,6 +52,8 @@ class Service::Impl {
 
   // The signed record at a position (the receipt of a read).
   absl::StatusOr<std::string> RecordAt(std::int32_t partition, std::int64_t offset);
+  // The log record (key and value) at a position.
+  absl::StatusOr<events::LogRecord> LogRecordAt(std::int32_t partition, std::int64_t offset);
 
   // Routes: each registered on `server`.
   void AddOperationalRoutes();

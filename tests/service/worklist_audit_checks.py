@@ -2,7 +2,8 @@
 against the running service by service_test.py (which starts it and owns the
 ledger): GET /v1/worklist for me and my organisation, its counts matching the
 list and `task=` filtering it; the audit trail, alerts and export for a CMC
-auditor, each query's own AuditQuery record on the log; an urgent-care user
+auditor, each query's own AuditQuery record on the log; an auditor's review
+of an alert; an urgent-care user
 refused (403) with the refusal on the log; bad parameters refused (400) with
 nothing appended. After the service has stopped, export_matches_cli compares
 the export over HTTP with `careledger audit export` of the same trail.
@@ -50,7 +51,7 @@ def run(ledger, service, nhs, tmp, issuer, crew, amb):
     status, _, body = service.request("GET", "/v1/openapi.json")
     paths = json.loads(body).get("paths", {}) if status == 200 else {}
     check({"/v1/worklist", "/v1/audit/{scope}/{subject}", "/v1/audit/{scope}/{subject}/export",
-           "/v1/audit/alerts"} <= set(paths),
+           "/v1/audit/alerts", "/v1/audit/alerts/{rule}/{position}/review"} <= set(paths),
           "/v1/openapi.json describes the worklist and the audit routes")
     check_worklist(ledger, service, nhs, issuer, gp, gp_device)
     return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device)
@@ -218,6 +219,18 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
     status, _, body, appended = get(path_of("/v1/audit/alerts", purpose=PURPOSE), crew, amb)
     check(status == 403 and appended == 1, f"urgent care asking for the alerts: 403, the refusal "
                                            f"recorded ({status}, {appended})")
+    # Urgent care's refused reads above (the draft, the history, the probe,
+    # ...) are repeated refusals at a threshold of 2: an alert on any day.
+    status, _, body, appended = get(path_of("/v1/audit/alerts", purpose=PURPOSE,
+                                            rule="repeated_refusals", threshold="refusals=2"))
+    refusals = json.loads(body) if status == 200 else {}
+    check(status == 200 and appended == 1 and refusals.get("thresholds", {}).get("refusals") == "2"
+          and refusals.get("alerts")
+          and all(a.get("rule") == "repeated_refusals" for a in refusals["alerts"]),
+          f"GET /v1/audit/alerts?rule=repeated_refusals&threshold=refusals=2: that rule's "
+          f"alerts, with that threshold ({status}, {len(refusals.get('alerts', []))} alerts)")
+    check_review(ledger, service, refusals.get("alerts", []), ["refusals=2"], crew, amb, auditor,
+                 cmc_device, get)
 
     # Bad parameters: 400, nothing appended (not even a refusal).
     for what, path, reason in (
@@ -276,6 +289,55 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
           f"urgent care asking for an export: 403, nothing of the trail, the refusal recorded "
           f"({status}, {appended})")
     return rows
+
+
+def check_review(ledger, service, alerts, thresholds, crew, amb, auditor, cmc_device, get):
+    """POST /v1/audit/alerts/{id}/review: an auditor's review of an alert."""
+    def review(alert_id, body, token=auditor, device=cmc_device):
+        count = ledger.count()
+        status, _, answer = service.request(
+            "POST", f"/v1/audit/alerts/{alert_id}/review", token=token, device=device,
+            body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        return status, problem(answer), ledger.count() - count
+
+    if not check(alerts, f"there is an alert to review ({len(alerts)})"):
+        return
+    alert = alerts[0]
+    status, answer, appended = review(alert["alert_id"], {"outcome": "false-positive",
+                                                          "note": "a test of the route",
+                                                          "thresholds": thresholds})
+    events, _ = ledger.export()
+    reviewed = [e for p, o, _, body, e in events
+                if (p, o) == (answer.get("partition"), answer.get("offset"))
+                and body == "alert_reviewed"]
+    check(status == 200 and answer.get("outcome") == "OUTCOME_APPLIED" and appended == 1
+          and reviewed and reviewed[0]["alert_reviewed"].get("alert_id") == alert["alert_id"]
+          and reviewed[0]["alert_reviewed"].get("nhs_number", "") == alert.get("nhs_number", "")
+          and reviewed[0].get("actor", {}).get("user_id") == "auditor.cmc",
+          f"the CMC auditor reviews alert {alert['alert_id']}: 200, the signed review on the log "
+          f"naming the alert's patient ({status} {answer.get('detail', '')!r}, {appended})")
+    status, _, body, _ = get(path_of("/v1/audit/alerts", purpose=PURPOSE,
+                                     rule="repeated_refusals", threshold=thresholds))
+    listed = {a["alert_id"]: a for a in json.loads(body).get("alerts", [])} if status == 200 else {}
+    check(listed.get(alert["alert_id"], {}).get("review", {}).get("outcome") ==
+          "ALERT_REVIEW_OUTCOME_FALSE_POSITIVE",
+          "  ... and the alerts now show that review")
+    status, answer, appended = review(alert["alert_id"], {"outcome": "justified"}, crew, amb)
+    check(status == 422 and "only the CMC team" in answer.get("detail", "") and appended == 1,
+          f"urgent care reviewing an alert: 422 refused by the ledger, the refusal recorded "
+          f"({status} {answer.get('detail')!r}, {appended})")
+    for what, alert_id, body, expected, reason in (
+            ("an alert at no record", "break_glass/0-999999", {"outcome": "justified"},
+             404, "no alert"),
+            ("an alert the rules do not raise without its thresholds", alert["alert_id"],
+             {"outcome": "justified"}, 404, "do not raise"),
+            ("an unknown outcome", alert["alert_id"], {"outcome": "shrug"}, 400, "outcome"),
+            ("an unknown field", alert["alert_id"], {"outcome": "justified", "x": 1}, 400, "'x'"),
+            ("no outcome", alert["alert_id"], {}, 400, "outcome is required")):
+        status, answer, appended = review(alert_id, body)
+        check(status == expected and reason in answer.get("detail", "") and appended == 0,
+              f"a review of {what}: {expected} '{reason}', nothing appended "
+              f"({status} {answer.get('detail')!r}, {appended})")
 
 
 def export_matches_cli(ledger, nhs, http_rows, tmp):
