@@ -11,6 +11,9 @@
 //       ?purpose=&from=&to=&format=csv|fhir (or Accept: text/csv,
 //       application/fhir+json)
 //   GET /v1/audit/alerts?purpose=&from=&to=&rule=&unreviewed=true&threshold=K=V...
+//   GET /v1/audit/records/{partition}/{offset}?purpose=: one record, its
+//       signature verified, and the content it showed rebuilt from the log
+//       (access/audit_record.h, `careledger audit access`)
 //   POST /v1/audit/alerts/{rule}/{partition}-{offset}/review
 //       {"outcome": "...", "note": "...", "thresholds": ["K=V", ...]}: an
 //       auditor's review, a command (access/alert_review.h): 200 applied,
@@ -25,9 +28,13 @@
 #include "absl/strings/escaping.h"
 #include "access/alert_review.h"
 #include "access/audit_read.h"
+#include "access/audit_record.h"
 #include "events/envelope.h"
+#include "events/format.h"
 #include "events/ids.h"
+#include "events/sha256.h"
 #include "events/time_util.h"
+#include "projections/plan_queries.h"
 #include "service/internal/service_impl.h"
 #include "tools/audit_export.h"
 #include "tools/output.h"
@@ -353,6 +360,66 @@ void Service::Impl::AddAuditRoutes() {
         nlohmann::json body = Position(*result);
         body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
         body["alert_id"] = review->alert_id();
+        Json(response, 200, JsonText(body));
+      });
+
+  server->Get(
+      R"(/v1/audit/records/([0-9]{1,9})/([0-9]{1,18}))",
+      [this](const httplib::Request& request, httplib::Response& response) {
+        careledger::v1::EventPosition position;
+        position.set_partition(std::stoi(request.matches[1]));
+        position.set_offset(std::stoll(request.matches[2]));
+        const std::string purpose = request.get_param_value("purpose");
+        if (purpose.empty()) {
+          return Problem(response, 400, "Bad audit query",
+                         "every read names its purpose of use: ?purpose=...");
+        }
+        Command command;
+        command.set_command_id(events::RandomUuid());
+        command.mutable_actor()->set_purpose(purpose);
+        // What Admit records for a refused caller: the query as far as it is
+        // known before the record is read.
+        command.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
+        command.mutable_audit_query()->set_subject(
+            fmt::format("{}/{}", position.partition(), position.offset()));
+        auth::Caller caller;
+        if (!Admit(request, response, &command, &caller)) return;
+        // A lookup of its own, parked where the projection is: an audit of one
+        // record is rare, and reads several records of the plan's stream.
+        absl::StatusOr<std::vector<std::int64_t>> ends =
+            projections::PlanQueries(&projection->store()).Offsets();
+        absl::StatusOr<access::LogLookup> lookup =
+            ends.ok() ? access::LogLookup::Open(log.get(), *ends)
+                      : absl::StatusOr<access::LogLookup>(ends.status());
+        if (!lookup.ok()) {
+          return Problem(response, HttpStatusOf(lookup.status()), "Audit query not completed",
+                         std::string(lookup.status().message()));
+        }
+        const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
+        absl::StatusOr<access::AuditRecordRead> read = access::ReadAuditRecord(
+            *writer, command, position, *projection, *lookup, *keyring, deadline);
+        if (AuditAnswered(response, read.status(), read.ok() ? &read->recorded : nullptr)) return;
+        nlohmann::json body;
+        body["entry"] = MessageJson(read->entry);
+        body["record"] = {{"partition", position.partition()},
+                          {"offset", position.offset()},
+                          {"stream_id", read->record.event.stream_id()},
+                          {"stream_seq", read->record.event.stream_seq()},
+                          {"key_id", read->record.signed_event.key_id()},
+                          {"value_hash", events::HashHex(read->record.value_hash)},
+                          {"signature", "verified"}};
+        if (read->content.has_value()) {
+          const access::Rebuilt& content = *read->content;
+          nlohmann::json sources = nlohmann::json::array();
+          for (const auto& source : content.records) sources.push_back(MessageJson(source));
+          body["content"] = {
+              {"what", content.what},
+              {"content_hash", absl::BytesToHexString(events::HashBytes(content.hash))},
+              {"verified", content.checked},
+              {"rebuilt_from", std::move(sources)},
+              {"plan", MessageJson(content.plan)}};
+        }
+        body["access"] = Receipt(read->recorded);
         Json(response, 200, JsonText(body));
       });
 }

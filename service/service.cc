@@ -42,6 +42,7 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
       {std::regex("^/v1/commands$"), "/v1/commands"},
       {std::regex("^/v1/worklist$"), "/v1/worklist"},
       {std::regex("^/v1/audit/alerts$"), "/v1/audit/alerts"},
+      {std::regex("^/v1/audit/records/[0-9]+/[0-9]+$"), "/v1/audit/records/{partition}/{offset}"},
       {std::regex("^/v1/audit/alerts/[a-z_]+/[0-9]+-[0-9]+/review$"),
        "/v1/audit/alerts/{alert}/review"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
@@ -276,7 +277,7 @@ absl::StatusOr<events::LogRecord> Service::Impl::LogRecordAt(std::int32_t partit
   std::vector<std::int64_t> ends = projection->Status().next_offsets;
   std::lock_guard lock(lookup_mutex_);
   if (!lookup_) {
-    absl::StatusOr<tools::LogLookup> opened = tools::LogLookup::Open(log.get(), ends);
+    absl::StatusOr<access::LogLookup> opened = access::LogLookup::Open(log.get(), ends);
     if (!opened.ok()) return opened.status();
     lookup_.emplace(*std::move(opened));
   } else {
@@ -346,6 +347,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   absl::StatusOr<auth::TokenVerifier> verifier = OpenVerifier(data_dir, &impl->config);
   if (!verifier.ok()) return verifier.status();
 
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return keys.status();
+  impl->keyring = std::make_unique<events::Keyring>(keys->keyring());
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
   impl->log = *std::move(log);

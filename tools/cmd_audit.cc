@@ -26,6 +26,9 @@
 #include <thread>
 
 #include "access/audit_read.h"
+#include "access/audit_record.h"
+#include "access/log_lookup.h"
+#include "access/shown_content.h"
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
@@ -38,10 +41,8 @@
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
-#include "tools/log_lookup.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
-#include "tools/shown_content.h"
 
 namespace careledger::tools {
 namespace {
@@ -129,44 +130,21 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   const projections::ProjectionStore& store = session->feed->store();
   absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(&store).Offsets();
   if (!ends.ok()) return ReportError(ends.status(), context.json());
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(session->submitter->log(), *ends);
+  absl::StatusOr<access::LogLookup> lookup =
+      access::LogLookup::Open(session->submitter->log(), *ends);
   if (!lookup.ok()) return ReportError(lookup.status(), context.json());
   careledger::v1::EventPosition asked;
   asked.set_partition(flags.partition);
   asked.set_offset(flags.offset);
-  absl::StatusOr<events::OpenedRecord> record = ReadVerified(*lookup, asked, keys->keyring());
-  if (!record.ok()) return ReportError(record.status(), context.json());
-  projections::AuditQueries queries(&store);
-  absl::StatusOr<AuditEntry> entry =
-      queries.GetEntry(record->event.recorded_at(), flags.partition, flags.offset);
-  if (entry.status().code() == absl::StatusCode::kNotFound) {
-    entry = absl::NotFoundError(fmt::format(
-        "partition {} offset {} ({} seq {}) is no access record, plan or directory event in the "
-        "projection",
-        flags.partition, flags.offset, record->event.stream_id(), record->event.stream_seq()));
-  }
-  if (!entry.ok()) return ReportError(entry.status(), context.json());
-  if (entry->position().value_hash() != events::HashBytes(record->value_hash)) {
-    return ReportError(absl::DataLossError("the projection's entry cites another record value "
-                                           "than the log holds; rebuild the projection"),
-                       context.json());
-  }
-
-  careledger::v1::Command command = flags.actor.NewCommand();
-  careledger::v1::AuditQuery* query = command.mutable_audit_query();
-  query->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
-  query->set_subject(fmt::format("{}/{}", flags.partition, flags.offset));
-  query->set_nhs_number(entry->nhs_number());
-  absl::StatusOr<CommandResult> recorded =
-      access::RecordAuditQuery(session->writer(), command, *session->feed, session->deadline());
-  if (!recorded.ok()) return ReportError(recorded.status(), context.json());
-  if (recorded->outcome() == careledger::v1::OUTCOME_REJECTED) {
-    return session->Refused(*recorded);
-  }
-
-  absl::StatusOr<std::optional<Rebuilt>> rebuilt =
-      RebuildContent(*entry, store, *lookup, keys->keyring());
-  if (!rebuilt.ok()) return ReportError(rebuilt.status(), context.json());
+  absl::StatusOr<access::AuditRecordRead> read =
+      access::ReadAuditRecord(session->writer(), flags.actor.NewCommand(), asked, *session->feed,
+                              *lookup, keys->keyring(), session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  const AuditEntry* entry = &read->entry;
+  const events::OpenedRecord* record = &read->record;
+  const std::optional<access::Rebuilt>* rebuilt = &read->content;
 
   if (context.json()) {
     nlohmann::json document;
@@ -179,7 +157,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
                           {"value_hash", events::HashHex(record->value_hash)},
                           {"signature", "verified"}};
     if (rebuilt->has_value()) {
-      const Rebuilt& content = **rebuilt;
+      const access::Rebuilt& content = **rebuilt;
       nlohmann::json sources = nlohmann::json::array();
       for (const auto& position : content.records) sources.push_back(MessageJson(position));
       document["content"] = {{"what", content.what},
@@ -208,7 +186,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
     std::cout << "  no plan content was shown\n";
     return kExitOk;
   }
-  const Rebuilt& content = **rebuilt;
+  const access::Rebuilt& content = **rebuilt;
   std::cout << fmt::format(
       "  shown: {} (content {}), rebuilt from {} signed record{} of patient/{} in the log: {}\n",
       content.what, events::HashHex(content.hash).substr(0, 12), content.records.size(),

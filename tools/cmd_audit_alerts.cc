@@ -21,6 +21,7 @@
 
 #include "access/alert_review.h"
 #include "access/audit_read.h"
+#include "access/log_lookup.h"
 #include "events/envelope.h"
 #include "events/time_util.h"
 #include "ledger/alert_review_rules.h"
@@ -31,7 +32,6 @@
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
-#include "tools/log_lookup.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
 
@@ -176,14 +176,15 @@ int RunReview(const ReviewFlags& flags, const Context& context) {
   review->set_note(flags.note);
   // The recorded time of a log record, read from the log up to where the
   // projection is (the alert's record is behind it).
-  std::optional<LogLookup> lookup;
+  std::optional<access::LogLookup> lookup;
   auto record_time = [&](std::int32_t partition,
                          std::int64_t offset) -> absl::StatusOr<absl::Time> {
     if (!lookup) {
       absl::StatusOr<std::vector<std::int64_t>> ends =
           projections::PlanQueries(&session->feed->store()).Offsets();
       if (!ends.ok()) return ends.status();
-      absl::StatusOr<LogLookup> opened = LogLookup::Open(session->submitter->log(), *ends);
+      absl::StatusOr<access::LogLookup> opened =
+          access::LogLookup::Open(session->submitter->log(), *ends);
       if (!opened.ok()) return opened.status();
       lookup.emplace(*std::move(opened));
     }

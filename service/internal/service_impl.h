@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "access/log_lookup.h"
+#include "events/keyring.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
 #include "service/authenticate.h"
@@ -21,7 +23,6 @@
 #include "service/config.h"
 #include "service/metrics.h"
 #include "service/service.h"
-#include "tools/log_lookup.h"
 
 namespace careledger::service {
 
@@ -39,6 +40,8 @@ class Service::Impl {
   // This ledger's name in audit exports (FHIR observer): the log's topic,
   // as `careledger audit export` names it.
   std::string ledger_name;
+  // The public keys the log's records are verified with (`audit access`).
+  std::unique_ptr<events::Keyring> keyring;
   Metrics metrics;
   // Set when the writer answered ABORTED: another writer took over.
   std::atomic<bool> fenced{false};
@@ -85,7 +88,7 @@ class Service::Impl {
 
  private:
   std::mutex lookup_mutex_;
-  std::optional<tools::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
+  std::optional<access::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
 };
 
 // Where an access record (or a command's last event) is on the log.

@@ -2,7 +2,8 @@
 against the running service by service_test.py (which starts it and owns the
 ledger): GET /v1/worklist for me and my organisation, its counts matching the
 list and `task=` filtering it; the audit trail, alerts and export for a CMC
-auditor, each query's own AuditQuery record on the log; an auditor's review
+auditor, each query's own AuditQuery record on the log; one record and the
+content it showed, rebuilt from the log; an auditor's review
 of an alert; an urgent-care user
 refused (403) with the refusal on the log; bad parameters refused (400) with
 nothing appended. After the service has stopped, export_matches_cli compares
@@ -10,6 +11,7 @@ the export over HTTP with `careledger audit export` of the same trail.
 
 Each check asserts the HTTP status, the body and the records appended (read
 back with `careledger log export` beside the running service)."""
+import base64
 import csv
 import io
 import json
@@ -51,7 +53,8 @@ def run(ledger, service, nhs, tmp, issuer, crew, amb):
     status, _, body = service.request("GET", "/v1/openapi.json")
     paths = json.loads(body).get("paths", {}) if status == 200 else {}
     check({"/v1/worklist", "/v1/audit/{scope}/{subject}", "/v1/audit/{scope}/{subject}/export",
-           "/v1/audit/alerts", "/v1/audit/alerts/{rule}/{position}/review"} <= set(paths),
+           "/v1/audit/alerts", "/v1/audit/alerts/{rule}/{position}/review",
+           "/v1/audit/records/{partition}/{offset}"} <= set(paths),
           "/v1/openapi.json describes the worklist and the audit routes")
     check_worklist(ledger, service, nhs, issuer, gp, gp_device)
     return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device)
@@ -185,6 +188,8 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
           f"in the trail, with urgent care's reads and refused audit ({status}, "
           f"{len(entries)} entries, {appended} appended)")
 
+    check_record(ledger, entries, crew, amb, get)
+
     status, _, body, appended = get(path_of(trail, purpose=PURPOSE, limit=2))
     first = json.loads(body) if status == 200 else {}
     token = first.get("next_page_token", "")
@@ -289,6 +294,39 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
           f"urgent care asking for an export: 403, nothing of the trail, the refusal recorded "
           f"({status}, {appended})")
     return rows
+
+
+def check_record(ledger, entries, crew, amb, get):
+    """GET /v1/audit/records/{partition}/{offset}: one read, and what it showed."""
+    reads = [e for e in entries if e.get("actor", {}).get("user_id") == "crew.lee"
+             and e.get("outcome") == "ACCESS_OUTCOME_GRANTED" and e.get("content_hash")]
+    if not check(reads, "the trail holds urgent care's granted reads"):
+        return
+    read = reads[0]
+    where = read["position"]
+    path = path_of(f"/v1/audit/records/{where.get('partition', 0)}/{where.get('offset', 0)}",
+                   purpose=PURPOSE)
+    status, _, body, appended = get(path)
+    answer = json.loads(body) if status == 200 else {}
+    content = answer.get("content", {})
+    own = ledger.access_at(answer.get("access", {}).get("partition"),
+                           answer.get("access", {}).get("offset")) or {}
+    check(status == 200 and appended == 1 and answer.get("record", {}).get("signature") ==
+          "verified" and content.get("verified") is True
+          and content.get("content_hash") == base64.b64decode(read["content_hash"]).hex()
+          and content.get("plan", {}).get("demographics")
+          and own.get("access_recorded", {}).get("action") == "audit_access"
+          and own.get("access_recorded", {}).get("nhs_number") == read.get("nhs_number"),
+          f"GET /v1/audit/records/...: the crew's read, its signature verified and the content it "
+          f"showed rebuilt from the log with the recorded hash; the query recorded naming the "
+          f"patient ({status}, {appended} appended)")
+    status, _, body, appended = get(path, crew, amb)
+    check(status == 403 and appended == 1 and b"demographics" not in body,
+          f"urgent care asking for one record: 403, nothing shown, the refusal recorded "
+          f"({status}, {appended})")
+    status, _, body, appended = get(path_of("/v1/audit/records/0/999999", purpose=PURPOSE))
+    check(status == 404 and appended == 0,
+          f"a record the log does not hold: 404, nothing appended ({status}, {appended})")
 
 
 def check_review(ledger, service, alerts, thresholds, crew, amb, auditor, cmc_device, get):
