@@ -457,6 +457,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddCommandRoutes();
   impl->AddWorklistRoutes();
   impl->AddAuditRoutes();
+  impl->AddAlertReviewRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
