@@ -219,35 +219,56 @@ absl::StatusOr<AlertsRead> ReadAlerts(ledger::Writer& writer,
   return read;
 }
 
-absl::StatusOr<AuditExport> ExportAuditTrail(
-    ledger::Writer& writer, const careledger::v1::Command& command, const AuditRange& range,
-    ProjectionFeed& feed, absl::Time deadline,
-    const std::function<void(const careledger::v1::AuditEntry&)>& sink) {
+absl::StatusOr<CommandResult> RecordAuditExport(ledger::Writer& writer,
+                                                const careledger::v1::Command& command,
+                                                ProjectionFeed& feed, absl::Time deadline) {
   const careledger::v1::AuditQuery& query = command.audit_query();
   if (!IsTrailScope(query.scope()) || !query.for_export()) {
     return absl::InvalidArgumentError(
         "an export is of a patient's, a user's or an organisation's trail, marked for_export");
   }
-  absl::StatusOr<CommandResult> recorded = RecordAuditQuery(writer, command, feed, deadline);
+  return RecordAuditQuery(writer, command, feed, deadline);
+}
+
+absl::StatusOr<AuditExport> ExportAuditTrail(
+    ledger::Writer& writer, const careledger::v1::Command& command, const AuditRange& range,
+    ProjectionFeed& feed, absl::Time deadline,
+    const std::function<void(const careledger::v1::AuditEntry&)>& sink) {
+  const careledger::v1::AuditQuery& query = command.audit_query();
+  absl::StatusOr<CommandResult> recorded = RecordAuditExport(writer, command, feed, deadline);
   if (!recorded.ok()) return recorded.status();
   AuditExport exported;
   exported.recorded = *std::move(recorded);
   if (exported.recorded.outcome() == careledger::v1::OUTCOME_REJECTED) return exported;
   exported.granted = true;
-  projections::AuditQueries queries(&feed.store());
+  absl::StatusOr<std::size_t> written =
+      WriteTrail(feed.store(), query, range, [&](const careledger::v1::AuditEntry& entry) {
+        sink(entry);
+        return true;
+      });
+  if (!written.ok()) return written.status();
+  exported.exported = *written;
+  return exported;
+}
+
+absl::StatusOr<std::size_t> WriteTrail(
+    const projections::ProjectionStore& store, const careledger::v1::AuditQuery& query,
+    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink) {
+  projections::AuditQueries queries(&store);
   projections::AuditPageRequest request;
   request.from = range.from;
   request.to = range.to;
   request.limit = kExportPageSize;
+  std::size_t written = 0;
   for (;;) {
     absl::StatusOr<projections::AuditPage> page =
         ListScope(queries, query.scope(), query.subject(), request);
     if (!page.ok()) return page.status();
     for (const careledger::v1::AuditEntry& entry : page->entries) {
-      sink(entry);
-      ++exported.exported;
+      if (!sink(entry)) return written;
+      ++written;
     }
-    if (page->next_page_token.empty()) return exported;
+    if (page->next_page_token.empty()) return written;
     request.page_token = page->next_page_token;
   }
 }

@@ -136,6 +136,20 @@ absl::StatusOr<AuditExport> ExportAuditTrail(
     ProjectionFeed& feed, absl::Time deadline,
     const std::function<void(const careledger::v1::AuditEntry&)>& sink);
 
+// ExportAuditTrail in two halves, for a front end that sends the trail after
+// answering (the service streams it). RecordAuditExport: the checks and
+// RecordAuditQuery (INVALID_ARGUMENT, nothing submitted, for a query that is
+// no export of a trail). WriteTrail, only after a grant: every entry of `query`'s trail
+// over `range` in `store` to `sink`, oldest first, a page at a time, until
+// `sink` returns false; the number of entries handed over, or the store's
+// error.
+absl::StatusOr<careledger::v1::CommandResult> RecordAuditExport(
+    ledger::Writer& writer, const careledger::v1::Command& command, ProjectionFeed& feed,
+    absl::Time deadline);
+absl::StatusOr<std::size_t> WriteTrail(
+    const projections::ProjectionStore& store, const careledger::v1::AuditQuery& query,
+    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink);
+
 }  // namespace careledger::access
 
 #endif  // CARELEDGER_ACCESS_AUDIT_READ_H_

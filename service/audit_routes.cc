@@ -19,7 +19,6 @@
 
 #include <charconv>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "absl/strings/escaping.h"
 #include "access/audit_read.h"
@@ -189,40 +188,49 @@ void Service::Impl::AddAuditRoutes() {
         command.mutable_audit_query()->set_for_export(true);
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
-        const bool fhir = *format == "fhir";
-        std::ostringstream out;
-        tools::FhirExportOptions options;
-        options.ledger = ledger_name;
-        std::optional<tools::FhirBundleWriter> bundle;
-        if (fhir) {
-          bundle.emplace(&out, options);
-        } else {
-          out << tools::CsvHeader();
-        }
         const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
-        absl::StatusOr<access::AuditExport> exported =
-            access::ExportAuditTrail(*writer, command, *range, *projection, deadline,
-                                     [&](const careledger::v1::AuditEntry& entry) {
-                                       if (fhir) {
-                                         bundle->Add(entry);
-                                       } else {
-                                         out << tools::CsvRow(entry);
-                                       }
-                                     });
-        if (AuditAnswered(response, exported.status(),
-                          exported.ok() ? &exported->recorded : nullptr)) {
+        absl::StatusOr<CommandResult> recorded =
+            access::RecordAuditExport(*writer, command, *projection, deadline);
+        if (AuditAnswered(response, recorded.status(), recorded.ok() ? &*recorded : nullptr)) {
           return;
         }
-        if (fhir) bundle->Finish();
-        const CommandResult& recorded = exported->recorded;
         response.set_header("Careledger-Access",
-                            fmt::format("partition={}; offset={}; stream_id={}; "
-                                        "stream_seq={}",
-                                        recorded.partition(), recorded.offset(),
-                                        recorded.stream_id(), recorded.stream_seq()));
-        response.set_header("Careledger-Exported", std::to_string(exported->exported));
+                            fmt::format("partition={}; offset={}; stream_id={}; stream_seq={}",
+                                        recorded->partition(), recorded->offset(),
+                                        recorded->stream_id(), recorded->stream_seq()));
         response.status = 200;
-        response.set_content(out.str(), fhir ? "application/fhir+json" : "text/csv; charset=utf-8");
+        // Granted and recorded: the trail is streamed a page at a time, in
+        // the CLI's format (tools/audit_export.h). A failure part way ends
+        // the response without its final chunk, so it reads as incomplete.
+        const bool fhir = *format == "fhir";
+        const careledger::v1::AuditQuery query = command.audit_query();
+        const access::AuditRange asked = *range;
+        response.set_chunked_content_provider(
+            fhir ? "application/fhir+json" : "text/csv; charset=utf-8",
+            [this, fhir, query, asked](std::size_t, httplib::DataSink& sink) {
+              tools::FhirExportOptions options;
+              options.ledger = ledger_name;
+              std::optional<tools::FhirBundleWriter> bundle;
+              if (fhir) {
+                bundle.emplace(&sink.os, options);
+              } else {
+                sink.os << tools::CsvHeader();
+              }
+              absl::StatusOr<std::size_t> written = access::WriteTrail(
+                  projection->store(), query, asked, [&](const careledger::v1::AuditEntry& entry) {
+                    if (fhir) {
+                      bundle->Add(entry);
+                    } else {
+                      sink.os << tools::CsvRow(entry);
+                    }
+                    return sink.is_writable() && sink.os.good();
+                  });
+              if (!written.ok() || !sink.os.good()) return false;
+              if (fhir) bundle->Finish();
+              sink.os.flush();
+              sink.done();
+              return true;
+            });
       });
 
   server->Get(
