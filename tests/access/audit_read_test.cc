@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "access/alert_review.h"
 #include "access/worklist_read.h"
 #include "events/ids.h"
 #include "projections/worklist.h"
@@ -164,6 +165,46 @@ TEST_F(AuditReadTest, TheCmcTeamReadsTheAlertsOthersAreRefused) {
   EXPECT_THAT(AlertsRequest("snooping", {}, {}, "--").status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(AlertsRequest("", {"nerves=steel"}, {}, "").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST_F(AuditReadTest, AReviewOfAnAlertTheRulesDoNotRaiseAppendsNothingOthersAreRefused) {
+  CatchUpFeed feed(world_, dir_.Sub("projection"));
+  auto no_record = [](std::int32_t, std::int64_t) -> absl::StatusOr<absl::Time> {
+    return absl::NotFoundError("no record there");
+  };
+  careledger::v1::Command review = LedgerWorld::As(world_.actors().auditor);
+  review.mutable_review_alert()->set_alert_id("break_glass/0-999999");
+  review.mutable_review_alert()->set_outcome(careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED);
+  const std::vector<std::int64_t> mark = world_.Mark();
+  EXPECT_THAT(ReviewAlert(world_.writer(), review, {}, feed, no_record, Soon()),
+              StatusIs(absl::StatusCode::kNotFound));
+  review.mutable_review_alert()->set_alert_id("not an id");
+  EXPECT_THAT(ReviewAlert(world_.writer(), review, {}, feed, no_record, Soon()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(world_.EventsSince(mark).empty());
+
+  // Anyone else's review goes to the ledger, which refuses and records it,
+  // without being told whether the alert exists.
+  careledger::v1::Command crew = review;
+  *crew.mutable_actor() = world_.actors().ambulance;
+  crew.mutable_review_alert()->set_alert_id("break_glass/0-999999");
+  absl::StatusOr<careledger::v1::CommandResult> refused =
+      ReviewAlert(world_.writer(), crew, {}, feed, no_record, Soon());
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(world_.EventsSince(mark).size(), 1u);
+}
+
+TEST(ReviewOutcomeTest, NamesRoundTrip) {
+  for (const char* name :
+       {"justified", "inappropriate-access-confirmed", "false-positive", "referred"}) {
+    absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome = ParseReviewOutcome("", name);
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_EQ(ReviewOutcomeName(*outcome), name);
+  }
+  EXPECT_TRUE(ParseReviewOutcome("", "false_positive").ok());
+  EXPECT_THAT(ParseReviewOutcome("", "shrug").status(),
               StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
