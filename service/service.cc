@@ -40,6 +40,13 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
   static const std::vector<std::pair<std::regex, std::string>> routes = {
       {std::regex("^/v1/patients/[^/]+/plan$"), "/v1/patients/{nhs}/plan"},
       {std::regex("^/v1/commands$"), "/v1/commands"},
+      {std::regex("^/v1/worklist$"), "/v1/worklist"},
+      {std::regex("^/v1/audit/alerts$"), "/v1/audit/alerts"},
+      {std::regex("^/v1/audit/records/[0-9]+/[0-9]+$"), "/v1/audit/records/{partition}/{offset}"},
+      {std::regex("^/v1/audit/alerts/[a-z_]+/[0-9]+-[0-9]+/review$"),
+       "/v1/audit/alerts/{alert}/review"},
+      {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
+      {std::regex("^/v1/audit/[a-z]+/[^/]+/export$"), "/v1/audit/{scope}/{subject}/export"},
       {std::regex("^/healthz$"), "/healthz"},
       {std::regex("^/readyz$"), "/readyz"},
       {std::regex("^/metrics$"), "/metrics"},
@@ -263,19 +270,24 @@ int HttpStatusOf(const absl::Status& status) {
   }
 }
 
-absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+absl::StatusOr<events::LogRecord> Service::Impl::LogRecordAt(std::int32_t partition,
+                                                             std::int64_t offset) {
   // The other partitions are parked where the projection is now, so that
   // a lookup reads little besides the record (the log keeps growing).
   std::vector<std::int64_t> ends = projection->Status().next_offsets;
   std::lock_guard lock(lookup_mutex_);
   if (!lookup_) {
-    absl::StatusOr<tools::LogLookup> opened = tools::LogLookup::Open(log.get(), ends);
+    absl::StatusOr<access::LogLookup> opened = access::LogLookup::Open(log.get(), ends);
     if (!opened.ok()) return opened.status();
     lookup_.emplace(*std::move(opened));
   } else {
     lookup_->Park(std::move(ends));
   }
-  absl::StatusOr<events::LogRecord> record = lookup_->Read(partition, offset);
+  return lookup_->Read(partition, offset);
+}
+
+absl::StatusOr<std::string> Service::Impl::RecordAt(std::int32_t partition, std::int64_t offset) {
+  absl::StatusOr<events::LogRecord> record = LogRecordAt(partition, offset);
   if (!record.ok()) return record.status();
   return std::move(record->value);
 }
@@ -322,6 +334,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
                                                        const ServeConfig& config) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->ledger_name = context.options().topic;
   const std::string& data_dir = context.options().data_dir;
   if (!impl->config.insecure_http) {
     if (absl::Status tls = DefaultTls(data_dir, &impl->config); !tls.ok()) return tls;
@@ -334,6 +347,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   absl::StatusOr<auth::TokenVerifier> verifier = OpenVerifier(data_dir, &impl->config);
   if (!verifier.ok()) return verifier.status();
 
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return keys.status();
+  impl->keyring = std::make_unique<events::Keyring>(keys->keyring());
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
   impl->log = *std::move(log);
@@ -439,6 +455,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddOperationalRoutes();
   impl->AddPlanRoutes();
   impl->AddCommandRoutes();
+  impl->AddWorklistRoutes();
+  impl->AddAuditRoutes();
+  impl->AddAlertReviewRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

@@ -9,21 +9,6 @@ namespace careledger::tools {
 
 using careledger::v1::AuditEntry;
 
-absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text,
-                                     bool end_of_day) {
-  absl::Time time;
-  std::string error;
-  if (absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &time, &error)) {
-    return end_of_day ? time + absl::Hours(24) : time;
-  }
-  for (const char* format : {absl::RFC3339_full, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
-                             "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"}) {
-    if (absl::ParseTime(format, text, absl::UTCTimeZone(), &time, &error)) return time;
-  }
-  return absl::InvalidArgumentError(fmt::format(
-      "--{} '{}' is not a time: use YYYY-MM-DD or ISO 8601 (2026-06-15T09:30:00Z)", flag, text));
-}
-
 std::string RangeText(const google::protobuf::Timestamp* from,
                       const google::protobuf::Timestamp* to) {
   if (from == nullptr && to == nullptr) return "all time";

@@ -1,5 +1,5 @@
-// Audit entries for people: one line each, and the time flags of the audit
-// commands.
+// Audit entries for people: one line each. (The audit commands' time flags
+// are parsed by access/audit_read.h's ParseWhen.)
 #ifndef CARELEDGER_TOOLS_AUDIT_VIEW_H_
 #define CARELEDGER_TOOLS_AUDIT_VIEW_H_
 
@@ -11,13 +11,6 @@
 #include "careledger/v1/audit.pb.h"
 
 namespace careledger::tools {
-
-// --from / --to: RFC 3339 ("2026-06-15T09:30:00Z", "...+01:00"), or
-// "YYYY-MM-DDTHH:MM[:SS]" in UTC, or a day "YYYY-MM-DD" (UTC): its start for
-// --from, its end for --to (`end_of_day`), so "--from 2026-06-01 --to
-// 2026-06-30" is June.
-absl::StatusOr<absl::Time> ParseWhen(const std::string& flag, const std::string& text,
-                                     bool end_of_day);
 
 // "[from, to)" of a query's time range ("all time" when neither is set).
 std::string RangeText(const google::protobuf::Timestamp* from,

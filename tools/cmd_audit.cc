@@ -25,6 +25,10 @@
 #include <map>
 #include <thread>
 
+#include "access/audit_read.h"
+#include "access/audit_record.h"
+#include "access/log_lookup.h"
+#include "access/shown_content.h"
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
@@ -37,11 +41,8 @@
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
-#include "tools/log_lookup.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
-#include "tools/projection_session.h"
-#include "tools/shown_content.h"
 
 namespace careledger::tools {
 namespace {
@@ -71,31 +72,23 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(scope);
   query->set_subject(flags.subject);
-  if (absl::Status range = SetAuditRange(flags.from, flags.to, &request, query); !range.ok()) {
-    return ReportError(range, context.json());
-  }
-  if (request.limit == 0 || request.limit > projections::kMaxAuditPageSize) {
-    return ReportError(absl::InvalidArgumentError(
-                           fmt::format("--limit must be 1 to {}", projections::kMaxAuditPageSize)),
-                       context.json());
-  }
-  if (!request.page_token.empty() &&
-      (request.page_token.size() != 40 ||
-       request.page_token.find_first_not_of("0123456789abcdef") != std::string::npos)) {
-    return ReportError(absl::InvalidArgumentError(fmt::format(
-                           "--page '{}' is not a page token (pass back a 'more: --page' value)",
-                           request.page_token)),
-                       context.json());
+  absl::StatusOr<access::AuditRange> range =
+      access::ParseAuditRange(flags.from, flags.to, "--", query);
+  if (!range.ok()) return ReportError(range.status(), context.json());
+  request.from = range->from;
+  request.to = range->to;
+  if (absl::Status valid = access::ValidateAuditPage(request, "--"); !valid.ok()) {
+    return ReportError(valid, context.json());
   }
 
-  int exit_code = kExitOk;
-  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
-  if (!audit) return exit_code;
-  const CommandResult* recorded = &audit->recorded;
-  std::unique_ptr<AuditStore>* store = &audit->store;
-  projections::AuditQueries queries(&(*store)->store());
-  absl::StatusOr<projections::AuditPage> page = ListScope(queries, scope, flags.subject, request);
-  if (!page.ok()) return ReportError(page.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<access::AuditTrailRead> read = access::ReadAuditTrail(
+      session->writer(), command, request, *session->feed, session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted()) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  const projections::AuditPage* page = &*read->page;
 
   if (context.json()) {
     for (const AuditEntry& entry : page->entries) std::cout << ToJsonLine(entry) << "\n";
@@ -107,7 +100,7 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
   std::cout << fmt::format(
       "audit of {} {}, {}: {} entr{}, {} first (this query is recorded: {} seq {}, partition {} "
       "offset {})\n",
-      ScopeName(scope), flags.subject,
+      access::ScopeName(scope), flags.subject,
       RangeText(query->has_range_from() ? &query->range_from() : nullptr,
                 query->has_range_to() ? &query->range_to() : nullptr),
       page->entries.size(), page->entries.size() == 1 ? "y" : "ies",
@@ -127,52 +120,31 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   }
   absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
   if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
 
   // Find the record and its entry (nothing is shown before the query is recorded).
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter->log(), nullptr);
-  if (!store.ok()) return ReportError(store.status(), context.json());
-  absl::StatusOr<std::vector<std::int64_t>> ends =
-      projections::PlanQueries(&(*store)->store()).Offsets();
+  if (absl::Status advanced = session->feed->Advance(session->deadline()); !advanced.ok()) {
+    return ReportError(advanced, context.json());
+  }
+  const projections::ProjectionStore& store = session->feed->store();
+  absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(&store).Offsets();
   if (!ends.ok()) return ReportError(ends.status(), context.json());
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter->log(), *ends);
+  absl::StatusOr<access::LogLookup> lookup =
+      access::LogLookup::Open(session->submitter->log(), *ends);
   if (!lookup.ok()) return ReportError(lookup.status(), context.json());
   careledger::v1::EventPosition asked;
   asked.set_partition(flags.partition);
   asked.set_offset(flags.offset);
-  absl::StatusOr<events::OpenedRecord> record = ReadVerified(*lookup, asked, keys->keyring());
-  if (!record.ok()) return ReportError(record.status(), context.json());
-  projections::AuditQueries queries(&(*store)->store());
-  absl::StatusOr<AuditEntry> entry =
-      queries.GetEntry(record->event.recorded_at(), flags.partition, flags.offset);
-  if (entry.status().code() == absl::StatusCode::kNotFound) {
-    entry = absl::NotFoundError(fmt::format(
-        "partition {} offset {} ({} seq {}) is no access record, plan or directory event in the "
-        "projection",
-        flags.partition, flags.offset, record->event.stream_id(), record->event.stream_seq()));
-  }
-  if (!entry.ok()) return ReportError(entry.status(), context.json());
-  if (entry->position().value_hash() != events::HashBytes(record->value_hash)) {
-    return ReportError(absl::DataLossError("the projection's entry cites another record value "
-                                           "than the log holds; rebuild the projection"),
-                       context.json());
-  }
-
-  careledger::v1::Command command = flags.actor.NewCommand();
-  careledger::v1::AuditQuery* query = command.mutable_audit_query();
-  query->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
-  query->set_subject(fmt::format("{}/{}", flags.partition, flags.offset));
-  query->set_nhs_number(entry->nhs_number());
-  int exit_code = kExitOk;
-  std::optional<CommandResult> recorded =
-      RecordAuditQuery(*submitter, command, context, &exit_code);
-  if (!recorded) return exit_code;
-
-  absl::StatusOr<std::optional<Rebuilt>> rebuilt =
-      RebuildContent(*entry, (*store)->store(), *lookup, keys->keyring());
-  if (!rebuilt.ok()) return ReportError(rebuilt.status(), context.json());
+  absl::StatusOr<access::AuditRecordRead> read =
+      access::ReadAuditRecord(session->writer(), flags.actor.NewCommand(), asked, *session->feed,
+                              *lookup, keys->keyring(), session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  const AuditEntry* entry = &read->entry;
+  const events::OpenedRecord* record = &read->record;
+  const std::optional<access::Rebuilt>* rebuilt = &read->content;
 
   if (context.json()) {
     nlohmann::json document;
@@ -185,7 +157,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
                           {"value_hash", events::HashHex(record->value_hash)},
                           {"signature", "verified"}};
     if (rebuilt->has_value()) {
-      const Rebuilt& content = **rebuilt;
+      const access::Rebuilt& content = **rebuilt;
       nlohmann::json sources = nlohmann::json::array();
       for (const auto& position : content.records) sources.push_back(MessageJson(position));
       document["content"] = {{"what", content.what},
@@ -214,7 +186,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
     std::cout << "  no plan content was shown\n";
     return kExitOk;
   }
-  const Rebuilt& content = **rebuilt;
+  const access::Rebuilt& content = **rebuilt;
   std::cout << fmt::format(
       "  shown: {} (content {}), rebuilt from {} signed record{} of patient/{} in the log: {}\n",
       content.what, events::HashHex(content.hash).substr(0, 12), content.records.size(),

@@ -19,6 +19,9 @@
 #include <cctype>
 #include <iostream>
 
+#include "access/alert_review.h"
+#include "access/audit_read.h"
+#include "access/log_lookup.h"
 #include "events/envelope.h"
 #include "events/time_util.h"
 #include "ledger/alert_review_rules.h"
@@ -29,7 +32,6 @@
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
-#include "tools/log_lookup.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
 
@@ -58,48 +60,14 @@ struct ReviewFlags {
 
 absl::StatusOr<projections::RuleThresholds> Thresholds(
     const std::vector<std::string>& assignments) {
-  projections::RuleThresholds thresholds;
-  for (const std::string& assignment : assignments) {
-    if (absl::Status set = projections::SetThreshold(assignment, &thresholds); !set.ok()) {
-      return set;
-    }
-  }
-  return thresholds;
-}
-
-absl::Status CheckRule(const std::string& rule) {
-  if (rule.empty() ||
-      std::find(projections::kInvestigationRules.begin(), projections::kInvestigationRules.end(),
-                rule) != projections::kInvestigationRules.end()) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(fmt::format("--rule '{}' is not a rule (rules: {})", rule,
-                                                fmt::join(projections::kInvestigationRules, ", ")));
+  absl::StatusOr<projections::InvestigationRequest> request =
+      access::AlertsRequest("", assignments, {}, "--");
+  if (!request.ok()) return request.status();
+  return request->thresholds;
 }
 
 std::string SeverityText(careledger::v1::AlertSeverity severity) {
   return ShortEnum(careledger::v1::AlertSeverity_Name(severity), 15);  // "ALERT_SEVERITY_"
-}
-
-// "justified", "inappropriate-access-confirmed", ...
-std::string OutcomeText(careledger::v1::AlertReviewOutcome outcome) {
-  std::string name = ShortEnum(careledger::v1::AlertReviewOutcome_Name(outcome), 21);
-  for (char& c : name) c = c == '_' ? '-' : static_cast<char>(std::tolower(c));
-  return name;
-}
-
-absl::StatusOr<careledger::v1::AlertReviewOutcome> ParseOutcome(const std::string& text) {
-  for (int value = careledger::v1::AlertReviewOutcome_MIN + 1;
-       value <= careledger::v1::AlertReviewOutcome_MAX; ++value) {
-    if (!careledger::v1::AlertReviewOutcome_IsValid(value)) continue;
-    const auto outcome = static_cast<careledger::v1::AlertReviewOutcome>(value);
-    std::string dashed = text;
-    std::replace(dashed.begin(), dashed.end(), '_', '-');
-    if (OutcomeText(outcome) == dashed) return outcome;
-  }
-  return absl::InvalidArgumentError(fmt::format(
-      "--outcome '{}': use justified, inappropriate-access-confirmed, false-positive or referred",
-      text));
 }
 
 void PrintAlert(const Alert& alert, std::ostream& out) {
@@ -120,7 +88,7 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
   if (alert.has_review()) {
     const careledger::v1::AlertReview& review = alert.review();
     out << fmt::format("       reviewed: {} by {} at {}{} (partition {} offset {})\n",
-                       OutcomeText(review.outcome()), review.reviewed_by().user_id(),
+                       access::ReviewOutcomeName(review.outcome()), review.reviewed_by().user_id(),
                        TimeText(review.at()),
                        review.note().empty() ? "" : fmt::format(": \"{}\"", review.note()),
                        review.position().partition(), review.position().offset());
@@ -130,42 +98,25 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
 }
 
 int RunAlerts(const AlertFlags& flags, const Context& context) {
-  absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
-  if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
-  if (absl::Status rule = CheckRule(flags.rule); !rule.ok()) {
-    return ReportError(rule, context.json());
-  }
-  projections::InvestigationRequest request;
-  request.thresholds = *thresholds;
-  if (!flags.rule.empty()) request.rules.push_back(flags.rule);
   careledger::v1::Command command = flags.actor.NewCommand();
   careledger::v1::AuditQuery* query = command.mutable_audit_query();
   query->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   query->set_subject(flags.rule);
-  if (!flags.from.empty()) {
-    absl::StatusOr<absl::Time> from = ParseWhen("from", flags.from, /*end_of_day=*/false);
-    if (!from.ok()) return ReportError(from.status(), context.json());
-    request.from = *from;
-    *query->mutable_range_from() = events::ToTimestamp(*from);
-  }
-  if (!flags.to.empty()) {
-    absl::StatusOr<absl::Time> to = ParseWhen("to", flags.to, /*end_of_day=*/true);
-    if (!to.ok()) return ReportError(to.status(), context.json());
-    request.to = *to;
-    *query->mutable_range_to() = events::ToTimestamp(*to);
-  }
-  if (request.from >= request.to) {
-    return ReportError(absl::InvalidArgumentError("--from must be before --to"), context.json());
-  }
+  absl::StatusOr<access::AuditRange> range =
+      access::ParseAuditRange(flags.from, flags.to, "--", query);
+  if (!range.ok()) return ReportError(range.status(), context.json());
+  absl::StatusOr<projections::InvestigationRequest> request =
+      access::AlertsRequest(flags.rule, flags.thresholds, *range, "--");
+  if (!request.ok()) return ReportError(request.status(), context.json());
 
-  int exit_code = kExitOk;
-  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
-  if (!audit) return exit_code;
-  const CommandResult* recorded = &audit->recorded;
-  std::unique_ptr<AuditStore>* store = &audit->store;
-  absl::StatusOr<projections::Investigation> found =
-      projections::Investigate((*store)->store(), request);
-  if (!found.ok()) return ReportError(found.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<access::AlertsRead> read =
+      access::ReadAlerts(session->writer(), command, *request, *session->feed, session->deadline());
+  if (!read.ok()) return ReportError(read.status(), context.json());
+  if (!read->granted()) return session->Refused(read->recorded);
+  const CommandResult* recorded = &read->recorded;
+  projections::Investigation* found = &*read->found;
 
   std::vector<Alert> alerts;
   std::size_t unreviewed = 0;
@@ -175,7 +126,7 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
     alerts.push_back(std::move(alert));
   }
   const std::vector<std::pair<std::string, std::string>> used =
-      projections::ThresholdValues(request.thresholds);
+      projections::ThresholdValues(request->thresholds);
   if (context.json()) {
     for (const Alert& alert : alerts) std::cout << ToJsonLine(alert) << "\n";
     nlohmann::json trailer;
@@ -207,74 +158,47 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
   return kExitOk;
 }
 
-// The alert `alert_id` as the rules raise it now, or NOT_FOUND.
-absl::StatusOr<Alert> FindAlert(const std::string& alert_id,
-                                const projections::RuleThresholds& thresholds,
-                                CommandSubmitter& submitter, const Context& context) {
-  const std::size_t slash = alert_id.find('/');
-  const std::size_t dash = alert_id.find('-', slash);
-  const std::string rule = alert_id.substr(0, slash);
-  if (absl::Status known = CheckRule(rule); !known.ok()) return known;
-  const auto partition =
-      static_cast<std::int32_t>(std::stol(alert_id.substr(slash + 1, dash - slash - 1)));
-  const std::int64_t offset = std::stoll(alert_id.substr(dash + 1));
-  absl::StatusOr<std::unique_ptr<AuditStore>> store =
-      AuditStore::Open(context, submitter.log(), nullptr);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<std::vector<std::int64_t>> ends =
-      projections::PlanQueries(&(*store)->store()).Offsets();
-  if (!ends.ok()) return ends.status();
-  absl::StatusOr<LogLookup> lookup = LogLookup::Open(submitter.log(), *ends);
-  if (!lookup.ok()) return lookup.status();
-  absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
-  if (!record.ok()) {
-    return absl::NotFoundError(
-        fmt::format("no alert {}: the log has no record at partition {} "
-                    "offset {}",
-                    alert_id, partition, offset));
-  }
-  absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
-  if (!opened.ok()) return opened.status();
-  projections::InvestigationRequest request;
-  request.thresholds = thresholds;
-  request.rules.push_back(rule);
-  request.from = events::FromTimestamp(opened->event.recorded_at());
-  request.to = request.from + absl::Microseconds(1);
-  absl::StatusOr<projections::Investigation> found =
-      projections::Investigate((*store)->store(), request);
-  if (!found.ok()) return found.status();
-  for (Alert& alert : found->alerts) {
-    if (alert.alert_id() == alert_id) return std::move(alert);
-  }
-  return absl::NotFoundError(fmt::format(
-      "the rules do not raise alert {} (with these thresholds: pass the --threshold values it "
-      "was listed with)",
-      alert_id));
-}
-
 int RunReview(const ReviewFlags& flags, const Context& context) {
-  absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome = ParseOutcome(flags.outcome);
+  absl::StatusOr<careledger::v1::AlertReviewOutcome> outcome =
+      access::ParseReviewOutcome("--outcome", flags.outcome);
   if (!outcome.ok()) return ReportError(outcome.status(), context.json());
   if (absl::Status valid = ledger::ValidateAlertId(flags.alert_id); !valid.ok()) {
     return ReportError(valid, context.json());
   }
   absl::StatusOr<projections::RuleThresholds> thresholds = Thresholds(flags.thresholds);
   if (!thresholds.ok()) return ReportError(thresholds.status(), context.json());
-  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
-  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
   careledger::v1::Command command = flags.actor.NewCommand();
   careledger::v1::ReviewAlert* review = command.mutable_review_alert();
   review->set_alert_id(flags.alert_id);
   review->set_outcome(*outcome);
   review->set_note(flags.note);
-  // Only the CMC team is shown whether the alert exists; anyone else's
-  // attempt goes straight to the ledger, which refuses and records it.
-  if (ParseRole(flags.actor.role) == careledger::v1::ROLE_AUDITOR) {
-    absl::StatusOr<Alert> alert = FindAlert(flags.alert_id, *thresholds, *submitter, context);
-    if (!alert.ok()) return ReportError(alert.status(), context.json());
-    review->set_nhs_number(alert->nhs_number());
-  }
-  return submitter->Submit({command});
+  // The recorded time of a log record, read from the log up to where the
+  // projection is (the alert's record is behind it).
+  std::optional<access::LogLookup> lookup;
+  auto record_time = [&](std::int32_t partition,
+                         std::int64_t offset) -> absl::StatusOr<absl::Time> {
+    if (!lookup) {
+      absl::StatusOr<std::vector<std::int64_t>> ends =
+          projections::PlanQueries(&session->feed->store()).Offsets();
+      if (!ends.ok()) return ends.status();
+      absl::StatusOr<access::LogLookup> opened =
+          access::LogLookup::Open(session->submitter->log(), *ends);
+      if (!opened.ok()) return opened.status();
+      lookup.emplace(*std::move(opened));
+    }
+    absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
+    if (!record.ok()) return absl::NotFoundError(record.status().message());
+    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
+    if (!opened.ok()) return opened.status();
+    return events::FromTimestamp(opened->event.recorded_at());
+  };
+  absl::StatusOr<CommandResult> result = access::ReviewAlert(
+      session->writer(), command, *thresholds, *session->feed, record_time, session->deadline());
+  if (!result.ok()) return ReportError(result.status(), context.json());
+  session->submitter->Print(*result);
+  return result->outcome() == careledger::v1::OUTCOME_REJECTED ? kExitRejected : kExitOk;
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "access/audit_read.h"
 #include "tools/audit_command.h"
 #include "tools/audit_export.h"
 #include "tools/audit_view.h"
@@ -29,8 +30,6 @@ namespace {
 using careledger::v1::AuditEntry;
 using careledger::v1::AuditScope;
 using careledger::v1::CommandResult;
-
-constexpr std::size_t kExportPageSize = 1000;
 
 struct ExportFlags {
   ActorFlags actor;
@@ -73,11 +72,9 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   query->set_scope(scope);
   query->set_subject(subject);
   query->set_for_export(true);
-  projections::AuditPageRequest request;
-  request.limit = kExportPageSize;
-  if (absl::Status range = SetAuditRange(flags.from, flags.to, &request, query); !range.ok()) {
-    return ReportError(range, context.json());
-  }
+  absl::StatusOr<access::AuditRange> range =
+      access::ParseAuditRange(flags.from, flags.to, "--", query);
+  if (!range.ok()) return ReportError(range.status(), context.json());
 
   // The file first: a path that cannot be written records nothing.
   const bool to_file = !flags.out.empty() && flags.out != "-";
@@ -89,37 +86,37 @@ int RunExport(const ExportFlags& flags, const Context& context) {
     file = *std::move(created);
   }
 
-  int exit_code = kExitOk;
-  std::optional<RecordedAuditQuery> audit = RecordAndOpenAudit(command, context, &exit_code);
-  if (!audit) return exit_code;
-  const CommandResult* recorded = &audit->recorded;
-  std::unique_ptr<AuditStore>* store = &audit->store;
-  projections::AuditQueries queries(&(*store)->store());
-
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return ReportError(session.status(), context.json());
   std::ostream& out = to_file ? file->stream() : std::cout;
   FhirExportOptions options;
   options.ledger = context.options().topic;
   std::optional<FhirBundleWriter> bundle;
-  if (fhir) {
-    bundle.emplace(&out, options);
-  } else {
-    out << CsvHeader();
-  }
-  std::size_t exported = 0;
-  for (;;) {
-    absl::StatusOr<projections::AuditPage> page = ListScope(queries, scope, subject, request);
-    if (!page.ok()) return ReportError(page.status(), context.json());
-    for (const AuditEntry& entry : page->entries) {
-      if (fhir) {
-        bundle->Add(entry);
-      } else {
-        out << CsvRow(entry);
-      }
-      ++exported;
+  bool begun = false;
+  // The header once the export is granted: a refused export writes nothing.
+  auto begin = [&] {
+    if (begun) return;
+    begun = true;
+    if (fhir) {
+      bundle.emplace(&out, options);
+    } else {
+      out << CsvHeader();
     }
-    if (page->next_page_token.empty()) break;
-    request.page_token = page->next_page_token;
-  }
+  };
+  absl::StatusOr<access::AuditExport> exported =
+      access::ExportAuditTrail(session->writer(), command, *range, *session->feed,
+                               session->deadline(), [&](const AuditEntry& entry) {
+                                 begin();
+                                 if (fhir) {
+                                   bundle->Add(entry);
+                                 } else {
+                                   out << CsvRow(entry);
+                                 }
+                               });
+  if (!exported.ok()) return ReportError(exported.status(), context.json());
+  if (!exported->granted) return session->Refused(exported->recorded);
+  const CommandResult* recorded = &exported->recorded;
+  begin();
   if (fhir) bundle->Finish();
   out.flush();
   if (to_file) {
@@ -134,7 +131,7 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   std::ostream& summary = to_file ? std::cout : std::cerr;
   const std::string format_name = fhir ? "FHIR R4 AuditEvents (Bundle)" : "CSV";
   if (context.json()) {
-    summary << nlohmann::json{{"exported", exported},
+    summary << nlohmann::json{{"exported", exported->exported},
                               {"format", flags.format},
                               {"out", to_file ? flags.out : std::string("-")},
                               {"recorded", MessageJson(*recorded)}}
@@ -145,7 +142,7 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   summary << fmt::format(
       "exported {} entr{} of the {} trail of {}, {}, as {} to {} (this export is recorded: {} "
       "seq {}, partition {} offset {})\n",
-      exported, exported == 1 ? "y" : "ies", ScopeName(scope), subject,
+      exported->exported, exported->exported == 1 ? "y" : "ies", access::ScopeName(scope), subject,
       RangeText(query->has_range_from() ? &query->range_from() : nullptr,
                 query->has_range_to() ? &query->range_to() : nullptr),
       format_name, to_file ? flags.out : std::string("stdout"), recorded->stream_id(),

@@ -13,70 +13,18 @@
 #include "events/format.h"
 #include "events/plan_fold.h"
 #include "events/sha256.h"
+#include "tools/cli_feed.h"
 #include "tools/command_builder.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 #include "tools/parse_flags.h"
 #include "tools/plan_view.h"
-#include "tools/projection_session.h"
 
 namespace careledger::tools {
 namespace {
 
 using careledger::v1::CommandResult;
-
-// The CLI's projection: its own projector run when no other process projects
-// (CatchUp), else the store another process's projector (`project --follow`)
-// commits to, refreshed until it reaches the grant.
-class CliFeed : public access::ProjectionFeed {
- public:
-  static absl::StatusOr<std::unique_ptr<CliFeed>> Open(const Context& context, ledger::Log* log) {
-    ProjectionSessionOptions options;
-    options.log = log;
-    absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-        ProjectionSession::Open(context, options);
-    auto feed = std::unique_ptr<CliFeed>(new CliFeed());
-    if (session.ok()) {
-      feed->session_ = *std::move(session);
-      return feed;
-    }
-    if (session.status().code() != absl::StatusCode::kFailedPrecondition) {
-      return session.status();
-    }
-    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> follower =
-        projections::ProjectionStore::OpenFollower(context.ProjectionDir());
-    if (!follower.ok()) return session.status();
-    feed->follower_ = *std::move(follower);
-    return feed;
-  }
-
-  const projections::ProjectionStore& store() override {
-    return session_ != nullptr ? session_->store() : *follower_;
-  }
-
-  absl::Status Advance(absl::Time deadline) override {
-    if (session_ != nullptr) {
-      absl::StatusOr<projections::ProjectionReport> report = session_->projector().CatchUp();
-      if (!report.ok()) return report.status();
-      for (const projections::PartitionStop& stop : report->stops) {
-        std::cerr << "warning: projection partition stopped: " << stop.reason << "\n";
-      }
-      return absl::OkStatus();
-    }
-    if (refreshed_once_) {
-      absl::SleepFor(std::min(absl::Milliseconds(50), deadline - absl::Now()));
-    }
-    refreshed_once_ = true;
-    return follower_->Refresh();
-  }
-
- private:
-  CliFeed() = default;
-  std::unique_ptr<ProjectionSession> session_;
-  std::unique_ptr<projections::ProjectionStore> follower_;
-  bool refreshed_once_ = false;
-};
 
 // Prints a granted read: only what access::PlanRead holds (the grant's
 // content, the shown state, the history of a history grant).

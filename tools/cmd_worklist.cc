@@ -1,12 +1,13 @@
 // careledger worklist: the "Action Needed" items of a user, an organisation
-// or a patient (projections/worklist.h), after projecting new records.
-// Lists NHS numbers and item titles, never plan content.
+// or a patient, with the counts by task type (access/worklist_read.h, which
+// GET /v1/worklist shares), after projecting new records. Lists NHS numbers
+// and item titles, never plan content.
 #include <fmt/format.h>
 
 #include <iostream>
 
+#include "access/worklist_read.h"
 #include "events/time_util.h"
-#include "projections/plan_queries.h"
 #include "projections/worklist.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -20,6 +21,7 @@ struct WorklistFlags {
   std::string user;
   std::string organisation;
   std::string patient;
+  std::string task;  // "" = every task type
 };
 
 int ShowWorklist(const WorklistFlags& flags, const Context& context) {
@@ -27,16 +29,22 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
   if (!flags.user.empty()) owner = projections::UserWorklist(flags.user);
   if (!flags.organisation.empty()) owner = projections::OrganisationWorklist(flags.organisation);
   if (!flags.patient.empty()) owner = projections::PatientWorklist(flags.patient);
+  std::optional<careledger::v1::WorklistKind> task;
+  if (!flags.task.empty()) {
+    absl::StatusOr<careledger::v1::WorklistKind> parsed = access::ParseTask(flags.task);
+    if (!parsed.ok()) return ReportError(parsed.status(), context.json());
+    task = *parsed;
+  }
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
   if (!session.ok()) return ReportError(session.status(), context.json());
   if (absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
       !report.ok()) {
     return ReportError(report.status(), context.json());
   }
-  absl::StatusOr<std::vector<careledger::v1::WorklistItem>> items =
-      projections::PlanQueries(&(*session)->store()).ListWorklist(owner);
-  if (!items.ok()) return ReportError(items.status(), context.json());
-  for (const careledger::v1::WorklistItem& item : *items) {
+  absl::StatusOr<access::Worklist> worklist =
+      access::ReadWorklist((*session)->store(), owner, task);
+  if (!worklist.ok()) return ReportError(worklist.status(), context.json());
+  for (const careledger::v1::WorklistItem& item : worklist->items) {
     if (context.json()) {
       std::cout << ToJsonLine(item) << "\n";
       continue;
@@ -44,11 +52,16 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
     std::cout << fmt::format("{}  {:<16} {}  {}{}\n",
                              absl::FormatTime("%Y-%m-%d %H:%M", events::FromTimestamp(item.since()),
                                               absl::UTCTimeZone()),
-                             careledger::v1::WorklistKind_Name(item.kind()).substr(14),
-                             item.nhs_number(), item.detail(),
+                             access::TaskName(item.kind()), item.nhs_number(), item.detail(),
                              item.item_id().empty() ? "" : fmt::format(" [{}]", item.item_id()));
   }
-  if (!context.json()) std::cout << fmt::format("{} open items for {}\n", items->size(), owner);
+  if (context.json()) return kExitOk;
+  std::string counts;
+  for (const auto& [kind, count] : worklist->counts) {
+    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, access::TaskName(kind));
+  }
+  std::cout << fmt::format("{} open items for {} ({}){}\n", worklist->total, owner, counts,
+                           task ? fmt::format("; {} shown", worklist->items.size()) : "");
   return kExitOk;
 }
 
@@ -63,6 +76,9 @@ void RegisterWorklist(CLI::App& app, Runner* run) {
   owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
   owner->add_option("--nhs", flags->patient, "Everything open on one patient's plan (NHS number)");
   owner->require_option(1);
+  worklist->add_option("--task", flags->task,
+                       "Only items of this task type: draft_plan, approval_needed, plan_request, "
+                       "change_request (the counts stay the whole list's)");
   worklist->callback([run, flags] {
     *run = [flags](const Context& context) { return ShowWorklist(*flags, context); };
   });

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "access/log_lookup.h"
+#include "events/keyring.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
 #include "service/authenticate.h"
@@ -21,7 +23,6 @@
 #include "service/config.h"
 #include "service/metrics.h"
 #include "service/service.h"
-#include "tools/log_lookup.h"
 
 namespace careledger::service {
 
@@ -36,6 +37,11 @@ class Service::Impl {
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<httplib::Server> server;
   std::string openapi;  // docs/openapi.json, embedded at build time
+  // This ledger's name in audit exports (FHIR observer): the log's topic,
+  // as `careledger audit export` names it.
+  std::string ledger_name;
+  // The public keys the log's records are verified with (`audit access`).
+  std::unique_ptr<events::Keyring> keyring;
   Metrics metrics;
   // Set when the writer answered ABORTED: another writer took over.
   std::atomic<bool> fenced{false};
@@ -49,11 +55,22 @@ class Service::Impl {
 
   // The signed record at a position (the receipt of a read).
   absl::StatusOr<std::string> RecordAt(std::int32_t partition, std::int64_t offset);
+  // The log record (key and value) at a position.
+  absl::StatusOr<events::LogRecord> LogRecordAt(std::int32_t partition, std::int64_t offset);
 
   // Routes: each registered on `server`.
   void AddOperationalRoutes();
   void AddPlanRoutes();
   void AddCommandRoutes();
+  void AddWorklistRoutes();     // worklist_routes.cc
+  void AddAuditRoutes();        // audit_routes.cc
+  void AddAlertReviewRoutes();  // alert_review_routes.cc
+
+  // For an audit route (audit_routes.cc): answers `status` when it is an
+  // error, or the refusal when `recorded` is REJECTED, and returns true;
+  // false when the query was granted and its answer is the route's to give.
+  bool AuditAnswered(httplib::Response& response, const absl::Status& status,
+                     const careledger::v1::CommandResult* recorded);
 
   // Who is calling, for `command` (its body and command id already set):
   // on success sets the command's actor to the caller's (keeping the
@@ -72,7 +89,7 @@ class Service::Impl {
 
  private:
   std::mutex lookup_mutex_;
-  std::optional<tools::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
+  std::optional<access::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
 };
 
 // Where an access record (or a command's last event) is on the log.

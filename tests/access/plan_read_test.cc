@@ -8,6 +8,7 @@
 #include "events/plan_fold.h"
 #include "events/sha256.h"
 #include "projections/projector.h"
+#include "tests/access/test_feeds.h"
 #include "tests/ledger/ledger_world.h"
 #include "tests/support/faulty_log.h"
 #include "tests/support/test_support.h"
@@ -18,44 +19,6 @@ namespace {
 using careledger::testing::LedgerWorld;
 using careledger::testing::StatusIs;
 using careledger::testing::TempDir;
-
-// The projection of the world's log, brought forward by running the
-// projector on the reading thread (as `careledger plan show` does).
-class CatchUpFeed : public ProjectionFeed {
- public:
-  CatchUpFeed(LedgerWorld& world, const std::string& dir) {
-    store_ = *projections::ProjectionStore::Open(dir);
-    reader_ = *world.log().OpenReader();
-    projections::ProjectorOptions options;
-    options.verify_threads = 2;
-    projector_ = std::make_unique<projections::Projector>(reader_.get(), store_.get(),
-                                                          &world.signer().keyring, options);
-  }
-  const projections::ProjectionStore& store() override { return *store_; }
-  absl::Status Advance(absl::Time) override {
-    ++advances;
-    return projector_->CatchUp().status();
-  }
-  int advances = 0;
-
- private:
-  std::unique_ptr<projections::ProjectionStore> store_;
-  std::unique_ptr<ledger::LogReader> reader_;
-  std::unique_ptr<projections::Projector> projector_;
-};
-
-// A projection that never moves: a projector that is down or far behind.
-class StalledFeed : public ProjectionFeed {
- public:
-  explicit StalledFeed(const std::string& dir) {
-    store_ = *projections::ProjectionStore::Open(dir);
-  }
-  const projections::ProjectionStore& store() override { return *store_; }
-  absl::Status Advance(absl::Time) override { return absl::OkStatus(); }
-
- private:
-  std::unique_ptr<projections::ProjectionStore> store_;
-};
 
 careledger::v1::PlanSectionValue MedicationsEdit() {
   careledger::v1::PlanSectionValue value;

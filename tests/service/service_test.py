@@ -17,7 +17,8 @@ prerequisite, no, another organisation's, an expired or an untrusted client
 certificate, a patient reading another patient; every recorded refusal
 carries the reason answered), plain HTTP refused on the
 TLS port, body and header limits, a slow client cut off, the operational
-routes, and SIGTERM draining in-flight reads and exiting 0.
+routes, and SIGTERM draining in-flight reads and exiting 0; the worklist and
+the CMC team's audit routes (worklist_audit_checks.py).
 
 usage: service_test.py --careledger BIN [--backend embedded|kafka]
   kafka: the broker at $CARELEDGER_KAFKA_BOOTSTRAP (required: without it the
@@ -46,6 +47,7 @@ sys.path.insert(0, HERE)
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import actor, complete_sections, date_json, decode_export, today  # noqa: E402
 from service_client import DevIssuer, Service, device_certificate, self_signed_ca  # noqa: E402
+import worklist_audit_checks  # noqa: E402
 
 NO_PLAN_NHS = "9434765919"  # a valid NHS number no plan is recorded for
 OTHER_NHS = "9434765870"  # another patient, with a published plan
@@ -371,6 +373,9 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
          token=gp, device=gp_device, headers={"If-Match": '"999"'})
     post("no token", note, 401, "bearer token", 0, token=None)
 
+    # ---- the worklist and the CMC team's audit routes (worklist_audit_checks.py) ----
+    http_export = worklist_audit_checks.run(ledger, service, nhs, tmp, issuer, crew, amb)
+
     # ---- transport -----------------------------------------------------------------
     foreign = os.path.join(tmp, "foreign-ca")
     self_signed_ca(foreign)
@@ -507,6 +512,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           "no NHS number and no clinical content")
     verified = ledger.run("verify")
     check(verified.returncode == 0, "the log verifies after the service stopped")
+    worklist_audit_checks.export_matches_cli(ledger, nhs, http_export, tmp)
 
     # ---- configuration ---------------------------------------------------------------
     bad_file = os.path.join(tmp, "bad.json")

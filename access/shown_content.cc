@@ -1,17 +1,17 @@
-#include "tools/shown_content.h"
+#include "access/shown_content.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <map>
 
+#include "absl/strings/escaping.h"
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
 #include "projections/plan_queries.h"
-#include "tools/plan_view.h"
 
-namespace careledger::tools {
+namespace careledger::access {
 
 using careledger::v1::AuditEntry;
 
@@ -116,11 +116,11 @@ absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
       return absl::DataLossError(fmt::format(
           "the content rebuilt from the log (hash {}) is not what the record says was shown "
           "(hash {})",
-          events::HashHex(rebuilt.hash), ShortHash(entry.content_hash())));
+          events::HashHex(rebuilt.hash), absl::BytesToHexString(entry.content_hash())));
     }
     rebuilt.checked = true;
   }
   return std::optional<Rebuilt>(std::move(rebuilt));
 }
 
-}  // namespace careledger::tools
+}  // namespace careledger::access

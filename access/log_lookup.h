@@ -3,8 +3,8 @@
 // is rebuilt from. The Log has no point read, so each lookup seeks the
 // record's partition to its offset (and every other partition to where the
 // caller says it ends) and reads until the record comes.
-#ifndef CARELEDGER_TOOLS_LOG_LOOKUP_H_
-#define CARELEDGER_TOOLS_LOG_LOOKUP_H_
+#ifndef CARELEDGER_ACCESS_LOG_LOOKUP_H_
+#define CARELEDGER_ACCESS_LOG_LOOKUP_H_
 
 #include <cstdint>
 #include <memory>
@@ -14,7 +14,7 @@
 #include "events/record.h"
 #include "ledger/log.h"
 
-namespace careledger::tools {
+namespace careledger::access {
 
 class LogLookup {
  public:
@@ -41,6 +41,6 @@ class LogLookup {
   std::vector<std::int64_t> ends_;
 };
 
-}  // namespace careledger::tools
+}  // namespace careledger::access
 
-#endif  // CARELEDGER_TOOLS_LOG_LOOKUP_H_
+#endif  // CARELEDGER_ACCESS_LOG_LOOKUP_H_

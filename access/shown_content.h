@@ -3,23 +3,23 @@
 // through the history projection, read from the log, checked (value hash,
 // signature, sequence, chain) and folded (events/plan_fold.h) up to the
 // entry's stream_seq; the content's hash must equal the one recorded.
-#ifndef CARELEDGER_TOOLS_SHOWN_CONTENT_H_
-#define CARELEDGER_TOOLS_SHOWN_CONTENT_H_
+#ifndef CARELEDGER_ACCESS_SHOWN_CONTENT_H_
+#define CARELEDGER_ACCESS_SHOWN_CONTENT_H_
 
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "access/log_lookup.h"
 #include "careledger/v1/audit.pb.h"
 #include "careledger/v1/plan.pb.h"
 #include "events/envelope.h"
 #include "events/keyring.h"
 #include "events/sha256.h"
 #include "projections/projection_store.h"
-#include "tools/log_lookup.h"
 
-namespace careledger::tools {
+namespace careledger::access {
 
 struct Rebuilt {
   std::string what;  // "published version 2", "the working draft", ...
@@ -45,6 +45,6 @@ absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const careledger::v1::Audi
                                                       LogLookup& lookup,
                                                       const events::Keyring& keyring);
 
-}  // namespace careledger::tools
+}  // namespace careledger::access
 
-#endif  // CARELEDGER_TOOLS_SHOWN_CONTENT_H_
+#endif  // CARELEDGER_ACCESS_SHOWN_CONTENT_H_

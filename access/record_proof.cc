@@ -1,18 +1,19 @@
-#include "tools/audit_proof.h"
+#include "access/record_proof.h"
 
 #include <fmt/format.h>
 
 #include <optional>
 #include <vector>
 
+#include "absl/strings/escaping.h"
+#include "access/audit_read.h"
 #include "events/envelope.h"
 #include "events/partition_digest.h"
 #include "events/sha256.h"
 #include "ledger/log_scan.h"
-#include "tools/log_lookup.h"
-#include "tools/output.h"
+#include "ledger/nhs_number.h"
 
-namespace careledger::tools {
+namespace careledger::access {
 namespace {
 
 // What the scan of the proven record's partition gathers.
@@ -26,8 +27,8 @@ struct ProofPath {
 
 nlohmann::json RawRecord(const events::LogRecord& record) {
   return {{"offset", record.offset},
-          {"key_base64", Base64(record.key)},
-          {"value_base64", Base64(record.value)}};
+          {"key_base64", absl::Base64Escape(record.key)},
+          {"value_base64", absl::Base64Escape(record.value)}};
 }
 
 // The keyring entries of `key_ids` only, in the protobuf JSON mapping.
@@ -44,6 +45,14 @@ absl::StatusOr<nlohmann::json> KeyringOf(const events::Keyring& keyring,
   absl::StatusOr<std::string> json = subset.ToJson();
   if (!json.ok()) return json.status();
   return nlohmann::json::parse(*json);
+}
+
+// The patient a record concerns: an access record's, or a plan stream's; "".
+std::string PatientOf(const careledger::v1::Event& event) {
+  if (event.has_access_recorded()) return event.access_recorded().nhs_number();
+  constexpr std::string_view kPlan = "patient/";
+  if (event.stream_id().rfind(kPlan, 0) == 0) return event.stream_id().substr(kPlan.size());
+  return "";
 }
 
 }  // namespace
@@ -120,4 +129,34 @@ absl::StatusOr<nlohmann::json> BuildRecordProof(ledger::Log& log, const events::
   };
 }
 
-}  // namespace careledger::tools
+absl::StatusOr<RecordProof> ProveRecord(ledger::Writer& writer, careledger::v1::Command command,
+                                        ledger::Log& log, LogLookup& lookup,
+                                        const events::Keyring& keyring,
+                                        const careledger::v1::EventPosition& position,
+                                        ProjectionFeed& feed, absl::Time deadline) {
+  absl::StatusOr<nlohmann::json> proof =
+      BuildRecordProof(log, keyring, position.partition(), position.offset());
+  if (!proof.ok()) return proof.status();
+  // Whose record it is, so that the query is in that patient's trail.
+  absl::StatusOr<events::LogRecord> raw = lookup.Read(position.partition(), position.offset());
+  if (!raw.ok()) return raw.status();
+  absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(raw->key, raw->value);
+  if (!opened.ok()) return opened.status();
+  careledger::v1::AuditQuery* query = command.mutable_audit_query();
+  query->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
+  query->set_subject(fmt::format("{}/{}", position.partition(), position.offset()));
+  if (const std::string patient = PatientOf(opened->event);
+      ledger::ValidateNhsNumber(patient).ok()) {
+    query->set_nhs_number(patient);
+  }
+  absl::StatusOr<careledger::v1::CommandResult> recorded =
+      RecordAuditQuery(writer, command, feed, deadline);
+  if (!recorded.ok()) return recorded.status();
+  RecordProof answer;
+  answer.recorded = *std::move(recorded);
+  answer.granted = answer.recorded.outcome() != careledger::v1::OUTCOME_REJECTED;
+  if (answer.granted) answer.proof = *std::move(proof);
+  return answer;
+}
+
+}  // namespace careledger::access

@@ -1,4 +1,4 @@
-#include "tools/log_lookup.h"
+#include "access/log_lookup.h"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 
 #include "events/format.h"
 
-namespace careledger::tools {
+namespace careledger::access {
 
 absl::StatusOr<LogLookup> LogLookup::Open(ledger::Log* log, std::vector<std::int64_t> ends) {
   absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = log->OpenReader();
@@ -56,4 +56,4 @@ absl::StatusOr<events::LogRecord> LogLookup::Read(std::int32_t partition, std::i
       fmt::format("the log has no record at partition {} offset {}", partition, offset));
 }
 
-}  // namespace careledger::tools
+}  // namespace careledger::access
