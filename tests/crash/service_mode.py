@@ -5,9 +5,11 @@ Each round starts the service (tests/service/service_client.py), first
 re-sends every command whose answer an earlier kill lost (same
 Idempotency-Key, so the same command id), then drives it with --clients
 threads over HTTPS with real credentials (a development token for crew.lee
-and the ambulance's device certificate): urgent-care plan reads, each with
-a purpose of use of its own ("crash <request id>"), and urgent-care notes
-(plan commands) with an Idempotency-Key of their own. After a random delay
+and the ambulance's device certificate): half of them send urgent-care plan
+reads, each with a purpose of use of its own ("crash <request id>"), the
+other half urgent-care notes (plan commands) with an Idempotency-Key of
+their own (a read waits for the projection and a command does not, so
+clients of their own keep both in flight at a kill). After a random delay
 the service is SIGKILLed; the kill counts only when requests were in flight
 at that moment (a round that missed is run again, within --time-bound). One
 round in five (not counted as a kill) stops it with SIGTERM instead, so that
@@ -158,12 +160,11 @@ class Load:
             self.unexpected.append((request.id, status, answer))
         return status
 
-    def client(self, tag, rng, issued):
-        """Sends reads (two in three) and notes until stopped."""
+    def client(self, tag, kind, rng, issued):
+        """Sends requests of `kind` ("read" or "command") until stopped."""
         number = 0
         while not self.stop.is_set():
             number += 1
-            kind = "command" if rng.random() < 0.35 else "read"
             request = Request(kind, f"{tag}n{number}", rng.choice(self.patients))
             issued.append(request)
             self.attempt(request)
@@ -238,7 +239,8 @@ def run(args, work, ledger, rng):
             round_issued = []
             threads = [threading.Thread(
                 target=load.client,
-                args=(f"r{round_number}t{t}", random.Random(rng.random()), round_issued),
+                args=(f"r{round_number}t{t}", "command" if t % 2 else "read",
+                      random.Random(rng.random()), round_issued),
                 daemon=True) for t in range(args.clients)]
             for thread in threads:
                 thread.start()
