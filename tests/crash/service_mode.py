@@ -65,6 +65,7 @@ USER = "crew.lee"  # the sample directory's ambulance crew (urgent care, AMB001)
 DEVICE = "dev-AMB001"
 PATIENTS = 3
 REQUEST_TIMEOUT = 60  # seconds; a request slower than this is a failure, not a loss
+RESEND_ATTEMPTS = 20  # a command re-sent after a restart: attempts until it must be 200
 
 
 class Cli:
@@ -220,11 +221,17 @@ def run(args, work, ledger, rng):
 
     def resend(load, label):
         """Re-sends every pending command (same Idempotency-Key) to a
-        service that just started: each must now be answered 200."""
+        service that just started: each must be answered 200 within
+        RESEND_ATTEMPTS attempts (a 503, "not recorded", may be retried)."""
         for request in list(pending):
-            status = load.attempt(request)
+            for _ in range(RESEND_ATTEMPTS):
+                status = load.attempt(request)
+                if status == 200:
+                    break
+                time.sleep(0.2)
             require(status == 200, f"{label}: re-sent command {request.id} answered "
-                    f"{status if status is not None else 'nothing'}: {request.answers[-1:]}")
+                    f"{status if status is not None else 'nothing'} {RESEND_ATTEMPTS} times: "
+                    f"{request.answers[-1:]}")
             pending.remove(request)
             figures["commands re-sent after a kill"] += 1
             if request.answers[-1][1].get("outcome") == "OUTCOME_DUPLICATE":
@@ -293,6 +300,7 @@ def run(args, work, ledger, rng):
             service.process.kill()
             service.process.wait()
     require(code == 0, f"final SIGTERM: the service exited {code}")
+    require(not load.unexpected, f"final start: unexpected answers {load.unexpected[:3]}")
     loaded_seconds = time.monotonic() - started
 
     report, _ = export_and_verify(ledger, work, "service")
