@@ -395,6 +395,7 @@ def check_reads_and_commands(export, issued, figures):
                 f"command {request.id} is on the log {by_command[request.command_id]} times")
         position = (answer.get("partition"), answer.get("offset"))
         stream, _, event = at.get(position, (None, None, {}))
-        require(event.get("command_id") == request.command_id and stream == f"patient/{request.nhs}",
+        require(event.get("command_id") == request.command_id
+                and stream == f"patient/{request.nhs}",
                 f"command {request.id} was answered at {position}, where the log holds "
                 f"{stream} {event.get('command_id')}")
