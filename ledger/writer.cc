@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/ids.h"
@@ -170,6 +171,7 @@ class Writer::Impl {
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     recovery_ = std::move(report);
+    NoteDurableOffsets();
 #ifdef __GLIBC__
     // Reading the log or a snapshot freed much more than the state keeps:
     // give it back to the system rather than hold it for the writer's life.
@@ -202,6 +204,11 @@ class Writer::Impl {
 
   const RecoveryReport& recovery() const { return recovery_; }
   const WriterOptions& options() const { return options_; }
+
+  CommitStats commit_stats() const {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    return stats_;
+  }
 
  private:
   // A batch decided and sealed: its records wait for (or are in) their append.
@@ -327,7 +334,30 @@ class Writer::Impl {
   }
 
   // Tells the caller's head witness where the log now stands.
+  // Each partition's next offset into stats_ (commit thread, or Recover).
+  void NoteDurableOffsets() {
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    stats_.next_offsets.resize(partitions_);
+    for (std::int32_t p = 0; p < partitions_; ++p) {
+      stats_.next_offsets[p] = state_->digest(p).last_offset + 1;
+    }
+  }
+
+  // One group commit of `batch` into stats_.
+  void NoteGroupCommit(const SealedBatch& batch) {
+    absl::flat_hash_set<std::size_t> commands;  // pending indexes with records here
+    for (const PlannedEvent& event : batch.planned) commands.insert(event.pending_index);
+    std::lock_guard<std::mutex> lock(stats_mutex_);
+    ++stats_.appends;
+    stats_.commands += commands.size();
+    stats_.records += batch.planned.size();
+    for (std::size_t i = 0; i < CommitStats::kBounds.size(); ++i) {
+      if (commands.size() <= CommitStats::kBounds[i]) ++stats_.appends_at_most[i];
+    }
+  }
+
   void ReportDurable() {
+    NoteDurableOffsets();
     if (!options_.on_durable) return;
     std::vector<events::PartitionDigest> digests;
     digests.reserve(partitions_);
@@ -636,7 +666,10 @@ class Writer::Impl {
       if (first == batch.first_in_batch.end()) continue;  // a repeat of the previous batch
       batch.answered[i] = Repeated(*batch.answered[first->second]);
     }
-    if (!batch.planned.empty()) ReportDurable();
+    if (!batch.planned.empty()) {
+      NoteGroupCommit(batch);
+      ReportDurable();
+    }
     state_rebuilt_ = false;
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
@@ -779,6 +812,9 @@ class Writer::Impl {
   std::vector<HeldRefusal> held_refusals_;
   std::optional<std::chrono::steady_clock::time_point> held_since_;
 
+  mutable std::mutex stats_mutex_;
+  CommitStats stats_;  // guarded by stats_mutex_
+
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;  // guarded by mutex_
@@ -850,5 +886,7 @@ absl::StatusOr<SnapshotTaken> Writer::Snapshot() {
 }
 
 const RecoveryReport& Writer::recovery() const { return impl_->recovery(); }
+
+CommitStats Writer::commit_stats() const { return impl_->commit_stats(); }
 
 }  // namespace careledger::ledger

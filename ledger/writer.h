@@ -28,6 +28,7 @@
 #ifndef CARELEDGER_LEDGER_WRITER_H_
 #define CARELEDGER_LEDGER_WRITER_H_
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -105,6 +106,24 @@ struct RecoveryReport {
   std::uint64_t records_read = 0;
 };
 
+// What the writer made durable since Open, for monitoring (the service's
+// /metrics); a copy, read with Writer::commit_stats() from any thread.
+struct CommitStats {
+  // Upper bounds of the buckets of commands per append.
+  static constexpr std::array<std::uint64_t, 11> kBounds = {1,  2,   4,   8,   16,  32,
+                                                            64, 128, 256, 512, 1024};
+  // Group commits: appends that carried commands' records (checkpoint-only
+  // appends are not counted), and how many of them carried at most
+  // kBounds[i] commands (cumulative).
+  std::uint64_t appends = 0;
+  std::array<std::uint64_t, kBounds.size()> appends_at_most{};
+  std::uint64_t commands = 0;  // commands whose records those appends carried
+  std::uint64_t records = 0;   // records in those appends
+  // Each partition's offset after the writer's last durable record (its
+  // checkpoints too): where the log ends, as far as this writer knows.
+  std::vector<std::int64_t> next_offsets;
+};
+
 // What Writer::Snapshot() wrote.
 struct SnapshotTaken {
   std::string path;  // the snapshot file
@@ -147,6 +166,9 @@ class Writer {
   absl::StatusOr<SnapshotTaken> Snapshot();
 
   const RecoveryReport& recovery() const;
+
+  // Counters of what was made durable since Open (see CommitStats).
+  CommitStats commit_stats() const;
 
  private:
   class Impl;

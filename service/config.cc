@@ -77,6 +77,7 @@ const std::vector<Key>& Keys() {
       Number("threads", &ServeConfig::threads, 1, 1024),
       Number("read_deadline_ms", &ServeConfig::read_deadline_ms, 1, 600'000),
       Number("ready_max_lag_seconds", &ServeConfig::ready_max_lag_seconds, 1, 86'400),
+      Number("alert_scan_seconds", &ServeConfig::alert_scan_seconds, 0, 86'400),
   };
   return keys;
 }

@@ -41,6 +41,11 @@ struct ServeConfig {
   int threads = 16;               // request threads; each may wait on the writer's group commit
   int read_deadline_ms = 5000;    // a granted read waits this long for the projection
   int ready_max_lag_seconds = 5;  // /readyz: the projector reached the log's end this recently
+  // How often the investigation rules run over the audit records recorded
+  // since the last run, for /metrics' alerts (service/alert_watch.h); each
+  // run reads two rule windows (two hours by default) of the trail back.
+  // 0: never.
+  int alert_scan_seconds = 300;
 };
 
 // Reads `path` (if not empty) and the environment (through `getenv`, for

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
+#include "ledger/writer.h"
 #include "service/background_projection.h"
 
 namespace careledger::service {
@@ -23,9 +24,17 @@ class Metrics {
   // The number of access records one read waited on the writer for is not
   // visible from here; the writer's outcome is: applied, rejected, failed.
   void CountWriterOutcome(const std::string& outcome);
+  // Something that failed verification, by where the service met it
+  // ("read": a projection's content that differs from what the ledger
+  // recorded for the read). The projector's stops are rendered from
+  // ProjectionStatus as where="projection".
+  void CountVerificationFailure(const std::string& where);
+  // `count` more alerts raised by an investigation rule (service/alert_watch.h).
+  void CountAlerts(const std::string& rule, const std::string& severity, std::uint64_t count);
 
-  // The whole exposition, with the projection's state.
-  std::string Render(const ProjectionStatus& projection) const;
+  // The whole exposition, with the projection's state and the writer's
+  // group commits (its next offsets give the projection's lag in records).
+  std::string Render(const ProjectionStatus& projection, const ledger::CommitStats& commits) const;
 
  private:
   // Upper bounds of the latency buckets, seconds.
@@ -40,6 +49,8 @@ class Metrics {
   std::map<std::pair<std::string, int>, std::uint64_t> requests_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mutex_);
   std::map<std::string, std::uint64_t> writer_outcomes_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::uint64_t> verification_failures_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::pair<std::string, std::string>, std::uint64_t> alerts_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace careledger::service

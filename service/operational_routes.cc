@@ -31,7 +31,7 @@ void Service::Impl::AddOperationalRoutes() {
   });
   server->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.status = 200;
-    response.set_content(metrics.Render(projection->Status()),
+    response.set_content(metrics.Render(projection->Status(), writer->commit_stats()),
                          "text/plain; version=0.0.4; charset=utf-8");
   });
   server->Get("/v1/openapi.json", [this](const httplib::Request&, httplib::Response& response) {

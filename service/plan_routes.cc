@@ -81,6 +81,8 @@ void Service::Impl::AddPlanRoutes() {
         access::ReadPlan(*writer, command, *projection, deadline);
     if (!outcome.ok()) {
       if (absl::IsAborted(outcome.status())) fenced = true;
+      // DATA_LOSS: the projection's content is not what the ledger recorded.
+      if (absl::IsDataLoss(outcome.status())) metrics.CountVerificationFailure("read");
       metrics.CountWriterOutcome("failed");
       // Nothing is shown: the record may not be durable, or the content
       // could not be brought to what the record names.

@@ -318,6 +318,7 @@ Service::Impl::~Impl() {
     snapshots.join();
   }
   TakeSnapshot("shutdown");
+  alerts.reset();  // reads the projection
   if (projection) projection->Stop();
   server.reset();
   authenticator.reset();
@@ -385,6 +386,11 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   if (!session.ok()) return session.status();
   impl->projection = std::make_unique<BackgroundProjection>(*std::move(session));
   if (absl::Status started = impl->projection->Start(); !started.ok()) return started;
+  if (impl->config.alert_scan_seconds > 0) {
+    impl->alerts = std::make_unique<AlertWatch>(impl->projection.get(), &impl->metrics,
+                                                absl::Seconds(impl->config.alert_scan_seconds));
+    impl->alerts->Start();
+  }
   impl->authenticator = std::make_unique<Authenticator>(
       *std::move(verifier), impl->config.trusted_proxies, &impl->projection->store());
   impl->openapi = std::string(kOpenApiDocument);

@@ -18,6 +18,7 @@
 #include "events/keyring.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
+#include "service/alert_watch.h"
 #include "service/authenticate.h"
 #include "service/background_projection.h"
 #include "service/config.h"
@@ -34,6 +35,8 @@ class Service::Impl {
   std::unique_ptr<ledger::Log> log;
   std::unique_ptr<ledger::Writer> writer;
   std::unique_ptr<BackgroundProjection> projection;
+  // Counts investigation alerts for /metrics; null when alert_scan_seconds is 0.
+  std::unique_ptr<AlertWatch> alerts;
   std::unique_ptr<Authenticator> authenticator;
   std::unique_ptr<httplib::Server> server;
   std::string openapi;  // docs/openapi.json, embedded at build time

@@ -25,6 +25,15 @@ not; every run prints its seed, and --seed N replays it):
             succeeds, and no stream forks.
   tamper    a `careledger demo` log exported and tampered with in many ways;
             verify_export.py must fail at the right partition and offset.
+  service   `careledger serve` SIGKILLed under load (concurrent HTTPS urgent-
+            care reads with a purpose of their own and notes with an
+            Idempotency-Key) until --kills kills (default 50) landed with
+            requests in flight; commands whose answers were lost are re-sent
+            (same key) after the restart. Then the log must verify, every read
+            answered 200 must have exactly one access record (at its receipt's
+            position, naming what was shown), every command must be applied
+            exactly once, and the service's projection must equal a clean
+            rebuild.
   cluster   (Kafka) a three-broker cluster of its own (kafka.sh cluster),
             replication factor 3, min.insync.replicas=2: writing goes on with
             one broker SIGKILLed, stops with a clear error with two, resumes
@@ -63,6 +72,7 @@ sys.path.insert(0, HERE)  # the modules below live beside this file
 import cluster_mode  # noqa: E402
 import fence_mode  # noqa: E402
 import projector_mode  # noqa: E402
+import service_mode  # noqa: E402
 import tamper_mode  # noqa: E402
 import writer_mode  # noqa: E402
 from harness import (Ledger, TestFailure, env_int, kafka_target, make_work_dir,  # noqa: E402
@@ -72,13 +82,15 @@ from harness import verify_export  # noqa: E402
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("writer", "projector", "fence", "tamper", "cluster"))
+    parser.add_argument("mode", choices=("writer", "projector", "fence", "tamper", "cluster",
+                                         "service"))
     parser.add_argument("--careledger", required=True, help="the careledger binary")
     parser.add_argument("--backend", choices=("embedded", "kafka"), default="embedded")
     parser.add_argument("--seed", type=int, help="replay a run (default: random)")
-    parser.add_argument("--kills", type=int, default=env_int("CARELEDGER_CRASH_KILLS", 25),
-                        help="writer: rounds to kill (a fifth of them mid-stream); default "
-                        "$CARELEDGER_CRASH_KILLS or 25")
+    parser.add_argument("--kills", type=int, default=env_int("CARELEDGER_CRASH_KILLS", 0) or None,
+                        help="writer: rounds to kill (a fifth of them mid-stream); service: "
+                        "kills that land with requests in flight; default "
+                        "$CARELEDGER_CRASH_KILLS, else 25 (writer) or 50 (service)")
     parser.add_argument("--time-bound", type=float,
                         default=env_int("CARELEDGER_CRASH_TIME_BOUND", 0) or None,
                         help="writer, projector: seconds after which no new round starts "
@@ -93,6 +105,8 @@ def main(argv=None):
     parser.add_argument("--initial", type=int, default=6000, help="projector: first commands")
     parser.add_argument("--min-chunk", type=int, default=2500)
     parser.add_argument("--max-chunk", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=6,
+                        help="service: concurrent HTTPS clients")
     parser.add_argument("--races", type=int, default=5, help="fence: writer races")
     parser.add_argument("--writer-id", help="Kafka: the --writer-id of every writer "
                         "(default: unique to this run)")
@@ -103,8 +117,11 @@ def main(argv=None):
         args.seed = int.from_bytes(os.urandom(4), "big")
     if args.mode in ("fence", "cluster"):
         args.backend = "kafka"
+    if args.kills is None:
+        args.kills = 50 if args.mode == "service" else 25
     if args.time_bound is None:
-        args.time_bound = 20.0 * args.kills if args.mode == "writer" else 600.0
+        args.time_bound = {"writer": 20.0 * args.kills,
+                           "service": 8.0 * args.kills}.get(args.mode, 600.0)
     if args.kills < 1 or args.time_bound <= 0:
         parser.error("--kills and --time-bound must be positive")
     say(f"crash_test {args.mode} ({args.backend}): seed {args.seed} "
@@ -126,7 +143,8 @@ def main(argv=None):
                         args.backend, bootstrap, topic, writer_id)
     started = time.monotonic()
     modes = {"writer": writer_mode.run, "projector": projector_mode.run,
-             "fence": fence_mode.run, "tamper": tamper_mode.run, "cluster": cluster_mode.run}
+             "fence": fence_mode.run, "tamper": tamper_mode.run, "cluster": cluster_mode.run,
+             "service": service_mode.run}
     try:
         modes[args.mode](args, work, ledger, rng)
     except TestFailure as failure:

@@ -353,6 +353,35 @@ TEST_F(WriterTest, ConcurrentSubmittersAreAllAppliedInOneValidChainPerStream) {
   EXPECT_EQ(CountStreamEvents("access/"), kThreads - 2u);
 }
 
+TEST_F(WriterTest, CommitStatsCountCommandsPerGroupCommitAndWhereEachPartitionEnds) {
+  OpenWriter();  // the sample world's directory, one SubmitAll
+  CommitStats stats = writer_->commit_stats();
+  EXPECT_EQ(stats.commands, world_.size());
+  EXPECT_EQ(stats.records, world_.size());  // one directory event each
+  EXPECT_GE(stats.appends, 1u);
+  EXPECT_EQ(stats.appends_at_most.back(), stats.appends);  // none over max_batch
+  Submit(Start("stats-start", "9990000018"));
+  stats = writer_->commit_stats();
+  EXPECT_EQ(stats.commands, world_.size() + 1);
+  ASSERT_EQ(stats.next_offsets.size(), 4u);
+  std::int64_t records = 0;  // embedded offsets are contiguous from 0
+  for (std::int64_t next : stats.next_offsets) records += next;
+  EXPECT_EQ(static_cast<std::uint64_t>(records), VerifiedRecords());
+  // A restarted writer counts from zero and knows where the log ends.
+  const std::vector<std::int64_t> ends = stats.next_offsets;
+  writer_.reset();
+  WriterOptions options;
+  options.key_id = signer_.key_id;
+  options.signing_key = signer_.key;
+  options.clock = &clock_;
+  options.checkpoint_every = 0;
+  options.checkpoint_interval = std::chrono::milliseconds(0);
+  auto reopened = Writer::Open(log_.get(), std::move(options));
+  ASSERT_THAT(reopened, IsOk());
+  EXPECT_EQ((*reopened)->commit_stats().appends, 0u);
+  EXPECT_EQ((*reopened)->commit_stats().next_offsets, ends);
+}
+
 TEST_F(WriterTest, FailureBeforeTheWriteAppendsNothingAndTheRetryApplies) {
   OpenWriter();
   Submit(Start("c1"));

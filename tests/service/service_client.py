@@ -25,14 +25,25 @@ def b64url(data):
 class Service:
     """A running `careledger serve` over one data directory."""
 
-    def __init__(self, binary, data, *extra, global_args=(), env=None):
+    def __init__(self, binary, data, *extra, global_args=(), env=None, stderr_path=None):
+        """stderr_path: the service's stderr (its request log) goes to that
+        file instead of a pipe, which a long run under load would fill;
+        stop() then returns "" for it."""
         self.binary, self.data = binary, data
+        self.stderr_path = stderr_path
+        stderr = open(stderr_path, "w") if stderr_path else subprocess.PIPE
         self.process = subprocess.Popen(
             [binary, "--data", data, *global_args, "serve", "--listen", "127.0.0.1:0", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
             env={**os.environ, **(env or {})})
+        if stderr_path:
+            stderr.close()  # the child holds its own descriptor
         line = self.process.stdout.readline()
         if not line:
+            self.process.wait()
+            if stderr_path:
+                with open(stderr_path) as f:
+                    raise RuntimeError("serve did not start: " + f.read()[-2000:])
             raise RuntimeError("serve did not start: " + self.process.stderr.read()[-2000:])
         self.url = json.loads(line)["listening"]
         self.host, self.port = self.url.split("://")[1].rsplit(":", 1)
@@ -43,7 +54,7 @@ class Service:
         """Signals the service; (exit code, stderr)."""
         self.process.send_signal(sig)
         _, err = self.process.communicate(timeout=timeout)
-        return self.process.returncode, err
+        return self.process.returncode, err or ""
 
     def context(self, device=None):
         """A TLS context trusting the data directory's CA, presenting the
