@@ -24,6 +24,14 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const Context& cont
                                                              ledger::Log* log,
                                                              const CommandResult* wait_for) {
   auto opened = std::unique_ptr<AuditStore>(new AuditStore());
+  if (!context.ReplayProjection().empty()) {
+    // A replay ends where it ended: the query's own record is after it.
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> replay =
+        context.OpenReplayProjection();
+    if (!replay.ok()) return replay.status();
+    opened->follower_ = *std::move(replay);
+    return opened;
+  }
   ProjectionSessionOptions options;
   options.log = log;
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session =

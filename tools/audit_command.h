@@ -27,7 +27,8 @@ nlohmann::json MessageJson(const google::protobuf::Message& message);
 
 // The projection, brought up to the log's end by this process or, while
 // `project --follow` holds it, followed until it has applied the record at
-// `wait_for` (the auditor's own access record, so it is in the answer).
+// `wait_for` (the auditor's own access record, so it is in the answer). With
+// a replay projection (Context::ReplayProjection) that replay, as it is.
 class AuditStore {
  public:
   static absl::StatusOr<std::unique_ptr<AuditStore>> Open(

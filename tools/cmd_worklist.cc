@@ -20,6 +20,7 @@ struct WorklistFlags {
   std::string user;
   std::string organisation;
   std::string patient;
+  std::string projection;  // --projection DIR: a replay
 };
 
 int ShowWorklist(const WorklistFlags& flags, const Context& context) {
@@ -27,14 +28,25 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
   if (!flags.user.empty()) owner = projections::UserWorklist(flags.user);
   if (!flags.organisation.empty()) owner = projections::OrganisationWorklist(flags.organisation);
   if (!flags.patient.empty()) owner = projections::PatientWorklist(flags.patient);
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
-  if (!session.ok()) return ReportError(session.status(), context.json());
-  if (absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-      !report.ok()) {
-    return ReportError(report.status(), context.json());
+  // The live projection brought up to date, or a replay as it is.
+  std::unique_ptr<ProjectionSession> session;
+  std::unique_ptr<projections::ProjectionStore> replay;
+  if (!context.ReplayProjection().empty()) {
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> opened =
+        context.OpenReplayProjection();
+    if (!opened.ok()) return ReportError(opened.status(), context.json());
+    replay = *std::move(opened);
+  } else {
+    absl::StatusOr<std::unique_ptr<ProjectionSession>> opened = ProjectionSession::Open(context);
+    if (!opened.ok()) return ReportError(opened.status(), context.json());
+    session = *std::move(opened);
+    if (absl::StatusOr<projections::ProjectionReport> report = session->projector().CatchUp();
+        !report.ok()) {
+      return ReportError(report.status(), context.json());
+    }
   }
   absl::StatusOr<std::vector<careledger::v1::WorklistItem>> items =
-      projections::PlanQueries(&(*session)->store()).ListWorklist(owner);
+      projections::PlanQueries(replay ? replay.get() : &session->store()).ListWorklist(owner);
   if (!items.ok()) return ReportError(items.status(), context.json());
   for (const careledger::v1::WorklistItem& item : *items) {
     if (context.json()) {
@@ -63,8 +75,11 @@ void RegisterWorklist(CLI::App& app, Runner* run) {
   owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
   owner->add_option("--nhs", flags->patient, "Everything open on one patient's plan (NHS number)");
   owner->require_option(1);
+  AddProjectionFlag(worklist, &flags->projection);
   worklist->callback([run, flags] {
-    *run = [flags](const Context& context) { return ShowWorklist(*flags, context); };
+    *run = [flags](const Context& context) {
+      return ShowWorklist(*flags, context.WithReplayProjection(flags->projection));
+    };
   });
 }
 

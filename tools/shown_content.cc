@@ -39,6 +39,18 @@ absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
   return opened;
 }
 
+absl::StatusOr<events::OpenedRecord> LogStreamRecords::ReadVerified(
+    const careledger::v1::EventPosition& position) {
+  if (!lookup_.has_value()) {
+    absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(store_).Offsets();
+    if (!ends.ok()) return ends.status();
+    absl::StatusOr<LogLookup> lookup = LogLookup::Open(log_, *std::move(ends));
+    if (!lookup.ok()) return lookup.status();
+    lookup_.emplace(*std::move(lookup));
+  }
+  return tools::ReadVerified(*lookup_, position, *keyring_);
+}
+
 absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
                                                       const projections::ProjectionStore& store,
                                                       LogLookup& lookup,
