@@ -55,43 +55,49 @@ std::string ContentText(const careledger::v1::CarePlan& plan) {
 
 }  // namespace
 
+nlohmann::json PlanAsOfJson(const access::PlanAsOf& answer) {
+  const careledger::v1::PlanState& state = answer.state;
+  nlohmann::json document;
+  document["as_of"] = UtcText(answer.as_of);
+  document["as_of_london"] = access::FormatLondonTime(answer.as_of);
+  document["existed"] = answer.existed;
+  document["records_folded"] = answer.folded.size();
+  if (answer.existed) {
+    document["status"] = careledger::v1::PlanStatus_Name(answer.status);
+    document["state"] = nlohmann::json::parse(
+        ToJsonLine(access::ShownState(state, careledger::v1::PLAN_VIEW_HISTORY)));
+    document["published_version"] = state.published_version();
+    document["urgent_care_view"] = answer.urgent_care_view
+                                       ? nlohmann::json::parse(ToJsonLine(*answer.urgent_care_view))
+                                       : nlohmann::json(nullptr);
+    document["urgent_care_content_hash"] =
+        answer.urgent_care_view
+            ? nlohmann::json(events::HashHex(events::PlanContentHash(*answer.urgent_care_view)))
+            : nlohmann::json(nullptr);
+    document["draft"] = state.draft_pending() ? nlohmann::json::parse(ToJsonLine(state.draft()))
+                                              : nlohmann::json(nullptr);
+    document["draft_content_hash"] =
+        state.draft_pending()
+            ? nlohmann::json(events::HashHex(events::PlanContentHash(state.draft())))
+            : nlohmann::json(nullptr);
+    document["made_by"] = {{"status", CauseJson(answer.status_by)},
+                           {"published", CauseJson(answer.published_by)},
+                           {"draft", CauseJson(answer.draft_by)},
+                           {"restriction", CauseJson(answer.restriction_by)},
+                           {"consent", CauseJson(answer.consent_by)},
+                           {"death", CauseJson(answer.death_by)},
+                           {"last", CauseJson(answer.last_by)}};
+  }
+  return document;
+}
+
 int PrintPlanAsOf(const access::PlanAsOf& answer, const careledger::v1::CommandResult& access,
                   bool json) {
   const careledger::v1::PlanState& state = answer.state;
   const int exit_code = answer.existed ? kExitOk : kExitNoPlanThen;
   if (json) {
-    nlohmann::json document;
+    nlohmann::json document = PlanAsOfJson(answer);
     document["access"] = nlohmann::json::parse(ToJsonLine(access));
-    document["as_of"] = UtcText(answer.as_of);
-    document["as_of_london"] = access::FormatLondonTime(answer.as_of);
-    document["existed"] = answer.existed;
-    document["records_folded"] = answer.folded.size();
-    if (answer.existed) {
-      document["status"] = careledger::v1::PlanStatus_Name(answer.status);
-      document["state"] = nlohmann::json::parse(
-          ToJsonLine(access::ShownState(state, careledger::v1::PLAN_VIEW_HISTORY)));
-      document["published_version"] = state.published_version();
-      document["urgent_care_view"] =
-          answer.urgent_care_view ? nlohmann::json::parse(ToJsonLine(*answer.urgent_care_view))
-                                  : nlohmann::json(nullptr);
-      document["urgent_care_content_hash"] =
-          answer.urgent_care_view
-              ? nlohmann::json(events::HashHex(events::PlanContentHash(*answer.urgent_care_view)))
-              : nlohmann::json(nullptr);
-      document["draft"] = state.draft_pending() ? nlohmann::json::parse(ToJsonLine(state.draft()))
-                                                : nlohmann::json(nullptr);
-      document["draft_content_hash"] =
-          state.draft_pending()
-              ? nlohmann::json(events::HashHex(events::PlanContentHash(state.draft())))
-              : nlohmann::json(nullptr);
-      document["made_by"] = {{"status", CauseJson(answer.status_by)},
-                             {"published", CauseJson(answer.published_by)},
-                             {"draft", CauseJson(answer.draft_by)},
-                             {"restriction", CauseJson(answer.restriction_by)},
-                             {"consent", CauseJson(answer.consent_by)},
-                             {"death", CauseJson(answer.death_by)},
-                             {"last", CauseJson(answer.last_by)}};
-    }
     PrintJson(document);
     return exit_code;
   }

@@ -35,6 +35,8 @@ class ProjectionSession {
   projections::ProjectionStore& store() { return *store_; }
   std::string log_description() const { return log_->Describe(); }
   std::int32_t partition_count() const { return log_->partition_count(); }
+  // The keyring the projector trusts (loaded from the data directory).
+  const events::Keyring& keyring() const { return *keyring_; }
   const std::string& projection_dir() const { return projection_dir_; }
 
  private:
