@@ -95,6 +95,9 @@ absl::StatusOr<PlanAsOf> FoldPlanAsOf(const std::vector<careledger::v1::HistoryE
     Cause cause{position, BodyName(event), event.actor(), recorded_at,
                 opened->signed_event.key_id()};
     Attribute(before, answer.state, cause, &answer);
+    if (event.has_plan_approved()) {
+      answer.versions[event.plan_approved().version()] = answer.state.published();
+    }
     previous = opened->value_hash;
     answer.folded.push_back(position);
   }

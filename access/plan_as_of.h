@@ -17,6 +17,7 @@
 #ifndef CARELEDGER_ACCESS_PLAN_AS_OF_H_
 #define CARELEDGER_ACCESS_PLAN_AS_OF_H_
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,9 @@ struct PlanAsOf {
   std::optional<Cause> death_by;                      // the death recorded
   std::optional<Cause> last_by;                       // the last record folded
   std::vector<careledger::v1::EventPosition> folded;  // every record folded, in order
+  // Every version published by then, as approved (what `audit access`
+  // rebuilds a version read from).
+  std::map<std::uint64_t, careledger::v1::CarePlan> versions;
 };
 
 // Folds the plan stream of `nhs_number` up to `as_of`, from `history` (the
