@@ -136,6 +136,7 @@ absl::StatusOr<projections::AuditPage> ListScope(const projections::AuditQueries
 
 absl::Status WaitForRecord(ProjectionFeed& feed, const CommandResult& position,
                            absl::Time deadline) {
+  if (feed.replay()) return absl::OkStatus();
   const auto partition = static_cast<std::size_t>(position.partition());
   for (;;) {
     absl::StatusOr<std::vector<std::int64_t>> offsets =

@@ -69,6 +69,10 @@ class ProjectionFeed {
   // or waits for whoever does, returning by `deadline`. OK means "look
   // again"; any error ends the read with it.
   virtual absl::Status Advance(absl::Time deadline) = 0;
+  // True for a replay (`project --until`): it ends where it ended, so it
+  // never reaches a record appended later (the auditor's own query), and a
+  // query reads it as it is instead of waiting (WaitForRecord).
+  virtual bool replay() const { return false; }
 };
 
 // The state summary a grant of `view` allows. Published, version: lifecycle,

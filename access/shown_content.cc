@@ -39,6 +39,37 @@ absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
   return opened;
 }
 
+namespace {
+
+// A plan stream's records through a caller's lookup, verified.
+class LookupRecords : public access::StreamRecords {
+ public:
+  LookupRecords(LogLookup& lookup, const events::Keyring& keyring)
+      : lookup_(lookup), keyring_(keyring) {}
+  absl::StatusOr<events::OpenedRecord> ReadVerified(
+      const careledger::v1::EventPosition& position) override {
+    return access::ReadVerified(lookup_, position, keyring_);
+  }
+
+ private:
+  LogLookup& lookup_;
+  const events::Keyring& keyring_;
+};
+
+}  // namespace
+
+absl::StatusOr<events::OpenedRecord> LogStreamRecords::ReadVerified(
+    const careledger::v1::EventPosition& position) {
+  if (!lookup_.has_value()) {
+    absl::StatusOr<std::vector<std::int64_t>> ends = projections::PlanQueries(store_).Offsets();
+    if (!ends.ok()) return ends.status();
+    absl::StatusOr<LogLookup> lookup = LogLookup::Open(log_, *std::move(ends));
+    if (!lookup.ok()) return lookup.status();
+    lookup_.emplace(*std::move(lookup));
+  }
+  return access::ReadVerified(*lookup_, position, *keyring_);
+}
+
 absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
                                                       const projections::ProjectionStore& store,
                                                       LogLookup& lookup,
@@ -55,43 +86,16 @@ absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
   absl::StatusOr<std::vector<careledger::v1::HistoryEntry>> history =
       projections::PlanQueries(&store).ListHistory(entry.nhs_number());
   if (!history.ok()) return history.status();
-  std::vector<careledger::v1::EventPosition> positions;
-  for (const careledger::v1::HistoryEntry& item : *history) {
-    if (item.stream_id() == stream && item.position().stream_seq() <= entry.stream_seq()) {
-      positions.push_back(item.position());
-    }
-  }
-  std::sort(positions.begin(), positions.end(),
-            [](const auto& a, const auto& b) { return a.stream_seq() < b.stream_seq(); });
-  if (positions.size() != entry.stream_seq()) {
-    return absl::FailedPreconditionError(fmt::format(
-        "the projection holds {} of the {} records of {} up to seq {}: it has not caught up",
-        positions.size(), entry.stream_seq(), stream, entry.stream_seq()));
-  }
-
+  // The stream up to the entry's position, each record read and verified:
+  // the same fold as a point-in-time read, to no instant but a position.
+  LookupRecords records(lookup, keyring);
+  absl::StatusOr<access::PlanAsOf> folded = access::FoldPlanAsOf(
+      *history, entry.nhs_number(), entry.stream_seq(), absl::InfiniteFuture(), records);
+  if (!folded.ok()) return folded.status();
   Rebuilt rebuilt;
-  careledger::v1::PlanState state;
-  std::map<std::uint64_t, careledger::v1::CarePlan> versions;
-  events::Hash previous = events::kZeroHash;
-  for (const careledger::v1::EventPosition& position : positions) {
-    absl::StatusOr<events::OpenedRecord> opened = ReadVerified(lookup, position, keyring);
-    if (!opened.ok()) return opened.status();
-    const careledger::v1::Event& event = opened->event;
-    const std::uint64_t expected_seq = rebuilt.records.size() + 1;
-    if (event.stream_id() != stream || event.stream_seq() != expected_seq ||
-        event.prev_hash() != events::HashBytes(previous)) {
-      return absl::DataLossError(
-          fmt::format("partition {} offset {}: not seq {} of {} chained on the one before",
-                      position.partition(), position.offset(), expected_seq, stream));
-    }
-    if (absl::Status folded = events::FoldPlanEvent(event, &state); !folded.ok()) {
-      return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
-                                             position.offset(), folded.message()));
-    }
-    if (event.has_plan_approved()) versions[event.plan_approved().version()] = state.published();
-    previous = opened->value_hash;
-    rebuilt.records.push_back(position);
-  }
+  rebuilt.records = folded->folded;
+  const careledger::v1::PlanState& state = folded->state;
+  const std::map<std::uint64_t, careledger::v1::CarePlan>& versions = folded->versions;
 
   std::uint64_t version = entry.version();
   if (read && entry.view() == careledger::v1::PLAN_VIEW_DRAFT) version = 0;

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "access/log_lookup.h"
+#include "access/plan_as_of.h"
 #include "careledger/v1/audit.pb.h"
 #include "careledger/v1/plan.pb.h"
 #include "events/envelope.h"
@@ -35,6 +36,25 @@ struct Rebuilt {
 absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
                                                   const careledger::v1::EventPosition& position,
                                                   const events::Keyring& keyring);
+
+// The records of a plan stream, read from the log through a LogLookup and
+// checked by ReadVerified: what access::FoldPlanAsOf folds. The lookup is
+// opened at the first read, parked at the offsets `store` has reached then.
+// Neither pointer is owned; both must outlive this.
+class LogStreamRecords : public access::StreamRecords {
+ public:
+  LogStreamRecords(ledger::Log* log, const events::Keyring* keyring,
+                   const projections::ProjectionStore* store)
+      : log_(log), keyring_(keyring), store_(store) {}
+  absl::StatusOr<events::OpenedRecord> ReadVerified(
+      const careledger::v1::EventPosition& position) override;
+
+ private:
+  ledger::Log* log_;
+  const events::Keyring* keyring_;
+  const projections::ProjectionStore* store_;
+  std::optional<LogLookup> lookup_;
+};
 
 // Nullopt when the entry shows no plan content (a refusal, an audit query,
 // a directory change, a read of no plan). FAILED_PRECONDITION when the

@@ -6,6 +6,7 @@
 
 #include "events/plan_fold.h"
 #include "events/sha256.h"
+#include "events/time_util.h"
 #include "ledger/nhs_number.h"
 #include "ledger/plan_rules.h"
 
@@ -95,12 +96,32 @@ absl::Status ResolveView(const PlanState& plan, const careledger::v1::ViewPlan& 
   }
 }
 
+// A point-in-time read (ViewPlan.as_of) is a HISTORY read: its answer is
+// folded from the stream the grant names. The instant must be a valid time
+// no later than now.
+absl::Status CheckAsOf(const PlanContext& context, const careledger::v1::ViewPlan& ask) {
+  if (!ask.has_as_of()) return absl::OkStatus();
+  if (ask.view() != careledger::v1::PLAN_VIEW_UNSPECIFIED &&
+      ask.view() != careledger::v1::PLAN_VIEW_HISTORY) {
+    return absl::InvalidArgumentError("a point-in-time read is a history read: give no view");
+  }
+  if (ask.as_of().nanos() < 0 || ask.as_of().nanos() >= 1'000'000'000) {
+    return absl::InvalidArgumentError("the point-in-time read's instant is not a valid time");
+  }
+  if (events::FromTimestamp(ask.as_of()) > context.now) {
+    return absl::InvalidArgumentError("the point-in-time read's instant is in the future");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<PlanDecision> DecideView(const PlanContext& context, const Command& command) {
   const careledger::v1::ViewPlan& ask = command.view_plan();
+  if (absl::Status as_of = CheckAsOf(context, ask); !as_of.ok()) return as_of;
   careledger::v1::ViewGrant grant;
-  grant.set_view(ask.view() == careledger::v1::PLAN_VIEW_UNSPECIFIED
+  grant.set_view(ask.has_as_of() ? careledger::v1::PLAN_VIEW_HISTORY
+                 : ask.view() == careledger::v1::PLAN_VIEW_UNSPECIFIED
                      ? careledger::v1::PLAN_VIEW_PUBLISHED
                      : ask.view());
   if (absl::Status allowed = CheckViewAllowed(context, command, grant.view()); !allowed.ok()) {
@@ -133,6 +154,7 @@ absl::StatusOr<PlanDecision> DecideView(const PlanContext& context, const Comman
   access.set_restricted(grant.restricted());
   access.set_break_glass(grant.break_glass());
   if (grant.break_glass()) access.set_break_glass_reason(ask.break_glass_reason());
+  if (ask.has_as_of()) *access.mutable_as_of() = ask.as_of();
   decision.view = std::move(grant);
   return decision;
 }

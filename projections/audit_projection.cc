@@ -118,6 +118,7 @@ void FillAccess(const careledger::v1::AccessRecorded& access, AuditEntry* entry)
   entry->set_break_glass_reason(access.break_glass_reason());
   if (access.has_range_from()) *entry->mutable_range_from() = access.range_from();
   if (access.has_range_to()) *entry->mutable_range_to() = access.range_to();
+  if (access.has_as_of()) *entry->mutable_as_of() = access.as_of();
 }
 
 void FillChange(const Event& event, AuditEntry* entry) {

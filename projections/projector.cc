@@ -12,6 +12,7 @@
 #include "events/failure.h"
 #include "events/format.h"
 #include "events/partition_verifier.h"
+#include "events/time_util.h"
 #include "projections/audit_projection.h"
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
@@ -78,6 +79,7 @@ struct Projector::Run {
     std::unique_ptr<events::PartitionVerifier> verifier;
     PartitionProgress committed;  // equals the store's
     bool stopped = false;         // stopped in this run
+    bool ended = false;  // reached the end of a replay (ProjectorOptions::end_offsets, until)
   };
   std::vector<Partition> partitions;
 };
@@ -129,8 +131,9 @@ absl::Status Projector::Follow(std::stop_token stop, std::chrono::milliseconds p
 }
 
 bool Projector::AllStopped() const {
-  return std::all_of(run_->partitions.begin(), run_->partitions.end(),
-                     [](const Run::Partition& partition) { return partition.stopped; });
+  return std::all_of(
+      run_->partitions.begin(), run_->partitions.end(),
+      [](const Run::Partition& partition) { return partition.stopped || partition.ended; });
 }
 
 absl::Status Projector::Start() {
@@ -167,6 +170,9 @@ absl::Status Projector::Start() {
     state.verifier->RequireGenesis(count);
     state.verifier->Resume(partition.digest);
     next_offsets.push_back(partition.next_offset);
+    const std::size_t p = run->partitions.size() - 1;
+    state.ended =
+        p < options_.end_offsets.size() && partition.next_offset >= options_.end_offsets[p];
     state.committed = std::move(partition);
   }
   if (absl::Status sought = reader_->Seek(next_offsets); !sought.ok()) return sought;
@@ -178,20 +184,28 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
   absl::StatusOr<ledger::ReadBatch> read = reader_->Read(options_.batch_records, wait);
   if (!read.ok()) return read.status();
   const std::size_t count = run_->partitions.size();
+  std::vector<bool> ended_before(count);
+  for (std::size_t p = 0; p < count; ++p) ended_before[p] = run_->partitions[p].ended;
   std::vector<std::vector<events::LogRecord>> by_partition(count);
   for (events::LogRecord& record : read->records) {
     if (record.partition < 0 || static_cast<std::size_t>(record.partition) >= count) {
       return absl::InternalError(fmt::format(
           "the log reader returned partition {} of a {}-partition log", record.partition, count));
     }
-    by_partition[record.partition].push_back(std::move(record));
+    const auto p = static_cast<std::size_t>(record.partition);
+    if (ended_before[p]) continue;
+    if (p < options_.end_offsets.size() && record.offset >= options_.end_offsets[p]) {
+      run_->partitions[p].ended = true;  // the records before it are in this batch or applied
+      continue;
+    }
+    by_partition[p].push_back(std::move(record));
   }
 
   // Verify: signatures in parallel inside the verifier, chains in order.
   std::vector<PartitionWork> work(count);
   for (std::size_t p = 0; p < count; ++p) {
     Run::Partition& partition = run_->partitions[p];
-    if (partition.stopped || by_partition[p].empty()) continue;
+    if (partition.stopped || ended_before[p] || by_partition[p].empty()) continue;
     events::BatchVerification verification = partition.verifier->Verify(by_partition[p]);
     if (verification.stop && !events::FailureKindOf(verification.stop->reason)) {
       // Not a verdict on the record: a head lookup (the store) failed.
@@ -199,6 +213,18 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
     }
     work[p].verified = std::move(verification.verified);
     if (verification.stop) work[p].stop = StopOf(*verification.stop);
+    // A replay to an instant: this partition ends at its first record
+    // recorded after it (the stop, if any, lies beyond and is not reached).
+    auto after = std::find_if(work[p].verified.begin(), work[p].verified.end(),
+                              [this](const events::VerifiedRecord& record) {
+                                return events::FromTimestamp(record.opened.event.recorded_at()) >
+                                       options_.until;
+                              });
+    if (after != work[p].verified.end()) {
+      work[p].verified.erase(after, work[p].verified.end());
+      work[p].stop.reset();
+      partition.ended = true;
+    }
   }
 
   // Apply in order. When a projection refuses a record, its partition stops

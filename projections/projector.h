@@ -54,6 +54,17 @@ struct ProjectorOptions {
   std::size_t batch_records = 2000;
   // How long CatchUp waits for records in one read.
   std::chrono::milliseconds read_wait{50};
+  // Where a replay of the log as it was ends (`careledger project --until`,
+  // docs/governance.md "Replay"). Per partition, the first offset NOT to
+  // apply (empty: no end). And an instant: each partition ends before its
+  // first verified record recorded after `until`, so a partition applies
+  // the longest prefix of itself recorded at or before it, whatever the
+  // other partitions hold. A partition that has ended is not stopped: no
+  // stop is stored, and CatchUp returns once every partition has ended or
+  // stopped, or the reader has caught up. Records of an ended partition
+  // are dropped, never verified (those past an end offset) or applied.
+  std::vector<std::int64_t> end_offsets;
+  absl::Time until = absl::InfiniteFuture();
 };
 
 struct ProjectionReport {

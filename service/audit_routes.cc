@@ -261,19 +261,19 @@ void Service::Impl::AddAuditRoutes() {
             access::ReadAlerts(*writer, command, *investigation, *projection, deadline);
         if (AuditAnswered(response, read.status(), read.ok() ? &read->recorded : nullptr)) return;
         const projections::Investigation& found = *read->found;
-        nlohmann::json alerts = nlohmann::json::array();
+        nlohmann::json listed = nlohmann::json::array();
         std::size_t open = 0;
         for (const careledger::v1::Alert& alert : found.alerts) {
           if (!alert.has_review()) ++open;
           if (unreviewed && alert.has_review()) continue;
-          alerts.push_back(MessageJson(alert));
+          listed.push_back(MessageJson(alert));
         }
         nlohmann::json values = nlohmann::json::object();
         for (const auto& [key, value] : projections::ThresholdValues(investigation->thresholds)) {
           values[key] = value;
         }
         nlohmann::json body;
-        body["alerts"] = std::move(alerts);
+        body["alerts"] = std::move(listed);
         body["unreviewed"] = open;
         body["records_examined"] = found.records_examined;
         body["time_zone"] = found.time_zone;

@@ -44,6 +44,8 @@ class BackgroundProjection : public access::ProjectionFeed {
   void Stop();
 
   const projections::ProjectionStore& store() override { return session_->store(); }
+  // The keyring the projector verifies with (immutable while serving).
+  const events::Keyring& keyring() const { return session_->keyring(); }
   // Waits for the next committed run, or until `deadline`.
   absl::Status Advance(absl::Time deadline) override;
 

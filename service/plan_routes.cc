@@ -7,12 +7,17 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "access/london_time.h"
+#include "access/plan_as_of.h"
 #include "access/plan_read.h"
+#include "events/envelope.h"
 #include "events/format.h"
 #include "events/ids.h"
+#include "events/time_util.h"
 #include "ledger/nhs_number.h"
 #include "service/internal/service_impl.h"
 #include "tools/output.h"
+#include "tools/plan_as_of_view.h"
 
 namespace careledger::service {
 namespace {
@@ -50,6 +55,51 @@ absl::Status ParseView(const httplib::Request& request, careledger::v1::ViewPlan
   return absl::OkStatus();
 }
 
+// A point-in-time read's stream records, read back from the log
+// (Service::Impl::RecordAt) and verified: the position's value hash and the
+// signature against the keyring the projector trusts.
+class LoggedStreamRecords : public access::StreamRecords {
+ public:
+  LoggedStreamRecords(Service::Impl* impl, std::string stream, const events::Keyring* keyring)
+      : impl_(impl), stream_(std::move(stream)), keyring_(keyring) {}
+
+  absl::StatusOr<events::OpenedRecord> ReadVerified(
+      const careledger::v1::EventPosition& position) override {
+    absl::StatusOr<std::string> value = impl_->RecordAt(position.partition(), position.offset());
+    if (!value.ok()) return value.status();
+    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(stream_, *value);
+    if (!opened.ok() || (!position.value_hash().empty() &&
+                         events::HashBytes(opened->value_hash) != position.value_hash())) {
+      return absl::DataLossError(
+          fmt::format("partition {} offset {}: not the record of {} the projection holds there",
+                      position.partition(), position.offset(), stream_));
+    }
+    if (absl::Status signature = events::VerifySignature(*opened, *keyring_); !signature.ok()) {
+      return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                             position.offset(), signature.message()));
+    }
+    return opened;
+  }
+
+ private:
+  Service::Impl* impl_;
+  std::string stream_;
+  const events::Keyring* keyring_;
+};
+
+// ?as_of=TIME (London time or with an offset, access/london_time.h): not in
+// the future, and with no view (a point-in-time read is a history read).
+absl::Status ParseAsOf(const httplib::Request& request, careledger::v1::ViewPlan* view) {
+  if (request.has_param("view") || request.has_param("version")) {
+    return absl::InvalidArgumentError("as_of shows the whole plan as it was: give no view");
+  }
+  absl::StatusOr<absl::Time> as_of = access::ParseLondonTime(request.get_param_value("as_of"));
+  if (!as_of.ok()) return as_of.status();
+  if (*as_of > absl::Now()) return absl::InvalidArgumentError("as_of is in the future");
+  *view->mutable_as_of() = events::ToTimestamp(*as_of);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void Service::Impl::AddPlanRoutes() {
@@ -67,7 +117,12 @@ void Service::Impl::AddPlanRoutes() {
     Command command;
     careledger::v1::ViewPlan* view = command.mutable_view_plan();
     view->set_nhs_number(nhs_number);
-    if (absl::Status parsed = ParseView(request, view); !parsed.ok()) {
+    const bool as_of = request.has_param("as_of");
+    if (as_of) {
+      if (absl::Status parsed = ParseAsOf(request, view); !parsed.ok()) {
+        return Problem(response, 400, "Bad as_of", std::string(parsed.message()));
+      }
+    } else if (absl::Status parsed = ParseView(request, view); !parsed.ok()) {
       return Problem(response, 400, "Bad view", std::string(parsed.message()));
     }
     view->set_break_glass_reason(request.get_param_value("break_glass_reason"));
@@ -77,6 +132,38 @@ void Service::Impl::AddPlanRoutes() {
     if (!Admit(request, response, &command, &caller)) return;
 
     const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
+    if (as_of) {
+      // The point-in-time read (access/plan_as_of.h): recorded as a history
+      // read naming its instant, then folded from the signed log.
+      LoggedStreamRecords records(this, fmt::format("patient/{}", nhs_number),
+                                  &projection->keyring());
+      absl::StatusOr<access::PlanAsOfOutcome> outcome =
+          access::ReadPlanAsOf(*writer, command, *projection, records, deadline);
+      if (!outcome.ok()) {
+        if (absl::IsAborted(outcome.status())) fenced = true;
+        metrics.CountWriterOutcome("failed");
+        return Problem(response, HttpStatusOf(outcome.status()), "Read not completed",
+                       std::string(outcome.status().message()));
+      }
+      const careledger::v1::CommandResult& access = outcome->access;
+      if (!outcome->granted()) {
+        metrics.CountWriterOutcome("rejected");
+        access::PlanReadOutcome refused;  // the same refusal kinds as a plain read
+        refused.access = access;
+        const bool no_plan = refused.refusal() == access::Refusal::kNoPlan;
+        return ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
+                         access.error(), access);
+      }
+      metrics.CountWriterOutcome("applied");
+      nlohmann::json body = tools::PlanAsOfJson(*outcome->answer);
+      body["nhs_number"] = nhs_number;
+      nlohmann::json receipt = Position(access);
+      receipt["break_glass"] = access.view().break_glass();
+      if (!access.record().empty()) receipt["record"] = absl::Base64Escape(access.record());
+      body["access"] = std::move(receipt);
+      // 200 with existed=false when the plan did not exist yet at as_of.
+      return Json(response, 200, JsonText(body));
+    }
     absl::StatusOr<access::PlanReadOutcome> outcome =
         access::ReadPlan(*writer, command, *projection, deadline);
     if (!outcome.ok()) {

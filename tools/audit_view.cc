@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "access/london_time.h"
 #include "events/time_util.h"
 #include "tools/plan_view.h"
 
@@ -28,6 +29,11 @@ std::string Describe(const AuditEntry& entry) {
           what += fmt::format(" (content {}, plan seq {})", ShortHash(entry.content_hash()),
                               entry.stream_seq());
         }
+      }
+      if (entry.has_as_of()) {
+        // A point-in-time read: the plan as it was then was shown.
+        what += fmt::format(" as of {}",
+                            access::FormatLondonTime(events::FromTimestamp(entry.as_of())));
       }
       break;
     case careledger::v1::AUDIT_KIND_CHANGE:

@@ -6,6 +6,15 @@
 namespace careledger::tools {
 
 absl::StatusOr<std::unique_ptr<CliFeed>> CliFeed::Open(const Context& context, ledger::Log* log) {
+  if (!context.ReplayProjection().empty()) {
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> replay =
+        context.OpenReplayProjection();
+    if (!replay.ok()) return replay.status();
+    auto feed = std::unique_ptr<CliFeed>(new CliFeed());
+    feed->follower_ = *std::move(replay);
+    feed->replay_ = true;
+    return feed;
+  }
   ProjectionSessionOptions options;
   options.log = log;
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
@@ -30,6 +39,7 @@ const projections::ProjectionStore& CliFeed::store() {
 }
 
 absl::Status CliFeed::Advance(absl::Time deadline) {
+  if (replay_) return absl::OkStatus();
   if (session_ != nullptr) {
     absl::StatusOr<projections::ProjectionReport> report = session_->projector().CatchUp();
     if (!report.ok()) return report.status();

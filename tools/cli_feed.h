@@ -19,7 +19,8 @@ namespace careledger::tools {
 class CliFeed : public access::ProjectionFeed {
  public:
   // Projects from `log` (not owned; outlives the feed) when the projection
-  // is free, else follows it read-only.
+  // is free, else follows it read-only. With a replay projection
+  // (Context::ReplayProjection), that replay as it is: Advance does nothing.
   static absl::StatusOr<std::unique_ptr<CliFeed>> Open(const Context& context, ledger::Log* log);
 
   const projections::ProjectionStore& store() override;
@@ -27,12 +28,14 @@ class CliFeed : public access::ProjectionFeed {
   // partition), or refreshes the followed store (after the first call,
   // waiting up to 50 ms first).
   absl::Status Advance(absl::Time deadline) override;
+  bool replay() const override { return replay_; }
 
  private:
   CliFeed() = default;
   std::unique_ptr<ProjectionSession> session_;
   std::unique_ptr<projections::ProjectionStore> follower_;
   bool refreshed_once_ = false;
+  bool replay_ = false;
 };
 
 }  // namespace careledger::tools

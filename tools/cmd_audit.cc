@@ -61,6 +61,7 @@ struct AuditFlags {
   std::size_t limit = 50;
   std::string page;
   bool newest_first = false;
+  std::string projection;  // --projection DIR: a replay
 };
 
 int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
@@ -201,6 +202,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
 void AddShared(CLI::App* sub, AuditFlags& flags, bool listing) {
   flags.actor.role = "auditor";
   flags.actor.Register(sub);
+  AddProjectionFlag(sub, &flags.projection);
   if (!listing) return;
   sub->add_option("--from", flags.from,
                   "From this time (YYYY-MM-DD, UTC, or ISO 8601, e.g. 2026-06-15T09:30:00Z)");
@@ -218,7 +220,9 @@ void AddList(CLI::App* audit, Runner* run, const std::string& name, const std::s
   AddShared(sub, *flags, /*listing=*/true);
   sub->add_option(subject, flags->subject, subject_help)->required();
   sub->callback([run, flags, scope] {
-    *run = [flags, scope](const Context& context) { return RunList(scope, *flags, context); };
+    *run = [flags, scope](const Context& context) {
+      return RunList(scope, *flags, context.WithReplayProjection(flags->projection));
+    };
   });
 }
 
@@ -247,7 +251,9 @@ void RegisterAudit(CLI::App& app, Runner* run) {
   access->add_option("--partition", flags->partition, "The record's partition")->required();
   access->add_option("--offset", flags->offset, "The record's offset")->required();
   access->callback([run, flags] {
-    *run = [flags](const Context& context) { return RunAccess(*flags, context); };
+    *run = [flags](const Context& context) {
+      return RunAccess(*flags, context.WithReplayProjection(flags->projection));
+    };
   });
   RegisterAuditExport(audit, run);
   RegisterAuditProof(audit, run);

@@ -9,17 +9,23 @@
 #include <iostream>
 #include <memory>
 
+#include "access/london_time.h"
+#include "access/plan_as_of.h"
 #include "access/plan_read.h"
+#include "access/shown_content.h"
 #include "events/format.h"
 #include "events/plan_fold.h"
 #include "events/sha256.h"
+#include "events/time_util.h"
 #include "tools/cli_feed.h"
 #include "tools/command_builder.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 #include "tools/parse_flags.h"
+#include "tools/plan_as_of_view.h"
 #include "tools/plan_view.h"
+#include "tools/projection_session.h"
 
 namespace careledger::tools {
 namespace {
@@ -86,6 +92,50 @@ absl::Status ParseVersion(const CommandFlags& flags, careledger::v1::ViewPlan* v
   return absl::OkStatus();
 }
 
+// plan show --as-of TIME: the point-in-time read (access/plan_as_of.h).
+// `view_given`: --view or --version was on the command line (refused: the
+// read is a history read).
+int RunAsOf(const CommandFlags& flags, bool view_given, const Context& context) {
+  if (view_given) {
+    return ReportError(
+        absl::InvalidArgumentError("--as-of shows the whole plan as it was; it takes no --view or "
+                                   "--version"),
+        context.json());
+  }
+  absl::StatusOr<absl::Time> as_of = access::ParseLondonTime(flags.Get("as-of"));
+  if (!as_of.ok()) {
+    return ReportError(absl::InvalidArgumentError(
+                           fmt::format("--as-of: {}", std::string(as_of.status().message()))),
+                       context.json());
+  }
+  if (*as_of > absl::Now()) {
+    return ReportError(absl::InvalidArgumentError(fmt::format("--as-of {} is in the future",
+                                                              access::FormatLondonTime(*as_of))),
+                       context.json());
+  }
+  careledger::v1::Command command = flags.actor.NewCommand();
+  careledger::v1::ViewPlan* view = command.mutable_view_plan();
+  view->set_nhs_number(flags.Get("nhs"));
+  *view->mutable_as_of() = events::ToTimestamp(*as_of);
+  view->set_break_glass_reason(flags.Get("break-glass"));
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return ReportError(keys.status(), context.json());
+  const events::Keyring keyring = keys->keyring();
+  absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
+  if (!submitter.ok()) return ReportError(submitter.status(), context.json());
+  absl::StatusOr<std::unique_ptr<CliFeed>> feed = CliFeed::Open(context, submitter->log());
+  if (!feed.ok()) return ReportError(feed.status(), context.json());
+  access::LogStreamRecords records(submitter->log(), &keyring, &(*feed)->store());
+  absl::StatusOr<access::PlanAsOfOutcome> outcome = access::ReadPlanAsOf(
+      submitter->writer(), command, **feed, records, absl::Now() + absl::Seconds(30));
+  if (!outcome.ok()) return ReportError(outcome.status(), context.json());
+  if (!outcome->granted()) {
+    submitter->Print(outcome->access);
+    return kExitRejected;
+  }
+  return PrintPlanAsOf(*outcome->answer, outcome->access, context.json());
+}
+
 }  // namespace
 
 void RegisterPlanShow(CLI::App* plan, Runner* run) {
@@ -103,8 +153,25 @@ void RegisterPlanShow(CLI::App* plan, Runner* run) {
   TextFlag(show, *flags, "version", "The version, with --view version");
   TextFlag(show, *flags, "break-glass",
            "Read a restricted plan you are not named on; the reason is recorded and flagged");
-  show->callback([run, flags] {
-    *run = [flags](const Context& context) -> int {
+  TextFlag(show, *flags, "as-of",
+           "The plan as it was at this instant, London time (2026-06-15T13:00, or with an "
+           "offset: ...+01:00, ...Z): the published version urgent care would have seen, the "
+           "working draft, status, restriction, consent and death, each with the signed record "
+           "that made it so. Recorded as a history read; exit 5 if the plan did not exist yet");
+  AddProjectionFlag(show, &flags->text["projection"]);
+  show->callback([run, flags, show] {
+    const bool view_given = show->count("--view") > 0 || show->count("--version") > 0;
+    *run = [flags, view_given](const Context& context) -> int {
+      if (!flags->Get("projection").empty()) {
+        // A read shows what the ledger recorded it showing, which a replay
+        // (ending before this read) cannot hold; the same past is --as-of's.
+        return ReportError(absl::InvalidArgumentError(
+                               "plan show reads the plan the ledger grants now; for the plan as "
+                               "it was at a replay's instant use --as-of TIME (folded from the "
+                               "signed log)"),
+                           context.json());
+      }
+      if (!flags->Get("as-of").empty()) return RunAsOf(*flags, view_given, context);
       careledger::v1::Command command = flags->actor.NewCommand();
       careledger::v1::ViewPlan* view = command.mutable_view_plan();
       view->set_nhs_number(flags->Get("nhs"));

@@ -4,12 +4,15 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <stop_token>
 #include <thread>
 
+#include "absl/strings/str_split.h"
+#include "access/london_time.h"
 #include "events/format.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -25,7 +28,73 @@ struct ProjectFlags {
   bool rebuild = false;
   bool fingerprint = false;
   int threads = 0;
+  // A replay of the log as it was (docs/governance.md, "Replay"): into a
+  // fresh directory, to an instant and/or to per-partition offsets.
+  std::string into;
+  std::string until;          // London time (access/london_time.h)
+  std::string until_offsets;  // "N0,N1,...": per partition, the first offset not applied
 };
+
+// "12,40,3,7" -> {12, 40, 3, 7}.
+absl::StatusOr<std::vector<std::int64_t>> ParseOffsets(const std::string& text) {
+  std::vector<std::int64_t> offsets;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    std::int64_t offset = -1;
+    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), offset);
+    if (error != std::errc() || end != part.data() + part.size() || offset < 0) {
+      return absl::InvalidArgumentError(fmt::format(
+          "--until-offsets '{}': expected one next offset per partition, e.g. 12,40,3,7", text));
+    }
+    offsets.push_back(offset);
+  }
+  return offsets;
+}
+
+// Checks a replay's flags and fills `options`: --into must name a new or
+// empty directory that is not the live projection; --until and
+// --until-offsets need --into, and no --follow, --rebuild or --projection-dir.
+absl::Status ReplayOptions(const ProjectFlags& flags, const Context& context,
+                           ProjectionSessionOptions* options) {
+  const bool cut = !flags.until.empty() || !flags.until_offsets.empty();
+  if (flags.into.empty()) {
+    return cut ? absl::InvalidArgumentError(
+                     "--until and --until-offsets build a replay: give it a new directory with "
+                     "--into DIR (the live projection is never cut short)")
+               : absl::OkStatus();
+  }
+  if (flags.follow || flags.rebuild || !flags.projection_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--into builds a fresh replay; it takes no --follow, --rebuild or --projection-dir");
+  }
+  std::error_code error;
+  const auto live = std::filesystem::weakly_canonical(context.ProjectionDir(), error);
+  const auto into = std::filesystem::weakly_canonical(flags.into, error);
+  if (error || into == live) {
+    return absl::InvalidArgumentError(fmt::format(
+        "--into {} is the live projection; a replay goes into a new directory", flags.into));
+  }
+  if (std::filesystem::exists(into, error) &&
+      (!std::filesystem::is_directory(into, error) || !std::filesystem::is_empty(into, error))) {
+    return absl::InvalidArgumentError(
+        fmt::format("--into {} exists and is not an empty directory; a replay goes into a new one",
+                    flags.into));
+  }
+  options->projection_dir = flags.into;
+  if (!flags.until.empty()) {
+    absl::StatusOr<absl::Time> until = access::ParseLondonTime(flags.until);
+    if (!until.ok()) {
+      return absl::InvalidArgumentError(
+          fmt::format("--until: {}", std::string(until.status().message())));
+    }
+    options->until = *until;
+  }
+  if (!flags.until_offsets.empty()) {
+    absl::StatusOr<std::vector<std::int64_t>> offsets = ParseOffsets(flags.until_offsets);
+    if (!offsets.ok()) return offsets.status();
+    options->end_offsets = *std::move(offsets);
+  }
+  return absl::OkStatus();
+}
 
 // Blocks SIGINT and SIGTERM in this thread (and so in every thread it starts)
 // and turns them into a stop request from a watcher thread.
@@ -92,9 +161,19 @@ int RunProject(const ProjectFlags& flags, const Context& context) {
   options.projection_dir = flags.projection_dir;
   options.rebuild = flags.rebuild;
   options.verify_threads = flags.threads;
+  if (absl::Status replay = ReplayOptions(flags, context, &options); !replay.ok()) {
+    return ReportError(replay, context.json());
+  }
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
       ProjectionSession::Open(context, options);
   if (!session.ok()) return ReportError(session.status(), context.json());
+  if (!options.end_offsets.empty() &&
+      options.end_offsets.size() != static_cast<std::size_t>((*session)->partition_count())) {
+    return ReportError(absl::InvalidArgumentError(fmt::format(
+                           "--until-offsets gives {} offsets; the log has {} partitions",
+                           options.end_offsets.size(), (*session)->partition_count())),
+                       context.json());
+  }
   projections::Projector& projector = (*session)->projector();
   const std::string& projection_dir = (*session)->projection_dir();
   const std::string log_description = (*session)->log_description();
@@ -110,6 +189,14 @@ int RunProject(const ProjectFlags& flags, const Context& context) {
   absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
   if (!report.ok()) return ReportError(report.status(), context.json());
   PrintReport(*report, log_description, projection_dir, context.json());
+  if (!flags.into.empty() && !context.json()) {
+    std::cout << fmt::format(
+        "replay{}: next offsets {} (rebuild to this position with "
+        "--until-offsets {})\n",
+        flags.until.empty() ? std::string()
+                            : fmt::format(" as of {}", access::FormatLondonTime(options.until)),
+        fmt::join(report->next_offsets, ","), fmt::join(report->next_offsets, ","));
+  }
   if (flags.fingerprint) {
     absl::StatusOr<events::Hash> fingerprint = (*session)->store().Fingerprint();
     if (!fingerprint.ok()) return ReportError(fingerprint.status(), context.json());
@@ -134,6 +221,16 @@ void RegisterProject(CLI::App& app, Runner* run) {
   project->add_option("--projection-dir", flags->projection_dir,
                       "Projection directory (default: <data>/projection/<log>)");
   project->add_option("--threads", flags->threads, "Verification threads (0 = all cores)");
+  project->add_option("--into", flags->into,
+                      "Build a fresh, complete projection in this new (or empty) directory, "
+                      "leaving the live one untouched; query it with --projection DIR");
+  project->add_option("--until", flags->until,
+                      "With --into: only the records recorded at or before this instant, London "
+                      "time (2026-06-15T13:00, or with an offset ...+01:00 / ...Z); each partition "
+                      "is cut at its own first record after it");
+  project->add_option("--until-offsets", flags->until_offsets,
+                      "With --into: per partition, the first offset not to apply (N0,N1,...), as "
+                      "a replay reports in next_offsets: a rebuild to exactly that position");
   project->callback([run, flags] {
     *run = [flags](const Context& context) { return RunProject(*flags, context); };
   });

@@ -21,7 +21,8 @@ struct WorklistFlags {
   std::string user;
   std::string organisation;
   std::string patient;
-  std::string task;  // "" = every task type
+  std::string task;        // "" = every task type
+  std::string projection;  // --projection DIR: a replay
 };
 
 int ShowWorklist(const WorklistFlags& flags, const Context& context) {
@@ -35,14 +36,25 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
     if (!parsed.ok()) return ReportError(parsed.status(), context.json());
     task = *parsed;
   }
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session = ProjectionSession::Open(context);
-  if (!session.ok()) return ReportError(session.status(), context.json());
-  if (absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
-      !report.ok()) {
-    return ReportError(report.status(), context.json());
+  // The live projection brought up to date, or a replay as it is.
+  std::unique_ptr<ProjectionSession> session;
+  std::unique_ptr<projections::ProjectionStore> replay;
+  if (!context.ReplayProjection().empty()) {
+    absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> opened =
+        context.OpenReplayProjection();
+    if (!opened.ok()) return ReportError(opened.status(), context.json());
+    replay = *std::move(opened);
+  } else {
+    absl::StatusOr<std::unique_ptr<ProjectionSession>> opened = ProjectionSession::Open(context);
+    if (!opened.ok()) return ReportError(opened.status(), context.json());
+    session = *std::move(opened);
+    if (absl::StatusOr<projections::ProjectionReport> report = session->projector().CatchUp();
+        !report.ok()) {
+      return ReportError(report.status(), context.json());
+    }
   }
   absl::StatusOr<access::Worklist> worklist =
-      access::ReadWorklist((*session)->store(), owner, task);
+      access::ReadWorklist(replay ? *replay : session->store(), owner, task);
   if (!worklist.ok()) return ReportError(worklist.status(), context.json());
   for (const careledger::v1::WorklistItem& item : worklist->items) {
     if (context.json()) {
@@ -79,8 +91,11 @@ void RegisterWorklist(CLI::App& app, Runner* run) {
   worklist->add_option("--task", flags->task,
                        "Only items of this task type: draft_plan, approval_needed, plan_request, "
                        "change_request (the counts stay the whole list's)");
+  AddProjectionFlag(worklist, &flags->projection);
   worklist->callback([run, flags] {
-    *run = [flags](const Context& context) { return ShowWorklist(*flags, context); };
+    *run = [flags](const Context& context) {
+      return ShowWorklist(*flags, context.WithReplayProjection(flags->projection));
+    };
   });
 }
 

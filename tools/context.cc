@@ -52,6 +52,31 @@ void AddGlobalOptions(CLI::App& app, GlobalOptions* options) {
   app.add_flag("--json", options->json, "Machine-readable JSON output");
 }
 
+void AddProjectionFlag(CLI::App* query, std::string* dir) {
+  query->add_option("--projection", *dir,
+                    "Answer from this replay projection (careledger project --until TIME --into "
+                    "DIR) instead of the live one; it is read as it is, never brought forward");
+}
+
+Context Context::WithReplayProjection(const std::string& dir) const {
+  if (dir.empty()) return *this;
+  GlobalOptions options = options_;
+  options.replay_projection = dir;
+  return Context(options);
+}
+
+absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> Context::OpenReplayProjection()
+    const {
+  std::error_code error;
+  if (!std::filesystem::exists(options_.replay_projection + "/CURRENT", error)) {
+    return absl::NotFoundError(fmt::format(
+        "--projection {} holds no projection (build one with careledger project --until TIME "
+        "--into {})",
+        options_.replay_projection, options_.replay_projection));
+  }
+  return projections::ProjectionStore::OpenFollower(options_.replay_projection);
+}
+
 std::string Context::ProjectionDir() const {
   const std::string bootstrap = KafkaBootstrap(options_.log);
   return options_.data_dir + "/projection/" +

@@ -13,6 +13,7 @@
 #include "ledger/key_store.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
+#include "projections/projection_store.h"
 
 namespace careledger::tools {
 
@@ -28,10 +29,18 @@ struct GlobalOptions {
   std::vector<std::string> kafka_properties;
   std::string writer_id = "0";
   bool json = false;
+  // A replay projection (`project --until ... --into DIR`) that a read-only
+  // query reads instead of the live one: set by that query's --projection
+  // flag (AddProjectionFlag), never globally.
+  std::string replay_projection;
 };
 
 // Registers the global options on the top-level app.
 void AddGlobalOptions(CLI::App& app, GlobalOptions* options);
+
+// Registers --projection DIR on a read-only query (worklist, audit ...): the
+// query reads that replay projection as it is, never bringing it forward.
+void AddProjectionFlag(CLI::App* query, std::string* dir);
 
 class Context {
  public:
@@ -47,6 +56,14 @@ class Context {
   std::string SnapshotName() const;
   // The projection of this log: <data>/projection/embedded or .../kafka-<topic>.
   std::string ProjectionDir() const;
+  // The replay projection a query reads instead (--projection DIR); "" for
+  // the live one. Read it with OpenReplayProjection, as it is: it is never
+  // brought forward (it ends where its replay ended).
+  const std::string& ReplayProjection() const { return options_.replay_projection; }
+  // This context with ReplayProjection() = `dir` ("" = unchanged).
+  Context WithReplayProjection(const std::string& dir) const;
+  // The replay projection, read-only. NOT_FOUND when `dir` holds none.
+  absl::StatusOr<std::unique_ptr<projections::ProjectionStore>> OpenReplayProjection() const;
 
   // The existing log named by --log; nothing is ever created here. With
   // `read_only`, an embedded log is opened as a RocksDB secondary, which never

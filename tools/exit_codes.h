@@ -10,6 +10,9 @@ enum ExitCode : int {
   kExitUsage = 2,      // bad command line or unreadable input
   kExitRejected = 3,   // the ledger refused a command (nothing was appended)
   kExitIntegrity = 4,  // the log or a record failed verification
+  // A point-in-time read (`plan show --as-of`) of an instant before the plan
+  // existed: the read is recorded, there was nothing to show.
+  kExitNoPlanThen = 5,
 };
 
 }  // namespace careledger::tools

@@ -30,6 +30,8 @@ absl::StatusOr<std::unique_ptr<ProjectionSession>> ProjectionSession::Open(
   session->store_ = *std::move(store);
   projections::ProjectorOptions projector_options;
   if (options.verify_threads > 0) projector_options.verify_threads = options.verify_threads;
+  projector_options.end_offsets = options.end_offsets;
+  projector_options.until = options.until;
   session->projector_ = std::make_unique<projections::Projector>(
       session->reader_.get(), session->store_.get(), session->keyring_.get(), projector_options);
   return session;

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "projections/projection_store.h"
@@ -20,6 +21,9 @@ struct ProjectionSessionOptions {
   // A log the caller already has open (not owned); nullptr = open the
   // context's log, following its owner if another process writes it.
   ledger::Log* log = nullptr;
+  // A replay's end (projections::ProjectorOptions::end_offsets, until).
+  std::vector<std::int64_t> end_offsets;
+  absl::Time until = absl::InfiniteFuture();
 };
 
 class ProjectionSession {
@@ -30,6 +34,9 @@ class ProjectionSession {
   projections::Projector& projector() { return *projector_; }
   projections::ProjectionStore& store() { return *store_; }
   std::string log_description() const { return log_->Describe(); }
+  std::int32_t partition_count() const { return log_->partition_count(); }
+  // The keyring the projector trusts (loaded from the data directory).
+  const events::Keyring& keyring() const { return *keyring_; }
   const std::string& projection_dir() const { return projection_dir_; }
 
  private:

@@ -109,6 +109,44 @@ TEST_F(ProjectorTest, ResumingEqualsACleanRebuild) {
   EXPECT_EQ(Text(plan.state().published()), Text(Draft(patients[1])));
 }
 
+// A replay to an instant (careledger project --until): each partition ends
+// at its own first record after the instant, and the store equals a rebuild
+// to the offsets the replay ended at, however it was batched.
+TEST_F(ProjectorTest, AReplayToAnInstantEqualsARebuildToTheOffsetsItEndedAt) {
+  std::vector<std::string> patients;
+  for (std::int32_t p = 0; p < kPartitions; ++p) patients.push_back(NhsNumberInPartition(p));
+  for (const std::string& nhs_number : patients) WriteWholePlan(nhs_number);
+  const absl::Time instant = clock_;
+  // After the instant: partition 0 goes on, and a plan begins in partition 3.
+  UpdateSection(patients[0], ResuscitationSection(careledger::v1::CPR_DECISION_FOR_CPR));
+  const std::string late = NhsNumberInPartition(3, 1);
+  WriteWholePlan(late);
+
+  std::unique_ptr<ProjectionStore> whole = OpenStore("whole");
+  CL_ASSERT_OK_AND_ASSIGN(ProjectionReport all, Project(whole.get()));
+  for (const std::size_t batch : {2000u, 3u}) {
+    ProjectorOptions until = Options(/*threads=*/2, batch);
+    until.until = instant;
+    std::unique_ptr<ProjectionStore> replay = OpenStore(fmt::format("replay-{}", batch));
+    CL_ASSERT_OK_AND_ASSIGN(ProjectionReport replayed, Project(replay.get(), until));
+    EXPECT_TRUE(replayed.stops.empty());
+    EXPECT_LT(replayed.next_offsets[0], all.next_offsets[0]);
+    EXPECT_EQ(replayed.next_offsets[1], all.next_offsets[1]);
+    EXPECT_EQ(replayed.next_offsets[2], all.next_offsets[2]);
+    EXPECT_LT(replayed.next_offsets[3], all.next_offsets[3]);
+    EXPECT_EQ(PlansOf(*replay, patients).find("<none>"), std::string::npos);
+    EXPECT_EQ(PlansOf(*replay, {late}), "<none>");
+
+    ProjectorOptions to_offsets = Options(/*threads=*/2, batch);
+    to_offsets.end_offsets = replayed.next_offsets;
+    std::unique_ptr<ProjectionStore> rebuilt = OpenStore(fmt::format("rebuilt-{}", batch));
+    CL_ASSERT_OK_AND_ASSIGN(ProjectionReport again, Project(rebuilt.get(), to_offsets));
+    EXPECT_EQ(again.next_offsets, replayed.next_offsets);
+    EXPECT_EQ(Fingerprint(*rebuilt), Fingerprint(*replay)) << "batches of " << batch;
+    EXPECT_NE(Fingerprint(*rebuilt), Fingerprint(*whole));
+  }
+}
+
 TEST_F(ProjectorTest, WholeDomainRebuildIsByteIdenticalHoweverItIsBatched) {
   // Directory, plans through every lifecycle, requests, submissions and
   // access records from two serving nodes, spread over every partition.

@@ -283,6 +283,36 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           and draft["content_hash"] not in json.dumps(read)
           and "no_known_allergies" not in json.dumps(read),
           "the GP reads the pending draft (200); nothing of it is in urgent care's answer")
+
+    # The plan at a past moment (issue 11): recorded as a history read naming
+    # its instant, answered from the signed log.
+    at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    before = ledger.count()
+    status, _, body = service.request("GET", plan_path(nhs, as_of=at), token=gp,
+                                      device=gp_device)
+    past = json.loads(body) if status == 200 else {}
+    check(status == 200 and past.get("existed") is True
+          and past.get("urgent_care_content_hash") == read.get("content_hash")
+          and past.get("draft_content_hash") == draft.get("content_hash")
+          and (past.get("made_by", {}).get("published") or {}).get("action") == "plan_approved"
+          and ledger.count() == before + 1,
+          f"as_of: the plan as it was, each part with its signed record, the read recorded "
+          f"({status} {body[:300]})")
+    recorded = ledger.access_at(past.get("access", {}).get("partition"),
+                                past.get("access", {}).get("offset")) or {}
+    check(recorded.get("access_recorded", {}).get("as_of") == at.replace(".000000Z", "Z")
+          or recorded.get("access_recorded", {}).get("as_of", "").startswith(at[:19]),
+          "  ... its access record names the instant asked for")
+    status, _, body = service.request("GET", plan_path(nhs, as_of="2000-01-01T00:00Z"),
+                                      token=gp, device=gp_device)
+    check(status == 200 and json.loads(body).get("existed") is False,
+          "as_of before the plan existed: 200, existed false")
+    for bad in ("2026-03-29T01:30", "yesterday", "2999-01-01T00:00Z"):
+        status, _, _ = service.request("GET", plan_path(nhs, as_of=bad), token=gp,
+                                       device=gp_device)
+        check(status == 400, f"as_of={bad} is refused (400)")
+    status, _, _ = service.request("GET", plan_path(nhs, as_of=at), token=crew, device=amb)
+    check(status == 403, "urgent care may not read the plan's past (a history read): 403")
     status, _, body = service.request(
         "GET", plan_path(nhs), token=issuer.mint(PATIENT[0], role="patient",
                                                   nhs_number=PATIENT[1]))

@@ -1,0 +1,32 @@
+// Times as people at the CMC enter and read them: Europe/London wall-clock
+// time (GMT in winter, BST = UTC+1 in summer). The log stores UTC
+// (Event.recorded_at); these translate at the edge, for the CLI and the
+// service alike.
+#ifndef CARELEDGER_ACCESS_LONDON_TIME_H_
+#define CARELEDGER_ACCESS_LONDON_TIME_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace careledger::access {
+
+// Parses an ISO 8601 instant "YYYY-MM-DDTHH:MM[:SS[.fraction]]" ('T' or a
+// space between date and time), with an offset ("Z", "+01:00", "-0500") or
+// without one, when it is London local time. Contract for local times at
+// the clock changes (docs/governance.md, "Times"): a local time that
+// happens twice (the last Sunday of October, 01:00 to 01:59:59) or never
+// (the last Sunday of March, 01:00 to 01:59:59) is INVALID_ARGUMENT with a
+// message saying which offset to add; careledger does not guess.
+// INVALID_ARGUMENT also for anything else unreadable, or a date alone.
+absl::StatusOr<absl::Time> ParseLondonTime(std::string_view text);
+
+// "2026-06-15 13:00:00 BST" (fractional seconds shown when not zero),
+// London wall-clock time and its zone abbreviation, GMT or BST.
+std::string FormatLondonTime(absl::Time time);
+
+}  // namespace careledger::access
+
+#endif  // CARELEDGER_ACCESS_LONDON_TIME_H_
