@@ -55,6 +55,16 @@ absl::Status ParseView(const httplib::Request& request, careledger::v1::ViewPlan
   return absl::OkStatus();
 }
 
+// A refused read's answer, after its DENIED record is durable: 404 when no
+// plan exists (the probe is recorded), else 403 with the ledger's reason.
+void AnswerRefusedRead(httplib::Response& response, const careledger::v1::CommandResult& access) {
+  access::PlanReadOutcome refused;
+  refused.access = access;
+  const bool no_plan = refused.refusal() == access::Refusal::kNoPlan;
+  ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
+            access.error(), access);
+}
+
 // A point-in-time read's stream records, read back from the log
 // (Service::Impl::RecordAt) and verified: the position's value hash and the
 // signature against the keyring the projector trusts.
@@ -148,11 +158,7 @@ void Service::Impl::AddPlanRoutes() {
       const careledger::v1::CommandResult& access = outcome->access;
       if (!outcome->granted()) {
         metrics.CountWriterOutcome("rejected");
-        access::PlanReadOutcome refused;  // the same refusal kinds as a plain read
-        refused.access = access;
-        const bool no_plan = refused.refusal() == access::Refusal::kNoPlan;
-        return ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
-                         access.error(), access);
+        return AnswerRefusedRead(response, access);  // the same refusals as a plain read
       }
       metrics.CountWriterOutcome("applied");
       nlohmann::json body = tools::PlanAsOfJson(*outcome->answer);
@@ -179,9 +185,7 @@ void Service::Impl::AddPlanRoutes() {
     const careledger::v1::CommandResult& access = outcome->access;
     if (!outcome->granted()) {
       metrics.CountWriterOutcome("rejected");
-      const bool no_plan = outcome->refusal() == access::Refusal::kNoPlan;
-      return ProblemAt(response, no_plan ? 404 : 403, no_plan ? "No care plan" : "Read refused",
-                       access.error(), access);
+      return AnswerRefusedRead(response, access);
     }
     metrics.CountWriterOutcome("applied");
     // The writer hands back the record it appended; only a duplicate's

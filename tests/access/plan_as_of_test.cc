@@ -13,6 +13,7 @@
 #include "events/plan_fold.h"
 #include "events/time_util.h"
 #include "projections/projector.h"
+#include "tests/access/test_feeds.h"
 #include "tests/ledger/ledger_world.h"
 #include "tests/support/read_log.h"
 #include "tests/support/test_support.h"
@@ -65,26 +66,6 @@ TEST(LondonTimeTest, AnythingElseIsRefused) {
     EXPECT_THAT(ParseLondonTime(text), StatusIs(absl::StatusCode::kInvalidArgument)) << text;
   }
 }
-
-// The projection of the world's log, brought forward by this thread.
-class CatchUpFeed : public ProjectionFeed {
- public:
-  CatchUpFeed(LedgerWorld& world, const std::string& dir) {
-    store_ = *projections::ProjectionStore::Open(dir);
-    reader_ = *world.log().OpenReader();
-    projections::ProjectorOptions options;
-    options.verify_threads = 2;
-    projector_ = std::make_unique<projections::Projector>(reader_.get(), store_.get(),
-                                                          &world.signer().keyring, options);
-  }
-  const projections::ProjectionStore& store() override { return *store_; }
-  absl::Status Advance(absl::Time) override { return projector_->CatchUp().status(); }
-
- private:
-  std::unique_ptr<projections::ProjectionStore> store_;
-  std::unique_ptr<ledger::LogReader> reader_;
-  std::unique_ptr<projections::Projector> projector_;
-};
 
 // Every record of the log, opened and verified, by position.
 class WholeLogRecords : public StreamRecords {

@@ -430,28 +430,23 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     foreign = os.path.join(tmp, "foreign-ca")
     self_signed_ca(foreign)
     stranger = device_certificate(ledger.data, "dev-AMB001", "AMB001", foreign, ca_dir=foreign)
-    count = ledger.count()
-    try:
-        status, _, _ = service.request("GET", plan_path(nhs), token=crew, device=stranger)
-        handshake = f"answered {status}"
-    except (ssl.SSLError, ConnectionError, OSError) as error:
-        handshake = "refused: " + type(error).__name__
-    check(handshake.startswith("refused") and ledger.count() == count,
-          f"a device certificate from another CA fails the TLS handshake ({handshake}), "
-          "nothing appended")
+    def refused_handshake(what, device):
+        """The TLS handshake fails for `device`, and nothing is appended."""
+        count = ledger.count()
+        try:
+            status, _, _ = service.request("GET", plan_path(nhs), token=crew, device=device)
+            handshake = f"answered {status}"
+        except (ssl.SSLError, ConnectionError, OSError) as error:
+            handshake = "refused: " + type(error).__name__
+        check(handshake.startswith("refused") and ledger.count() == count,
+              f"{what} fails the TLS handshake ({handshake}), nothing appended")
+
+    refused_handshake("a device certificate from another CA", stranger)
 
     os.makedirs(os.path.join(tmp, "expired"))
     expired = device_certificate(ledger.data, "dev-AMB001", "AMB001",
                                  os.path.join(tmp, "expired"), days=1, expired=True)
-    count = ledger.count()
-    try:
-        status, _, _ = service.request("GET", plan_path(nhs), token=crew, device=expired)
-        handshake = f"answered {status}"
-    except (ssl.SSLError, ConnectionError, OSError) as error:
-        handshake = "refused: " + type(error).__name__
-    check(handshake.startswith("refused") and ledger.count() == count,
-          f"an expired device certificate fails the TLS handshake ({handshake}), nothing "
-          "appended")
+    refused_handshake("an expired device certificate", expired)
 
     with socket.create_connection((service.host, service.port), timeout=10) as plain:
         plain.sendall(f"GET /healthz HTTP/1.1\r\nHost: {service.host}\r\n\r\n".encode())
