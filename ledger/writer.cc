@@ -656,7 +656,9 @@ class Writer::Impl {
       // A command's last event decides its answer (the approval after a
       // defaulted review date; a read's access record).
       CommandResult result = internal::ResultOf(event.event, event.partition, event.offset);
-      if (event.event.has_access_recorded()) result.set_record(event.value);
+      // The record's bytes went to the log in batch.records (moved there
+      // when the batch was sealed); the answer carries them as appended.
+      if (event.event.has_access_recorded()) result.set_record(batch.records[i].value);
       batch.answered[event.pending_index] = std::move(result);
     }
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {

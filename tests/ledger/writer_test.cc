@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "ledger/embedded_log.h"
 #include "ledger/log_scan.h"
 #include "tests/support/faulty_log.h"
+#include "tests/support/read_log.h"
 #include "tests/support/test_support.h"
 #include "tools/sample_world.h"
 
@@ -189,6 +191,17 @@ TEST_F(WriterTest, RefusedCommandsAppendNoPlanEventButOneAccessRecordEach) {
     EXPECT_EQ(event.access_recorded().action(),
               refused[i].has_start_plan() ? "start_plan" : "update_plan_section");
     EXPECT_EQ(event.access_recorded().reason(), results[i].error());
+  }
+  // Each answer carries its access record's bytes exactly as the log holds
+  // them (the service's receipt), with no read back from the log.
+  std::map<std::pair<std::int32_t, std::int64_t>, std::string> values;
+  for (const events::LogRecord& record : careledger::testing::ReadAll(*log_)) {
+    values[{record.partition, record.offset}] = record.value;
+  }
+  for (const CommandResult& result : results) {
+    EXPECT_FALSE(result.record().empty());
+    const std::pair<std::int32_t, std::int64_t> position{result.partition(), result.offset()};
+    EXPECT_EQ(result.record(), values[position]);
   }
   EXPECT_NE(results[0].error().find("modulus 11"), std::string::npos) << results[0].error();
   EXPECT_NE(results[1].error().find("no plan has been started"), std::string::npos);
