@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "events/format.h"
@@ -72,9 +73,7 @@ absl::StatusOr<std::unique_ptr<KafkaReader>> KafkaReader::Open(const KafkaLogOpt
   std::unique_ptr<KafkaReader> reader(new KafkaReader(options.topic, partition_count,
                                                       options.unsettled_end_grace, options.timeout,
                                                       *std::move(consumer)));
-  const std::vector<std::int64_t> beginning(static_cast<std::size_t>(partition_count), 0);
-  if (absl::Status sought = reader->Seek(beginning); !sought.ok()) return sought;
-  return reader;
+  return reader;  // assigned by the first Seek, or at the beginning by the first Read
 }
 
 absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
@@ -86,25 +85,67 @@ absl::Status KafkaReader::Seek(std::span<const std::int64_t> next_offsets) {
   if (std::any_of(next_offsets.begin(), next_offsets.end(), [](auto o) { return o < 0; })) {
     return absl::InvalidArgumentError("Seek offsets must not be negative");
   }
-  KafkaPartitionList assignment(rd_kafka_topic_partition_list_new(partition_count_));
+  if (absl::Status within = CheckSeekWithinLog(next_offsets); !within.ok()) return within;
+  KafkaPartitionList positions(rd_kafka_topic_partition_list_new(partition_count_));
   for (std::int32_t partition = 0; partition < partition_count_; ++partition) {
     // An exact offset, even 0: the logical BEGINNING would cost an offset
     // lookup first. An offset outside the log is reset to its beginning.
-    rd_kafka_topic_partition_list_add(assignment.get(), topic_.c_str(), partition)->offset =
+    rd_kafka_topic_partition_list_add(positions.get(), topic_.c_str(), partition)->offset =
         next_offsets[static_cast<std::size_t>(partition)];
   }
-  // Replacing the assignment discards whatever was fetched for the old one.
-  if (rd_kafka_resp_err_t error = rd_kafka_assign(consumer_.get(), assignment.get());
-      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return KafkaStatus(error, fmt::format("assigning the partitions of topic {}", topic_));
+  // Assigned once, then moved by seeking: librdkafka 2.0 aborts when an
+  // assignment replaces one whose partitions are still stopping (librdkafka
+  // issue #5573), and a seek, like an assignment, discards what was fetched
+  // before it and reports the partition's end again.
+  if (absl::Status moved = assigned_ ? SeekAssigned(positions.get()) : Assign(positions.get());
+      !moved.ok()) {
+    return moved;
   }
-  if (absl::Status within = CheckSeekWithinLog(next_offsets); !within.ok()) return within;
   next_offsets_.assign(next_offsets.begin(), next_offsets.end());
   std::fill(at_end_.begin(), at_end_.end(), false);
   std::fill(unsettled_since_.begin(), unsettled_since_.end(), std::nullopt);
   std::fill(silent_for_.begin(), silent_for_.end(), Clock::duration::zero());
   deferred_error_ = absl::OkStatus();
   return absl::OkStatus();
+}
+
+absl::Status KafkaReader::Assign(rd_kafka_topic_partition_list_t* positions) {
+  if (rd_kafka_resp_err_t error = rd_kafka_assign(consumer_.get(), positions);
+      error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaStatus(error, fmt::format("assigning the partitions of topic {}", topic_));
+  }
+  assigned_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaReader::SeekAssigned(rd_kafka_topic_partition_list_t* positions) {
+  const Clock::time_point deadline = Clock::now() + silence_;
+  for (;;) {
+    KafkaError error(
+        rd_kafka_seek_partitions(consumer_.get(), positions, TimeoutMs(Remaining(deadline))));
+    if (error != nullptr) {
+      return KafkaStatus(
+          rd_kafka_error_code(error.get()),
+          fmt::format("seeking in topic {}: {}", topic_, rd_kafka_error_string(error.get())));
+    }
+    // A partition whose fetcher has not started yet (its assignment is
+    // served in the background) refuses a seek: try again shortly.
+    bool retry = false;
+    for (int i = 0; i < positions->cnt; ++i) {
+      const rd_kafka_resp_err_t refused = positions->elems[i].err;
+      if (refused == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+      const bool starting =
+          refused == RD_KAFKA_RESP_ERR__STATE || refused == RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS;
+      if (!starting || Remaining(deadline).count() == 0) {
+        return KafkaStatus(refused, fmt::format("seeking partition {} of topic {} to offset {}",
+                                                positions->elems[i].partition, topic_,
+                                                positions->elems[i].offset));
+      }
+      retry = true;
+    }
+    if (!retry) return absl::OkStatus();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 absl::Status KafkaReader::CheckSeekWithinLog(std::span<const std::int64_t> next_offsets) {
@@ -132,6 +173,9 @@ absl::Status KafkaReader::CheckSeekWithinLog(std::span<const std::int64_t> next_
 absl::StatusOr<ReadBatch> KafkaReader::Read(std::size_t max_records,
                                             std::chrono::milliseconds wait) {
   if (!deferred_error_.ok()) return std::exchange(deferred_error_, absl::OkStatus());
+  if (!assigned_) {
+    if (absl::Status assigned = Seek(next_offsets_); !assigned.ok()) return assigned;
+  }
   ReadBatch batch;
   const Clock::time_point started = Clock::now();
   const Clock::time_point deadline = started + wait;

@@ -4,7 +4,7 @@
 // requires one).
 //
 // Positions: a new reader starts at the beginning of every partition. Seek
-// assigns the given offsets. An offset past a partition's high watermark is
+// moves every partition to the given offset. An offset past a partition's high watermark is
 // DATA_LOSS: a reader resumes after what it consumed, and a log that ends
 // before that lost records (Seek asks the broker, within options.timeout,
 // whenever an offset is not 0). Transaction markers take offsets, so an
@@ -67,6 +67,11 @@ class KafkaReader final : public LogReader {
               std::chrono::milliseconds unsettled_end_grace, std::chrono::milliseconds silence,
               KafkaConsumer consumer);
 
+  // The first positioning: assigns every partition at `positions`.
+  absl::Status Assign(rd_kafka_topic_partition_list_t* positions);
+  // Every later one: seeks the assigned partitions to `positions`, waiting
+  // (within silence_) for fetchers still starting.
+  absl::Status SeekAssigned(rd_kafka_topic_partition_list_t* positions);
   // DATA_LOSS when a partition ends before next_offsets[p]; UNAVAILABLE when
   // the broker does not say where it ends.
   absl::Status CheckSeekWithinLog(std::span<const std::int64_t> next_offsets);
@@ -104,6 +109,7 @@ class KafkaReader final : public LogReader {
   std::vector<bool> heard_;
   std::vector<std::chrono::steady_clock::duration> silent_for_;
   absl::Status deferred_error_;  // returned by the next Read
+  bool assigned_ = false;        // whether the partitions were assigned
   KafkaConsumer consumer_;
 };
 

@@ -34,7 +34,12 @@ absl::StatusOr<std::string> LogIdOf(Log& log) {
   if (absl::Status seek = (*reader)->Seek(std::vector<std::int64_t>(partitions, 0)); !seek.ok()) {
     return seek;
   }
-  absl::StatusOr<ReadBatch> batch = (*reader)->Read(1, std::chrono::milliseconds(0));
+  // Until the first record, or the end of an empty log: a reader that has
+  // not fetched yet (Kafka) answers nothing, which is not an empty log.
+  absl::StatusOr<ReadBatch> batch = (*reader)->Read(1, std::chrono::milliseconds(1000));
+  while (batch.ok() && batch->records.empty() && !batch->caught_up) {
+    batch = (*reader)->Read(1, std::chrono::milliseconds(1000));
+  }
   if (!batch.ok()) return batch.status();
   if (batch->records.empty() || batch->records.front().offset != 0) return std::string();
   absl::StatusOr<events::OpenedRecord> opened =
@@ -85,6 +90,15 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   }
   absl::StatusOr<std::string> log_id = LogIdOf(log);
   if (!log_id.ok()) return log_id.status();
+  if (log_id->empty()) {
+    // Not a cache to pass over: the log the snapshot saw is gone from here.
+    return absl::DataLossError(fmt::format(
+        "the snapshot {} saw {} records of log '{}', but this log has no genesis (it reads "
+        "empty, or its first record is not one): acknowledged records were lost, or the writer "
+        "is pointed at another log. The writer will not start; move the snapshot directory "
+        "aside only if replacing the log was intended",
+        path, (*loaded)->record_count(), snapshot_log_id));
+  }
   if (*log_id != snapshot_log_id) {
     outcome.unusable =
         fmt::format("the snapshot is of log '{}', this log is '{}'", snapshot_log_id, *log_id);

@@ -46,7 +46,8 @@ struct SnapshotRecovery {
 // (log id, partition count), some position does not hold a signed checkpoint
 // record stating exactly the snapshot's digest and chaining exactly as the
 // snapshot says, or a witness lies before its position (only a whole read
-// can check it). Errors (the log must not be extended): DATA_LOSS when a
+// can check it). Errors (the log must not be extended): DATA_LOSS when the
+// log has no genesis (empty: everything the snapshot saw was lost) or a
 // partition ends before the snapshot's checkpoint (acknowledged records were
 // lost), a record after the snapshot does not verify, or the log
 // contradicts a witness; the log's own errors otherwise.

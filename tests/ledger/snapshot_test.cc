@@ -316,6 +316,24 @@ TEST_F(SnapshotTest, AWriterAskedToReadTheWholeLogDoesSoAndStillWritesSnapshots)
   EXPECT_EQ(internal::ListSnapshotFiles(dir_.Sub("snapshots"), "writer").front(), taken->path);
 }
 
+// A log that reads empty while a snapshot saw records of it lost them all:
+// that is refused, not passed over as a stale cache.
+TEST_F(SnapshotTest, AnEmptyLogWhereTheSnapshotSawRecordsIsRefused) {
+  const std::string path = Fill(/*tail=*/false);
+  ASSERT_FALSE(path.empty());
+  auto empty = OpenEmbeddedLog({dir_.Sub("empty"), kPartitions, EmbeddedLogMode::kCreate});
+  ASSERT_THAT(empty, IsOk());
+  auto writer = Writer::Open(empty->get(), Options(/*snapshots=*/true));
+  ASSERT_THAT(writer, StatusIs(absl::StatusCode::kDataLoss));
+  EXPECT_NE(writer.status().message().find(path), std::string::npos) << writer.status();
+  EXPECT_NE(writer.status().message().find("no genesis"), std::string::npos) << writer.status();
+  auto reader = (*empty)->OpenReader();
+  ASSERT_THAT(reader, IsOk());
+  auto batch = (*reader)->Read(10, std::chrono::milliseconds(0));
+  ASSERT_THAT(batch, IsOk());
+  EXPECT_TRUE(batch->records.empty()) << "nothing was appended";
+}
+
 TEST_F(SnapshotTest, SnapshotNeedsADirectoryAndKeepsTheNewestTwo) {
   {
     std::unique_ptr<Writer> writer = OpenWriter(log_.get(), /*snapshots=*/false);
