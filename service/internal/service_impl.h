@@ -68,6 +68,7 @@ class Service::Impl {
   void AddWorklistRoutes();     // worklist_routes.cc
   void AddAuditRoutes();        // audit_routes.cc
   void AddAlertReviewRoutes();  // alert_review_routes.cc
+  void AddProofRoute();         // proof_routes.cc
 
   // For an audit route (audit_routes.cc): answers `status` when it is an
   // error, or the refusal when `recorded` is REJECTED, and returns true;
@@ -92,6 +93,7 @@ class Service::Impl {
 
  private:
   std::mutex lookup_mutex_;
+  std::mutex proof_mutex_;  // one proof (a whole read of the log) at a time
   std::optional<access::LogLookup> lookup_ ABSL_GUARDED_BY(lookup_mutex_);
 };
 

@@ -15,6 +15,9 @@ import base64
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.parse
 
@@ -24,6 +27,8 @@ from sample_plan import flags
 
 TASKS = ("draft_plan", "approval_needed", "plan_request", "change_request")
 PURPOSE = "investigation of a complaint"
+CHECK_PROOF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "independent",
+                           "check_proof.py")
 
 
 def problem(body):
@@ -54,10 +59,11 @@ def run(ledger, service, nhs, tmp, issuer, crew, amb):
     paths = json.loads(body).get("paths", {}) if status == 200 else {}
     check({"/v1/worklist", "/v1/audit/{scope}/{subject}", "/v1/audit/{scope}/{subject}/export",
            "/v1/audit/alerts", "/v1/audit/alerts/{rule}/{position}/review",
-           "/v1/audit/records/{partition}/{offset}"} <= set(paths),
+           "/v1/audit/records/{partition}/{offset}",
+           "/v1/audit/records/{partition}/{offset}/proof"} <= set(paths),
           "/v1/openapi.json describes the worklist and the audit routes")
     check_worklist(ledger, service, nhs, issuer, gp, gp_device)
-    return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device)
+    return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp)
 
 
 def post(service, body, token, device=None):
@@ -143,7 +149,7 @@ def check_worklist(ledger, service, nhs, issuer, gp, gp_device):
     check(ledger.count() == count, "worklist reads append nothing (not a ledger command)")
 
 
-def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
+def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp):
     def get(path, token=auditor, device=cmc_device, headers=None):
         count = ledger.count()
         status, answer_headers, body = service.request("GET", path, token=token, device=device,
@@ -189,6 +195,7 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device):
           f"{len(entries)} entries, {appended} appended)")
 
     check_record(ledger, entries, crew, amb, get)
+    check_proof(ledger, entries, crew, amb, get, tmp)
 
     status, _, body, appended = get(path_of(trail, purpose=PURPOSE, limit=2))
     first = json.loads(body) if status == 200 else {}
@@ -327,6 +334,50 @@ def check_record(ledger, entries, crew, amb, get):
     status, _, body, appended = get(path_of("/v1/audit/records/0/999999", purpose=PURPOSE))
     check(status == 404 and appended == 0,
           f"a record the log does not hold: 404, nothing appended ({status}, {appended})")
+
+
+def check_proof(ledger, entries, crew, amb, get, tmp):
+    """GET /v1/audit/records/{partition}/{offset}/proof: a patient's receipt
+    that the independent checker accepts."""
+    reads = [e for e in entries if e.get("actor", {}).get("user_id") == "crew.lee"
+             and e.get("outcome") == "ACCESS_OUTCOME_GRANTED"]
+    if not check(reads, "the trail holds urgent care's granted reads"):
+        return
+    where = reads[0]["position"]
+    path = path_of(f"/v1/audit/records/{where.get('partition', 0)}/{where.get('offset', 0)}"
+                   "/proof", purpose=PURPOSE)
+    # The writer checkpoints every few seconds: until one follows the read,
+    # 503 and nothing appended.
+    deadline = time.monotonic() + 60
+    while True:
+        status, _, body, appended = get(path)
+        if status != 503 or time.monotonic() > deadline:
+            break
+        check(appended == 0, "no checkpoint after the read yet: 503, nothing appended")
+        time.sleep(1)
+    answer = json.loads(body) if status == 200 else {}
+    own = ledger.access_at(answer.get("access", {}).get("partition"),
+                           answer.get("access", {}).get("offset")) or {}
+    proof_file = os.path.join(tmp, "receipt.json")
+    with open(proof_file, "w", encoding="utf-8") as f:
+        json.dump(answer.get("proof", {}), f)
+    checked = subprocess.run([sys.executable, CHECK_PROOF, proof_file], capture_output=True,
+                             text=True)
+    check(status == 200 and appended == 1 and checked.returncode == 0
+          and own.get("access_recorded", {}).get("subject") ==
+          f"log/{where.get('partition', 0)}/{where.get('offset', 0)}"
+          and own.get("access_recorded", {}).get("nhs_number") == reads[0].get("nhs_number"),
+          f"GET .../proof: the receipt of the crew's read, accepted by the independent checker; "
+          f"the query recorded in the patient's trail ({status}, {appended} appended, checker "
+          f"{checked.returncode} {checked.stdout[-200:]}{checked.stderr[-200:]})")
+    status, _, body, appended = get(path, crew, amb)
+    check(status == 403 and appended == 1 and b"checkpoint" not in body,
+          f"urgent care asking for a receipt: 403, no proof, the refusal recorded "
+          f"({status}, {appended})")
+    status, _, _, appended = get(path_of("/v1/audit/records/0/999999/proof", purpose=PURPOSE))
+    check(status == 404 and appended == 0,
+          f"a receipt for a record the log does not hold: 404, nothing appended "
+          f"({status}, {appended})")
 
 
 def check_review(ledger, service, alerts, thresholds, crew, amb, auditor, cmc_device, get):
