@@ -3,7 +3,9 @@
 // review of an alert, a command (access/alert_review.h, what `careledger
 // audit review` does): 200 applied; 400 a bad body (nothing recorded); 404
 // for the CMC team, an alert the rules do not raise (nothing recorded); 422
-// rejected by the ledger (recorded).
+// rejected by the ledger (recorded). Idempotency-Key, as for POST
+// /v1/commands: the command id scoped to the caller, so a retry is answered
+// DUPLICATE and applied once.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -13,6 +15,7 @@
 #include "events/envelope.h"
 #include "events/ids.h"
 #include "events/time_util.h"
+#include "service/command_request.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -74,6 +77,16 @@ void Service::Impl::AddAlertReviewRoutes() {
         command.set_command_id(events::RandomUuid());
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
+        // A retry with the same key is answered with the first outcome
+        // (DUPLICATE) and records nothing more.
+        if (const std::string key = request.get_header_value("Idempotency-Key"); !key.empty()) {
+          absl::StatusOr<std::string> scoped = ScopedCommandId(caller.actor.user_id(), key);
+          if (!scoped.ok()) {
+            return Problem(response, 400, "Idempotency key too long",
+                           std::string(scoped.status().message()));
+          }
+          command.set_command_id(*std::move(scoped));
+        }
         auto record_time = [this](std::int32_t partition,
                                   std::int64_t offset) -> absl::StatusOr<absl::Time> {
           absl::StatusOr<events::LogRecord> record = LogRecordAt(partition, offset);

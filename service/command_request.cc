@@ -1,7 +1,10 @@
 #include "service/command_request.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
+#include "ledger/limits.h"
 #include "tools/output.h"
 
 namespace careledger::service {
@@ -67,6 +70,15 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
   command.mutable_actor()->set_purpose(decoded.named.purpose());
   command.clear_command_id();
   return CommandDecoding{std::move(decoded), 0, "", ""};
+}
+
+absl::StatusOr<std::string> ScopedCommandId(std::string_view user_id, std::string_view asked_id) {
+  std::string scoped = fmt::format("{}:{}", user_id, asked_id);
+  if (scoped.size() > ledger::kMaxIdLength) {
+    return absl::InvalidArgumentError(
+        fmt::format("at most {} characters with the user id", ledger::kMaxIdLength));
+  }
+  return scoped;
 }
 
 }  // namespace careledger::service

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 
 namespace careledger::service {
@@ -42,6 +43,12 @@ struct CommandDecoding {
 };
 
 CommandDecoding DecodeCommandRequest(const CommandRequest& request);
+
+// The command id for an id the caller asked for (Idempotency-Key or the
+// body's), scoped to the caller so that no one can collide with another's
+// commands: "<user_id>:<asked_id>". INVALID_ARGUMENT when it would be longer
+// than the ledger's id limit.
+absl::StatusOr<std::string> ScopedCommandId(std::string_view user_id, std::string_view asked_id);
 
 }  // namespace careledger::service
 

@@ -16,7 +16,6 @@
 #include <nlohmann/json.hpp>
 
 #include "events/ids.h"
-#include "ledger/limits.h"
 #include "service/command_request.h"
 #include "service/internal/service_impl.h"
 #include "tools/output.h"
@@ -41,56 +40,56 @@ std::string OtherActorField(const careledger::v1::Actor& body, const careledger:
 }  // namespace
 
 void Service::Impl::AddCommandRoutes() {
-  server->Post("/v1/commands", [this](const httplib::Request& request,
-                                      httplib::Response& response) {
-    const std::string if_match = request.get_header_value("If-Match");
-    const std::string key = request.get_header_value("Idempotency-Key");
-    CommandDecoding decoding = DecodeCommandRequest(
-        {.content_type = request.get_header_value("Content-Type"),
-         .body = request.body,
-         .if_match = request.has_header("If-Match") ? std::optional<std::string_view>(if_match)
-                                                    : std::nullopt,
-         .idempotency_key = key});
-    if (!decoding.decoded) {
-      return Problem(response, decoding.status, decoding.title, decoding.detail);
-    }
-    careledger::v1::Command& command = decoding.decoded->command;
-    const std::string& asked_id = decoding.decoded->asked_id;
-    const careledger::v1::Actor& named = decoding.decoded->named;
-    command.set_command_id(events::RandomUuid());  // until the caller is known
-    auth::Caller caller;
-    if (!Admit(request, response, &command, &caller)) return;
-    if (!asked_id.empty()) {
-      const std::string scoped = fmt::format("{}:{}", caller.actor.user_id(), asked_id);
-      if (scoped.size() > ledger::kMaxIdLength) {
-        return Problem(response, 400, "Idempotency key too long",
-                       fmt::format("at most {} characters with the user id", ledger::kMaxIdLength));
-      }
-      command.set_command_id(scoped);
-    }
-    if (const std::string field = OtherActorField(named, command.actor()); !field.empty()) {
-      return RecordRefusal(
-          response, command, command.actor(), "Actor mismatch",
-          fmt::format("the body names another {} than the credentials; the actor is always "
-                      "the authenticated caller",
-                      field));
-    }
-    absl::StatusOr<careledger::v1::CommandResult> result = writer->Submit(command);
-    if (!result.ok()) {
-      if (absl::IsAborted(result.status())) fenced = true;
-      metrics.CountWriterOutcome("failed");
-      return Problem(response, HttpStatusOf(result.status()), "Command not recorded",
-                     std::string(result.status().message()));
-    }
-    if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
-      metrics.CountWriterOutcome("rejected");
-      return ProblemAt(response, 422, "Command rejected", result->error(), *result);
-    }
-    metrics.CountWriterOutcome("applied");
-    nlohmann::json body = Position(*result);
-    body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
-    Json(response, 200, JsonText(body));
-  });
+  server->Post(
+      "/v1/commands", [this](const httplib::Request& request, httplib::Response& response) {
+        const std::string if_match = request.get_header_value("If-Match");
+        const std::string key = request.get_header_value("Idempotency-Key");
+        CommandDecoding decoding = DecodeCommandRequest(
+            {.content_type = request.get_header_value("Content-Type"),
+             .body = request.body,
+             .if_match = request.has_header("If-Match") ? std::optional<std::string_view>(if_match)
+                                                        : std::nullopt,
+             .idempotency_key = key});
+        if (!decoding.decoded) {
+          return Problem(response, decoding.status, decoding.title, decoding.detail);
+        }
+        careledger::v1::Command& command = decoding.decoded->command;
+        const std::string& asked_id = decoding.decoded->asked_id;
+        const careledger::v1::Actor& named = decoding.decoded->named;
+        command.set_command_id(events::RandomUuid());  // until the caller is known
+        auth::Caller caller;
+        if (!Admit(request, response, &command, &caller)) return;
+        if (!asked_id.empty()) {
+          absl::StatusOr<std::string> scoped = ScopedCommandId(caller.actor.user_id(), asked_id);
+          if (!scoped.ok()) {
+            return Problem(response, 400, "Idempotency key too long",
+                           std::string(scoped.status().message()));
+          }
+          command.set_command_id(*std::move(scoped));
+        }
+        if (const std::string field = OtherActorField(named, command.actor()); !field.empty()) {
+          return RecordRefusal(
+              response, command, command.actor(), "Actor mismatch",
+              fmt::format("the body names another {} than the credentials; the actor is always "
+                          "the authenticated caller",
+                          field));
+        }
+        absl::StatusOr<careledger::v1::CommandResult> result = writer->Submit(command);
+        if (!result.ok()) {
+          if (absl::IsAborted(result.status())) fenced = true;
+          metrics.CountWriterOutcome("failed");
+          return Problem(response, HttpStatusOf(result.status()), "Command not recorded",
+                         std::string(result.status().message()));
+        }
+        if (result->outcome() == careledger::v1::OUTCOME_REJECTED) {
+          metrics.CountWriterOutcome("rejected");
+          return ProblemAt(response, 422, "Command rejected", result->error(), *result);
+        }
+        metrics.CountWriterOutcome("applied");
+        nlohmann::json body = Position(*result);
+        body["outcome"] = careledger::v1::Outcome_Name(result->outcome());
+        Json(response, 200, JsonText(body));
+      });
 }
 
 }  // namespace careledger::service

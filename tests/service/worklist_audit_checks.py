@@ -382,19 +382,22 @@ def check_proof(ledger, entries, crew, amb, get, tmp):
 
 def check_review(ledger, service, alerts, thresholds, crew, amb, auditor, cmc_device, get):
     """POST /v1/audit/alerts/{id}/review: an auditor's review of an alert."""
-    def review(alert_id, body, token=auditor, device=cmc_device):
+    def review(alert_id, body, token=auditor, device=cmc_device, key=None):
         count = ledger.count()
+        headers = {"Content-Type": "application/json"}
+        if key is not None:
+            headers["Idempotency-Key"] = key
         status, _, answer = service.request(
             "POST", f"/v1/audit/alerts/{alert_id}/review", token=token, device=device,
-            body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+            body=json.dumps(body).encode(), headers=headers)
         return status, problem(answer), ledger.count() - count
 
     if not check(alerts, f"there is an alert to review ({len(alerts)})"):
         return
     alert = alerts[0]
-    status, answer, appended = review(alert["alert_id"], {"outcome": "false-positive",
-                                                          "note": "a test of the route",
-                                                          "thresholds": thresholds})
+    first_review = {"outcome": "false-positive", "note": "a test of the route",
+                    "thresholds": thresholds}
+    status, answer, appended = review(alert["alert_id"], first_review, key="review-1")
     events, _ = ledger.export()
     reviewed = [e for p, o, _, body, e in events
                 if (p, o) == (answer.get("partition"), answer.get("offset"))
@@ -405,6 +408,12 @@ def check_review(ledger, service, alerts, thresholds, crew, amb, auditor, cmc_de
           and reviewed[0].get("actor", {}).get("user_id") == "auditor.cmc",
           f"the CMC auditor reviews alert {alert['alert_id']}: 200, the signed review on the log "
           f"naming the alert's patient ({status} {answer.get('detail', '')!r}, {appended})")
+    retried, again, appended = review(alert["alert_id"], first_review, key="review-1")
+    check(retried == 200 and again.get("outcome") == "OUTCOME_DUPLICATE" and appended == 0
+          and (again.get("partition"), again.get("offset")) ==
+          (answer.get("partition"), answer.get("offset")),
+          f"the same review retried with its Idempotency-Key: 200 DUPLICATE at the first "
+          f"review's position, nothing appended ({retried} {again}, {appended})")
     status, _, body, _ = get(path_of("/v1/audit/alerts", purpose=PURPOSE,
                                      rule="repeated_refusals", threshold=thresholds))
     listed = {a["alert_id"]: a for a in json.loads(body).get("alerts", [])} if status == 200 else {}
