@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "events/time_util.h"
 #include "projections/audit_queries.h"
 #include "projections/directory_queries.h"
@@ -71,6 +72,44 @@ std::string NormalisedPostcode(std::string_view text) {
     if (std::isalnum(byte)) out.push_back(static_cast<char>(std::toupper(byte)));
   }
   return out;
+}
+
+// Whether `token` is a house number: digits, optionally "-digits", and
+// optionally one letter ("12", "12a", "12-14").
+bool IsHouseNumber(std::string_view token) {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < token.size() && absl::ascii_isdigit(static_cast<unsigned char>(token[i]))) ++i;
+    return i > from;
+  };
+  if (!digits()) return false;
+  if (i < token.size() && token[i] == '-') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < token.size() && absl::ascii_isalpha(static_cast<unsigned char>(token[i]))) ++i;
+  return i == token.size();
+}
+
+// The street of an address: the first comma-separated part that starts
+// with a house number, without it, normalised: "Flat 2, 12a Rose Lane,
+// London" -> "rose lane". "" when no part does (a named house alone says
+// nothing about the street).
+std::string StreetOf(std::string_view address) {
+  while (!address.empty()) {
+    const std::size_t comma = std::min(address.find(','), address.size());
+    std::string_view part = address.substr(0, comma);
+    address.remove_prefix(std::min(comma + 1, address.size()));
+    while (!part.empty() && absl::ascii_isspace(static_cast<unsigned char>(part.front()))) {
+      part.remove_prefix(1);
+    }
+    const std::size_t space = part.find(' ');
+    if (space == std::string_view::npos || !IsHouseNumber(part.substr(0, space))) continue;
+    std::string street = NormalisedText(part.substr(space + 1));
+    if (!street.empty()) return street;
+  }
+  return "";
 }
 
 std::string RoleText(Role role) {
@@ -186,6 +225,7 @@ struct Content {
   std::string family_name;               // normalised
   std::string address;                   // normalised
   std::string postcode;                  // normalised
+  std::string street;                    // StreetOf(address)
 };
 
 Content ContentOf(const careledger::v1::CarePlan& plan) {
@@ -206,6 +246,7 @@ Content ContentOf(const careledger::v1::CarePlan& plan) {
   content.family_name = NormalisedText(who.family_name());
   content.address = NormalisedText(who.address());
   content.postcode = NormalisedPostcode(who.postcode());
+  content.street = StreetOf(who.address());
   return content;
 }
 
@@ -530,30 +571,43 @@ class Investigator {
                          actor.user_id()));
   }
 
+  // A relative shares the family name and where they live (address or
+  // postcode): HIGH. A neighbour shares the postcode, the address or the
+  // street, not the name: MEDIUM. A shared family name alone raises nothing:
+  // in London, Patel, Khan, Begum and Smith are shared by thousands.
   void Family(const AuditEntry& entry, const careledger::v1::User& user, const Patient& patient,
               const Content* shown) {
     const std::string family_name = NormalisedText(user.family_name());
     const std::string address = NormalisedText(user.address());
     const std::string postcode = NormalisedPostcode(user.postcode());
+    const std::string street = StreetOf(user.address());
     bool same_name = false;
     bool same_address = false;
     bool same_postcode = false;
+    bool same_street = false;
     const auto compare = [&](const Content& content) {
       same_name |= !family_name.empty() && family_name == content.family_name;
       same_address |= !address.empty() && address == content.address;
       same_postcode |= !postcode.empty() && postcode == content.postcode;
+      same_street |= !street.empty() && street == content.street;
     };
     for (const Content& content : patient.contents) compare(content);
     if (shown != nullptr) compare(*shown);
+    const bool lives_there = same_address || same_postcode;
+    if (!lives_there && !same_street) return;
     std::vector<std::string> shared;
     if (same_name) shared.push_back(fmt::format("the family name \"{}\"", user.family_name()));
     if (same_address) shared.push_back(fmt::format("the address \"{}\"", user.address()));
     if (same_postcode) shared.push_back(fmt::format("the postcode {}", user.postcode()));
-    if (shared.empty()) return;
-    RaiseOne(Rule::kFamily, careledger::v1::ALERT_SEVERITY_HIGH, entry,
+    if (same_street && !same_address) shared.push_back(fmt::format("the street \"{}\"", street));
+    const bool relative = same_name && lives_there;
+    RaiseOne(Rule::kFamily,
+             relative ? careledger::v1::ALERT_SEVERITY_HIGH : careledger::v1::ALERT_SEVERITY_MEDIUM,
+             entry,
              fmt::format("{} read the plan of {}, who shares {} with them (their directory "
-                         "record against the plan's demographics): family or a neighbour?",
-                         Who(entry.actor()), entry.nhs_number(), fmt::join(shared, " and ")));
+                         "record against the plan's demographics): {}",
+                         Who(entry.actor()), entry.nhs_number(), fmt::join(shared, " and "),
+                         relative ? "a relative?" : "a neighbour?"));
   }
 
   absl::Status OutOfHours(const AuditEntry& entry, absl::Time at) {

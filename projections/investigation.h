@@ -26,8 +26,10 @@
 //                        a contributor (started, edited or was submitted
 //                        the plan), not a contact's, and the user did not
 //                        start it, was not submitted or named on it
-//   family_or_neighbour  a professional's read of a patient who shares     HIGH
-//                        their family name, address or postcode
+//   family_or_neighbour  a professional's read of a relative (the family   HIGH
+//                        name and the address or postcode shared) or of a
+//                        neighbour (the postcode, address or street        MEDIUM
+//                        shared); a shared family name alone raises nothing
 //   own_record           a professional's read of their own plan (the      HIGH
 //                        user's NHS number is the patient's)
 //   deceased             a read more than deceased_days after the death    MEDIUM

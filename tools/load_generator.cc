@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <map>
 #include <random>
 
@@ -13,6 +14,15 @@
 
 namespace careledger::tools {
 namespace {
+
+// Surnames shared by many Londoners, patients and staff alike.
+constexpr std::array<std::string_view, 15> kCommonSurnames = {
+    "Patel", "Khan",   "Begum",   "Smith",  "Ahmed", "Ali",    "Jones", "Williams",
+    "Brown", "Taylor", "Hussain", "Rahman", "Islam", "Davies", "Evans"};
+
+std::string CommonSurname(std::size_t n) {
+  return std::string(kCommonSurnames[n % kCommonSurnames.size()]);
+}
 
 using careledger::v1::Actor;
 using careledger::v1::Command;
@@ -87,8 +97,10 @@ class LoadGenerator::Builder {
     At(start_, std::move(command));
   }
 
-  // A professional with a distinct surname and address, so that background
-  // reads never look like family or neighbours.
+  // A professional with an address and postcode of their own, so that
+  // background reads never look like family or neighbours; the surname is
+  // usually a common one that many patients share (CommonSurname), as in
+  // London, which the investigation rules must not mistake for family.
   void RegisterStaff(const Actor& actor, const std::string& family, const std::string& postcode,
                      const std::string& own_nhs = "") {
     careledger::v1::User user = ProfessionalUser(
@@ -126,16 +138,16 @@ class LoadGenerator::Builder {
       At(start_, std::move(device));
       gps_.push_back(Staff(fmt::format("gp.{}", p), careledger::v1::ROLE_CLINICIAN, ods));
       admins_.push_back(Staff(fmt::format("admin.{}", p), careledger::v1::ROLE_ADMINISTRATOR, ods));
-      RegisterStaff(gps_.back(), fmt::format("Staffgp{}", p), fmt::format("SG{} 1AA", p));
-      RegisterStaff(admins_.back(), fmt::format("Staffadmin{}", p), fmt::format("SA{} 1AA", p));
+      RegisterStaff(gps_.back(), CommonSurname(p), fmt::format("SG{} 1AA", p));
+      RegisterStaff(admins_.back(), CommonSurname(p + 5), fmt::format("SA{} 1AA", p));
     }
     for (std::size_t c = 0; c < 4; ++c) {
       urgent_.push_back(
           Staff(fmt::format("crew.{}", c), careledger::v1::ROLE_URGENT_CARE, "AMB001"));
-      RegisterStaff(urgent_.back(), fmt::format("Staffcrew{}", c), fmt::format("SC{} 1AA", c));
+      RegisterStaff(urgent_.back(), CommonSurname(c + 2), fmt::format("SC{} 1AA", c));
       urgent_.push_back(
           Staff(fmt::format("call.{}", c), careledger::v1::ROLE_URGENT_CARE, "NHS111"));
-      RegisterStaff(urgent_.back(), fmt::format("Staffcall{}", c), fmt::format("SN{} 1AA", c));
+      RegisterStaff(urgent_.back(), CommonSurname(c + 9), fmt::format("SN{} 1AA", c));
     }
   }
 
@@ -144,7 +156,7 @@ class LoadGenerator::Builder {
       Patient patient;
       patient.nhs_number = SyntheticNhsNumber(200'000 + i);
       patient.practice = i % options_.practices;
-      patient.family_name = fmt::format("Loadpatient{}", i);
+      patient.family_name = CommonSurname(i);
       patient.postcode = fmt::format("PP{} 2BB", i);
       patients_.push_back(patient);
       const absl::Time at = start_ + absl::Minutes(1 + static_cast<double>(i / 50));
@@ -280,12 +292,13 @@ class LoadGenerator::Builder {
         Planted("no_relationship", snoop, stranger.nhs_number, morning + absl::Seconds(3));
       }
 
-      // A colleague at the patient's own practice who shares the surname, and
-      // one who shares the postcode.
+      // A colleague at the patient's own practice who shares the surname and
+      // the postcode (a relative), and one who shares the postcode only (a
+      // neighbour).
       Patient& relative = Fresh();
       const Actor family = Staff(fmt::format("relative.{}", i), careledger::v1::ROLE_CLINICIAN,
                                  gps_[relative.practice].organisation());
-      RegisterStaff(family, relative.family_name, fmt::format("SR{} 1AA", i));
+      RegisterStaff(family, relative.family_name, relative.postcode);
       At(morning + absl::Seconds(4), Read(family, relative.nhs_number));
       Planted("family_or_neighbour", family, relative.nhs_number, morning + absl::Seconds(4));
       Patient& neighbour = Fresh();

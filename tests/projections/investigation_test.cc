@@ -358,20 +358,36 @@ TEST_F(InvestigationTest, ASubmissionOrAContactIsARelationship) {
 
 // ---- family_or_neighbour ----
 
-TEST_F(InvestigationTest, FamilyAndNeighbours) {
+TEST_F(InvestigationTest, RelativesAndNeighboursButNotNamesakes) {
   // The patient: Margaret Example, Rosewood Care Home, 1 Rose Lane, London, SE1 7EH.
+  // A namesake elsewhere: in London a shared surname alone is no evidence.
   const Actor namesake =
-      NewUser("admin.example", a().care_home_admin,
-              [](careledger::v1::User* user) { user->set_family_name("EXAMPLE"); });
-  const Actor neighbour = NewUser("dr.near", a().gp, [](careledger::v1::User* user) {
-    user->set_family_name("Near");
-    user->set_address("12 Rose Lane, London");
+      NewUser("admin.example", a().care_home_admin, [](careledger::v1::User* user) {
+        user->set_family_name("EXAMPLE");
+        user->set_address("40 Oak Avenue, Leeds");
+        user->set_postcode("LS1 4AB");
+      });
+  // A relative: the surname and the postcode.
+  const Actor relative = NewUser("dr.example", a().gp, [](careledger::v1::User* user) {
+    user->set_family_name("Example");
+    user->set_address("Flat 3, 1 Rose Lane, London");
     user->set_postcode("se1 7eh");
   });
-  const Actor same_address =
+  // Neighbours: the postcode; the address; the street.
+  const Actor by_postcode = NewUser("dr.near", a().gp, [](careledger::v1::User* user) {
+    user->set_family_name("Near");
+    user->set_address("Flat 9, 12 Rose Lane, London");
+    user->set_postcode("se1 7eh");
+  });
+  const Actor by_address =
       NewUser("nurse.lodger", a().care_home_nurse, [](careledger::v1::User* user) {
         user->set_address("rosewood care home 1 rose lane london");
       });
+  const Actor by_street = NewUser("dr.street", a().gp, [](careledger::v1::User* user) {
+    user->set_family_name("Street");
+    user->set_address("14a Rose Lane, London");
+    user->set_postcode("SE1 9ZZ");
+  });
   // The GP, with a home of his own.
   careledger::v1::User gp = world_.SampleUser("dr.patel");
   gp.set_family_name("Patel");
@@ -380,19 +396,29 @@ TEST_F(InvestigationTest, FamilyAndNeighbours) {
   world_.Apply(world_.RecordUser(gp));
   MoveTo(London(2026, 6, 16, 10, 0));
   const CommandResult by_name = Read(namesake);
-  const CommandResult by_postcode = Read(neighbour);
-  const CommandResult by_address = Read(same_address);
+  const CommandResult by_relative = Read(relative);
+  const CommandResult near_postcode = Read(by_postcode);
+  const CommandResult near_address = Read(by_address);
+  const CommandResult near_street = Read(by_street);
   const CommandResult unrelated = Read(a().gp);
   const Investigation found = Investigate();
 
-  ExpectAlert(found, "family_or_neighbour", Where(by_name), careledger::v1::ALERT_SEVERITY_HIGH,
-              "shares the family name \"EXAMPLE\"");
-  ExpectAlert(found, "family_or_neighbour", Where(by_postcode), careledger::v1::ALERT_SEVERITY_HIGH,
-              "shares the postcode se1 7eh");
-  ExpectAlert(found, "family_or_neighbour", Where(by_address), careledger::v1::ALERT_SEVERITY_HIGH,
+  EXPECT_THAT(Rules(RaisedBy(found, by_name)), IsEmpty()) << "a shared surname alone";
+  ExpectAlert(found, "family_or_neighbour", Where(by_relative), careledger::v1::ALERT_SEVERITY_HIGH,
+              "shares the family name \"Example\" and the postcode se1 7eh");
+  ExpectAlert(found, "family_or_neighbour", Where(by_relative), careledger::v1::ALERT_SEVERITY_HIGH,
+              "a relative?");
+  ExpectAlert(found, "family_or_neighbour", Where(near_postcode),
+              careledger::v1::ALERT_SEVERITY_MEDIUM, "shares the postcode se1 7eh");
+  ExpectAlert(found, "family_or_neighbour", Where(near_postcode),
+              careledger::v1::ALERT_SEVERITY_MEDIUM, "a neighbour?");
+  ExpectAlert(found, "family_or_neighbour", Where(near_address),
+              careledger::v1::ALERT_SEVERITY_MEDIUM,
               "shares the address \"rosewood care home 1 rose lane london\"");
+  ExpectAlert(found, "family_or_neighbour", Where(near_street),
+              careledger::v1::ALERT_SEVERITY_MEDIUM, "shares the street \"rose lane\"");
   EXPECT_THAT(Rules(RaisedBy(found, unrelated)), IsEmpty());
-  EXPECT_EQ(found.alerts.size(), 3u);
+  EXPECT_EQ(found.alerts.size(), 4u);
 }
 
 // ---- own_record ----

@@ -4,7 +4,9 @@ of `careledger load` with planted snooping, then `careledger audit alerts`
 over its whole simulated range. Every planted case must raise its rule for
 its user (and patient); alerts that no plant explains are counted, printed,
 and must stay at or under --max-false (0 by default: the background is
-designed to be innocent). The log still verifies.
+designed to be innocent, though patients and staff share common London
+surnames, which alone must raise nothing). Recall and precision are printed.
+The log still verifies.
 
 usage: load_alerts_test.py --careledger BIN [--patients N] [--max-false K]
 """
@@ -64,6 +66,11 @@ def main():
         unexplained = [a for i, a in enumerate(alerts) if i not in used]
         print(f"{report['commands']} commands, {len(plants)} planted cases, {len(alerts)} alerts, "
               f"{len(unexplained)} not explained by a plant")
+        # Recall: planted cases found; precision: alerts that a plant explains.
+        recall = len(used) / len(plants) if plants else 0.0
+        precision = len(used) / len(alerts) if alerts else 0.0
+        print(f"recall {recall:.1%} ({len(used)}/{len(plants)} planted cases found), precision "
+              f"{precision:.1%} ({len(used)}/{len(alerts)} alerts explained by a plant)")
         for alert in unexplained[:10]:
             print("  unexplained:", alert["alert_id"], alert["reason"])
         check(len(unexplained) <= args.max_false,
