@@ -137,6 +137,33 @@ bool Service::Impl::AuditAnswered(httplib::Response& response, const absl::Statu
   return false;
 }
 
+bool Service::Impl::AdmitRecordQuery(const httplib::Request& request, httplib::Response& response,
+                                     careledger::v1::EventPosition* position, Command* command) {
+  position->set_partition(std::stoi(request.matches[1]));
+  position->set_offset(std::stoll(request.matches[2]));
+  const std::string purpose = request.get_param_value("purpose");
+  if (purpose.empty()) {
+    Problem(response, 400, "Bad audit query", "every read names its purpose of use: ?purpose=...");
+    return false;
+  }
+  command->set_command_id(events::RandomUuid());
+  command->mutable_actor()->set_purpose(purpose);
+  // What Admit records for a refused caller: the query as far as it is
+  // known before the record is read.
+  command->mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
+  command->mutable_audit_query()->set_subject(
+      fmt::format("{}/{}", position->partition(), position->offset()));
+  auth::Caller caller;
+  return Admit(request, response, command, &caller);
+}
+
+absl::StatusOr<access::LogLookup> Service::Impl::ParkedLookup() {
+  absl::StatusOr<std::vector<std::int64_t>> ends =
+      projections::PlanQueries(&projection->store()).Offsets();
+  if (!ends.ok()) return ends.status();
+  return access::LogLookup::Open(log.get(), *ends);
+}
+
 void Service::Impl::AddAuditRoutes() {
   server->Get(
       R"(/v1/audit/(patients|users|organisations)/([^/]+))",
@@ -287,30 +314,11 @@ void Service::Impl::AddAuditRoutes() {
       R"(/v1/audit/records/([0-9]{1,9})/([0-9]{1,18}))",
       [this](const httplib::Request& request, httplib::Response& response) {
         careledger::v1::EventPosition position;
-        position.set_partition(std::stoi(request.matches[1]));
-        position.set_offset(std::stoll(request.matches[2]));
-        const std::string purpose = request.get_param_value("purpose");
-        if (purpose.empty()) {
-          return Problem(response, 400, "Bad audit query",
-                         "every read names its purpose of use: ?purpose=...");
-        }
         Command command;
-        command.set_command_id(events::RandomUuid());
-        command.mutable_actor()->set_purpose(purpose);
-        // What Admit records for a refused caller: the query as far as it is
-        // known before the record is read.
-        command.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
-        command.mutable_audit_query()->set_subject(
-            fmt::format("{}/{}", position.partition(), position.offset()));
-        auth::Caller caller;
-        if (!Admit(request, response, &command, &caller)) return;
-        // A lookup of its own, parked where the projection is: an audit of one
-        // record is rare, and reads several records of the plan's stream.
-        absl::StatusOr<std::vector<std::int64_t>> ends =
-            projections::PlanQueries(&projection->store()).Offsets();
-        absl::StatusOr<access::LogLookup> lookup =
-            ends.ok() ? access::LogLookup::Open(log.get(), *ends)
-                      : absl::StatusOr<access::LogLookup>(ends.status());
+        if (!AdmitRecordQuery(request, response, &position, &command)) return;
+        // A lookup of its own: an audit of one record is rare, and reads
+        // several records of the plan's stream.
+        absl::StatusOr<access::LogLookup> lookup = ParkedLookup();
         if (!lookup.ok()) {
           return Problem(response, HttpStatusOf(lookup.status()), "Audit query not completed",
                          std::string(lookup.status().message()));

@@ -9,14 +9,10 @@
 // reads the whole log, so one is built at a time. Errors building it (no
 // such record: 404; no checkpoint after it yet: 503, try later; a damaged
 // log: 500 with the first bad position) append nothing.
-#include <fmt/format.h>
-
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
 #include "access/record_proof.h"
-#include "events/ids.h"
-#include "projections/plan_queries.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -26,29 +22,10 @@ void Service::Impl::AddProofRoute() {
       R"(/v1/audit/records/([0-9]{1,9})/([0-9]{1,18})/proof)",
       [this](const httplib::Request& request, httplib::Response& response) {
         careledger::v1::EventPosition position;
-        position.set_partition(std::stoi(request.matches[1]));
-        position.set_offset(std::stoll(request.matches[2]));
-        const std::string purpose = request.get_param_value("purpose");
-        if (purpose.empty()) {
-          return Problem(response, 400, "Bad audit query",
-                         "every read names its purpose of use: ?purpose=...");
-        }
         careledger::v1::Command command;
-        command.set_command_id(events::RandomUuid());
-        command.mutable_actor()->set_purpose(purpose);
-        // What Admit records for a refused caller: the query as far as it is
-        // known before the record is read.
-        command.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ACCESS);
-        command.mutable_audit_query()->set_subject(
-            fmt::format("{}/{}", position.partition(), position.offset()));
-        auth::Caller caller;
-        if (!Admit(request, response, &command, &caller)) return;
+        if (!AdmitRecordQuery(request, response, &position, &command)) return;
         std::lock_guard one_at_a_time(proof_mutex_);
-        absl::StatusOr<std::vector<std::int64_t>> ends =
-            projections::PlanQueries(&projection->store()).Offsets();
-        absl::StatusOr<access::LogLookup> lookup =
-            ends.ok() ? access::LogLookup::Open(log.get(), *ends)
-                      : absl::StatusOr<access::LogLookup>(ends.status());
+        absl::StatusOr<access::LogLookup> lookup = ParkedLookup();
         if (!lookup.ok()) {
           return Problem(response, HttpStatusOf(lookup.status()), "Audit query not completed",
                          std::string(lookup.status().message()));

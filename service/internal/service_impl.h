@@ -75,6 +75,14 @@ class Service::Impl {
   // false when the query was granted and its answer is the route's to give.
   bool AuditAnswered(httplib::Response& response, const absl::Status& status,
                      const careledger::v1::CommandResult* recorded);
+  // For a route about one record, /v1/audit/records/{partition}/{offset}...:
+  // the position from the path, and `command` an AuditQuery (scope ACCESS)
+  // with ?purpose= (required: 400), admitted (Admit). False when answered.
+  bool AdmitRecordQuery(const httplib::Request& request, httplib::Response& response,
+                        careledger::v1::EventPosition* position, careledger::v1::Command* command);
+  // A lookup of single log records parked where the projection is now, so
+  // that it reads little besides the records asked for.
+  absl::StatusOr<access::LogLookup> ParkedLookup();
 
   // Who is calling, for `command` (its body and command id already set):
   // on success sets the command's actor to the caller's (keeping the
