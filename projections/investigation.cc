@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "events/time_util.h"
@@ -405,12 +406,30 @@ class Investigator {
     *alert.mutable_at() = entry.at();
     *alert.mutable_actor() = entry.actor();
     alert.set_nhs_number(entry.nhs_number());
+    alert.set_occurrences(1);
+    *alert.mutable_last_at() = entry.at();
     return alert;
   }
 
+  // One record's alert; a repeat (the same rule, severity, user, device and
+  // patient as an alert already raised in this range) is folded into that
+  // alert: its record added to the evidence, counted, its reason dropped.
   void RaiseOne(Rule rule, careledger::v1::AlertSeverity severity, const AuditEntry& entry,
                 std::string reason) {
+    const bool foldable = !entry.nhs_number().empty();
+    const RepeatKey key{rule, severity, entry.actor().user_id(), entry.actor().device_id(),
+                        entry.nhs_number()};
+    if (foldable) {
+      if (auto found = repeats_.find(key); found != repeats_.end()) {
+        Alert& alert = result_.alerts[found->second];
+        *alert.add_evidence() = entry.position();
+        alert.set_occurrences(alert.occurrences() + 1);
+        *alert.mutable_last_at() = entry.at();
+        return;
+      }
+    }
     *Raise(rule, severity, entry, std::move(reason)).add_evidence() = entry.position();
+    if (foldable) repeats_.emplace(key, result_.alerts.size() - 1);
   }
 
   absl::Status Examine(const AuditEntry& entry) {
@@ -849,6 +868,11 @@ class Investigator {
   PlanQueries plans_;
   DirectoryQueries directory_;
   std::array<bool, kRuleCount> enabled_{};
+  // RaiseOne's alerts by what folds repeats together, to their index.
+  // (rule, severity, user, device, patient)
+  using RepeatKey =
+      std::tuple<Rule, careledger::v1::AlertSeverity, std::string, std::string, std::string>;
+  std::map<RepeatKey, std::size_t> repeats_;
   absl::TimeZone zone_;
   Investigation result_;
 

@@ -7,7 +7,12 @@
 // time: thresholds change without a rebuild, and the same trail and
 // thresholds always give the same alerts with the same ids. An alert's id is
 // "<rule>/<partition>-<offset>": the rule and the log position of the audit
-// record that raised it. An auditor's review of an alert is a signed event
+// record that raised it. Repeats fold: a record that would raise the same
+// rule at the same severity for the same user, device and patient as an alert
+// already raised in [from, to) is added to that alert's evidence and counted
+// in its `occurrences` (`last_at` its time) instead of raising another, so a
+// user reading one patient forty times is one alert, not forty. (The window
+// rules raise once per crossing anyway.) An auditor's review of an alert is a signed event
 // (AlertReviewed, ledger/alert_review_rules.h), projected into the family
 // `alert_reviews`; Investigate attaches each alert's latest review.
 //

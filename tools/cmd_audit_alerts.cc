@@ -78,6 +78,10 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
       actor.organisation().empty() ? "-" : actor.organisation(),
       alert.nhs_number().empty() ? "" : fmt::format("  patient {}", alert.nhs_number()));
   out << fmt::format("       {}\n", alert.reason());
+  if (alert.occurrences() > 1) {
+    out << fmt::format("       repeated: {} records of this patient by this user, the last at {}\n",
+                       alert.occurrences(), TimeText(alert.last_at()));
+  }
   std::string evidence;
   for (const careledger::v1::EventPosition& position : alert.evidence()) {
     if (!evidence.empty()) evidence += ", ";

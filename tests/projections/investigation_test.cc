@@ -199,13 +199,11 @@ class InvestigationTest : public ::testing::Test {
     return alerts;
   }
 
-  // The alerts whose raising record (the last of the evidence) is `where`.
+  // The alerts raised by the record at `where` (their id "<rule>/<where>").
   static std::vector<Alert> RaisedBy(const Investigation& found, const std::string& where) {
     std::vector<Alert> alerts;
     for (const Alert& alert : found.alerts) {
-      if (!alert.evidence().empty() && Where(*alert.evidence().rbegin()) == where) {
-        alerts.push_back(alert);
-      }
+      if (alert.alert_id().ends_with(fmt::format("/{}", where))) alerts.push_back(alert);
     }
     return alerts;
   }
@@ -471,23 +469,32 @@ TEST_F(InvestigationTest, ReadsLongAfterTheDeath) {
 // ---- out_of_hours ----
 
 TEST_F(InvestigationTest, OutOfHours) {
+  // The GP's reads are of four patients of the practice, so that none is a
+  // repeat folded into another's alert.
+  std::vector<std::string> patients;
+  for (int i = 0; i < 4; ++i) {
+    patients.push_back(OtherPatient(i));
+    world_.PublishSamplePlan(patients.back());
+  }
   MoveTo(London(2026, 6, 15, 15, 0));
   const CommandResult in_hours = Read(a().gp);
   MoveTo(London(2026, 6, 15, 22, 0));
-  const CommandResult late = Read(a().gp);
+  const CommandResult late = Read(a().gp, patients[0]);
   MoveTo(London(2026, 6, 16, 3, 0));
   const CommandResult crew = Read(a().ambulance);         // urgent care
   const CommandResult nurse = Read(a().care_home_nurse);  // a care home works round the clock
   MoveTo(London(2026, 6, 16, 18, 45));                    // 17:45 UTC
-  const CommandResult evening = Read(a().gp);
+  const CommandResult evening = Read(a().gp, patients[1]);
   MoveTo(London(2026, 6, 20, 11, 0));  // Saturday
-  const CommandResult weekend = Read(a().gp);
+  const CommandResult weekend = Read(a().gp, patients[2]);
   MoveTo(London(2026, 6, 24, 11, 0));  // Wednesday
-  const CommandResult holiday = Read(a().gp);
+  const CommandResult holiday = Read(a().gp, patients[3]);
 
   const Investigation found = Investigate();
   ExpectAlert(found, "out_of_hours", Where(late), careledger::v1::ALERT_SEVERITY_LOW,
-              "at 22:00 (Monday 2026-06-15, Europe/London): outside working hours 08:00-18:30");
+              fmt::format("read the plan of {} at 22:00 (Monday 2026-06-15, Europe/London): "
+                          "outside working hours 08:00-18:30",
+                          patients[0]));
   ExpectAlert(found, "out_of_hours", Where(evening), careledger::v1::ALERT_SEVERITY_LOW,
               "at 18:45");
   ExpectAlert(found, "out_of_hours", Where(weekend), careledger::v1::ALERT_SEVERITY_LOW,
@@ -511,6 +518,49 @@ TEST_F(InvestigationTest, OutOfHours) {
   EXPECT_EQ(RaisedBy(no_exemption, nurse).size(), 1u);
   EXPECT_THAT(Rules(RaisedBy(no_exemption, crew)), IsEmpty())
       << "urgent care is never out of hours";
+}
+
+// ---- repeats fold ----
+
+TEST_F(InvestigationTest, RepeatReadsOfOnePatientByOneUserFoldIntoOneAlert) {
+  const std::string other = OtherPatient(0);
+  world_.PublishSamplePlan(other);
+  std::vector<CommandResult> late;
+  for (int night = 0; night < 4; ++night) {
+    MoveTo(London(2026, 6, 15 + night, 22, 0));
+    late.push_back(Read(a().gp));
+  }
+  MoveTo(London(2026, 6, 18, 23, 0));
+  const CommandResult other_patient = Read(a().gp, other);
+  const Investigation found = Investigate();
+
+  ExpectAlert(found, "out_of_hours", Where(late.front()), careledger::v1::ALERT_SEVERITY_LOW,
+              "at 22:00 (Monday 2026-06-15");
+  const std::vector<Alert> first = RaisedBy(found, late.front());
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first.front().occurrences(), 4);
+  ASSERT_EQ(first.front().evidence_size(), 4);
+  for (std::size_t i = 0; i < late.size(); ++i) {
+    EXPECT_EQ(fmt::format("{}-{}", first.front().evidence(static_cast<int>(i)).partition(),
+                          first.front().evidence(static_cast<int>(i)).offset()),
+              Where(late[i]))
+        << "every repeat is in the evidence, oldest first";
+  }
+  EXPECT_EQ(events::FromTimestamp(first.front().last_at()), London(2026, 6, 18, 22, 0));
+  for (std::size_t i = 1; i < late.size(); ++i) {
+    EXPECT_THAT(Rules(RaisedBy(found, late[i])), IsEmpty()) << "folded, not raised again";
+  }
+  ExpectAlert(found, "out_of_hours", Where(other_patient), careledger::v1::ALERT_SEVERITY_LOW,
+              other);
+  EXPECT_EQ(found.alerts.size(), 2u) << "one per patient";
+
+  // A range that starts after the first read folds from the first in it.
+  InvestigationRequest from_third_night;
+  from_third_night.from = London(2026, 6, 17, 21, 0);
+  const Investigation later = Investigate(from_third_night);
+  const std::vector<Alert> from_third = RaisedBy(later, late[2]);
+  ASSERT_EQ(from_third.size(), 1u);
+  EXPECT_EQ(from_third.front().occurrences(), 2);
 }
 
 // ---- many_patients ----
