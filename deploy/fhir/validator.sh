@@ -121,9 +121,13 @@ cmd_validate() {
         exit 2
     }
     ensure_fetched
-    # slf4j-simple: only HAPI's warnings and errors, on stderr.
+    # slf4j-simple: only HAPI's warnings and errors, on stderr. The lenient
+    # parser warns about HAPI's own built-in definitions ("Unknown element
+    # 'author'"); an unknown element in a validated file is the validator's
+    # ERROR "Unrecognized property", so that logger is kept to errors.
     exec "$JAVA" "-Xmx$HEAP" -cp "$CLASSES_DIR:$LIB_DIR/*" \
         -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+        -Dorg.slf4j.simpleLogger.log.ca.uhn.fhir.parser.LenientErrorHandler=error \
         -Dorg.slf4j.simpleLogger.logFile=System.err \
         FhirValidate "$@"
 }

@@ -5,10 +5,11 @@ Central jars, offline against the R4 definitions in its jars).
 
   `careledger demo` runs the care homes guide's scenario; the CMC auditor
   exports the resident's trail and the ambulance crew member's trail as FHIR
-  Bundles; the validator finds no ERROR or FATAL message in either (exit 0).
-  A deliberately broken Bundle (a missing required element, a code outside a
-  required value set, a non-boolean requestor) is rejected (exit 1) with
-  each error listed at its location, so the check can fail.
+  Bundles, and the ambulance service's; the validator finds no ERROR or
+  FATAL message in any (exit 0). A deliberately broken Bundle (a missing
+  required element, a code outside a required value set, a non-boolean
+  requestor, an element R4 does not have) is rejected (exit 1) with each
+  error listed at its location, so the check can fail.
   The validator cannot load IHE BALP's profiles (their package is not on
   any registry reachable here), so this test checks their rules itself on
   every event that names one in meta.profile (docs/fhir.md): type rest, the
@@ -124,6 +125,7 @@ def broken_copy(bundle):
     del first["recorded"]                    # AuditEvent.recorded is 1..1
     first["action"] = "X"                    # not in the required AuditEventAction
     first["agent"][0]["requestor"] = "yes"   # a boolean
+    first["agent"][0]["author"] = "x"        # no such element
     return broken
 
 
@@ -145,18 +147,21 @@ def run(ledger, validator, scratch):
         return
     patient = export(ledger, scratch, "--nhs", found.group(1))
     user = export(ledger, scratch, "--user", "crew.lee")
+    organisation = export(ledger, scratch, "--org", "AMB001")
 
-    code, errors, stderr = validate(validator, patient, user)
+    code, errors, stderr = validate(validator, patient, user, organisation)
     check(code == 0 and not errors,
-          f"HAPI FHIR's R4 validator finds no error in the patient's and the user's trail "
-          f"(exit {code}): {errors[:20]} {stderr[-800:]}")
-    check(len(re.findall(r"0 error\(s\)", stderr)) == 2,
-          f"the validator reports on both files: {stderr[-400:]}")
+          f"HAPI FHIR's R4 validator finds no error in the patient's, the user's and the "
+          f"organisation's trail (exit {code}): {errors[:20]} {stderr[-800:]}")
+    check(len(re.findall(r": 0 error\(s\)", stderr)) == 3,
+          f"the validator reports on the three files: {stderr[-400:]}")
 
     with open(patient, encoding="utf-8") as f:
         bundle = json.load(f)
-    with open(user, encoding="utf-8") as f:
-        events = [e["resource"] for e in bundle["entry"] + json.load(f)["entry"]]
+    events = [e["resource"] for e in bundle["entry"]]
+    for other in (user, organisation):
+        with open(other, encoding="utf-8") as f:
+            events += [e["resource"] for e in json.load(f)["entry"]]
     claimed = [r for r in events if r.get("meta", {}).get("profile")]
     problems = {r["id"]: balp_problems(r) for r in claimed if balp_problems(r)}
     names = {p.rsplit(".", 1)[-1] for r in claimed for p in r["meta"]["profile"]}
@@ -190,6 +195,8 @@ def run(ledger, validator, scratch):
                             r"AuditEvent\.recorded: minimum required = 1",
         "action X": r"ERROR Bundle\.entry\[0\]\.resource.*\.action: .*'X'",
         "requestor not boolean": r"ERROR Bundle\.entry\[0\]\.resource.*\.agent\[0\]\.requestor",
+        "unknown element": r"ERROR Bundle\.entry\[0\]\.resource.*\.agent\[0\]: "
+                           r"Unrecognized property 'author'",
     }
     missing = [name for name, pattern in expected.items()
                if not any(re.search(pattern, line) for line in errors)]
