@@ -15,7 +15,9 @@
 // definitions (the IHE BALP profiles: their package cannot be fetched
 // here) is a warning, not an error, unless --strict-profiles: the resource
 // is still validated against the base R4 definitions. Code systems the
-// validator does not know (careledger's urn: systems) are warnings too.
+// validator does not know (careledger's urn: systems) are warnings too:
+// the validator's own default (HAPI 8 deprecated the support class that
+// used to be needed for it).
 
 import ca.uhn.fhir.context.FhirContext;
 import ca.uhn.fhir.context.support.DefaultProfileValidationSupport;
@@ -31,7 +33,6 @@ import java.util.List;
 import org.hl7.fhir.common.hapi.validation.support.CommonCodeSystemsTerminologyService;
 import org.hl7.fhir.common.hapi.validation.support.InMemoryTerminologyServerValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.SnapshotGeneratingValidationSupport;
-import org.hl7.fhir.common.hapi.validation.support.UnknownCodeSystemWarningValidationSupport;
 import org.hl7.fhir.common.hapi.validation.support.ValidationSupportChain;
 import org.hl7.fhir.common.hapi.validation.validator.FhirInstanceValidator;
 
@@ -55,17 +56,12 @@ public final class FhirValidate {
     if (files.isEmpty()) usage("no file given");
 
     FhirContext context = FhirContext.forR4();
-    UnknownCodeSystemWarningValidationSupport unknownCodeSystems =
-        new UnknownCodeSystemWarningValidationSupport(context);
-    unknownCodeSystems.setNonExistentCodeSystemSeverity(
-        ca.uhn.fhir.context.support.IValidationSupport.IssueSeverity.WARNING);
     ValidationSupportChain chain =
         new ValidationSupportChain(
             new DefaultProfileValidationSupport(context),
             new CommonCodeSystemsTerminologyService(context),
             new InMemoryTerminologyServerValidationSupport(context),
-            new SnapshotGeneratingValidationSupport(context),
-            unknownCodeSystems);
+            new SnapshotGeneratingValidationSupport(context));
     FhirInstanceValidator instanceValidator = new FhirInstanceValidator(chain);
     instanceValidator.setErrorForUnknownProfiles(strictProfiles);
     FhirValidator validator = context.newValidator();
