@@ -1,3 +1,6 @@
+// The FHIR R4 half of tools/audit_export.h: an audit entry to an AuditEvent
+// shaped by IHE BALP (the mapping is documented in the header, the profiles
+// in docs/fhir.md), the Bundle, and its streaming writer.
 #include <fmt/format.h>
 #include <unistd.h>
 
