@@ -4,7 +4,8 @@
 #
 #   deploy/install-deps.sh            build and run dependencies
 #   deploy/install-deps.sh --tests    also what the test suite needs: a JDK and
-#                                     Maven for the real Kafka broker, kcat,
+#                                     Maven for the real Kafka broker and the
+#                                     FHIR validator (deploy/fhir/), kcat,
 #                                     Python's cryptography/protobuf for the
 #                                     independent verifier, and clang with its
 #                                     runtimes (libclang-rt-14-dev holds
@@ -29,7 +30,8 @@ if [[ "${1:-}" == "--tests" ]]; then
   wanted+=("${test_packages[@]}")
   # The broker needs Java 17+ and Maven; machines that already have them
   # (e.g. from another vendor's JDK) keep theirs.
-  command -v java >/dev/null 2>&1 || wanted+=(openjdk-17-jdk-headless)
+  # The FHIR validator compiles one class: a JDK, not only a JRE.
+  { command -v java && command -v javac; } >/dev/null 2>&1 || wanted+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || wanted+=(maven)
 fi
 

@@ -237,6 +237,7 @@ void Service::Impl::AddAuditRoutes() {
             [this, fhir, query, asked](std::size_t, httplib::DataSink& sink) {
               tools::FhirExportOptions options;
               options.ledger = ledger_name;
+              options.server_address = tools::LocalHostName();
               std::optional<tools::FhirBundleWriter> bundle;
               if (fhir) {
                 bundle.emplace(&sink.os, options);

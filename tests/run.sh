@@ -7,7 +7,9 @@
 # build-asan/ (CARELEDGER_FUZZ_SECONDS per fuzzer, default 30). Either run's
 # failure fails the script; the output ends with the last ctest's summary.
 #
-# Tests labelled "kafka" need the broker and FAIL (never skip) without it.
+# Tests labelled "kafka" need the broker and FAIL (never skip) without it;
+# those labelled "fhir" need HAPI FHIR's validator (deploy/fhir/validator.sh,
+# fetched here) and likewise fail without it.
 # Quick run without Kafka, for development: (cd build && ctest -LE kafka)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -15,6 +17,12 @@ cd "$root"
 
 bash deploy/install-deps.sh --tests
 bash deploy/build.sh
+
+# HAPI FHIR's R4 validator (test tooling, docs/fhir.md): fetched once from
+# Maven Central into .cache/. Tests labelled "fhir" FAIL (never skip) without it.
+if ! bash deploy/fhir/validator.sh fetch; then
+  echo "tests/run.sh: ERROR: the FHIR validator could not be set up; FHIR tests will fail" >&2
+fi
 
 kafka_started=0
 stop_kafka() {

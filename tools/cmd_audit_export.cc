@@ -41,6 +41,7 @@ struct ExportFlags {
   std::string org;
   std::string from;
   std::string to;
+  std::string server_address = LocalHostName();
 };
 
 int RunExport(const ExportFlags& flags, const Context& context) {
@@ -91,6 +92,7 @@ int RunExport(const ExportFlags& flags, const Context& context) {
   std::ostream& out = to_file ? file->stream() : std::cout;
   FhirExportOptions options;
   options.ledger = context.options().topic;
+  options.server_address = flags.server_address;
   std::optional<FhirBundleWriter> bundle;
   bool begun = false;
   // The header once the export is granted: a refused export writes nothing.
@@ -176,6 +178,10 @@ void RegisterAuditExport(CLI::App* audit, Runner* run) {
                   "From this time (YYYY-MM-DD, UTC, or ISO 8601, e.g. 2026-06-15T09:30:00Z)");
   sub->add_option("--to", flags->to,
                   "Until this time, exclusive (a day YYYY-MM-DD: up to the end of that day)");
+  sub->add_option("--server-address", flags->server_address,
+                  "FHIR: the careledger server's network address (host name or IP address) for "
+                  "IHE BALP's server agent; \"\" for none")
+      ->capture_default_str();
   sub->callback([run, flags] {
     *run = [flags](const Context& context) { return RunExport(*flags, context); };
   });

@@ -138,7 +138,7 @@ def run(ledger, scratch):
     check(outcomes == {"0", "4"} and refused and all(r.get("outcomeDesc") for r in refused),
           "granted is 0, refused is 4 with the reason")
     reads = [item["resource"] for item in entries
-             if item["resource"]["type"]["code"] == "110110" and item["resource"]["action"] == "R"
+             if item["resource"]["type"]["code"] == "rest" and item["resource"]["action"] == "R"
              and item["resource"]["outcome"] == "0"]
     check(reads and all(any(c.get("code") == "ETREAT" for p in r.get("purposeOfEvent", [])
                             for c in p.get("coding", [])) for r in reads

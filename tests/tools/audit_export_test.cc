@@ -244,10 +244,21 @@ TEST(AuditExportTest, EveryKindOfEntryIsAValidAuditEvent) {
   ExpectValidAuditEvent(AuditEventOf(bare));
 }
 
+// The options of a server whose address is known: what BALP's profiles need.
+FhirExportOptions Server() {
+  FhirExportOptions options;
+  options.server_address = "ledger.example.nhs.uk";
+  return options;
+}
+
 TEST(AuditExportTest, ReadFollowsBalp) {
-  const json event = AuditEventOf(Read());
+  const json event = AuditEventOf(Read(), Server());
   EXPECT_EQ(event["id"], "cl-2-10");
-  EXPECT_TRUE(HasCoding(event["type"], "http://dicom.nema.org/resources/ontology/DCM", "110110"));
+  EXPECT_EQ(event["meta"]["profile"],
+            json::array({"https://profiles.ihe.net/ITI/BALP/StructureDefinition/"
+                         "IHE.BasicAudit.PatientRead"}));
+  EXPECT_TRUE(
+      HasCoding(event["type"], "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"));
   EXPECT_EQ(event["action"], "R");
   EXPECT_EQ(event["outcome"], "0");
   EXPECT_FALSE(event.contains("outcomeDesc"));
@@ -277,11 +288,17 @@ TEST(AuditExportTest, ReadFollowsBalp) {
       organisation = who["identifier"]["value"] == "AMB001" &&
                      who.value("display", "") == "London Ambulance Service";
     }
-    if (ConceptHas(agent["type"], "http://dicom.nema.org/resources/ontology/DCM", "110153")) {
+    // BALP Read: the client receives the data (DCM 110152 Destination Role
+    // ID), the server sends it (110153 Source Role ID), each with an address.
+    if (ConceptHas(agent["type"], "http://dicom.nema.org/resources/ontology/DCM", "110152")) {
       device = who["identifier"]["value"] == "dev-AMB001" &&
                agent["network"]["address"] == "10.1.2.3" && agent["network"]["type"] == "2";
     }
-    server |= ConceptHas(agent["type"], "http://dicom.nema.org/resources/ontology/DCM", "110152");
+    if (ConceptHas(agent["type"], "http://dicom.nema.org/resources/ontology/DCM", "110153")) {
+      server = who["identifier"]["system"] == "urn:careledger:ledger" &&
+               agent["network"]["address"] == "ledger.example.nhs.uk" &&
+               agent["network"]["type"] == "1";
+    }
   }
   EXPECT_TRUE(organisation && device && server) << event["agent"].dump(2);
   EXPECT_EQ(event["source"]["site"], "London Ambulance Service");
@@ -296,6 +313,7 @@ TEST(AuditExportTest, ReadFollowsBalp) {
   // The patient, and the plan with what was shown and the proving record.
   const json* patient = EntityWithRole(event, "1");
   ASSERT_NE(patient, nullptr);
+  EXPECT_EQ((*patient)["what"]["type"], "Patient");  // BALP: Reference(Patient)
   EXPECT_EQ((*patient)["what"]["identifier"]["system"], "https://fhir.nhs.uk/Id/nhs-number");
   EXPECT_EQ((*patient)["what"]["identifier"]["value"], kNhs);
   EXPECT_EQ((*patient)["type"]["code"], "1");
@@ -310,6 +328,13 @@ TEST(AuditExportTest, ReadFollowsBalp) {
   EXPECT_EQ(DetailOf(*plan, "log_position"), "2/10");
   EXPECT_FALSE(DetailOf(*plan, "value_hash").empty());
   EXPECT_EQ(DetailOf(*plan, "command_id"), "cmd-1");
+
+  // Without a known server address (or client device and address) the read
+  // claims no BALP profile, since it would not conform; it is still a read.
+  EXPECT_FALSE(AuditEventOf(Read()).contains("meta"));
+  AuditEntry anonymous = Read();
+  anonymous.mutable_actor()->clear_network_address();
+  EXPECT_FALSE(AuditEventOf(anonymous, Server()).contains("meta"));
 }
 
 TEST(AuditExportTest, BreakGlassIsEmergencyTreatmentAndBtg) {
@@ -338,22 +363,35 @@ TEST(AuditExportTest, BreakGlassIsEmergencyTreatmentAndBtg) {
 }
 
 TEST(AuditExportTest, ChangesAreCreateOrUpdateByAnAuthor) {
-  const json started = AuditEventOf(Change(1, "plan_started"));
+  const json started = AuditEventOf(Change(1, "plan_started"), Server());
   EXPECT_EQ(started["action"], "C");
-  EXPECT_TRUE(HasCoding(started["type"], "http://dicom.nema.org/resources/ontology/DCM", "110110"));
   EXPECT_TRUE(
-      HasCoding(started["subtype"][1], "http://hl7.org/fhir/restful-interaction", "create"));
+      HasCoding(started["type"], "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"));
+  EXPECT_TRUE(
+      HasCoding(started["subtype"][0], "http://hl7.org/fhir/restful-interaction", "create"));
+  EXPECT_EQ(started["meta"]["profile"][0],
+            "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientCreate");
+  // BALP Create: the client sends (110153 Source), the server receives (110152).
+  bool client = false;
+  for (const json& agent : started["agent"]) {
+    client |= ConceptHas(agent["type"], "http://dicom.nema.org/resources/ontology/DCM", "110153") &&
+              agent["who"]["identifier"]["value"] == "dev-AMB001";
+  }
+  EXPECT_TRUE(client) << started["agent"].dump(2);
   EXPECT_TRUE(ConceptHas(Requestor(started)->at("type"),
                          "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "AUT"));
   EXPECT_TRUE(ConceptHas(started["purposeOfEvent"][0],
                          "http://terminology.hl7.org/CodeSystem/v3-ActReason", "TREAT"));
   EXPECT_FALSE(started["purposeOfEvent"][0].contains("text"));  // no purpose stated
-  const json edited = AuditEventOf(Change(2, "plan_section_updated"));
+  const json edited = AuditEventOf(Change(2, "plan_section_updated"), Server());
   EXPECT_EQ(edited["action"], "U");
-  EXPECT_TRUE(HasCoding(edited["subtype"][1], "http://hl7.org/fhir/restful-interaction", "update"));
+  EXPECT_TRUE(HasCoding(edited["subtype"][0], "http://hl7.org/fhir/restful-interaction", "update"));
+  EXPECT_EQ(edited["meta"]["profile"][0],
+            "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit.PatientUpdate");
   EXPECT_EQ(DetailOf(*EntityWithRole(edited, "4"), "section"), "demographics");
 
-  const json directory = AuditEventOf(DirectoryChange());
+  const json directory = AuditEventOf(DirectoryChange(), Server());
+  EXPECT_FALSE(directory.contains("meta"));  // no BALP pattern for it
   EXPECT_TRUE(
       HasCoding(directory["type"], "http://dicom.nema.org/resources/ontology/DCM", "110113"));
   EXPECT_EQ(directory["action"], "C");
@@ -364,8 +402,9 @@ TEST(AuditExportTest, ChangesAreCreateOrUpdateByAnAuthor) {
 }
 
 TEST(AuditExportTest, RefusalsAreMinorFailuresWithTheReason) {
-  const json refused = AuditEventOf(Refused());
+  const json refused = AuditEventOf(Refused(), Server());
   EXPECT_EQ(refused["outcome"], "4");
+  EXPECT_FALSE(refused.contains("meta"));  // BALP: failures are recorded differently
   EXPECT_EQ(refused["outcomeDesc"], "role ROLE_ADMINISTRATOR may not approve_plan");
   EXPECT_EQ(refused["action"], "U");
   const json read = AuditEventOf(RefusedRead());
@@ -375,14 +414,18 @@ TEST(AuditExportTest, RefusalsAreMinorFailuresWithTheReason) {
 }
 
 TEST(AuditExportTest, AuditQueriesAreQueriesOfTheAuditLog) {
-  const json query = AuditEventOf(AuditQuery("audit_patient"));
-  EXPECT_TRUE(HasCoding(query["type"], "http://dicom.nema.org/resources/ontology/DCM", "110112"));
+  const json query = AuditEventOf(AuditQuery("audit_patient"), Server());
+  EXPECT_TRUE(
+      HasCoding(query["type"], "http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"));
   EXPECT_EQ(query["action"], "E");
+  EXPECT_FALSE(query.contains("meta"));  // two System Objects: not BALP's Query (docs/fhir.md)
   bool audit_log_used = false;
+  bool search = false;
   for (const json& subtype : query["subtype"]) {
     audit_log_used |= HasCoding(subtype, "http://dicom.nema.org/resources/ontology/DCM", "110101");
+    search |= HasCoding(subtype, "http://hl7.org/fhir/restful-interaction", "search");
   }
-  EXPECT_TRUE(audit_log_used);
+  EXPECT_TRUE(audit_log_used && search);
   EXPECT_TRUE(ConceptHas(query["purposeOfEvent"][0],
                          "http://terminology.hl7.org/CodeSystem/v3-ActReason", "HOPERAT"));
   EXPECT_EQ(query["purposeOfEvent"][0]["text"], "complaint 42");
