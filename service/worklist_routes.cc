@@ -1,6 +1,8 @@
-// GET /v1/worklist?scope=me|organisation[&task=<type>]: the caller's Action
-// Needed list (access/worklist_read.h, what `careledger worklist` shows),
-// with counts by task type. Whose list comes from the credentials only: the
+// GET /v1/worklist?scope=me|organisation[&task=<type>][&review_window_days=N]:
+// the caller's Action Needed list (access/worklist_read.h, what `careledger
+// worklist` shows), with counts by task type; plans needing review are
+// those due by today (UTC) + N days (the configuration's review_window_days
+// by default; access/review_worklist.h). Whose list comes from the credentials only: the
 // caller's own (a patient's: their plan's), or their organisation's. A
 // worklist read is not a ledger command (it lists NHS numbers and item
 // titles, never plan content), so nothing is recorded; a caller the
@@ -34,6 +36,16 @@ void Service::Impl::AddWorklistRoutes() {
       }
       task = *parsed;
     }
+    int window = config.review_window_days;
+    if (request.has_param("review_window_days")) {
+      absl::StatusOr<int> parsed =
+          access::ParseReviewWindow(request.get_param_value("review_window_days"));
+      if (!parsed.ok()) {
+        return Problem(response, 400, "Bad worklist request",
+                       std::string(parsed.status().message()));
+      }
+      window = *parsed;
+    }
     RefusedCaller refused;
     absl::StatusOr<auth::Caller> caller =
         authenticator->Authenticate(CredentialsOf(request), &refused);
@@ -61,8 +73,8 @@ void Service::Impl::AddWorklistRoutes() {
     } else {
       owner = projections::OrganisationWorklist(caller->actor.organisation());
     }
-    absl::StatusOr<access::Worklist> worklist =
-        access::ReadWorklist(projection->store(), owner, task);
+    absl::StatusOr<access::Worklist> worklist = access::ReadWorklist(
+        projection->store(), owner, task, access::ReviewHorizon::At(absl::Now(), window));
     if (!worklist.ok()) {
       return Problem(response, HttpStatusOf(worklist.status()), "Worklist not read",
                      std::string(worklist.status().message()));
@@ -79,6 +91,8 @@ void Service::Impl::AddWorklistRoutes() {
     body["owner"] = worklist->owner;
     body["scope"] = scope;
     if (task) body["task"] = access::TaskName(*task);
+    body["review_window_days"] = worklist->review.window_days;
+    body["reviews_due_by"] = absl::FormatCivilTime(worklist->review.last_day());
     body["total"] = worklist->total;
     body["counts"] = std::move(counts);
     body["items"] = std::move(items);
