@@ -22,6 +22,11 @@
 //
 // Each item: kind REVIEW_NEEDED, review_on = D, since = D at 00:00 UTC,
 // detail "review due on D by <clinician>", no item id.
+//
+// Cost: a user's or patient's list is one range scan of the index, as long
+// as the items it returns; an organisation's reads the directory's users
+// (DirectoryQueries::ListUsers) and does one such scan per user of the
+// organisation.
 #ifndef CARELEDGER_ACCESS_REVIEW_WORKLIST_H_
 #define CARELEDGER_ACCESS_REVIEW_WORKLIST_H_
 
