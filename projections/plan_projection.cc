@@ -17,24 +17,6 @@ using careledger::v1::PlanRecord;
 using careledger::v1::PlanState;
 using careledger::v1::PublishedVersion;
 
-// The entries `plan` derives in `worklist` and `review_due`, key ->
-// deterministic value bytes.
-DerivedEntries DerivedEntriesOf(const PlanRecord& plan) {
-  DerivedEntries entries;
-  for (const careledger::v1::WorklistItem& item : WorklistItemsOf(plan)) {
-    entries.worklist.emplace(internal::WorklistKey(item.owner(), item.since(), item.kind(),
-                                                   item.nhs_number(), item.item_id()),
-                             events::SerializeDeterministic(item));
-  }
-  for (const careledger::v1::ReviewDue& due : ReviewDueOf(plan)) {
-    const careledger::v1::Date& on = due.review_on();
-    entries.review_due.emplace(
-        internal::ReviewDueKey(due.owner(), on.year(), on.month(), on.day(), due.nhs_number()),
-        events::SerializeDeterministic(due));
-  }
-  return entries;
-}
-
 // Writes to `family` what changed from `before` to `after`: deletes the keys
 // gone, puts the keys new or changed.
 void WriteChanges(StoreFamily family, const std::map<std::string, std::string>& before,
@@ -93,6 +75,24 @@ careledger::v1::PlanStatus PlanStatusOf(const PlanState& state) {
     default:
       return careledger::v1::PLAN_STATUS_UNSPECIFIED;
   }
+}
+
+// The entries `plan` derives in `worklist` and `review_due`, key ->
+// deterministic value bytes.
+PlanProjection::DerivedEntries PlanProjection::DerivedEntriesOf(const PlanRecord& plan) {
+  DerivedEntries entries;
+  for (const careledger::v1::WorklistItem& item : WorklistItemsOf(plan)) {
+    entries.worklist.emplace(internal::WorklistKey(item.owner(), item.since(), item.kind(),
+                                                   item.nhs_number(), item.item_id()),
+                             events::SerializeDeterministic(item));
+  }
+  for (const careledger::v1::ReviewDue& due : ReviewDueOf(plan)) {
+    const careledger::v1::Date& on = due.review_on();
+    entries.review_due.emplace(
+        internal::ReviewDueKey(due.owner(), on.year(), on.month(), on.day(), due.nhs_number()),
+        events::SerializeDeterministic(due));
+  }
+  return entries;
 }
 
 PlanProjection::PlanProjection(const ProjectionStore* store)

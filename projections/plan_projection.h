@@ -56,13 +56,6 @@ std::optional<std::string_view> NhsNumberOfStream(std::string_view stream_id);
 // submitted; state.submission tells.
 careledger::v1::PlanStatus PlanStatusOf(const careledger::v1::PlanState& state);
 
-// What one plan derives in the families `worklist` and `review_due`:
-// key -> deterministic value bytes.
-struct DerivedEntries {
-  std::map<std::string, std::string> worklist;
-  std::map<std::string, std::string> review_due;
-};
-
 class PlanProjection final : public Projection {
  public:
   // `store` must outlive the projection.
@@ -74,6 +67,14 @@ class PlanProjection final : public Projection {
   void Discard() override;
 
  private:
+  // What one plan derives in the families `worklist` and `review_due`:
+  // key -> deterministic value bytes.
+  struct DerivedEntries {
+    std::map<std::string, std::string> worklist;
+    std::map<std::string, std::string> review_due;
+  };
+  static DerivedEntries DerivedEntriesOf(const careledger::v1::PlanRecord& plan);
+
   internal::PendingRecords<careledger::v1::PlanRecord> plans_;
   // Per plan touched in this batch: its worklist and review-date entries as
   // stored, so Flush can delete what closed and write what changed.
