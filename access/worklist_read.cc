@@ -83,4 +83,16 @@ absl::StatusOr<Worklist> ReadWorklist(const projections::ProjectionStore& store,
   return worklist;
 }
 
+nlohmann::json SummaryJson(const Worklist& worklist) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [kind, count] : worklist.counts) counts[TaskName(kind)] = count;
+  nlohmann::json summary;
+  summary["owner"] = worklist.owner;
+  summary["review_window_days"] = worklist.review.window_days;
+  summary["reviews_due_by"] = absl::FormatCivilTime(worklist.review.last_day());
+  summary["total"] = worklist.total;
+  summary["counts"] = std::move(counts);
+  return summary;
+}
+
 }  // namespace careledger::access

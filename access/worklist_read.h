@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,6 +59,12 @@ absl::StatusOr<Worklist> ReadWorklist(const projections::ProjectionStore& store,
                                       const std::string& owner,
                                       std::optional<careledger::v1::WorklistKind> task,
                                       const ReviewHorizon& review);
+
+// The Summary box as JSON, the same names in `careledger --json worklist`
+// (its last line, {"summary": ...}) and GET /v1/worklist (the body's top
+// level): owner, review_window_days, reviews_due_by ("YYYY-MM-DD": the last
+// review date listed), total, and counts {task name: count} for every type.
+nlohmann::json SummaryJson(const Worklist& worklist);
 
 }  // namespace careledger::access
 

@@ -2,12 +2,13 @@
 // the caller's Action Needed list (access/worklist_read.h, what `careledger
 // worklist` shows), with counts by task type; plans needing review are
 // those due by today (UTC) + N days (the configuration's review_window_days
-// by default; access/review_worklist.h). Whose list comes from the credentials only: the
-// caller's own (a patient's: their plan's), or their organisation's. A
-// worklist read is not a ledger command (it lists NHS numbers and item
-// titles, never plan content), so nothing is recorded; a caller the
-// credentials do not admit is refused like everywhere (401, or 403 with the
-// reason), but that refusal is not on the log (docs/service.md).
+// by default; access/review_worklist.h). Whose list comes from the
+// credentials only: the caller's own (a patient's: their plan's), or their
+// organisation's. A worklist read is not a ledger command (it lists NHS
+// numbers and item titles, never plan content), so nothing is recorded; a
+// caller the credentials do not admit is refused like everywhere (401, or
+// 403 with the reason), but that refusal is not on the log
+// (docs/service.md).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -79,22 +80,15 @@ void Service::Impl::AddWorklistRoutes() {
       return Problem(response, HttpStatusOf(worklist.status()), "Worklist not read",
                      std::string(worklist.status().message()));
     }
-    nlohmann::json counts = nlohmann::json::object();
-    for (const auto& [kind, count] : worklist->counts) counts[access::TaskName(kind)] = count;
     nlohmann::json items = nlohmann::json::array();
     for (const careledger::v1::WorklistItem& item : worklist->items) {
       nlohmann::json shown = nlohmann::json::parse(tools::ToJsonLine(item));
       shown["task"] = access::TaskName(item.kind());
       items.push_back(std::move(shown));
     }
-    nlohmann::json body;
-    body["owner"] = worklist->owner;
+    nlohmann::json body = access::SummaryJson(*worklist);
     body["scope"] = scope;
     if (task) body["task"] = access::TaskName(*task);
-    body["review_window_days"] = worklist->review.window_days;
-    body["reviews_due_by"] = absl::FormatCivilTime(worklist->review.last_day());
-    body["total"] = worklist->total;
-    body["counts"] = std::move(counts);
     body["items"] = std::move(items);
     Json(response, 200, JsonText(body));
   });

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "access/worklist_read.h"
 #include "events/time_util.h"
@@ -78,7 +79,13 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
                              access::TaskName(item.kind()), item.nhs_number(), item.detail(),
                              item.item_id().empty() ? "" : fmt::format(" [{}]", item.item_id()));
   }
-  if (context.json()) return kExitOk;
+  if (context.json()) {
+    // The last line: the Summary box, named as GET /v1/worklist names it.
+    nlohmann::json summary;
+    summary["summary"] = access::SummaryJson(*worklist);
+    PrintJson(summary);
+    return kExitOk;
+  }
   // The Summary box: each count with the --task name that lists it.
   std::cout << fmt::format("Summary for {} (reviews due by {}):\n  {} total\n", owner,
                            absl::FormatCivilTime(worklist->review.last_day()), worklist->total);

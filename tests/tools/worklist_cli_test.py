@@ -88,9 +88,17 @@ def summary_of(text):
     return counts
 
 
-def items_of(ledger, *args):
+def items_and_summary(ledger, *args):
+    """The --json output: its items, and its last line's {"summary": ...}."""
     result = ledger.run("--json", "worklist", *args)
-    return result.returncode, [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    lines = [json.loads(l) for l in result.stdout.splitlines() if l.strip()]
+    summary_line = lines.pop() if lines and "summary" in lines[-1] else {}
+    return result.returncode, lines, summary_line.get("summary", {})
+
+
+def items_of(ledger, *args):
+    code, items, _ = items_and_summary(ledger, *args)
+    return code, items
 
 
 def log_size(ledger, tmp, name):
@@ -107,7 +115,7 @@ def check_list(ledger, owner, window, want_reviews, want_drafts):
     window_args = [] if window is None else ["--review-window", str(window)]
     text = ledger.run("worklist", *owner, *window_args)
     counts = summary_of(text.stdout)
-    code, items = items_of(ledger, *owner, *window_args)
+    code, items, summary_json = items_and_summary(ledger, *owner, *window_args)
     reviews = [i["nhs_number"] for i in items if i.get("kind") == "WORKLIST_KIND_REVIEW_NEEDED"]
     what = f"worklist {' '.join(owner + window_args)}"
     check(text.returncode == 0 and code == 0 and reviews == want_reviews
@@ -121,6 +129,12 @@ def check_list(ledger, owner, window, want_reviews, want_drafts):
           and sum(counts.get(t, (0,))[0] for t in TASKS) == counts.get("total"),
           f"  ... the Summary box: total {counts.get('total')}, "
           f"{[(t, counts.get(t, (None,))[0]) for t in TASKS]}")
+    check(summary_json.get("total") == counts.get("total")
+          and summary_json.get("counts") == {t: counts.get(t, (None,))[0] for t in TASKS}
+          and summary_json.get("review_window_days") == (28 if window is None else window)
+          and summary_json.get("reviews_due_by") == (
+              today() + datetime.timedelta(days=28 if window is None else window)).isoformat(),
+          f"  ... --json ends with the same summary, named as the API names it: {summary_json}")
     filtered_ok = True
     for task in TASKS:
         code, shown = items_of(ledger, *owner, *window_args, "--task", task)
