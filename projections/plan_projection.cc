@@ -6,6 +6,7 @@
 #include "events/format.h"
 #include "projections/internal/applied.h"
 #include "projections/internal/keys.h"
+#include "projections/review_due.h"
 #include "projections/worklist.h"
 
 namespace careledger::projections {
@@ -16,15 +17,17 @@ using careledger::v1::PlanRecord;
 using careledger::v1::PlanState;
 using careledger::v1::PublishedVersion;
 
-// The worklist entries of `plan`, key -> deterministic value bytes.
-std::map<std::string, std::string> WorklistEntriesOf(const PlanRecord& plan) {
-  std::map<std::string, std::string> entries;
-  for (const careledger::v1::WorklistItem& item : WorklistItemsOf(plan)) {
-    entries.emplace(internal::WorklistKey(item.owner(), item.since(), item.kind(),
-                                          item.nhs_number(), item.item_id()),
-                    events::SerializeDeterministic(item));
+// Writes to `family` what changed from `before` to `after`: deletes the keys
+// gone, puts the keys new or changed.
+void WriteChanges(StoreFamily family, const std::map<std::string, std::string>& before,
+                  const std::map<std::string, std::string>& after, StoreBatch* batch) {
+  for (const auto& [key, value] : before) {
+    if (!after.contains(key)) batch->Delete(family, key);
   }
-  return entries;
+  for (const auto& [key, value] : after) {
+    auto it = before.find(key);
+    if (it == before.end() || it->second != value) batch->Put(family, key, value);
+  }
 }
 
 // Keeps the fields only the projection knows in step with `plan->state()`,
@@ -74,6 +77,24 @@ careledger::v1::PlanStatus PlanStatusOf(const PlanState& state) {
   }
 }
 
+// The entries `plan` derives in `worklist` and `review_due`, key ->
+// deterministic value bytes.
+PlanProjection::DerivedEntries PlanProjection::DerivedEntriesOf(const PlanRecord& plan) {
+  DerivedEntries entries;
+  for (const careledger::v1::WorklistItem& item : WorklistItemsOf(plan)) {
+    entries.worklist.emplace(internal::WorklistKey(item.owner(), item.since(), item.kind(),
+                                                   item.nhs_number(), item.item_id()),
+                             events::SerializeDeterministic(item));
+  }
+  for (const careledger::v1::ReviewDue& due : ReviewDueOf(plan)) {
+    const careledger::v1::Date& on = due.review_on();
+    entries.review_due.emplace(
+        internal::ReviewDueKey(due.owner(), on.year(), on.month(), on.day(), due.nhs_number()),
+        events::SerializeDeterministic(due));
+  }
+  return entries;
+}
+
 PlanProjection::PlanProjection(const ProjectionStore* store)
     : plans_(store, StoreFamily::kPlans, "plan") {}
 
@@ -96,9 +117,8 @@ absl::Status PlanProjection::Apply(const AppliedEvent& event) {
     plan = &fresh;
   }
   // What the store holds before this batch changes the plan.
-  if (!worklist_before_.contains(nhs)) {
-    worklist_before_[nhs] =
-        *found == nullptr ? std::map<std::string, std::string>() : WorklistEntriesOf(**found);
+  if (!derived_before_.contains(nhs)) {
+    derived_before_[nhs] = *found == nullptr ? DerivedEntries() : DerivedEntriesOf(**found);
   }
 
   const bool draft_was_pending = plan->state().draft_pending();
@@ -127,19 +147,13 @@ absl::Status PlanProjection::Apply(const AppliedEvent& event) {
 }
 
 void PlanProjection::Flush(StoreBatch* batch) {
-  static const std::map<std::string, std::string> kNone;
+  static const DerivedEntries kNone;
   plans_.ForEach([&](const std::string&, const PlanRecord& plan) {
-    const std::map<std::string, std::string> after = WorklistEntriesOf(plan);
-    auto stored = worklist_before_.find(plan.nhs_number());
-    const std::map<std::string, std::string>& before =
-        stored == worklist_before_.end() ? kNone : stored->second;
-    for (const auto& [key, value] : before) {
-      if (!after.contains(key)) batch->Delete(StoreFamily::kWorklist, key);
-    }
-    for (const auto& [key, value] : after) {
-      auto it = before.find(key);
-      if (it == before.end() || it->second != value) batch->Put(StoreFamily::kWorklist, key, value);
-    }
+    const DerivedEntries after = DerivedEntriesOf(plan);
+    auto stored = derived_before_.find(plan.nhs_number());
+    const DerivedEntries& before = stored == derived_before_.end() ? kNone : stored->second;
+    WriteChanges(StoreFamily::kWorklist, before.worklist, after.worklist, batch);
+    WriteChanges(StoreFamily::kReviewDue, before.review_due, after.review_due, batch);
   });
   plans_.Flush(batch);
   for (const PublishedVersion& version : versions_) {
@@ -152,7 +166,7 @@ void PlanProjection::Flush(StoreBatch* batch) {
 
 void PlanProjection::Discard() {
   plans_.Discard();
-  worklist_before_.clear();
+  derived_before_.clear();
   versions_.clear();
 }
 

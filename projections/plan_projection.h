@@ -1,6 +1,7 @@
 // PlanProjection: each patient's plan (family `plans`), every published
-// version (family `versions`) and the Action Needed items the plans open
-// (family `worklist`, see worklist.h), from the plan events of the streams
+// version (family `versions`), the Action Needed items the plans open
+// (family `worklist`, see worklist.h) and their review dates (family
+// `review_due`, see review_due.h), from the plan events of the streams
 // "patient/<NHS number>".
 //
 // What a plan event means is defined once, by events::FoldPlanEvent
@@ -66,10 +67,18 @@ class PlanProjection final : public Projection {
   void Discard() override;
 
  private:
+  // What one plan derives in the families `worklist` and `review_due`:
+  // key -> deterministic value bytes.
+  struct DerivedEntries {
+    std::map<std::string, std::string> worklist;
+    std::map<std::string, std::string> review_due;
+  };
+  static DerivedEntries DerivedEntriesOf(const careledger::v1::PlanRecord& plan);
+
   internal::PendingRecords<careledger::v1::PlanRecord> plans_;
-  // Per plan touched in this batch: its worklist entries as stored (key ->
-  // value bytes), so Flush can delete what closed and write what changed.
-  absl::flat_hash_map<std::string, std::map<std::string, std::string>> worklist_before_;
+  // Per plan touched in this batch: its worklist and review-date entries as
+  // stored, so Flush can delete what closed and write what changed.
+  absl::flat_hash_map<std::string, DerivedEntries> derived_before_;
   std::vector<careledger::v1::PublishedVersion> versions_;
 };
 

@@ -67,4 +67,29 @@ absl::StatusOr<std::vector<WorklistItem>> PlanQueries::ListWorklist(std::string_
   return items;
 }
 
+absl::StatusOr<std::vector<careledger::v1::ReviewDue>> PlanQueries::ListReviewsDue(
+    std::string_view owner, const careledger::v1::Date& through) const {
+  const std::string prefix = internal::ReviewDuePrefix(owner);
+  // Up to the start of the day after `through` (day 32 sorts after any day).
+  const std::string upper =
+      prefix + internal::ReviewDateKey(through.year(), through.month(), through.day() + 1);
+  std::vector<careledger::v1::ReviewDue> entries;
+  bool readable = true;
+  absl::Status scanned =
+      store_->ScanRange(StoreFamily::kReviewDue, prefix, upper, /*reverse=*/false,
+                        [&](std::string_view, std::string_view value) {
+                          readable = entries.emplace_back().ParseFromArray(
+                              value.data(), static_cast<int>(value.size()));
+                          return readable;
+                        });
+  if (!scanned.ok()) return scanned;
+  if (!readable) {
+    return absl::DataLossError(
+        fmt::format("projection store: unreadable review date entry of {}", owner));
+  }
+  std::erase_if(entries,
+                [&](const careledger::v1::ReviewDue& entry) { return entry.owner() != owner; });
+  return entries;
+}
+
 }  // namespace careledger::projections

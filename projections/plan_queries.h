@@ -59,6 +59,13 @@ class PlanQueries {
   absl::StatusOr<std::vector<careledger::v1::WorklistItem>> ListWorklist(
       std::string_view owner) const;
 
+  // The review-date entries of `owner` (UserWorklist or PatientWorklist;
+  // review_due.h) whose review date is on or before `through`, earliest
+  // first (ties in NHS number order), from one consistent state. The cost is
+  // that of the entries returned. Empty when none.
+  absl::StatusOr<std::vector<careledger::v1::ReviewDue>> ListReviewsDue(
+      std::string_view owner, const careledger::v1::Date& through) const;
+
   // The next offset of every partition (empty before the first projector run).
   absl::StatusOr<std::vector<std::int64_t>> Offsets() const { return ReadOffsets(*store_); }
 

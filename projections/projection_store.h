@@ -6,6 +6,8 @@
 //   directory  organisations, users (with their last activity) and devices
 //   worklist   the open Action Needed items of each user, organisation and
 //              patient
+//   review_due the review date of every open published plan, by reviewing
+//              clinician and by patient (projections/review_due.h)
 //   history    per patient, every event about them: their plan stream and
 //              the access records naming them
 //   audit      every access record and every plan and directory event, as an
@@ -55,13 +57,16 @@ namespace careledger::projections {
 // 2: plans hold the shared PlanState fold; directory, worklist and history.
 // 3: the audit families.
 // 4: alert_reviews, and alert reviews in `audit`.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 5;
+// 5: audit_by_patient holds its entries (a covering index).
+// 6: review_due.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 6;
 
 enum class StoreFamily {
   kPlans,
   kVersions,
   kDirectory,
   kWorklist,
+  kReviewDue,
   kHistory,
   kAudit,
   kAuditByPatient,
@@ -139,7 +144,7 @@ class ProjectionStore {
   absl::Status Commit(const StoreBatch& batch);
 
   // SHA-256 over every key and value of every column family (default, plans,
-  // versions, directory, worklist, history, audit, audit_by_patient,
+  // versions, directory, worklist, review_due, history, audit, audit_by_patient,
   // audit_by_user, audit_by_org, audit_sites, alert_reviews, meta, in that order, each in
   // key order), from one snapshot.
   // Each family contributes its name, then each entry as

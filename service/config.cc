@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "access/review_worklist.h"
+
 namespace careledger::service {
 namespace {
 
@@ -78,6 +80,8 @@ const std::vector<Key>& Keys() {
       Number("read_deadline_ms", &ServeConfig::read_deadline_ms, 1, 600'000),
       Number("ready_max_lag_seconds", &ServeConfig::ready_max_lag_seconds, 1, 86'400),
       Number("alert_scan_seconds", &ServeConfig::alert_scan_seconds, 0, 86'400),
+      Number("review_window_days", &ServeConfig::review_window_days, 0,
+             access::kMaxReviewWindowDays),
   };
   return keys;
 }

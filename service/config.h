@@ -46,6 +46,10 @@ struct ServeConfig {
   // run reads two rule windows (two hours by default) of the trail back.
   // 0: never.
   int alert_scan_seconds = 300;
+  // GET /v1/worklist's plans needing review: review date passed or within
+  // this many days of today (access/review_worklist.h), unless the request
+  // gives review_window_days. 0 to 366.
+  int review_window_days = 28;
 };
 
 // Reads `path` (if not empty) and the environment (through `getenv`, for

@@ -1,11 +1,14 @@
-// GET /v1/worklist?scope=me|organisation[&task=<type>]: the caller's Action
-// Needed list (access/worklist_read.h, what `careledger worklist` shows),
-// with counts by task type. Whose list comes from the credentials only: the
-// caller's own (a patient's: their plan's), or their organisation's. A
-// worklist read is not a ledger command (it lists NHS numbers and item
-// titles, never plan content), so nothing is recorded; a caller the
-// credentials do not admit is refused like everywhere (401, or 403 with the
-// reason), but that refusal is not on the log (docs/service.md).
+// GET /v1/worklist?scope=me|organisation[&task=<type>][&review_window_days=N]:
+// the caller's Action Needed list (access/worklist_read.h, what `careledger
+// worklist` shows), with counts by task type; plans needing review are
+// those due by today (UTC) + N days (the configuration's review_window_days
+// by default; access/review_worklist.h). Whose list comes from the
+// credentials only: the caller's own (a patient's: their plan's), or their
+// organisation's. A worklist read is not a ledger command (it lists NHS
+// numbers and item titles, never plan content), so nothing is recorded; a
+// caller the credentials do not admit is refused like everywhere (401, or
+// 403 with the reason), but that refusal is not on the log
+// (docs/service.md).
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -34,6 +37,16 @@ void Service::Impl::AddWorklistRoutes() {
       }
       task = *parsed;
     }
+    int window = config.review_window_days;
+    if (request.has_param("review_window_days")) {
+      absl::StatusOr<int> parsed =
+          access::ParseReviewWindow(request.get_param_value("review_window_days"));
+      if (!parsed.ok()) {
+        return Problem(response, 400, "Bad worklist request",
+                       std::string(parsed.status().message()));
+      }
+      window = *parsed;
+    }
     RefusedCaller refused;
     absl::StatusOr<auth::Caller> caller =
         authenticator->Authenticate(CredentialsOf(request), &refused);
@@ -61,26 +74,21 @@ void Service::Impl::AddWorklistRoutes() {
     } else {
       owner = projections::OrganisationWorklist(caller->actor.organisation());
     }
-    absl::StatusOr<access::Worklist> worklist =
-        access::ReadWorklist(projection->store(), owner, task);
+    absl::StatusOr<access::Worklist> worklist = access::ReadWorklist(
+        projection->store(), owner, task, access::ReviewHorizon::At(absl::Now(), window));
     if (!worklist.ok()) {
       return Problem(response, HttpStatusOf(worklist.status()), "Worklist not read",
                      std::string(worklist.status().message()));
     }
-    nlohmann::json counts = nlohmann::json::object();
-    for (const auto& [kind, count] : worklist->counts) counts[access::TaskName(kind)] = count;
     nlohmann::json items = nlohmann::json::array();
     for (const careledger::v1::WorklistItem& item : worklist->items) {
       nlohmann::json shown = nlohmann::json::parse(tools::ToJsonLine(item));
       shown["task"] = access::TaskName(item.kind());
       items.push_back(std::move(shown));
     }
-    nlohmann::json body;
-    body["owner"] = worklist->owner;
+    nlohmann::json body = access::SummaryJson(*worklist);
     body["scope"] = scope;
     if (task) body["task"] = access::TaskName(*task);
-    body["total"] = worklist->total;
-    body["counts"] = std::move(counts);
     body["items"] = std::move(items);
     Json(response, 200, JsonText(body));
   });

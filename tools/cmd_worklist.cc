@@ -1,10 +1,13 @@
 // careledger worklist: the "Action Needed" items of a user, an organisation
 // or a patient, with the counts by task type (access/worklist_read.h, which
-// GET /v1/worklist shares), after projecting new records. Lists NHS numbers
-// and item titles, never plan content.
+// GET /v1/worklist shares), after projecting new records; plans needing
+// review are those due by today (UTC) + --review-window days
+// (access/review_worklist.h). Lists NHS numbers and item titles, never plan
+// content.
 #include <fmt/format.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "access/worklist_read.h"
 #include "events/time_util.h"
@@ -21,8 +24,10 @@ struct WorklistFlags {
   std::string user;
   std::string organisation;
   std::string patient;
-  std::string task;        // "" = every task type
-  std::string projection;  // --projection DIR: a replay
+  std::string task;  // "" = every task type
+  std::string review_window;
+  bool review_window_given = false;  // else access::kDefaultReviewWindowDays
+  std::string projection;            // --projection DIR: a replay
 };
 
 int ShowWorklist(const WorklistFlags& flags, const Context& context) {
@@ -35,6 +40,12 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
     absl::StatusOr<careledger::v1::WorklistKind> parsed = access::ParseTask(flags.task);
     if (!parsed.ok()) return ReportError(parsed.status(), context.json());
     task = *parsed;
+  }
+  int window = access::kDefaultReviewWindowDays;
+  if (flags.review_window_given) {
+    absl::StatusOr<int> parsed = access::ParseReviewWindow(flags.review_window);
+    if (!parsed.ok()) return ReportError(parsed.status(), context.json());
+    window = *parsed;
   }
   // The live projection brought up to date, or a replay as it is.
   std::unique_ptr<ProjectionSession> session;
@@ -54,7 +65,8 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
     }
   }
   absl::StatusOr<access::Worklist> worklist =
-      access::ReadWorklist(replay ? *replay : session->store(), owner, task);
+      access::ReadWorklist(replay ? *replay : session->store(), owner, task,
+                           access::ReviewHorizon::At(absl::Now(), window));
   if (!worklist.ok()) return ReportError(worklist.status(), context.json());
   for (const careledger::v1::WorklistItem& item : worklist->items) {
     if (context.json()) {
@@ -67,13 +79,21 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
                              access::TaskName(item.kind()), item.nhs_number(), item.detail(),
                              item.item_id().empty() ? "" : fmt::format(" [{}]", item.item_id()));
   }
-  if (context.json()) return kExitOk;
-  std::string counts;
-  for (const auto& [kind, count] : worklist->counts) {
-    counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", count, access::TaskName(kind));
+  if (context.json()) {
+    // The last line: the Summary box, named as GET /v1/worklist names it.
+    nlohmann::json summary;
+    summary["summary"] = access::SummaryJson(*worklist);
+    PrintJson(summary);
+    return kExitOk;
   }
-  std::cout << fmt::format("{} open items for {} ({}){}\n", worklist->total, owner, counts,
-                           task ? fmt::format("; {} shown", worklist->items.size()) : "");
+  // The Summary box: each count with the --task name that lists it.
+  std::cout << fmt::format("Summary for {} (reviews due by {}):\n  {} total\n", owner,
+                           absl::FormatCivilTime(worklist->review.last_day()), worklist->total);
+  for (careledger::v1::WorklistKind kind : access::TaskTypes()) {
+    std::cout << fmt::format("  {} {} (--task {})\n", worklist->counts.at(kind),
+                             access::TaskLabel(kind), access::TaskName(kind));
+  }
+  if (task) std::cout << fmt::format("{} shown\n", worklist->items.size());
   return kExitOk;
 }
 
@@ -82,17 +102,25 @@ int ShowWorklist(const WorklistFlags& flags, const Context& context) {
 void RegisterWorklist(CLI::App& app, Runner* run) {
   auto flags = std::make_shared<WorklistFlags>();
   CLI::App* worklist = app.add_subcommand(
-      "worklist", "Action Needed: drafts, approvals and myCMC requests waiting for someone");
+      "worklist",
+      "Action Needed: drafts, reviews due, approvals and myCMC requests waiting for someone");
   CLI::Option_group* owner = worklist->add_option_group("owner", "Whose worklist");
-  owner->add_option("--user", flags->user, "A user's (approvals sent to them)");
+  owner->add_option("--user", flags->user,
+                    "A user's (approvals sent to them, plans they are to review)");
   owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
   owner->add_option("--nhs", flags->patient, "Everything open on one patient's plan (NHS number)");
   owner->require_option(1);
   worklist->add_option("--task", flags->task,
-                       "Only items of this task type: draft_plan, approval_needed, plan_request, "
-                       "change_request (the counts stay the whole list's)");
+                       "Only items of this task type: draft_plan, review_needed, approval_needed, "
+                       "plan_request, change_request (the counts stay the whole list's)");
+  CLI::Option* review_window = worklist->add_option(
+      "--review-window", flags->review_window,
+      fmt::format("Plans needing review: review date passed or within this many "
+                  "days of today, UTC (0-{}, default {})",
+                  access::kMaxReviewWindowDays, access::kDefaultReviewWindowDays));
   AddProjectionFlag(worklist, &flags->projection);
-  worklist->callback([run, flags] {
+  worklist->callback([run, flags, review_window] {
+    flags->review_window_given = review_window->count() > 0;
     *run = [flags](const Context& context) {
       return ShowWorklist(*flags, context.WithReplayProjection(flags->projection));
     };

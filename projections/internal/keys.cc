@@ -67,6 +67,24 @@ std::string WorklistKey(std::string_view owner, const google::protobuf::Timestam
   return key;
 }
 
+std::string ReviewDuePrefix(std::string_view owner) { return Terminated(owner); }
+
+std::string ReviewDateKey(int year, int month, int day) {
+  std::string key;
+  AppendBigEndian(static_cast<std::uint64_t>(year), 2, &key);
+  AppendBigEndian(static_cast<std::uint64_t>(month), 1, &key);
+  AppendBigEndian(static_cast<std::uint64_t>(day), 1, &key);
+  return key;
+}
+
+std::string ReviewDueKey(std::string_view owner, int year, int month, int day,
+                         std::string_view nhs_number) {
+  std::string key = ReviewDuePrefix(owner);
+  key.append(ReviewDateKey(year, month, day));
+  key.append(nhs_number);
+  return key;
+}
+
 std::string HistoryPrefix(std::string_view nhs_number) { return Terminated(nhs_number); }
 
 std::string HistoryKey(std::string_view nhs_number, const google::protobuf::Timestamp& recorded_at,

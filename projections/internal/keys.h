@@ -9,6 +9,7 @@
 //   versions   <nhs number> 0x00 <version: 8 bytes>
 //   directory  "org/" <ODS code> | "user/" <user id> | "device/" <device id>
 //   worklist   <owner> 0x00 <since: 8 bytes> <kind: 1 byte> <nhs number> 0x00 <item id>
+//   review_due <owner> 0x00 <review date: year 2 bytes, month 1, day 1> <nhs number>
 //   history    <nhs number> 0x00 <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>
 //   audit      <recorded_at: 8 bytes> <partition: 4 bytes> <offset: 8 bytes>   (the "audit key")
 //   audit_by_patient  <nhs number> 0x00 <audit key>   (value: the entry itself)
@@ -53,6 +54,14 @@ std::string DeviceKey(std::string_view device_id);
 std::string WorklistPrefix(std::string_view owner);
 std::string WorklistKey(std::string_view owner, const google::protobuf::Timestamp& since, int kind,
                         std::string_view nhs_number, std::string_view item_id);
+
+// The prefix shared by every ReviewDueKey of `owner` (and no other's).
+std::string ReviewDuePrefix(std::string_view owner);
+// The review date as it sorts in a ReviewDueKey: ReviewDuePrefix(owner) +
+// ReviewDateKey(d) <= ReviewDueKey(owner, d', ...) exactly when d <= d'.
+std::string ReviewDateKey(int year, int month, int day);
+std::string ReviewDueKey(std::string_view owner, int year, int month, int day,
+                         std::string_view nhs_number);
 
 // The prefix shared by every HistoryKey of `nhs_number` (and no other's).
 std::string HistoryPrefix(std::string_view nhs_number);

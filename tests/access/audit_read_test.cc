@@ -235,8 +235,9 @@ TEST(WorklistTaskTest, TaskNamesRoundTrip) {
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, kind);
   }
-  EXPECT_EQ(names, (std::vector<std::string>{"draft_plan", "approval_needed", "plan_request",
-                                             "change_request"}));
+  // The migration notice's Summary box order.
+  EXPECT_EQ(names, (std::vector<std::string>{"draft_plan", "review_needed", "approval_needed",
+                                             "plan_request", "change_request"}));
   EXPECT_THAT(ParseTask("DRAFT_PLAN").status(), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
@@ -248,14 +249,16 @@ TEST(WorklistReadTest, CountsAreTheWholeListsAndTheTaskFiltersTheItems) {
   CatchUpFeed feed(world, dir.Sub("projection"));
   ASSERT_TRUE(feed.Advance(Soon()).ok());
   const std::string owner = projections::OrganisationWorklist(tools::kGpPracticeOds);
-  absl::StatusOr<Worklist> all = ReadWorklist(feed.store(), owner, std::nullopt);
+  absl::StatusOr<Worklist> all =
+      ReadWorklist(feed.store(), owner, std::nullopt, ReviewHorizon::At(absl::Now()));
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_EQ(all->owner, owner);
   EXPECT_EQ(all->total, all->items.size());
   EXPECT_EQ(all->counts.size(), TaskTypes().size());
   EXPECT_EQ(all->counts.at(careledger::v1::WORKLIST_KIND_APPROVAL_NEEDED), 1u);
   absl::StatusOr<Worklist> approvals =
-      ReadWorklist(feed.store(), owner, careledger::v1::WORKLIST_KIND_APPROVAL_NEEDED);
+      ReadWorklist(feed.store(), owner, careledger::v1::WORKLIST_KIND_APPROVAL_NEEDED,
+                   ReviewHorizon::At(absl::Now()));
   ASSERT_TRUE(approvals.ok()) << approvals.status();
   ASSERT_EQ(approvals->items.size(), 1u);
   EXPECT_EQ(approvals->items[0].nhs_number(), tools::kSamplePatient);

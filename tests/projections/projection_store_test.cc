@@ -61,7 +61,7 @@ TEST_F(ProjectionStoreTest, FingerprintCoversEveryFamilyAndOnlyContent) {
   const events::Hash before = FingerprintOf(*a);
   for (StoreFamily family :
        {StoreFamily::kPlans, StoreFamily::kVersions, StoreFamily::kDirectory,
-        StoreFamily::kWorklist, StoreFamily::kHistory, StoreFamily::kAudit,
+        StoreFamily::kWorklist, StoreFamily::kReviewDue, StoreFamily::kHistory, StoreFamily::kAudit,
         StoreFamily::kAuditByPatient, StoreFamily::kAuditByUser, StoreFamily::kAuditByOrg,
         StoreFamily::kAuditSites, StoreFamily::kMeta}) {
     std::unique_ptr<ProjectionStore> changed =

@@ -4,7 +4,8 @@
 // organisation) and for the patient until it is approved; a myCMC request is
 // listed for the patient's GP practice (or "" before one is known) until it
 // is resolved, and moves when the practice changes; closing a plan clears its
-// drafts; and each item says what it is, about whom, since when.
+// drafts; and each item says what it is, about whom, since when. Also the
+// review-date index (review_due.h) the plans needing review are read from.
 #include "projections/worklist.h"
 
 #include <gtest/gtest.h>
@@ -215,6 +216,62 @@ TEST_F(WorklistTest, ItemsOfAPlanRecordAreDerivedWithoutTheStore) {
   EXPECT_EQ(kinds[3], careledger::v1::WORKLIST_KIND_APPROVAL_NEEDED);
   EXPECT_EQ(kinds[5], careledger::v1::WORKLIST_KIND_CHANGE_REQUEST);  // unspecified kind
   EXPECT_EQ(GpPracticeOf(plan), "G1");  // no draft demographics: the published ones
+}
+
+// The review-date index (review_due.h): entries under the reviewing
+// clinician and the patient while the plan is published; ListReviewsDue's
+// bound is inclusive, across month and year ends; a closed plan leaves it.
+TEST_F(WorklistTest, ReviewDatesAreIndexedByClinicianAndPatientUntilThePlanCloses) {
+  const std::string december = NhsNumberInPartition(0);
+  const std::string january = NhsNumberInPartition(1);
+  ActAs("dr-a", careledger::v1::ROLE_CLINICIAN, "G85001");
+  for (const auto& [nhs, on] :
+       {std::pair{december, MakeDate(2024, 12, 31)}, std::pair{january, MakeDate(2025, 1, 1)}}) {
+    StartPlan(nhs);
+    careledger::v1::PlanSectionValue review;
+    *review.mutable_review()->mutable_review_on() = on;
+    review.mutable_review()->set_reviewing_clinician("dr-a");
+    UpdateSection(nhs, review);
+  }
+  // Drafts only: no review is indexed.
+  ProjectAndList(UserWorklist("dr-a"));
+  const PlanQueries queries(store_.get());
+  absl::StatusOr<std::vector<careledger::v1::ReviewDue>> due =
+      queries.ListReviewsDue(UserWorklist("dr-a"), MakeDate(2025, 12, 31));
+  ASSERT_THAT(due, IsOk());
+  EXPECT_TRUE(due->empty());
+
+  Approve(december);
+  Approve(january);
+  ProjectAndList(UserWorklist("dr-a"));
+  auto nhs_numbers = [&](const std::string& owner, const careledger::v1::Date& through) {
+    std::vector<std::string> listed;
+    absl::StatusOr<std::vector<careledger::v1::ReviewDue>> entries =
+        queries.ListReviewsDue(owner, through);
+    EXPECT_THAT(entries, IsOk());
+    if (!entries.ok()) return listed;
+    for (const careledger::v1::ReviewDue& entry : *entries) {
+      EXPECT_EQ(entry.owner(), owner);
+      listed.push_back(entry.nhs_number());
+    }
+    return listed;
+  };
+  EXPECT_TRUE(nhs_numbers(UserWorklist("dr-a"), MakeDate(2024, 12, 30)).empty());
+  EXPECT_THAT(nhs_numbers(UserWorklist("dr-a"), MakeDate(2024, 12, 31)),
+              ::testing::ElementsAre(december));
+  EXPECT_THAT(nhs_numbers(UserWorklist("dr-a"), MakeDate(2025, 1, 1)),
+              ::testing::ElementsAre(december, january));
+  EXPECT_THAT(nhs_numbers(PatientWorklist(january), MakeDate(2025, 6, 1)),
+              ::testing::ElementsAre(january));
+  EXPECT_TRUE(nhs_numbers(UserWorklist("dr-b"), MakeDate(2025, 6, 1)).empty());
+  // Due-ness is not projected: nothing of it is in the stored worklist.
+  EXPECT_TRUE(List(UserWorklist("dr-a")).empty());
+
+  RecordDeath(december);
+  ProjectAndList(UserWorklist("dr-a"));
+  EXPECT_THAT(nhs_numbers(UserWorklist("dr-a"), MakeDate(2025, 6, 1)),
+              ::testing::ElementsAre(january));
+  EXPECT_TRUE(nhs_numbers(PatientWorklist(december), MakeDate(2025, 6, 1)).empty());
 }
 
 }  // namespace

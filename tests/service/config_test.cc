@@ -66,6 +66,21 @@ TEST(ServeConfigTest, AStringKeyTakesTheVariableAsWritten) {
   EXPECT_EQ(config->listen_host, "0");
 }
 
+TEST(ServeConfigTest, TheReviewWindowDefaultsTo28DaysAndIsAtMostAYear) {
+  absl::StatusOr<ServeConfig> defaults = LoadServeConfig("", Environment({}));
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->review_window_days, 28);
+  TempDir dir;
+  absl::StatusOr<ServeConfig> set =
+      LoadServeConfig(WriteFile(dir, R"({"review_window_days": 0})"), Environment({}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->review_window_days, 0);
+  absl::StatusOr<ServeConfig> too_far =
+      LoadServeConfig("", Environment({{"CARELEDGER_SERVE_REVIEW_WINDOW_DAYS", "367"}}));
+  EXPECT_THAT(too_far, StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_NE(too_far.status().message().find("review_window_days"), std::string::npos);
+}
+
 TEST(ServeConfigTest, UnknownKeysAndWrongKindsAreRefusedByName) {
   TempDir dir;
   absl::StatusOr<ServeConfig> unknown =

@@ -1,7 +1,9 @@
 """The worklist and the CMC team's audit routes of `careledger serve`, checked
 against the running service by service_test.py (which starts it and owns the
 ledger): GET /v1/worklist for me and my organisation, its counts matching the
-list and `task=` filtering it; the audit trail, alerts and export for a CMC
+list and `task=` filtering it; plans needing review with review_window_days
+(both plans are reviewed by dr.patel in about 90 days: none with the default
+window, both with 100 days; a bad window 400, nothing appended); the audit trail, alerts and export for a CMC
 auditor, each query's own AuditQuery record on the log; one record and the
 content it showed, rebuilt from the log; an auditor's review
 of an alert; an urgent-care user
@@ -25,7 +27,7 @@ from cli_checks import check
 from service_client import device_certificate
 from sample_plan import flags
 
-TASKS = ("draft_plan", "approval_needed", "plan_request", "change_request")
+TASKS = ("draft_plan", "review_needed", "approval_needed", "plan_request", "change_request")
 PURPOSE = "investigation of a complaint"
 CHECK_PROOF = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "independent",
                            "check_proof.py")
@@ -63,6 +65,7 @@ def run(ledger, service, nhs, tmp, issuer, crew, amb):
            "/v1/audit/records/{partition}/{offset}/proof"} <= set(paths),
           "/v1/openapi.json describes the worklist and the audit routes")
     check_worklist(ledger, service, nhs, issuer, gp, gp_device)
+    check_reviews(ledger, service, gp, gp_device)
     return check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp)
 
 
@@ -147,6 +150,44 @@ def check_worklist(ledger, service, nhs, issuer, gp, gp_device):
     status, _, _ = worklist(service, None, gp_device, scope="me")
     check(status == 401, f"worklist without a token: 401 ({status})")
     check(ledger.count() == count, "worklist reads append nothing (not a ledger command)")
+
+
+def check_reviews(ledger, service, gp, gp_device):
+    """Both published plans (service_test.py) name dr.patel (GP0001) as
+    reviewing clinician, review in about 90 days."""
+    count = ledger.count()
+    status, _, default = worklist(service, gp, gp_device, scope="me")
+    check(status == 200 and default.get("review_window_days") == 28
+          and default.get("counts", {}).get("review_needed") == 0
+          and not any(i["task"] == "review_needed" for i in default.get("items", [])),
+          f"GET /v1/worklist: the default window (28 days) lists no review due in 90 days "
+          f"({status}, {default.get('counts')})")
+    for scope, owner in (("me", "user/dr.patel"), ("organisation", "org/GP0001")):
+        status, _, wide = worklist(service, gp, gp_device, scope=scope, review_window_days="100")
+        items = wide.get("items", [])
+        reviews = [i for i in items if i["task"] == "review_needed"]
+        counts = wide.get("counts", {})
+        check(status == 200 and wide.get("owner") == owner
+              and wide.get("review_window_days") == 100 and wide.get("reviews_due_by")
+              and len(reviews) == 2 and counts.get("review_needed") == 2
+              and all(i.get("review_on") and i.get("kind") == "WORKLIST_KIND_REVIEW_NEEDED"
+                      for i in reviews)
+              and wide.get("total") == len(items) == sum(counts.values()),
+              f"GET /v1/worklist?scope={scope}&review_window_days=100: both plans need review, "
+              f"counted ({status}, {counts})")
+        status, _, only = worklist(service, gp, gp_device, scope=scope, review_window_days="100",
+                                   task="review_needed")
+        check(status == 200 and len(only.get("items", [])) == 2
+              and all(i["task"] == "review_needed" for i in only["items"])
+              and only.get("counts") == counts,
+              f"  ... task=review_needed lists exactly those ({status})")
+    for bad in ("-1", "367", "ten", "", "1e3"):
+        status, headers, body = worklist(service, gp, gp_device, scope="me",
+                                         review_window_days=bad)
+        check(status == 400 and "from 0 to 366" in body.get("detail", "")
+              and headers.get("content-type", "").startswith("application/problem+json"),
+              f"review_window_days={bad!r}: 400 ({status} {body.get('detail')!r})")
+    check(ledger.count() == count, "review window reads append nothing")
 
 
 def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp):
