@@ -121,6 +121,7 @@ absl::Status ApplyClosing(const Event& event, PlanState* state) {
   state->clear_submission();
   if (event.has_death_recorded()) {
     *state->mutable_death() = event.death_recorded();
+    *state->mutable_death_recorded_at() = event.recorded_at();
     state->set_lifecycle(careledger::v1::PLAN_LIFECYCLE_CLOSED);
   } else {
     *state->mutable_withdrawal() = event.consent_withdrawn();

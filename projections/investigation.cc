@@ -256,6 +256,7 @@ struct Patient {
   std::set<std::string> organisations;  // related organisations (GP, contributors, contacts, ...)
   std::set<std::string> users;          // related users (starter, submission, named)
   std::optional<absl::CivilDay> died_on;
+  std::optional<absl::Time> death_recorded_at;  // unset in plans folded before it was kept
   bool restricted_now = false;
   absl::Time restricted_since = absl::InfiniteFuture();
   std::set<std::string> allowed_now;
@@ -298,7 +299,12 @@ Patient PatientOf(const careledger::v1::PlanRecord& record) {
       patient.allowed_now.insert(state.restriction().by_user());
     }
   }
-  if (state.has_death()) patient.died_on = DayOf(state.death().died_on());
+  if (state.has_death()) {
+    patient.died_on = DayOf(state.death().died_on());
+    if (state.has_death_recorded_at()) {
+      patient.death_recorded_at = events::FromTimestamp(state.death_recorded_at());
+    }
+  }
   return patient;
 }
 
@@ -508,13 +514,25 @@ class Investigator {
       }
     }
     if (On(Rule::kDeceased) && patient != nullptr && patient->died_on) {
+      // Counted from when the death was known: from its recording when that
+      // came later than the day of death (reads before it are not "after
+      // death" to anyone reading).
       const absl::CivilDay read_on = absl::ToCivilDay(at, zone_);
-      const std::int64_t days = read_on - *patient->died_on;
+      absl::CivilDay counted_from = *patient->died_on;
+      std::string recorded;
+      if (patient->death_recorded_at) {
+        const absl::CivilDay recorded_on = absl::ToCivilDay(*patient->death_recorded_at, zone_);
+        if (recorded_on > counted_from) {
+          counted_from = recorded_on;
+          recorded = fmt::format(" recorded on {}", DayText(recorded_on));
+        }
+      }
+      const std::int64_t days = read_on - counted_from;
       if (days > thresholds_.deceased_days) {
         RaiseOne(Rule::kDeceased, careledger::v1::ALERT_SEVERITY_MEDIUM, entry,
-                 fmt::format("{} read the plan of {} {} days after the patient's death on {} "
+                 fmt::format("{} read the plan of {} {} days after the patient's death on {}{} "
                              "(more than {} days)",
-                             Who(actor), nhs, days, DayText(*patient->died_on),
+                             Who(actor), nhs, days, DayText(*patient->died_on), recorded,
                              thresholds_.deceased_days));
       }
     }

@@ -466,6 +466,23 @@ TEST_F(InvestigationTest, ReadsLongAfterTheDeath) {
   EXPECT_EQ(OfRule(Investigate(With({"deceased_days=37"})), "deceased").size(), 1u);
 }
 
+TEST_F(InvestigationTest, ADeathRecordedLateCountsFromItsRecording) {
+  // Recorded today, the death happened 40 days ago (2026-05-06).
+  world_.Apply(testing::LedgerWorld::Death(
+      a().care_home_nurse, ledger::FromCivilDay(world_.today() - 40), "Rosewood Care Home"));
+  MoveTo(London(2026, 6, 25, 10, 0));  // 10 days after the recording, 50 after the death
+  const CommandResult soon = Read(a().gp);
+  MoveTo(London(2026, 7, 22, 10, 0));  // 37 days after the recording
+  const CommandResult late = Read(a().ambulance);
+  const Investigation found = Investigate();
+
+  EXPECT_THAT(Rules(RaisedBy(found, soon)), IsEmpty())
+      << "50 days after the death, but 10 after anyone knew of it";
+  ExpectAlert(found, "deceased", Where(late), careledger::v1::ALERT_SEVERITY_MEDIUM,
+              "37 days after the patient's death on 2026-05-06 recorded on 2026-06-15 (more than "
+              "30 days)");
+}
+
 // ---- out_of_hours ----
 
 TEST_F(InvestigationTest, OutOfHours) {
