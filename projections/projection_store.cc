@@ -1,4 +1,3 @@
-#include "projections/internal/rocksdb_logger.h"
 #include "projections/projection_store.h"
 
 #include <fmt/format.h>
@@ -16,6 +15,7 @@
 #include "careledger/v1/projection.pb.h"
 #include "events/envelope.h"
 #include "projections/internal/keys.h"
+#include "projections/internal/rocksdb_logger.h"
 
 namespace careledger::projections {
 namespace {
@@ -29,7 +29,7 @@ struct FamilyName {
   std::optional<StoreFamily> family;
   const char* name;
 };
-constexpr std::array<FamilyName, 13> kFamilies = {{
+constexpr std::array<FamilyName, 14> kFamilies = {{
     {std::nullopt, "default"},
     {StoreFamily::kPlans, "plans"},
     {StoreFamily::kVersions, "versions"},
@@ -42,6 +42,7 @@ constexpr std::array<FamilyName, 13> kFamilies = {{
     {StoreFamily::kAuditByOrg, "audit_by_org"},
     {StoreFamily::kAuditSites, "audit_sites"},
     {StoreFamily::kAlertReviews, "alert_reviews"},
+    {StoreFamily::kStats, "stats"},
     {StoreFamily::kMeta, "meta"},
 }};
 

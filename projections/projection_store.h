@@ -16,6 +16,8 @@
 //   audit_sites  every organisation's names over time, to name an actor's site
 //   alert_reviews  every auditor's review of an investigation alert, by alert id
 //              (projections/investigation.h)
+//   stats      what the CMC figures are counted from: a row per started plan
+//              and urgent-care view counts (projections/stats_projection.h)
 //   meta       the schema version, the log's partition count, per-partition
 //              progress (next offset, digest, stop) and per-stream heads
 //
@@ -55,7 +57,8 @@ namespace careledger::projections {
 // 2: plans hold the shared PlanState fold; directory, worklist and history.
 // 3: the audit families.
 // 4: alert_reviews, and alert reviews in `audit`.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 5;
+// 6: stats.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 6;
 
 enum class StoreFamily {
   kPlans,
@@ -69,6 +72,7 @@ enum class StoreFamily {
   kAuditByOrg,
   kAuditSites,
   kAlertReviews,
+  kStats,
   kMeta,
 };
 
@@ -140,7 +144,7 @@ class ProjectionStore {
 
   // SHA-256 over every key and value of every column family (default, plans,
   // versions, directory, worklist, history, audit, audit_by_patient,
-  // audit_by_user, audit_by_org, audit_sites, alert_reviews, meta, in that order, each in
+  // audit_by_user, audit_by_org, audit_sites, alert_reviews, stats, meta, in that order, each in
   // key order), from one snapshot.
   // Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.
