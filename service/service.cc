@@ -464,6 +464,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddWorklistRoutes();
   impl->AddAuditRoutes();
   impl->AddAlertReviewRoutes();
+  impl->AddStatsRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 
