@@ -18,6 +18,7 @@ usage: stats_cli_test.py --careledger BIN
 """
 import argparse
 import csv
+import datetime
 import io
 import json
 import os
@@ -177,6 +178,26 @@ def run(ledger):
     check(any(row[0] in (str(year), str(year + 1)) for row in parsed[1:]),
           "--period year labels periods by year")
 
+    # ---- a replay (project --until --into) carries the statistics ----
+    def figures(answer):
+        return [(r["period"], r["figure"], r["group"], r["value"]) for r in answer.get("rows", [])]
+
+    replay = os.path.join(ledger.work, "replay")
+    instant = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # after every record of the load
+    built = ledger.run("project", "--into", replay, "--until", instant)
+    code, replayed, stderr = ledger.stats_json("--unsuppressed", "--review-on", "2000-01-01",
+                                               "--projection", replay)
+    check(built.returncode == 0 and code == 0 and figures(replayed) == figures(exact),
+          f"stats --projection on a replay until now gives the live figures "
+          f"{built.stderr[-200:]} {stderr[-200:]}")
+    early = os.path.join(ledger.work, "replay-before")
+    built = ledger.run("project", "--into", early, "--until", "2000-01-01T00:00Z")
+    code, before_load, _ = ledger.stats_json("--unsuppressed", "--projection", early)
+    counted = [r for r in before_load.get("rows", []) if r["period"] != "all"
+               or (r["figure"] == "plans_by_status" and r["value"] != "0")]
+    check(built.returncode == 0 and code == 0 and before_load.get("rows") and not counted,
+          f"a replay to before the load counts nothing: {counted}")
+
     # ---- organisation filter ----
     code, of_amb, _ = ledger.stats_json("--org", "AMB001", "--unsuppressed")
     amb = of_amb.get("rows", [])
@@ -218,8 +239,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--careledger", required=True)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="careledger-stats-") as data:
-        run(Ledger(args.careledger, data))
+    with tempfile.TemporaryDirectory(prefix="careledger-stats-") as work:
+        data = os.path.join(work, "data")
+        os.mkdir(data, 0o700)
+        ledger = Ledger(args.careledger, data)
+        ledger.work = work  # replays go beside the data directory
+        run(ledger)
     return summary("stats")
 
 
