@@ -1,7 +1,5 @@
 #include "projections/stats_projection.h"
 
-#include <fmt/format.h>
-
 #include "absl/time/time.h"
 #include "events/plan_fold.h"
 #include "events/time_util.h"
