@@ -48,12 +48,17 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_access";
     case careledger::v1::AUDIT_SCOPE_ALERTS:
       return "audit_alerts";
+    case careledger::v1::AUDIT_SCOPE_STATISTICS:
+      return "audit_statistics";
     default:
       return "audit_query";
   }
 }
 
 std::string AuditAction(const AuditQuery& query) {
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_STATISTICS && query.unsuppressed()) {
+    return "audit_statistics_unsuppressed";
+  }
   if (!query.for_export()) return AuditAction(query.scope());
   return fmt::format("audit_export_{}", AuditAction(query.scope()).substr(6));
 }
@@ -67,6 +72,16 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
     }
     return query.subject().empty() ? std::string("audit/alerts")
                                    : fmt::format("audit/alerts/{}", query.subject());
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_STATISTICS) {
+    // Every organisation, or one: an ODS code (letters and digits).
+    if (query.subject().find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") !=
+        std::string::npos) {
+      return absl::InvalidArgumentError(
+          fmt::format("'{}' is not an ODS code (upper-case letters and digits)", query.subject()));
+    }
+    return query.subject().empty() ? std::string("audit/statistics")
+                                   : fmt::format("audit/statistics/{}", query.subject());
   }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");
@@ -135,6 +150,9 @@ absl::StatusOr<careledger::v1::AccessRecorded> DecideAuditQuery(
       query.scope() != careledger::v1::AUDIT_SCOPE_ORGANISATION) {
     return absl::InvalidArgumentError(
         "only a patient's, a user's or an organisation's trail is exported");
+  }
+  if (query.unsuppressed() && query.scope() != careledger::v1::AUDIT_SCOPE_STATISTICS) {
+    return absl::InvalidArgumentError("only statistics are shown unsuppressed");
   }
   careledger::v1::AccessRecorded record;
   record.set_action(AuditAction(query));

@@ -13,6 +13,11 @@
 //   ORGANISATION   audit_organisation   directory/org/<ods>
 //   ACCESS         audit_access         log/<partition>/<offset>  the examined record's patient
 //   ALERTS         audit_alerts         audit/alerts[/<rule>]
+//   STATISTICS     audit_statistics     audit/statistics[/<ods>]
+//
+// A STATISTICS query with `unsuppressed` (small counts shown as they are,
+// for the CMC team's own use) is recorded as "audit_statistics_unsuppressed";
+// `unsuppressed` on any other scope is INVALID_ARGUMENT.
 //
 // with the time range asked for, and `restricted` when the patient's plan is
 // restricted. Restriction does not stop the CMC team: investigating access
@@ -40,11 +45,12 @@ bool IsAuditCommand(const careledger::v1::Command& command);
 std::string AuditAction(careledger::v1::AuditScope scope);
 // The recorded action of `query`: AuditAction(scope), or for an export
 // (`for_export`) "audit_export_patient", "audit_export_user" or
-// "audit_export_organisation".
+// "audit_export_organisation", or "audit_statistics_unsuppressed".
 std::string AuditAction(const careledger::v1::AuditQuery& query);
 
 // The subject of the table above. INVALID_ARGUMENT for a query with no
-// scope, no subject (ALERTS: optional, a rule's name), an invalid NHS
+// scope, no subject (ALERTS: optional, a rule's name; STATISTICS: optional,
+// an ODS code of upper-case letters and digits), an invalid NHS
 // number, or an ACCESS subject that is not "<partition>/<offset>".
 absl::StatusOr<std::string> AuditSubject(const careledger::v1::AuditQuery& query);
 

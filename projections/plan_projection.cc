@@ -98,6 +98,12 @@ PlanProjection::DerivedEntries PlanProjection::DerivedEntriesOf(const PlanRecord
 PlanProjection::PlanProjection(const ProjectionStore* store)
     : plans_(store, StoreFamily::kPlans, "plan") {}
 
+absl::StatusOr<const PlanRecord*> PlanProjection::Current(std::string_view nhs_number) {
+  absl::StatusOr<PlanRecord*> found = plans_.Find(internal::PlanKey(nhs_number));
+  if (!found.ok()) return found.status();
+  return *found;
+}
+
 absl::Status PlanProjection::Apply(const AppliedEvent& event) {
   const careledger::v1::Event& body = event.record->event;
   if (!events::IsPlanEvent(body)) return absl::OkStatus();

@@ -66,6 +66,12 @@ class PlanProjection final : public Projection {
   void Flush(StoreBatch* batch) override;
   void Discard() override;
 
+  // The plan of `nhs_number` as of the events applied so far (this batch's
+  // included), or nullptr when it has none: what later projections of the
+  // same event (StatsProjection) read instead of folding the plan again.
+  // Valid until the next Apply, Flush or Discard. Errors as the store's.
+  absl::StatusOr<const careledger::v1::PlanRecord*> Current(std::string_view nhs_number);
+
  private:
   // What one plan derives in the families `worklist` and `review_due`:
   // key -> deterministic value bytes.

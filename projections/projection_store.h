@@ -18,6 +18,8 @@
 //   audit_sites  every organisation's names over time, to name an actor's site
 //   alert_reviews  every auditor's review of an investigation alert, by alert id
 //              (projections/investigation.h)
+//   stats      what the CMC figures are counted from: a row per started plan
+//              and urgent-care view counts (projections/stats_projection.h)
 //   meta       the schema version, the log's partition count, per-partition
 //              progress (next offset, digest, stop) and per-stream heads
 //
@@ -59,7 +61,8 @@ namespace careledger::projections {
 // 4: alert_reviews, and alert reviews in `audit`.
 // 5: audit_by_patient holds its entries (a covering index).
 // 6: review_due.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 6;
+// 7: stats.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 7;
 
 enum class StoreFamily {
   kPlans,
@@ -74,6 +77,7 @@ enum class StoreFamily {
   kAuditByOrg,
   kAuditSites,
   kAlertReviews,
+  kStats,
   kMeta,
 };
 
@@ -145,7 +149,7 @@ class ProjectionStore {
 
   // SHA-256 over every key and value of every column family (default, plans,
   // versions, directory, worklist, review_due, history, audit, audit_by_patient,
-  // audit_by_user, audit_by_org, audit_sites, alert_reviews, meta, in that order, each in
+  // audit_by_user, audit_by_org, audit_sites, alert_reviews, stats, meta, in that order, each in
   // key order), from one snapshot.
   // Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.

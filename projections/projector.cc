@@ -17,6 +17,7 @@
 #include "projections/directory_projection.h"
 #include "projections/history_projection.h"
 #include "projections/plan_projection.h"
+#include "projections/stats_projection.h"
 
 namespace careledger::projections {
 namespace {
@@ -89,10 +90,14 @@ Projector::Projector(ledger::LogReader* reader, ProjectionStore* store,
     : reader_(reader), store_(store), keyring_(keyring), options_(options) {
   // Each event goes to each projection in this order; a refusal by any of
   // them stops the partition with none of the event's changes applied.
-  projections_.push_back(std::make_unique<PlanProjection>(store_));
+  auto plans = std::make_unique<PlanProjection>(store_);
+  PlanProjection* plan_projection = plans.get();
+  projections_.push_back(std::move(plans));
   projections_.push_back(std::make_unique<DirectoryProjection>(store_));
   projections_.push_back(std::make_unique<HistoryProjection>());
   projections_.push_back(std::make_unique<AuditProjection>());
+  // After the plans: reads each plan as PlanProjection has just folded it.
+  projections_.push_back(std::make_unique<StatsProjection>(store_, plan_projection));
 }
 
 Projector::~Projector() = default;

@@ -465,6 +465,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddAuditRoutes();
   impl->AddAlertReviewRoutes();
   impl->AddProofRoute();
+  impl->AddStatsRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

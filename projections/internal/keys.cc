@@ -120,6 +120,20 @@ std::string AuditIndexKey(std::string_view term, std::string_view audit_key) {
   return key;
 }
 
+std::string StatsPlanKey(std::string_view nhs_number) {
+  std::string key(kStatsPlanPrefix);
+  key.append(nhs_number);
+  return key;
+}
+
+std::string StatsViewKey(std::string_view utc_hour, std::string_view ods_code) {
+  std::string key(kStatsViewPrefix);
+  key.append(utc_hour);
+  key.push_back('/');
+  key.append(ods_code);
+  return key;
+}
+
 std::string ProgressKey(std::int32_t partition) {
   std::string key(kProgressPrefix);
   AppendBigEndian(static_cast<std::uint32_t>(partition), 4, &key);

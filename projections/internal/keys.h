@@ -17,6 +17,7 @@
 //   audit_by_org      <ODS code> 0x00 <audit key>
 //   audit_sites       <ODS code> 0x00 <audit key>
 //   alert_reviews     <alert id> 0x00 <audit key>
+//   stats      "plan/" <nhs number> | "view/" <YYYY-MM-DDTHH, UTC> "/" <ODS code>
 //   meta       "schema" | "partition_count"
 //              | "progress/" <partition: 4 bytes>
 //              | "head/" <stream id>
@@ -82,6 +83,14 @@ std::string AuditTimeKey(std::int64_t micros);
 std::string AuditIndexPrefix(std::string_view term);
 // AuditIndexPrefix(term) followed by an AuditKey.
 std::string AuditIndexKey(std::string_view term, std::string_view audit_key);
+
+// Family `stats` (stats_projection.h): one row per started plan, and the
+// urgent-care view counts per UTC hour and reading organisation. The hour is
+// text ("2026-01-15T09") so keys sort by time and read in a dump.
+inline constexpr std::string_view kStatsPlanPrefix = "plan/";
+inline constexpr std::string_view kStatsViewPrefix = "view/";
+std::string StatsPlanKey(std::string_view nhs_number);
+std::string StatsViewKey(std::string_view utc_hour, std::string_view ods_code);
 
 std::string ProgressKey(std::int32_t partition);
 std::string HeadKey(std::string_view stream_id);

@@ -69,6 +69,7 @@ class Service::Impl {
   void AddAuditRoutes();        // audit_routes.cc
   void AddAlertReviewRoutes();  // alert_review_routes.cc
   void AddProofRoute();         // proof_routes.cc
+  void AddStatsRoutes();        // stats_routes.cc
 
   // For an audit route (audit_routes.cc): answers `status` when it is an
   // error, or the refusal when `recorded` is REJECTED, and returns true;

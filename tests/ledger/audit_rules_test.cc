@@ -182,5 +182,30 @@ TEST_F(AuditRulesTest, ExportsAreRecordedAsExports) {
   world_->Reject(access, "exported");
 }
 
+TEST_F(AuditRulesTest, StatisticsQueriesAreRecordedAndUnsuppressedOnesSaySo) {
+  CommandResult result;
+  AccessRecorded all =
+      RecordOf(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_STATISTICS, ""), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(all.action(), "audit_statistics");
+  EXPECT_EQ(all.subject(), "audit/statistics");
+  Command exact = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_STATISTICS, "AMB001");
+  exact.mutable_audit_query()->set_unsuppressed(true);
+  AccessRecorded unsuppressed = RecordOf(exact, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(unsuppressed.action(), "audit_statistics_unsuppressed");
+  EXPECT_EQ(unsuppressed.subject(), "audit/statistics/AMB001");
+  // Only the CMC team; the refusal is named like the query.
+  AccessRecorded refused =
+      RecordOf(Audit(a().gp, careledger::v1::AUDIT_SCOPE_STATISTICS, ""), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(refused.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_EQ(refused.action(), "audit_statistics");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_STATISTICS, "amb/001"), "ODS code");
+  Command trail = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_USER, "crew.lee");
+  trail.mutable_audit_query()->set_unsuppressed(true);
+  world_->Reject(trail, "only statistics are shown unsuppressed");
+}
+
 }  // namespace
 }  // namespace careledger::ledger
