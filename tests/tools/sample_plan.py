@@ -34,6 +34,17 @@ SAMPLE_DIRECTORY_RECORDS = 22
 GENESIS_RECORDS = 4
 
 
+def nhs_number(serial):
+    """A valid synthetic NHS number (999 range, modulus 11) for `serial`."""
+    while True:
+        digits = f"999{serial:06d}"
+        check_digit = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
+        check_digit = 0 if check_digit == 11 else check_digit
+        if check_digit != 10:
+            return digits + str(check_digit)
+        serial += 1000
+
+
 def flags(user):
     """--as-user/--as-role/--as-org/--as-device of a sample user."""
     role, _, org, device = SAMPLE_USERS[user]

@@ -28,22 +28,11 @@ import tempfile
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
-from sample_plan import actor, complete_sections, date_json, flags, today  # noqa: E402
+from sample_plan import actor, complete_sections, date_json, flags, nhs_number, today  # noqa: E402
 
 AUDITOR = flags("auditor.cmc")
 GP = flags("dr.patel")
 FIRST, SECOND = "Rosewood Care Home", "St Anne's Hospice"  # complete_sections()' preferences
-
-
-def nhs_number(serial):
-    """A valid synthetic NHS number (999 range) for `serial`."""
-    while True:
-        digits = f"999{serial:06d}"
-        check_digit = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-        check_digit = 0 if check_digit == 11 else check_digit
-        if check_digit != 10:
-            return digits + str(check_digit)
-        serial += 1000
 
 
 def load_lines():

@@ -24,22 +24,11 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
-from sample_plan import actor, complete_sections, date_json, today  # noqa: E402
+from sample_plan import actor, complete_sections, date_json, nhs_number, today  # noqa: E402
 
 TASKS = ("draft_plan", "review_needed", "approval_needed", "plan_request", "change_request")
 LABELS = ("draft plans", "plans needing review", "plans needing approval",
           "patient plan requests", "patient change requests")
-
-
-def nhs_number(serial):
-    """The synthetic 999-range NHS number with this serial (modulus 11)."""
-    while True:
-        digits = f"999{serial:06d}"
-        check_digit = 11 - sum(int(d) * (10 - i) for i, d in enumerate(digits)) % 11
-        check_digit = 0 if check_digit == 11 else check_digit
-        if check_digit != 10:
-            return digits + str(check_digit)
-        serial += 1
 
 
 # (NHS number, reviewing clinician, days to the review date)
