@@ -25,4 +25,16 @@ int AuditSession::Refused(const careledger::v1::CommandResult& refusal) {
   return kExitRejected;
 }
 
+absl::StatusOr<RecordSession> RecordSession::Open(std::int32_t partition, std::int64_t offset,
+                                                  const Context& context) {
+  if (partition < 0 || offset < 0) {
+    return absl::InvalidArgumentError("--partition and --offset name the record");
+  }
+  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+  if (!keys.ok()) return keys.status();
+  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
+  if (!session.ok()) return session.status();
+  return RecordSession{*std::move(keys), *std::move(session)};
+}
+
 }  // namespace careledger::tools

@@ -41,6 +41,16 @@ struct AuditSession {
   int Refused(const careledger::v1::CommandResult& refusal);
 };
 
+// The keys (to verify records with) and the session of a command about one
+// record (`audit access`, `audit proof`): INVALID_ARGUMENT when --partition or
+// --offset is missing, before anything is opened. Opening records nothing.
+struct RecordSession {
+  ledger::KeyStore keys;
+  AuditSession session;
+  static absl::StatusOr<RecordSession> Open(std::int32_t partition, std::int64_t offset,
+                                            const Context& context);
+};
+
 // `audit export` (cmd_audit_export.cc), registered under `audit`.
 void RegisterAuditExport(CLI::App* audit, Runner* run);
 // `audit proof` (cmd_audit_proof.cc), registered under `audit`.

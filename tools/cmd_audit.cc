@@ -115,14 +115,11 @@ int RunList(AuditScope scope, const AuditFlags& flags, const Context& context) {
 }
 
 int RunAccess(const AuditFlags& flags, const Context& context) {
-  if (flags.partition < 0 || flags.offset < 0) {
-    return ReportError(absl::InvalidArgumentError("--partition and --offset name the record"),
-                       context.json());
-  }
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
-  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<RecordSession> opened =
+      RecordSession::Open(flags.partition, flags.offset, context);
+  if (!opened.ok()) return ReportError(opened.status(), context.json());
+  const ledger::KeyStore* keys = &opened->keys;
+  AuditSession* session = &opened->session;
 
   // Find the record and its entry (nothing is shown before the query is recorded).
   if (absl::Status advanced = session->feed->Advance(session->deadline()); !advanced.ok()) {

@@ -27,14 +27,11 @@ struct ProofFlags {
 };
 
 int RunProof(const ProofFlags& flags, const Context& context) {
-  if (flags.partition < 0 || flags.offset < 0) {
-    return ReportError(absl::InvalidArgumentError("--partition and --offset name the record"),
-                       context.json());
-  }
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<AuditSession> session = AuditSession::Open(context);
-  if (!session.ok()) return ReportError(session.status(), context.json());
+  absl::StatusOr<RecordSession> opened =
+      RecordSession::Open(flags.partition, flags.offset, context);
+  if (!opened.ok()) return ReportError(opened.status(), context.json());
+  const ledger::KeyStore* keys = &opened->keys;
+  AuditSession* session = &opened->session;
   ledger::Log& log = *session->submitter->log();
   absl::StatusOr<access::LogLookup> lookup = access::LogLookup::Open(&log, {});
   if (!lookup.ok()) return ReportError(lookup.status(), context.json());
