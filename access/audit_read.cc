@@ -103,6 +103,14 @@ absl::StatusOr<projections::InvestigationRequest> AlertsRequest(
   return request;
 }
 
+absl::StatusOr<projections::AlertOrder> ParseAlertOrder(std::string_view text,
+                                                        std::string_view prefix) {
+  if (text.empty() || text == "risk") return projections::AlertOrder::kRisk;
+  if (text == "time") return projections::AlertOrder::kTime;
+  return absl::InvalidArgumentError(
+      fmt::format("{}order '{}' is not an order (risk, time)", prefix, text));
+}
+
 std::string ScopeName(AuditScope scope) {
   switch (scope) {
     case careledger::v1::AUDIT_SCOPE_PATIENT:

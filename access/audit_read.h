@@ -65,6 +65,11 @@ absl::StatusOr<projections::InvestigationRequest> AlertsRequest(
     std::string_view rule, const std::vector<std::string>& thresholds, const AuditRange& range,
     std::string_view prefix);
 
+// The alerts' order from its name: "risk" (or "", the queue's default:
+// riskiest first) or "time". INVALID_ARGUMENT naming `prefix`order otherwise.
+absl::StatusOr<projections::AlertOrder> ParseAlertOrder(std::string_view text,
+                                                        std::string_view prefix);
+
 // "patient", "user", "organisation", "access" or "alerts".
 std::string ScopeName(careledger::v1::AuditScope scope);
 

@@ -36,12 +36,15 @@
 //                        neighbour (the postcode, address or street        MEDIUM
 //                        shared); a shared family name alone raises nothing
 //   own_record           a professional's read of their own plan (the      HIGH
-//                        user's NHS number is the patient's)
+//                        user's NHS number is the patient's, however
+//                        either was written)
 //   deceased             a read more than deceased_days after the death    MEDIUM
 //   out_of_hours         a read outside working hours (local time, or a    LOW
-//                        weekend or bank holiday) by a clinician,
-//                        administrator or auditor whose organisation is
-//                        not a 24-hour service (out_of_hours_exempt)
+//                        weekend or bank holiday) that the reader's role
+//                        and organisation do not explain: a clinician at
+//                        a 24-hour organisation type works shifts; an
+//                        administrator or CMC team member keeps office
+//                        hours even there; urgent care is never judged
 //   many_patients        a user's reads of more than many_patients         HIGH
 //                        distinct patients within many_patients_minutes
 //   unregistered_device  a professional's read or refused attempt from a   HIGH (read)
@@ -71,6 +74,17 @@
 //     judged only when that record was written before the access (a device
 //     re-recorded since is judged on registration and organisation only);
 //   - deaths: the date of death recorded now.
+//
+// Ranking: each alert's `risk` is its severity's weight (HIGH 60, MEDIUM
+// 30, LOW 10), plus kCorroborationWeight for every other rule raised on the
+// same user and patient in the range (a relative's plan read at night with
+// no relationship is likelier a breach than any one of those alone), plus
+// one for each repeat folded into it (at most kMaxRepeatWeight). The
+// queue (`careledger audit alerts`, GET /v1/audit/alerts) lists the
+// riskiest first.
+//
+// Layout: each rule lives in projections/investigation/rules/<rule>.cc;
+// the facts they look up, their text helpers and thresholds beside them.
 //
 // Thread safety: Investigate may be called from any thread, also while a
 // projector is committing (each page is one consistent read).
@@ -112,7 +126,8 @@ struct RuleThresholds {
   int working_day_end = 18 * 60 + 30;
   std::string time_zone = "Europe/London";
   std::vector<absl::CivilDay> bank_holidays;  // none by default
-  // Users of these organisation types work around the clock.
+  // Organisations of these types work around the clock: their users in
+  // out_of_hours_shift_roles work shifts there.
   std::vector<careledger::v1::OrganisationType> out_of_hours_exempt = {
       careledger::v1::ORGANISATION_TYPE_HOSPITAL,
       careledger::v1::ORGANISATION_TYPE_HOSPICE,
@@ -121,6 +136,13 @@ struct RuleThresholds {
       careledger::v1::ORGANISATION_TYPE_NHS_111,
       careledger::v1::ORGANISATION_TYPE_OUT_OF_HOURS_GP,
   };
+  // The roles that work their organisation's hours. Other judged roles
+  // (administrators, the CMC team) keep office hours wherever they work.
+  std::vector<careledger::v1::Role> out_of_hours_shift_roles = {careledger::v1::ROLE_CLINICIAN};
+  // Organisations (ODS codes) every user of which works around the clock,
+  // whatever the organisation's type (a GP practice running an extended-hours
+  // hub). None by default.
+  std::vector<std::string> out_of_hours_exempt_orgs;
   // many_patients: more than this many distinct patients read within the
   // window.
   int many_patients = 20;
@@ -140,6 +162,19 @@ absl::Status SetThreshold(std::string_view assignment, RuleThresholds* threshold
 // accepts, for showing what an investigation used.
 std::vector<std::pair<std::string, std::string>> ThresholdValues(const RuleThresholds& thresholds);
 
+// The order of an investigation's alerts.
+enum class AlertOrder {
+  kTime,  // by the raising record (time, then log position), then by rule
+  kRisk,  // riskiest first (`risk`, see "Ranking"); ties in time order
+};
+
+inline constexpr int kCorroborationWeight = 20;
+inline constexpr int kMaxRepeatWeight = 10;
+
+// Sets each alert's `risk` (see "Ranking") and orders them by `order`;
+// `alerts` must be in time order.
+void RankAlerts(AlertOrder order, std::vector<careledger::v1::Alert>* alerts);
+
 struct InvestigationRequest {
   // The records examined: recorded in [from, to); infinite = unbounded.
   absl::Time from = absl::InfinitePast();
@@ -147,10 +182,11 @@ struct InvestigationRequest {
   RuleThresholds thresholds;
   // Only these rules (names of kInvestigationRules); empty = every rule.
   std::vector<std::string> rules;
+  AlertOrder order = AlertOrder::kTime;
 };
 
 struct Investigation {
-  // Ordered by the raising record (time, then log position), then by rule.
+  // In the request's order, each with its `risk`.
   std::vector<careledger::v1::Alert> alerts;
   std::uint64_t records_examined = 0;  // audit entries in [from, to)
   std::string time_zone;               // the zone out-of-hours was judged in

@@ -282,6 +282,12 @@ void Service::Impl::AddAuditRoutes() {
                          investigation.ok() ? "unreviewed must be true or false"
                                             : std::string(investigation.status().message()));
         }
+        absl::StatusOr<projections::AlertOrder> order =
+            access::ParseAlertOrder(request.get_param_value("order"), "");
+        if (!order.ok()) {
+          return Problem(response, 400, "Bad audit query", std::string(order.status().message()));
+        }
+        investigation->order = *order;
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
         const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);

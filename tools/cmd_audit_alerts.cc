@@ -46,6 +46,7 @@ struct AlertFlags {
   std::string from;
   std::string to;
   std::string rule;
+  std::string order;
   bool unreviewed = false;
   std::vector<std::string> thresholds;
 };
@@ -73,8 +74,9 @@ std::string SeverityText(careledger::v1::AlertSeverity severity) {
 void PrintAlert(const Alert& alert, std::ostream& out) {
   const careledger::v1::Actor& actor = alert.actor();
   out << fmt::format(
-      "{:<6} {}  {}  {} ({}, {}){}\n", SeverityText(alert.severity()), alert.alert_id(),
-      TimeText(alert.at()), actor.user_id(), ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
+      "{:<6} risk {:<3} {}  {}  {} ({}, {}){}\n", SeverityText(alert.severity()), alert.risk(),
+      alert.alert_id(), TimeText(alert.at()), actor.user_id(),
+      ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
       actor.organisation().empty() ? "-" : actor.organisation(),
       alert.nhs_number().empty() ? "" : fmt::format("  patient {}", alert.nhs_number()));
   out << fmt::format("       {}\n", alert.reason());
@@ -112,6 +114,9 @@ int RunAlerts(const AlertFlags& flags, const Context& context) {
   absl::StatusOr<projections::InvestigationRequest> request =
       access::AlertsRequest(flags.rule, flags.thresholds, *range, "--");
   if (!request.ok()) return ReportError(request.status(), context.json());
+  absl::StatusOr<projections::AlertOrder> order = access::ParseAlertOrder(flags.order, "--");
+  if (!order.ok()) return ReportError(order.status(), context.json());
+  request->order = *order;
 
   absl::StatusOr<AuditSession> session = AuditSession::Open(context);
   if (!session.ok()) return ReportError(session.status(), context.json());
@@ -225,9 +230,13 @@ void RegisterAuditAlerts(CLI::App* audit, Runner* run) {
       "--rule", flags->rule,
       fmt::format("Only this rule: {}", fmt::join(projections::kInvestigationRules, ", ")));
   alerts->add_flag("--unreviewed", flags->unreviewed, "Only alerts no auditor has reviewed");
+  alerts->add_option("--order", flags->order,
+                     "risk (the default: likeliest breaches first, by severity, rules "
+                     "corroborating on the same user and patient, and repeats) or time");
   alerts->add_option("--threshold", flags->thresholds,
                      "KEY=VALUE, repeatable: deceased_days, working_hours (08:00-18:30), "
-                     "time_zone, bank_holidays, out_of_hours_exempt, many_patients, "
+                     "time_zone, bank_holidays, out_of_hours_exempt, out_of_hours_shift_roles, "
+                     "out_of_hours_exempt_orgs, many_patients, "
                      "many_patients_minutes, refusals, refusals_minutes, licence_months "
                      "(docs/domain.md has the defaults)");
   alerts->callback([run, flags] {

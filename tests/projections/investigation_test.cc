@@ -537,6 +537,79 @@ TEST_F(InvestigationTest, OutOfHours) {
       << "urgent care is never out of hours";
 }
 
+TEST_F(InvestigationTest, OutOfHoursJudgesTheRoleAndTheOrganisation) {
+  // At 03:00 in a care home (a 24-hour organisation type): its registered
+  // nurse works shifts there; its administrator keeps office hours.
+  MoveTo(London(2026, 6, 16, 3, 0));
+  const CommandResult nurse = Read(a().care_home_nurse);
+  const CommandResult admin = Read(a().care_home_admin);
+  MoveTo(London(2026, 6, 16, 22, 0));
+  const CommandResult gp = Read(a().gp);
+  const Investigation found = Investigate();
+
+  EXPECT_THAT(Rules(RaisedBy(found, nurse)), IsEmpty());
+  ExpectAlert(found, "out_of_hours", Where(admin), careledger::v1::ALERT_SEVERITY_LOW,
+              fmt::format("the organisation ({}, care_home) works around the clock, but a "
+                          "ADMINISTRATOR keeps office hours there",
+                          tools::kCareHomeOds));
+  ExpectAlert(found, "out_of_hours", Where(gp), careledger::v1::ALERT_SEVERITY_LOW,
+              "the organisation (gp_practice) is not a 24-hour service");
+
+  const Investigation admins_on_shifts =
+      Investigate(With({"out_of_hours_shift_roles=clinician,administrator"}));
+  EXPECT_THAT(Rules(RaisedBy(admins_on_shifts, admin)), IsEmpty());
+  EXPECT_EQ(RaisedBy(admins_on_shifts, gp).size(), 1u) << "a GP practice is still office hours";
+
+  const Investigation hub = Investigate(With({"out_of_hours_exempt_orgs=GP0001"}));
+  EXPECT_THAT(Rules(RaisedBy(hub, gp)), IsEmpty()) << "an extended-hours practice, by its code";
+  EXPECT_EQ(RaisedBy(hub, admin).size(), 1u) << "only the practice named";
+}
+
+// ---- ranking: the likeliest breaches first ----
+
+TEST_F(InvestigationTest, TheQueueRanksCorroboratedAlertsFirst) {
+  // A neighbour (shares the postcode) reading from another practice at night
+  // raises three rules on one patient; the patient's own GP reading in the
+  // evening, one (out of hours, LOW).
+  RegisterOtherPractice();
+  const Actor neighbour = NewUser("dr.next-door", a().gp, [](careledger::v1::User* user) {
+    user->set_organisation("GP0002");
+    user->set_family_name("Unrelated");
+    user->set_postcode("SE1 7EH");  // the sample plan's
+  });
+  Actor from_other_practice = neighbour;
+  from_other_practice.set_device_id("dev-GP0002");
+  MoveTo(London(2026, 6, 16, 20, 0));
+  const CommandResult evening = Read(a().gp);
+  MoveTo(London(2026, 6, 16, 23, 0));
+  const CommandResult night = Read(from_other_practice);
+
+  InvestigationRequest request;
+  request.order = AlertOrder::kRisk;
+  const Investigation ranked = Investigate(request);
+  ASSERT_EQ(ranked.alerts.size(), 4u) << ::testing::PrintToString(Rules(ranked.alerts));
+  EXPECT_THAT(
+      Rules(RaisedBy(ranked, night)),
+      ::testing::UnorderedElementsAre("no_relationship", "family_or_neighbour", "out_of_hours"));
+  // Each of the night read's alerts carries the corroboration of the other two.
+  for (const Alert& alert : RaisedBy(ranked, night)) {
+    const int severity = alert.severity() == careledger::v1::ALERT_SEVERITY_MEDIUM ? 30 : 10;
+    EXPECT_EQ(alert.risk(), severity + 2 * kCorroborationWeight) << alert.rule();
+  }
+  const std::vector<Alert> lone = RaisedBy(ranked, evening);
+  ASSERT_EQ(lone.size(), 1u);
+  EXPECT_EQ(lone.front().risk(), 10);
+  for (std::size_t i = 1; i < ranked.alerts.size(); ++i) {
+    EXPECT_GE(ranked.alerts[i - 1].risk(), ranked.alerts[i].risk()) << i;
+  }
+  EXPECT_EQ(ranked.alerts.back().alert_id(), lone.front().alert_id())
+      << "the GP's evening read comes after the corroborated night read";
+
+  const Investigation by_time = Investigate();
+  EXPECT_EQ(by_time.alerts.front().alert_id(), lone.front().alert_id())
+      << "kTime keeps recorded order";
+}
+
 // ---- repeats fold ----
 
 TEST_F(InvestigationTest, RepeatReadsOfOnePatientByOneUserFoldIntoOneAlert) {
@@ -744,6 +817,8 @@ TEST(RuleThresholdsTest, DefaultsAndSettingThem) {
   EXPECT_EQ(values["refusals"], "5");
   EXPECT_EQ(values["refusals_minutes"], "60");
   EXPECT_EQ(values["licence_months"], "9");
+  EXPECT_EQ(values["out_of_hours_shift_roles"], "clinician");
+  EXPECT_EQ(values["out_of_hours_exempt_orgs"], "none");
 
   RuleThresholds set;
   for (const auto& [key, value] : ThresholdValues(defaults)) {
@@ -757,7 +832,8 @@ TEST(RuleThresholdsTest, DefaultsAndSettingThem) {
   for (const char* bad :
        {"many_patients", "many_patients=0", "many_patients=ten", "working_hours=18:00-08:00",
         "working_hours=8-18", "time_zone=Mars/Olympus", "bank_holidays=2026-13-01",
-        "out_of_hours_exempt=pub", "snooping=1", "deceased_days=-1"}) {
+        "out_of_hours_exempt=pub", "snooping=1", "deceased_days=-1",
+        "out_of_hours_shift_roles=urgent_care", "out_of_hours_exempt_orgs=gp 1"}) {
     EXPECT_THAT(SetThreshold(bad, &set), testing::StatusIs(absl::StatusCode::kInvalidArgument))
         << bad;
   }
