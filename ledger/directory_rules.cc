@@ -64,9 +64,13 @@ absl::Status ValidateUser(const Directory& directory, const careledger::v1::User
       return absl::InvalidArgumentError(
           "a clinician needs a professional registration (GMC, NMC, HCPC number)");
     }
-    return absl::OkStatus();
   }
-  if (user.role() == careledger::v1::ROLE_PATIENT) return ValidateNhsNumber(user.nhs_number());
+  // A patient's is their identity; anyone else's (a professional's own, for
+  // the own_record rule) is optional but, when given, a real NHS number
+  // written as its ten digits (ledger::NhsNumberAsEntered at entry).
+  if (user.role() == careledger::v1::ROLE_PATIENT || !user.nhs_number().empty()) {
+    return ValidateNhsNumber(user.nhs_number());
+  }
   return absl::OkStatus();
 }
 

@@ -1,6 +1,8 @@
 #include "ledger/nhs_number.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 
 #include <algorithm>
 
@@ -34,6 +36,37 @@ absl::Status ValidateNhsNumber(std::string_view nhs_number) {
         fmt::format("NHS number '{}' fails the modulus 11 check", nhs_number));
   }
   return absl::OkStatus();
+}
+
+std::string NhsNumberAsEntered(std::string_view entered) {
+  std::string digits;
+  for (char c : entered) {
+    if (c == ' ' || c == '-' || c == '\t') continue;
+    if (c < '0' || c > '9') return std::string(entered);
+    digits.push_back(c);
+  }
+  return digits.size() == 10 ? digits : std::string(entered);
+}
+
+void NormaliseNhsNumbersIn(google::protobuf::Message* message) {
+  const google::protobuf::Reflection* reflection = message->GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(*message, &fields);  // only those set
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(*message, field); ++i) {
+          NormaliseNhsNumbersIn(reflection->MutableRepeatedMessage(message, field, i));
+        }
+      } else {
+        NormaliseNhsNumbersIn(reflection->MutableMessage(message, field));
+      }
+    } else if (field->name() == "nhs_number" && !field->is_repeated() &&
+               field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      reflection->SetString(message, field,
+                            NhsNumberAsEntered(reflection->GetString(*message, field)));
+    }
+  }
 }
 
 bool IsSyntheticNhsNumber(std::string_view nhs_number) {

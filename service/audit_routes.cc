@@ -26,6 +26,7 @@
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/sha256.h"
+#include "ledger/nhs_number.h"
 #include "projections/plan_queries.h"
 #include "service/internal/service_impl.h"
 #include "tools/audit_export.h"
@@ -67,7 +68,8 @@ absl::StatusOr<access::AuditRange> NewQuery(const httplib::Request& request, Aud
   command->mutable_actor()->set_purpose(purpose);
   careledger::v1::AuditQuery* query = command->mutable_audit_query();
   query->set_scope(scope);
-  query->set_subject(subject);
+  query->set_subject(
+      scope == careledger::v1::AUDIT_SCOPE_PATIENT ? ledger::NhsNumberAsEntered(subject) : subject);
   return access::ParseAuditRange(request.get_param_value("from"), request.get_param_value("to"), "",
                                  query);
 }

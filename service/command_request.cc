@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "ledger/limits.h"
+#include "ledger/nhs_number.h"
 #include "tools/output.h"
 
 namespace careledger::service {
@@ -43,6 +44,7 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
   if (absl::Status parsed = tools::FromJson(std::string(request.body), &command); !parsed.ok()) {
     return Refuse(400, "Malformed command", std::string(parsed.message()));
   }
+  ledger::NormaliseNhsNumbersIn(&command);
   if (command.body_case() == careledger::v1::Command::BODY_NOT_SET) {
     return Refuse(400, "Malformed command", "the command has no body");
   }

@@ -115,7 +115,7 @@ absl::Status ParseAsOf(const httplib::Request& request, careledger::v1::ViewPlan
 void Service::Impl::AddPlanRoutes() {
   server->Get(R"(/v1/patients/([^/]+)/plan)", [this](const httplib::Request& request,
                                                      httplib::Response& response) {
-    const std::string nhs_number = request.matches[1];
+    const std::string nhs_number = ledger::NhsNumberAsEntered(request.matches[1].str());
     if (absl::Status valid = ledger::ValidateNhsNumber(nhs_number); !valid.ok()) {
       return Problem(response, 400, "Invalid NHS number", std::string(valid.message()));
     }

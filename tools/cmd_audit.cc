@@ -42,6 +42,7 @@
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/parse_flags.h"
 #include "tools/plan_view.h"
 
 namespace careledger::tools {
@@ -215,7 +216,8 @@ void AddList(CLI::App* audit, Runner* run, const std::string& name, const std::s
   auto flags = std::make_shared<AuditFlags>();
   CLI::App* sub = audit->add_subcommand(name, help);
   AddShared(sub, *flags, /*listing=*/true);
-  sub->add_option(subject, flags->subject, subject_help)->required();
+  CLI::Option* subject_option = sub->add_option(subject, flags->subject, subject_help)->required();
+  if (subject == "--nhs") TakesNhsNumber(subject_option);
   sub->callback([run, flags, scope] {
     *run = [flags, scope](const Context& context) {
       return RunList(scope, *flags, context.WithReplayProjection(flags->projection));

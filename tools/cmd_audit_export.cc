@@ -22,6 +22,7 @@
 #include "tools/audit_view.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/parse_flags.h"
 #include "tools/safe_file.h"
 
 namespace careledger::tools {
@@ -169,7 +170,8 @@ void RegisterAuditExport(CLI::App* audit, Runner* run) {
   sub->add_option("--out", flags->out,
                   "Write to this file (created 0600, complete or not at all); default stdout");
   sub->add_flag("--force", flags->force, "Replace the --out file if it exists");
-  CLI::Option* nhs = sub->add_option("--nhs", flags->nhs, "A patient's trail: their NHS number");
+  CLI::Option* nhs =
+      TakesNhsNumber(sub->add_option("--nhs", flags->nhs, "A patient's trail: their NHS number"));
   CLI::Option* user = sub->add_option("--user", flags->user, "A user's trail: the user id");
   CLI::Option* ods = sub->add_option("--org", flags->org, "An organisation's trail: its ODS code");
   nhs->excludes(user)->excludes(ods);

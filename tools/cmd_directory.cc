@@ -148,7 +148,9 @@ void RegisterRecords(CLI::App* directory, Runner* run) {
         TextFlag(sub, f, "ig-date", "Date of their NHS IG training");
         sub->add_option("--module", f.list, "A completed CMC training module (repeatable)");
         TextFlag(sub, f, "aup-date", "Date they accepted the Acceptable Use Policy");
-        TextFlag(sub, f, "nhs", "A patient user's own NHS number");
+        TextFlag(sub, f, "nhs",
+                 "The user's own NHS number: a patient's identity; a professional's, "
+                 "optional, lets the own_record alert rule see them read their own plan");
         TextFlag(sub, f, "family-name", "Family name (for audit)");
         TextFlag(sub, f, "home-address", "Home address (for audit)");
         TextFlag(sub, f, "home-postcode", "Home postcode (for audit)");

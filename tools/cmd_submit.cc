@@ -8,6 +8,7 @@
 
 #include "events/format.h"
 #include "ledger/limits.h"
+#include "ledger/nhs_number.h"
 #include "tools/command_flags.h"
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
@@ -55,6 +56,7 @@ int RunSubmit(const SubmitFlags& flags, const Context& context) {
                                       ledger::kMaxCommandLineBytes, line.size()))
                                 : FromJson(line, &command);
       if (parsed.ok()) {
+        ledger::NormaliseNhsNumbersIn(&command);
         pending.push_back(std::move(command));
       } else {
         // Answer the lines before it first: results come out in input order.

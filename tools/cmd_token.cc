@@ -11,6 +11,7 @@
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/parse_flags.h"
 
 namespace careledger::tools {
 namespace {
@@ -89,7 +90,8 @@ void RegisterToken(CLI::App& app, Runner* run) {
   token->add_option("--role", flags->role,
                     "Role claim to select (e.g. clinician, urgent-care); the directory must give "
                     "the user this role");
-  token->add_option("--nhs", flags->nhs_number, "NHS number claim (myCMC patients and proxies)");
+  TakesNhsNumber(token->add_option("--nhs", flags->nhs_number,
+                                   "NHS number claim (myCMC patients and proxies)"));
   token->add_option("--lifetime", flags->lifetime, "How long it is valid (e.g. 30m, 1h; max 24h)")
       ->capture_default_str();
   token->add_option("--audience", flags->audience, "Audience (default: careledger)");

@@ -15,6 +15,7 @@
 #include "tools/commands.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
+#include "tools/parse_flags.h"
 #include "tools/projection_session.h"
 
 namespace careledger::tools {
@@ -108,7 +109,8 @@ void RegisterWorklist(CLI::App& app, Runner* run) {
   owner->add_option("--user", flags->user,
                     "A user's (approvals sent to them, plans they are to review)");
   owner->add_option("--org", flags->organisation, "An organisation's (ODS code)");
-  owner->add_option("--nhs", flags->patient, "Everything open on one patient's plan (NHS number)");
+  TakesNhsNumber(owner->add_option("--nhs", flags->patient,
+                                   "Everything open on one patient's plan (NHS number)"));
   owner->require_option(1);
   worklist->add_option("--task", flags->task,
                        "Only items of this task type: draft_plan, review_needed, approval_needed, "

@@ -40,7 +40,8 @@ void AddCommand(CLI::App* parent, Runner* run, const std::string& name, const st
 
 CLI::Option* TextFlag(CLI::App* sub, CommandFlags& flags, const std::string& name,
                       const std::string& help) {
-  return sub->add_option("--" + name, flags.text[name], help);
+  CLI::Option* option = sub->add_option("--" + name, flags.text[name], help);
+  return name == "nhs" ? TakesNhsNumber(option) : option;
 }
 
 }  // namespace careledger::tools

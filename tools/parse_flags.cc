@@ -9,8 +9,14 @@
 
 #include "absl/time/civil_time.h"
 #include "ledger/dates.h"
+#include "ledger/nhs_number.h"
 
 namespace careledger::tools {
+
+CLI::Option* TakesNhsNumber(CLI::Option* option) {
+  return option->transform([](std::string text) { return ledger::NhsNumberAsEntered(text); }, "",
+                           "nhs_number");
+}
 
 absl::Status ParseDateFlag(const std::string& flag, const std::string& text,
                            careledger::v1::Date* date) {

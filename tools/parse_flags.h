@@ -3,6 +3,7 @@
 #ifndef CARELEDGER_TOOLS_PARSE_FLAGS_H_
 #define CARELEDGER_TOOLS_PARSE_FLAGS_H_
 
+#include <CLI/CLI.hpp>
 #include <string>
 
 #include "absl/status/status.h"
@@ -10,6 +11,12 @@
 #include "careledger/v1/plan.pb.h"
 
 namespace careledger::tools {
+
+// Lets an NHS number option take the number as people write it ("943 476
+// 5919", "943-476-5919"): ledger::NhsNumberAsEntered. Anything that is not
+// such a number passes unchanged, for the ledger to refuse (and record the
+// refusal) as before. Returns `option`.
+CLI::Option* TakesNhsNumber(CLI::Option* option);
 
 // Parses `text` ("YYYY-MM-DD") into `date`; INVALID_ARGUMENT naming --flag
 // when it is not a real date.

@@ -36,6 +36,42 @@ TEST(NhsNumberTest, ValidatesTheModulus11CheckDigit) {
   EXPECT_THAT(ValidateNhsNumber(""), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
+TEST(NhsNumberTest, TheNumberAsPeopleWriteItIsItsTenDigits) {
+  EXPECT_EQ(NhsNumberAsEntered("943 476 5919"), "9434765919");
+  EXPECT_EQ(NhsNumberAsEntered("943-476-5919"), "9434765919");
+  EXPECT_EQ(NhsNumberAsEntered(" 9434765919 "), "9434765919");
+  // Anything else is left as given, for validation to refuse as written.
+  EXPECT_EQ(NhsNumberAsEntered("943 476 591"), "943 476 591");
+  EXPECT_EQ(NhsNumberAsEntered("943.476.5919"), "943.476.5919");
+  EXPECT_EQ(NhsNumberAsEntered("NHS 9434765919"), "NHS 9434765919");
+  EXPECT_EQ(NhsNumberAsEntered(""), "");
+}
+
+TEST(NhsNumberTest, EveryNhsNumberInADecodedCommandIsNormalised) {
+  Command command;
+  command.mutable_record_user()->mutable_user()->set_nhs_number("943 476 5919");
+  NormaliseNhsNumbersIn(&command);
+  EXPECT_EQ(command.record_user().user().nhs_number(), "9434765919");
+  Command view;
+  view.mutable_view_plan()->set_nhs_number("999-000-0018");
+  NormaliseNhsNumbersIn(&view);
+  EXPECT_EQ(view.view_plan().nhs_number(), "9990000018");
+}
+
+TEST(NhsNumberTest, AProfessionalsOwnNhsNumberIsValidatedWhenGiven) {
+  testing::LedgerWorld world;
+  careledger::v1::User gp = world.SampleUser("dr.patel");
+  const auto with = [&](const std::string& nhs) {
+    gp.set_nhs_number(nhs);
+    return world.RecordUser(gp);
+  };
+  world.Reject(with("9434765918"), "fails the modulus 11 check");
+  // Entry normalises (NhsNumberAsEntered); the ledger keeps ten digits only.
+  world.Reject(with("943 476 5919"), "must be exactly 10 digits");
+  world.Apply(with("9434765919"));
+  world.Apply(with(""));  // optional for a professional
+}
+
 TEST(NhsNumberTest, StemsWhoseCheckWouldBeTenHaveNoValidNumber) {
   // 999000001: sum = 9*10+9*9+9*8+1*2 = 245; 245 % 11 = 3; 11-3 = 8.
   EXPECT_EQ(CompleteNhsNumber("999000001"), "9990000018");

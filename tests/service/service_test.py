@@ -274,6 +274,15 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           and all("device_id" not in n.get("by", {}) for n in state.get("notes", [])),
           "  ... and nothing of a working draft, nor other readers' devices or addresses")
 
+    # The NHS number as people write it ("999 000 0018") is the same patient.
+    spaced = urllib.parse.quote(f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}")
+    status, _, body = service.request("GET", plan_path(spaced), token=crew, device=amb)
+    again = json.loads(body) if status == 200 else {}
+    check(status == 200 and again.get("nhs_number") == nhs
+          and again.get("content_hash") == read.get("content_hash"),
+          f"an NHS number written with spaces reads the same plan, recorded under its ten "
+          f"digits ({status})")
+
     # The GP's working draft is never in urgent care's answer.
     status, _, body = service.request("GET", plan_path(nhs, view="draft"), token=gp,
                                       device=gp_device)

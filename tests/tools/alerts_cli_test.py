@@ -218,12 +218,47 @@ def run(ledger, data):
              export, "--keyring", keyring], capture_output=True, text=True, timeout=300)
         check(independent.returncode == 0,
               f"the independent verifier accepts the log {independent.stdout[-300:]}")
+    own_record_however_written(ledger)
     incremental = ledger.run("project", "--fingerprint")
     rebuilt = ledger.run("project", "--rebuild", "--fingerprint")
     fingerprint = re.compile(r"[0-9a-f]{64}")
     a, b = fingerprint.findall(incremental.stdout), fingerprint.findall(rebuilt.stdout)
     check(a and b and a[-1] == b[-1], "the projection, alert reviews included, rebuilds byte "
           "for byte")
+
+
+def own_record_however_written(ledger):
+    """NHS numbers are normalised where they are entered, so formatting cannot
+    hide a user's own record: the GP's own NHS number, entered as people
+    write it, is the patient's; their read of it raises own_record."""
+    day = today().isoformat()
+    gp_record = ["directory", "user", "--user", "dr.patel", "--name", "Dr Anil Patel",
+                 "--role", "clinician", "--org", "GP0001", "--registration", "GMC 7012345",
+                 "--uaf-manager", "Practice manager", "--uaf-date", day, "--ig-date", day,
+                 "--aup-date", day, "--module", "CMC101", "--module", "CMC102",
+                 "--module", "CMC103"]
+    written = f"{NHS[:3]} {NHS[3:6]} {NHS[6:]}"  # "999 000 0026"
+    bad = ledger.run(*gp_record, "--nhs", f"{NHS[:3]} {NHS[3:6]} {NHS[6:9]}7", *AUDITOR)
+    check(bad.returncode == 3 and "fails the modulus 11 check" in bad.stdout + bad.stderr,
+          f"a professional's own NHS number is validated too {bad.returncode} "
+          f"{(bad.stdout + bad.stderr)[-300:]}")
+    recorded = ledger.run("--json", *gp_record, "--nhs", written, *AUDITOR)
+    check(recorded.returncode == 0, f"the GP's own NHS number, written with spaces, is recorded "
+          f"{recorded.stderr[-300:]}")
+    shown = ledger.run("--json", "directory", "show", "--user", "dr.patel")
+    check(shown.returncode == 0 and f'"nhs_number":"{NHS}"' in shown.stdout.replace(" ", ""),
+          f"... as its ten digits {shown.stdout[-300:]} {shown.stderr[-300:]}")
+    read = ledger.run("--json", "plan", "show", "--nhs", f"{NHS[:3]}-{NHS[3:6]}-{NHS[6:]}", *GP)
+    check(read.returncode == 0, f"plan show takes the number written with hyphens "
+          f"{read.stderr[-300:]}")
+    code, alerts, _, output = ledger.alerts("--rule", "own_record")
+    check(code == 0 and len(alerts) == 1 and alerts[0].get("nhs_number") == NHS
+          and alerts[0].get("severity") == "ALERT_SEVERITY_HIGH"
+          and alerts[0].get("actor", {}).get("user_id") == "dr.patel",
+          f"the GP reading their own plan raises own_record {alerts} {output[-300:]}")
+    code, alerts, _, output = ledger.alerts("--order", "sideways")
+    check(code == 2 and "is not an order (risk, time)" in output,
+          f"--order takes risk or time {output[-200:]}")
 
 
 def json_lines(result):
