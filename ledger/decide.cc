@@ -12,6 +12,7 @@
 #include "ledger/limits.h"
 #include "ledger/nhs_number.h"
 #include "ledger/plan_rules.h"
+#include "ledger/worklist_rules.h"
 
 namespace careledger::ledger {
 namespace {
@@ -88,6 +89,7 @@ absl::StatusOr<std::string> CommandStream(const Command& command) {
   }
   if (IsAuditCommand(command)) return AuditStream(command.audit_query());
   if (IsAlertReviewCommand(command)) return AlertReviewStream(command.review_alert());
+  if (IsWorklistCommand(command)) return WorklistStream(command.view_worklist());
   return DirectoryStreamOf(command);
 }
 
@@ -118,6 +120,13 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
   Decision decision;
   if (IsAuditCommand(command)) {
     absl::StatusOr<careledger::v1::AccessRecorded> access = DecideAuditQuery(input.plan, command);
+    if (!access.ok()) return access.status();
+    decision.access = *std::move(access);
+    return decision;
+  }
+  if (IsWorklistCommand(command)) {
+    absl::StatusOr<careledger::v1::AccessRecorded> access =
+        DecideWorklistRead(input.directory, command);
     if (!access.ok()) return access.status();
     decision.access = *std::move(access);
     return decision;
@@ -168,6 +177,9 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
     }
     if (query.has_range_from()) *record.mutable_range_from() = query.range_from();
     if (query.has_range_to()) *record.mutable_range_to() = query.range_to();
+  }
+  if (command.has_view_worklist() && ValidateNhsNumber(command.view_worklist().nhs_number()).ok()) {
+    record.set_nhs_number(command.view_worklist().nhs_number());
   }
   if (IsAlertReviewCommand(command) &&
       ValidateNhsNumber(command.review_alert().nhs_number()).ok()) {

@@ -4,21 +4,25 @@
 // those due by today (UTC) + N days (the configuration's review_window_days
 // by default; access/review_worklist.h). Whose list comes from the
 // credentials only: the caller's own (a patient's: their plan's), or their
-// organisation's. A worklist read is not a ledger command (it lists NHS
-// numbers and item titles, never plan content), so nothing is recorded; a
-// caller the credentials do not admit is refused like everywhere (401, or
-// 403 with the reason), but that refusal is not on the log
-// (docs/service.md).
+// organisation's. The list names patients, so the look is a ledger command
+// (ViewWorklist, ledger/worklist_rules.h): its access record, granted or
+// refused, is durable before anything is answered (the response's `access`
+// says where), a refused caller is recorded like everywhere, and 503 shows
+// nothing when the log cannot take the record. `purpose=` is recorded when
+// given.
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
 #include "access/worklist_read.h"
+#include "events/ids.h"
 #include "projections/worklist.h"
 #include "service/internal/service_impl.h"
 #include "tools/output.h"
 
 namespace careledger::service {
+
+using careledger::v1::Command;
 
 void Service::Impl::AddWorklistRoutes() {
   server->Get("/v1/worklist", [this](const httplib::Request& request, httplib::Response& response) {
@@ -47,33 +51,42 @@ void Service::Impl::AddWorklistRoutes() {
       }
       window = *parsed;
     }
-    RefusedCaller refused;
-    absl::StatusOr<auth::Caller> caller =
-        authenticator->Authenticate(CredentialsOf(request), &refused);
-    if (absl::IsUnauthenticated(caller.status())) {
-      response.set_header("WWW-Authenticate", R"(Bearer realm="careledger")");
-      return Problem(response, 401, "Not authenticated", std::string(caller.status().message()));
-    }
-    if (absl::IsPermissionDenied(caller.status())) {
-      return Problem(response, 403, "Caller refused", refused.reason);
-    }
-    if (!caller.ok()) {
-      return Problem(response, HttpStatusOf(caller.status()), "Caller not resolved",
-                     std::string(caller.status().message()));
-    }
+    Command command;
+    command.set_command_id(events::RandomUuid());
+    command.mutable_actor()->set_purpose(request.get_param_value("purpose"));
+    command.mutable_view_worklist();  // whose is known once the caller is
+    auth::Caller caller;
+    if (!Admit(request, response, &command, &caller)) return;
     std::string owner;
-    if (caller->kind == auth::Caller::Kind::kPatient) {
-      if (scope != "me" || caller->patient_nhs_number.empty()) {
-        return Problem(response, 403, "No such worklist",
-                       "a patient's worklist is their own plan's (scope=me); a proxy viewer "
-                       "has none");
+    careledger::v1::ViewWorklist* view = command.mutable_view_worklist();
+    if (caller.kind == auth::Caller::Kind::kPatient) {
+      if (scope != "me" || caller.patient_nhs_number.empty()) {
+        return RecordRefusal(response, command, command.actor(), "No such worklist",
+                             "a patient's worklist is their own plan's (scope=me); a proxy "
+                             "viewer has none");
       }
-      owner = projections::PatientWorklist(caller->patient_nhs_number);
+      view->set_nhs_number(caller.patient_nhs_number);
+      owner = projections::PatientWorklist(caller.patient_nhs_number);
     } else if (scope == "me") {
-      owner = projections::UserWorklist(caller->actor.user_id());
+      view->set_user_id(caller.actor.user_id());
+      owner = projections::UserWorklist(caller.actor.user_id());
     } else {
-      owner = projections::OrganisationWorklist(caller->actor.organisation());
+      view->set_ods_code(caller.actor.organisation());
+      owner = projections::OrganisationWorklist(caller.actor.organisation());
     }
+    absl::StatusOr<careledger::v1::CommandResult> recorded = writer->Submit(command);
+    if (!recorded.ok()) {
+      if (absl::IsAborted(recorded.status())) fenced = true;
+      metrics.CountWriterOutcome("failed");
+      return Problem(response, HttpStatusOf(recorded.status()), "Worklist not read",
+                     fmt::format("the look could not be recorded, so nothing is shown: {}",
+                                 std::string(recorded.status().message())));
+    }
+    if (recorded->outcome() == careledger::v1::OUTCOME_REJECTED) {
+      metrics.CountWriterOutcome("rejected");
+      return ProblemAt(response, 403, "Worklist refused", recorded->error(), *recorded);
+    }
+    metrics.CountWriterOutcome("applied");
     absl::StatusOr<access::Worklist> worklist = access::ReadWorklist(
         projection->store(), owner, task, access::ReviewHorizon::At(absl::Now(), window));
     if (!worklist.ok()) {
@@ -90,6 +103,7 @@ void Service::Impl::AddWorklistRoutes() {
     body["scope"] = scope;
     if (task) body["task"] = access::TaskName(*task);
     body["items"] = std::move(items);
+    body["access"] = Position(*recorded);
     Json(response, 200, JsonText(body));
   });
 }

@@ -209,3 +209,66 @@ TEST_F(AuditRulesTest, StatisticsQueriesAreRecordedAndUnsuppressedOnesSaySo) {
 
 }  // namespace
 }  // namespace careledger::ledger
+
+namespace careledger::ledger {
+namespace {
+
+// A look at an Action Needed list (ledger/worklist_rules.h): the caller's
+// own, their organisation's, or a patient's own plan's; recorded either way.
+Command LookAt(const careledger::v1::Actor& actor, void (*name)(careledger::v1::ViewWorklist*)) {
+  Command command = LedgerWorld::As(actor);
+  name(command.mutable_view_worklist());
+  return command;
+}
+
+TEST_F(AuditRulesTest, ALookAtAWorklistIsRecordedGrantedOrRefused) {
+  CommandResult result;
+  AccessRecorded own = RecordOf(
+      LookAt(a().gp, [](careledger::v1::ViewWorklist* view) { view->set_user_id("dr.patel"); }),
+      &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(own.action(), "view_worklist");
+  EXPECT_EQ(own.subject(), "worklist/user/dr.patel");
+  EXPECT_EQ(own.outcome(), careledger::v1::ACCESS_OUTCOME_GRANTED);
+
+  AccessRecorded practice = RecordOf(
+      LookAt(a().gp, [](careledger::v1::ViewWorklist* view) { view->set_ods_code("GP0001"); }),
+      &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(practice.subject(), "worklist/org/GP0001");
+
+  AccessRecorded patient = RecordOf(LookAt(a().patient,
+                                           [](careledger::v1::ViewWorklist* view) {
+                                             view->set_nhs_number(tools::kSamplePatient);
+                                           }),
+                                    &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(patient.nhs_number(), tools::kSamplePatient) << "in the patient's own trail";
+
+  // Someone else's list: refused, and the refusal is the record.
+  AccessRecorded other_org = RecordOf(
+      LookAt(a().gp, [](careledger::v1::ViewWorklist* view) { view->set_ods_code("CH0001"); }),
+      &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(other_org.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_EQ(other_org.action(), "view_worklist");
+  EXPECT_EQ(other_org.subject(), "worklist/org/CH0001");
+  AccessRecorded colleague = RecordOf(
+      LookAt(a().gp, [](careledger::v1::ViewWorklist* view) { view->set_user_id("nurse.okafor"); }),
+      &result);
+  EXPECT_EQ(colleague.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  AccessRecorded proxy = RecordOf(LookAt(a().proxy,
+                                         [](careledger::v1::ViewWorklist* view) {
+                                           view->set_nhs_number(tools::kSamplePatient);
+                                         }),
+                                  &result);
+  EXPECT_EQ(proxy.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED)
+      << "a proxy viewer has no worklist";
+  EXPECT_EQ(proxy.nhs_number(), tools::kSamplePatient) << "the refusal is in the patient's trail";
+  AccessRecorded nobody = RecordOf(LookAt(a().gp, [](careledger::v1::ViewWorklist*) {}), &result);
+  EXPECT_EQ(nobody.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_THAT(nobody.reason(), ::testing::HasSubstr("say whose worklist"));
+}
+
+}  // namespace
+}  // namespace careledger::ledger

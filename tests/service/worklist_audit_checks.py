@@ -149,7 +149,39 @@ def check_worklist(ledger, service, nhs, issuer, gp, gp_device):
               f"worklist with {what}: 400 '{reason}' ({status} {body.get('detail')!r})")
     status, _, _ = worklist(service, None, gp_device, scope="me")
     check(status == 401, f"worklist without a token: 401 ({status})")
-    check(ledger.count() == count, "worklist reads append nothing (not a ledger command)")
+    looks = 2 + len(TASKS) + 1  # me, organisation, each task, the patient's own
+    check(ledger.count() >= count + looks,
+          f"every granted look at a worklist is on the log ({ledger.count() - count} records "
+          f"for {looks} looks and the polling before them)")
+
+    # Each look is recorded before the list is shown: the list names patients.
+    count = ledger.count()
+    status, _, mine = worklist(service, gp, gp_device, scope="me", purpose="direct care")
+    at = mine.get("access", {})
+    record = ledger.access_at(at.get("partition", 0), at.get("offset", -1)) or {}
+    granted = record.get("access_recorded", {})
+    check(status == 200 and ledger.count() == count + 1
+          and granted.get("action") == "view_worklist"
+          and granted.get("subject") == "worklist/user/dr.patel"
+          and granted.get("outcome") == "ACCESS_OUTCOME_GRANTED"
+          and record.get("actor", {}).get("user_id") == "dr.patel"
+          and record.get("actor", {}).get("purpose") == "direct care",
+          f"a look at the GP's worklist leaves one access record, named in the answer "
+          f"({status}, {granted})")
+    status, _, body = worklist(service, patient, None, scope="organisation")
+    at = body.get("access", {})
+    record = ledger.access_at(at.get("partition", 0), at.get("offset", -1)) or {}
+    denied = record.get("access_recorded", {})
+    check(status == 403 and ledger.count() == count + 2
+          and denied.get("outcome") == "ACCESS_OUTCOME_DENIED"
+          and denied.get("action") == "view_worklist"
+          and "their own plan's" in body.get("detail", ""),
+          f"a patient asking for an organisation's worklist: 403, the refusal recorded "
+          f"({status}, {denied})")
+    status, _, _ = worklist(service, None, gp_device, scope="me")
+    status_bad, _, _ = worklist(service, gp, gp_device, scope="everyone")
+    check(status == 401 and status_bad == 400 and ledger.count() == count + 2,
+          "no token (401) and bad input (400) append nothing")
 
 
 def check_reviews(ledger, service, gp, gp_device):
@@ -181,13 +213,15 @@ def check_reviews(ledger, service, gp, gp_device):
               and all(i["task"] == "review_needed" for i in only["items"])
               and only.get("counts") == counts,
               f"  ... task=review_needed lists exactly those ({status})")
+    check(ledger.count() == count + 5, f"each of the 5 looks is recorded ({ledger.count() - count})")
+    count = ledger.count()
     for bad in ("-1", "367", "ten", "", "1e3"):
         status, headers, body = worklist(service, gp, gp_device, scope="me",
                                          review_window_days=bad)
         check(status == 400 and "from 0 to 366" in body.get("detail", "")
               and headers.get("content-type", "").startswith("application/problem+json"),
               f"review_window_days={bad!r}: 400 ({status} {body.get('detail')!r})")
-    check(ledger.count() == count, "review window reads append nothing")
+    check(ledger.count() == count, "a bad review window (400) appends nothing")
 
 
 def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp):
