@@ -50,6 +50,8 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_alerts";
     case careledger::v1::AUDIT_SCOPE_STATISTICS:
       return "audit_statistics";
+    case careledger::v1::AUDIT_SCOPE_MIGRATION:
+      return "audit_migration_export";
     default:
       return "audit_query";
   }
@@ -82,6 +84,13 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
     }
     return query.subject().empty() ? std::string("audit/statistics")
                                    : fmt::format("audit/statistics/{}", query.subject());
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_MIGRATION) {
+    // The export is of every plan that may migrate: no subject.
+    if (!query.subject().empty()) {
+      return absl::InvalidArgumentError("the migration export names no subject");
+    }
+    return std::string("audit/migration");
   }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");
