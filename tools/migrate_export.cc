@@ -84,7 +84,9 @@ absl::Status CheckExportTarget(const std::string& out) {
     return absl::InvalidArgumentError(
         fmt::format("{} exists: the export goes into a new directory, never over anything", out));
   }
-  std::filesystem::path parent = std::filesystem::path(out).parent_path();
+  std::string trimmed = out;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  std::filesystem::path parent = std::filesystem::path(trimmed).parent_path();
   if (parent.empty()) parent = ".";
   std::error_code error;
   if (!std::filesystem::is_directory(parent, error)) {
