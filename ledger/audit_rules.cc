@@ -51,7 +51,7 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
     case careledger::v1::AUDIT_SCOPE_STATISTICS:
       return "audit_statistics";
     case careledger::v1::AUDIT_SCOPE_MIGRATION:
-      return "audit_migration_export";
+      return "audit_migration_report";
     default:
       return "audit_query";
   }
@@ -60,6 +60,9 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
 std::string AuditAction(const AuditQuery& query) {
   if (query.scope() == careledger::v1::AUDIT_SCOPE_STATISTICS && query.unsuppressed()) {
     return "audit_statistics_unsuppressed";
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_MIGRATION && query.for_export()) {
+    return "audit_migration_export";
   }
   if (!query.for_export()) return AuditAction(query.scope());
   return fmt::format("audit_export_{}", AuditAction(query.scope()).substr(6));
@@ -154,7 +157,8 @@ absl::StatusOr<careledger::v1::AccessRecorded> DecideAuditQuery(
   absl::StatusOr<std::string> subject = AuditSubject(query);
   if (!subject.ok()) return subject.status();
   if (absl::Status range = CheckRange(query); !range.ok()) return range;
-  if (query.for_export() && query.scope() != careledger::v1::AUDIT_SCOPE_PATIENT &&
+  if (query.for_export() && query.scope() != careledger::v1::AUDIT_SCOPE_MIGRATION &&
+      query.scope() != careledger::v1::AUDIT_SCOPE_PATIENT &&
       query.scope() != careledger::v1::AUDIT_SCOPE_USER &&
       query.scope() != careledger::v1::AUDIT_SCOPE_ORGANISATION) {
     return absl::InvalidArgumentError(

@@ -99,6 +99,7 @@ absl::Status CheckExportTarget(const std::string& out) {
 
 careledger::v1::Command MigrationQuery(careledger::v1::Command command) {
   command.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_MIGRATION);
+  command.mutable_audit_query()->set_for_export(true);
   return command;
 }
 
@@ -107,8 +108,10 @@ absl::StatusOr<MigrationExport> ExportMigration(ledger::Writer& writer,
                                                 access::ProjectionFeed& feed, absl::Time deadline,
                                                 const ledger::ActiveKey& key,
                                                 const MigrationExportOptions& options) {
-  if (command.audit_query().scope() != careledger::v1::AUDIT_SCOPE_MIGRATION) {
-    return absl::InvalidArgumentError("the migration export is an audit query of scope MIGRATION");
+  if (command.audit_query().scope() != careledger::v1::AUDIT_SCOPE_MIGRATION ||
+      !command.audit_query().for_export()) {
+    return absl::InvalidArgumentError(
+        "the migration export is an audit query of scope MIGRATION, for export");
   }
   if (absl::Status target = CheckExportTarget(options.out); !target.ok()) return target;
   absl::StatusOr<careledger::v1::CommandResult> recorded =
@@ -209,6 +212,37 @@ absl::StatusOr<MigrationExport> ExportMigration(ledger::Writer& writer,
     return signed_manifest;
   }
   return result;
+}
+
+absl::StatusOr<MigrationReport> ReadMigrationReport(ledger::Writer& writer,
+                                                    const careledger::v1::Command& command,
+                                                    access::ProjectionFeed& feed,
+                                                    absl::Time deadline) {
+  if (command.audit_query().scope() != careledger::v1::AUDIT_SCOPE_MIGRATION ||
+      command.audit_query().for_export()) {
+    return absl::InvalidArgumentError(
+        "the migration report is an audit query of scope MIGRATION, not for export");
+  }
+  absl::StatusOr<careledger::v1::CommandResult> recorded =
+      access::RecordAuditQuery(writer, command, feed, deadline);
+  if (!recorded.ok()) return recorded.status();
+  MigrationReport report;
+  report.recorded = *std::move(recorded);
+  if (report.recorded.outcome() == careledger::v1::OUTCOME_REJECTED) return report;
+  report.granted = true;
+  const projections::PlanQueries plans(&feed.store());
+  absl::StatusOr<std::vector<std::string>> numbers = plans.ListPlanNumbers();
+  if (!numbers.ok()) return numbers.status();
+  for (const std::string& nhs : *numbers) {
+    absl::StatusOr<PlanRecord> plan = plans.GetPlan(nhs);
+    if (!plan.ok()) return plan.status();
+    if (DecideMigration(*plan) == MigrationVerdict::kMigrates) ++report.plans_migrating;
+    for (LeftBehind& entry : LeftBehindOf(*plan)) {
+      Count(entry, &report.counts);
+      report.left_behind.push_back(std::move(entry));
+    }
+  }
+  return report;
 }
 
 }  // namespace careledger::tools

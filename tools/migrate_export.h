@@ -73,6 +73,22 @@ absl::StatusOr<MigrationExport> ExportMigration(ledger::Writer& writer,
                                                 const ledger::ActiveKey& key,
                                                 const MigrationExportOptions& options);
 
+// What the export would leave behind, without exporting anything (GET
+// /v1/migration/report): `command` holds an audit_query of scope MIGRATION
+// without for_export ("audit_migration_report"), recorded first like the
+// export. Errors: RecordAuditQuery's, the store's.
+struct MigrationReport {
+  careledger::v1::CommandResult recorded;  // the query's record, or the refusal
+  bool granted = false;
+  std::uint64_t plans_migrating = 0;
+  std::vector<LeftBehind> left_behind;
+  std::map<std::string, OrganisationCounts> counts;
+};
+absl::StatusOr<MigrationReport> ReadMigrationReport(ledger::Writer& writer,
+                                                    const careledger::v1::Command& command,
+                                                    access::ProjectionFeed& feed,
+                                                    absl::Time deadline);
+
 }  // namespace careledger::tools
 
 #endif  // CARELEDGER_TOOLS_MIGRATE_EXPORT_H_
