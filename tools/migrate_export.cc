@@ -184,10 +184,10 @@ absl::StatusOr<MigrationExport> ExportMigration(ledger::Writer& writer,
   for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
            {"report.csv", LeftBehindCsv(result.left_behind)},
            {"organisations.csv", OrganisationCountsCsv(result.counts)},
-           {"report.json",
-            MigrationReportJson(created, result.plans_exported, result.left_behind, result.counts)
-                    .dump(2) +
-                "\n"}}) {
+           // Escaped like the Bundles: a patient's request text may hold anything.
+           {"report.json", FhirDump(MigrationReportJson(created, result.plans_exported,
+                                                        result.left_behind, result.counts)) +
+                               "\n"}}) {
     if (absl::Status written = WriteNewFile(options.out + "/" + name, bytes); !written.ok()) {
       return written;
     }

@@ -16,7 +16,7 @@
 //   report.csv                  nhs_number,reason,organisations,detail: what
 //                               was left behind (RFC 4180, CRLF)
 //   organisations.csv           ods_code and the counts per organisation
-//   report.json                 both, as JSON
+//   report.json                 both, as JSON (one line, controls escaped)
 //   manifest.json, manifest.sig written last: their presence marks a
 //                               complete export (as backup.json does a backup)
 // Directories 0700, files 0600 (they name patients). Nothing outside `out`
