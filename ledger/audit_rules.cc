@@ -50,6 +50,8 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_alerts";
     case careledger::v1::AUDIT_SCOPE_STATISTICS:
       return "audit_statistics";
+    case careledger::v1::AUDIT_SCOPE_MIGRATION:
+      return "audit_migration_report";
     default:
       return "audit_query";
   }
@@ -58,6 +60,9 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
 std::string AuditAction(const AuditQuery& query) {
   if (query.scope() == careledger::v1::AUDIT_SCOPE_STATISTICS && query.unsuppressed()) {
     return "audit_statistics_unsuppressed";
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_MIGRATION && query.for_export()) {
+    return "audit_migration_export";
   }
   if (!query.for_export()) return AuditAction(query.scope());
   return fmt::format("audit_export_{}", AuditAction(query.scope()).substr(6));
@@ -82,6 +87,13 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
     }
     return query.subject().empty() ? std::string("audit/statistics")
                                    : fmt::format("audit/statistics/{}", query.subject());
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_MIGRATION) {
+    // The export is of every plan that may migrate: no subject.
+    if (!query.subject().empty()) {
+      return absl::InvalidArgumentError("the migration export names no subject");
+    }
+    return std::string("audit/migration");
   }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");
@@ -145,7 +157,8 @@ absl::StatusOr<careledger::v1::AccessRecorded> DecideAuditQuery(
   absl::StatusOr<std::string> subject = AuditSubject(query);
   if (!subject.ok()) return subject.status();
   if (absl::Status range = CheckRange(query); !range.ok()) return range;
-  if (query.for_export() && query.scope() != careledger::v1::AUDIT_SCOPE_PATIENT &&
+  if (query.for_export() && query.scope() != careledger::v1::AUDIT_SCOPE_MIGRATION &&
+      query.scope() != careledger::v1::AUDIT_SCOPE_PATIENT &&
       query.scope() != careledger::v1::AUDIT_SCOPE_USER &&
       query.scope() != careledger::v1::AUDIT_SCOPE_ORGANISATION) {
     return absl::InvalidArgumentError(

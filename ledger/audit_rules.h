@@ -14,6 +14,8 @@
 //   ACCESS         audit_access         log/<partition>/<offset>  the examined record's patient
 //   ALERTS         audit_alerts         audit/alerts[/<rule>]
 //   STATISTICS     audit_statistics     audit/statistics[/<ods>]
+//   MIGRATION      audit_migration_report  audit/migration  (what would be left behind)
+//                  audit_migration_export  with for_export (the UCP migration export)
 //
 // A STATISTICS query with `unsuppressed` (small counts shown as they are,
 // for the CMC team's own use) is recorded as "audit_statistics_unsuppressed";

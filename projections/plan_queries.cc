@@ -25,6 +25,18 @@ absl::StatusOr<PlanRecord> PlanQueries::GetPlan(std::string_view nhs_number) con
   return **std::move(plan);
 }
 
+absl::StatusOr<std::vector<std::string>> PlanQueries::ListPlanNumbers() const {
+  // The family's keys are the NHS numbers themselves (internal::PlanKey).
+  std::vector<std::string> numbers;
+  absl::Status scanned =
+      store_->Scan(StoreFamily::kPlans, "", [&](std::string_view key, std::string_view) {
+        numbers.emplace_back(key);
+        return true;
+      });
+  if (!scanned.ok()) return scanned;
+  return numbers;
+}
+
 absl::StatusOr<PublishedVersion> PlanQueries::GetVersion(std::string_view nhs_number,
                                                          std::uint64_t version) const {
   absl::StatusOr<std::optional<PublishedVersion>> published =

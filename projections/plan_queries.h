@@ -16,6 +16,7 @@
 #define CARELEDGER_PROJECTIONS_PLAN_QUERIES_H_
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +37,11 @@ class PlanQueries {
   // whose status is PLAN_STATUS_UNSPECIFIED holds only myCMC requests: no
   // plan was started.
   absl::StatusOr<careledger::v1::PlanRecord> GetPlan(std::string_view nhs_number) const;
+
+  // The NHS number of every projected plan record (myCMC-request-only
+  // records included), in ascending order, from one consistent state: for
+  // a read of every plan (the migration export), one GetPlan each.
+  absl::StatusOr<std::vector<std::string>> ListPlanNumbers() const;
 
   // One published version. NOT_FOUND when that version has not been
   // projected (never published, or not yet).

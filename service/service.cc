@@ -466,6 +466,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddAlertReviewRoutes();
   impl->AddProofRoute();
   impl->AddStatsRoutes();
+  impl->AddMigrationRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

@@ -11,6 +11,7 @@
 #include "events/time_util.h"
 #include "tools/audit_export.h"
 #include "tools/audit_view.h"
+#include "tools/fhir_json.h"
 #include "tools/output.h"
 #include "tools/plan_view.h"
 
@@ -33,53 +34,14 @@ constexpr std::string_view kSourceType =
     "http://terminology.hl7.org/CodeSystem/security-source-type";
 constexpr std::string_view kConfidentiality =
     "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
-constexpr std::string_view kNhsNumber = "https://fhir.nhs.uk/Id/nhs-number";
-constexpr std::string_view kOds = "https://fhir.nhs.uk/Id/ods-organization-code";
+constexpr std::string_view kNhsNumber = kFhirNhsNumber;
+constexpr std::string_view kOds = kFhirOdsCode;
 constexpr std::string_view kUser = "urn:careledger:user";
 constexpr std::string_view kDevice = "urn:careledger:device";
 constexpr std::string_view kLedger = "urn:careledger:ledger";
 constexpr std::string_view kStream = "urn:careledger:stream";
 constexpr std::string_view kAction = "urn:careledger:action";
 constexpr std::string_view kRole = "urn:careledger:role";
-
-json Coding(std::string_view system, std::string_view code, std::string_view display = {}) {
-  json coding = {{"system", system}, {"code", code}};
-  if (!display.empty()) coding["display"] = display;
-  return coding;
-}
-
-json Concept(json coding, const std::string& text = "") {
-  json concept_json = {{"coding", json::array({std::move(coding)})}};
-  if (!text.empty()) concept_json["text"] = text;
-  return concept_json;
-}
-
-json Identifier(std::string_view system, const std::string& value) {
-  return {{"system", system}, {"value", value}};
-}
-
-std::string XhtmlEscaped(const std::string& text) {
-  std::string escaped;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        escaped += "&amp;";
-        break;
-      case '<':
-        escaped += "&lt;";
-        break;
-      case '>':
-        escaped += "&gt;";
-        break;
-      case '"':
-        escaped += "&quot;";
-        break;
-      default:
-        escaped += c;
-    }
-  }
-  return escaped;
-}
 
 bool IsAuditAction(const AuditEntry& entry) { return entry.action().starts_with("audit_"); }
 bool IsExport(const AuditEntry& entry) { return entry.action().starts_with("audit_export_"); }
@@ -108,12 +70,12 @@ std::string ActionCode(const AuditEntry& entry) {
 // BALP's RESTful patterns type every read, change and query "rest"; the
 // rest keep their DICOM event types.
 json EventType(const AuditEntry& entry) {
-  if (IsExport(entry)) return Coding(kDicom, "110106", "Export");
-  if (IsDirectory(entry)) return Coding(kDicom, "110113", "Security Alert");
+  if (IsExport(entry)) return FhirCoding(kDicom, "110106", "Export");
+  if (IsDirectory(entry)) return FhirCoding(kDicom, "110113", "Security Alert");
   if (IsAuditAction(entry) || IsRead(entry) || IsPatientSubject(entry)) {
-    return Coding(kEventType, "rest", "Restful Operation");
+    return FhirCoding(kEventType, "rest", "Restful Operation");
   }
-  return Coding(kDicom, "110100", "Application Activity");
+  return FhirCoding(kDicom, "110100", "Application Activity");
 }
 
 // The interaction (what BALP's profiles slice on) first, then the
@@ -121,22 +83,22 @@ json EventType(const AuditEntry& entry) {
 json Subtypes(const AuditEntry& entry, const std::string& action_code) {
   json subtypes = json::array();
   if (IsAuditAction(entry)) {
-    if (!IsExport(entry)) subtypes.push_back(Coding(kRestful, "search", "search"));
-    subtypes.push_back(Coding(kDicom, "110101", "Audit Log Used"));
+    if (!IsExport(entry)) subtypes.push_back(FhirCoding(kRestful, "search", "search"));
+    subtypes.push_back(FhirCoding(kDicom, "110101", "Audit Log Used"));
   } else if (IsDirectory(entry)) {
     if (entry.subject().starts_with("directory/user/")) {
-      subtypes.push_back(Coding(kDicom, "110137", "User security Attributes Changed"));
+      subtypes.push_back(FhirCoding(kDicom, "110137", "User security Attributes Changed"));
     } else {
-      subtypes.push_back(Coding(kDicom, "110129", "Security Configuration"));
+      subtypes.push_back(FhirCoding(kDicom, "110129", "Security Configuration"));
     }
   } else if (action_code == "R") {
-    subtypes.push_back(Coding(kRestful, "read", "read"));
+    subtypes.push_back(FhirCoding(kRestful, "read", "read"));
   } else if (action_code == "C") {
-    subtypes.push_back(Coding(kRestful, "create", "create"));
+    subtypes.push_back(FhirCoding(kRestful, "create", "create"));
   } else {
-    subtypes.push_back(Coding(kRestful, "update", "update"));
+    subtypes.push_back(FhirCoding(kRestful, "update", "update"));
   }
-  subtypes.push_back(Coding(kAction, entry.action()));
+  subtypes.push_back(FhirCoding(kAction, entry.action()));
   return subtypes;
 }
 
@@ -154,16 +116,16 @@ json RolePurpose(careledger::v1::Role role) {
   switch (role) {
     case careledger::v1::ROLE_CLINICIAN:
     case careledger::v1::ROLE_ADMINISTRATOR:
-      return Coding(kActReason, "TREAT", "treatment");
+      return FhirCoding(kActReason, "TREAT", "treatment");
     case careledger::v1::ROLE_URGENT_CARE:
-      return Coding(kActReason, "ETREAT", "Emergency Treatment");
+      return FhirCoding(kActReason, "ETREAT", "Emergency Treatment");
     case careledger::v1::ROLE_PATIENT:
-      return Coding(kActReason, "PATRQT", "patient requested");
+      return FhirCoding(kActReason, "PATRQT", "patient requested");
     case careledger::v1::ROLE_PROXY_VIEWER:
-      return Coding(kActReason, "FAMRQT", "family requested");
+      return FhirCoding(kActReason, "FAMRQT", "family requested");
     case careledger::v1::ROLE_AUDITOR:
     case careledger::v1::ROLE_SYSTEM:
-      return Coding(kActReason, "HOPERAT", "healthcare operations");
+      return FhirCoding(kActReason, "HOPERAT", "healthcare operations");
     default:
       return nullptr;
   }
@@ -178,16 +140,16 @@ json Purposes(const AuditEntry& entry) {
   const careledger::v1::Actor& actor = entry.actor();
   json role = RolePurpose(actor.role());
   if (!role.is_null()) {
-    purposes.push_back(Concept(role, actor.purpose()));
+    purposes.push_back(FhirConcept(role, actor.purpose()));
   } else if (!actor.purpose().empty()) {
     purposes.push_back({{"text", actor.purpose()}});
   }
   if (BreakGlass(entry)) {
     json glass = {{"coding", json::array()}};
     if (actor.role() != careledger::v1::ROLE_URGENT_CARE) {
-      glass["coding"].push_back(Coding(kActReason, "ETREAT", "Emergency Treatment"));
+      glass["coding"].push_back(FhirCoding(kActReason, "ETREAT", "Emergency Treatment"));
     }
-    glass["coding"].push_back(Coding(kActReason, "BTG", "break the glass"));
+    glass["coding"].push_back(FhirCoding(kActReason, "BTG", "break the glass"));
     glass["text"] = fmt::format("break-glass: {}", entry.break_glass_reason());
     purposes.push_back(std::move(glass));
   }
@@ -215,43 +177,44 @@ json Agents(const AuditEntry& entry, const std::string& action_code, const json&
   // The user: who did it, in which careledger role, for what purpose.
   json user = {{"requestor", true}};
   user["type"] = action_code == "C" || action_code == "U"
-                     ? Concept(Coding(kParticipation, "AUT", "author"))
-                     : Concept(Coding(kParticipation, "IRCP", "information recipient"));
+                     ? FhirConcept(FhirCoding(kParticipation, "AUT", "author"))
+                     : FhirConcept(FhirCoding(kParticipation, "IRCP", "information recipient"));
   if (!actor.user_id().empty()) {
-    user["who"] = {{"identifier", Identifier(kUser, actor.user_id())},
+    user["who"] = {{"identifier", FhirIdentifier(kUser, actor.user_id())},
                    {"display", actor.user_id()}};
     user["name"] = actor.user_id();
   } else {
     user["who"] = {{"display", "no user named"}};
   }
   if (actor.role() != careledger::v1::ROLE_UNSPECIFIED) {
-    user["role"] = json::array({Concept(
-        Coding(kRole, careledger::v1::Role_Name(actor.role()), RoleDisplay(actor.role())))});
+    user["role"] = json::array({FhirConcept(
+        FhirCoding(kRole, careledger::v1::Role_Name(actor.role()), RoleDisplay(actor.role())))});
   }
   if (!purposes.empty()) user["purposeOfUse"] = purposes;
   agents.push_back(std::move(user));
 
   // The organisation the user acted for, and its name then.
   if (!actor.organisation().empty()) {
-    json who = {{"identifier", Identifier(kOds, actor.organisation())}};
+    json who = {{"identifier", FhirIdentifier(kOds, actor.organisation())}};
     if (!entry.site().empty()) who["display"] = entry.site();
-    agents.push_back({{"type", Concept(Coding(kParticipation, "RESP", "responsible party"))},
-                      {"requestor", false},
-                      {"who", std::move(who)}});
+    agents.push_back(
+        {{"type", FhirConcept(FhirCoding(kParticipation, "RESP", "responsible party"))},
+         {"requestor", false},
+         {"who", std::move(who)}});
   }
 
   // BALP (after DICOM): the data flows to the client on a read or an
   // export, so the client is the destination there and the source of a
   // change or a query.
   const bool data_to_client = action_code == "R";
-  const json destination = Concept(Coding(kDicom, "110152", "Destination Role ID"));
-  const json source = Concept(Coding(kDicom, "110153", "Source Role ID"));
+  const json destination = FhirConcept(FhirCoding(kDicom, "110152", "Destination Role ID"));
+  const json source = FhirConcept(FhirCoding(kDicom, "110153", "Source Role ID"));
 
   // The client: the registered device, from its network address.
   if (!actor.device_id().empty() || !actor.network_address().empty()) {
     json client = {{"type", data_to_client ? destination : source}, {"requestor", false}};
     if (!actor.device_id().empty()) {
-      client["who"] = {{"identifier", Identifier(kDevice, actor.device_id())},
+      client["who"] = {{"identifier", FhirIdentifier(kDevice, actor.device_id())},
                        {"display", actor.device_id()}};
     }
     if (!actor.network_address().empty()) {
@@ -264,7 +227,7 @@ json Agents(const AuditEntry& entry, const std::string& action_code, const json&
   json server = {{"type", data_to_client ? source : destination},
                  {"requestor", false},
                  {"who",
-                  {{"identifier", Identifier(kLedger, options.ledger)},
+                  {{"identifier", FhirIdentifier(kLedger, options.ledger)},
                    {"display", fmt::format("careledger {}", options.ledger)}}}};
   if (!options.server_address.empty()) server["network"] = Network(options.server_address);
   agents.push_back(std::move(server));
@@ -280,27 +243,27 @@ json Entities(const AuditEntry& entry) {
   if (!entry.nhs_number().empty()) {
     entities.push_back(
         {{"what",
-          {{"type", "Patient"}, {"identifier", Identifier(kNhsNumber, entry.nhs_number())}}},
-         {"type", Coding(kEntityType, "1", "Person")},
-         {"role", Coding(kObjectRole, "1", "Patient")}});
+          {{"type", "Patient"}, {"identifier", FhirIdentifier(kNhsNumber, entry.nhs_number())}}},
+         {"type", FhirCoding(kEntityType, "1", "Person")},
+         {"role", FhirCoding(kObjectRole, "1", "Patient")}});
   }
 
   // What it was about, and the signed record that proves it.
   const careledger::v1::EventPosition& position = entry.position();
-  json subject = {{"type", Coding(kEntityType, "2", "System Object")}};
+  json subject = {{"type", FhirCoding(kEntityType, "2", "System Object")}};
   if (entry.subject().starts_with("directory/user/")) {
-    subject["role"] = Coding(kObjectRole, "11", "Security User Entity");
+    subject["role"] = FhirCoding(kObjectRole, "11", "Security User Entity");
   } else if (IsDirectory(entry)) {
-    subject["role"] = Coding(kObjectRole, "5", "Master file");
+    subject["role"] = FhirCoding(kObjectRole, "5", "Master file");
   } else {
-    subject["role"] = Coding(kObjectRole, "4", "Domain Resource");
+    subject["role"] = FhirCoding(kObjectRole, "4", "Domain Resource");
   }
   const std::string what = entry.subject().empty()
                                ? fmt::format("log/{}/{}", position.partition(), position.offset())
                                : entry.subject();
-  subject["what"] = {{"identifier", Identifier(kStream, what)}};
+  subject["what"] = {{"identifier", FhirIdentifier(kStream, what)}};
   if (entry.restricted()) {
-    subject["securityLabel"] = json::array({Coding(kConfidentiality, "R", "restricted")});
+    subject["securityLabel"] = json::array({FhirCoding(kConfidentiality, "R", "restricted")});
   }
   json details = json::array();
   if (entry.view() != careledger::v1::PLAN_VIEW_UNSPECIFIED) {
@@ -334,8 +297,8 @@ json Entities(const AuditEntry& entry) {
         fmt::format("{} {} {}", entry.action(), entry.subject(),
                     RangeText(entry.has_range_from() ? &entry.range_from() : nullptr,
                               entry.has_range_to() ? &entry.range_to() : nullptr));
-    entities.push_back({{"type", Coding(kEntityType, "2", "System Object")},
-                        {"role", Coding(kObjectRole, "24", "Query")},
+    entities.push_back({{"type", FhirCoding(kEntityType, "2", "System Object")},
+                        {"role", FhirCoding(kObjectRole, "24", "Query")},
                         {"description", asked},
                         {"query", Base64(asked)}});
   }
@@ -358,34 +321,14 @@ std::string Narrative(const AuditEntry& entry) {
 // the same ledger always gets the same one.
 std::string RecordUuid(const AuditEntry& entry, const FhirExportOptions& options) {
   const careledger::v1::EventPosition& position = entry.position();
-  const events::Hash hash = events::Sha256(
-      fmt::format("careledger-audit\n{}\n{}/{}\n{}", options.ledger, position.partition(),
-                  position.offset(), LowerHex(position.value_hash())));
-  std::array<std::uint8_t, 16> bytes{};
-  std::copy_n(hash.begin(), bytes.size(), bytes.begin());
-  bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0f) | 0x80);
-  bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3f) | 0x80);
-  std::string text;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    fmt::format_to(std::back_inserter(text), "{:02x}", bytes[i]);
-  }
-  return text;
+  return NameUuid(fmt::format("careledger-audit\n{}\n{}/{}\n{}", options.ledger,
+                              position.partition(), position.offset(),
+                              LowerHex(position.value_hash())));
 }
 
 json BundleEntry(const AuditEntry& entry, const FhirExportOptions& options) {
   return {{"fullUrl", fmt::format("urn:uuid:{}", RecordUuid(entry, options))},
           {"resource", AuditEventOf(entry, options)}};
-}
-
-// The encoder escapes C0 characters inside strings; DEL, C1 and bidirectional
-// controls it leaves raw, so they are escaped too (still valid JSON).
-std::string Dump(const json& document) {
-  std::string escaped;
-  events::TerminalEscaper escaper("", /*json_strings=*/true);
-  escaper.Feed(document.dump(-1, ' ', false, json::error_handler_t::replace), &escaped);
-  escaper.Finish(&escaped);
-  return escaped;
 }
 
 // The BALP profile the event conforms to, or "" when none: a granted
@@ -447,9 +390,9 @@ json AuditEventOf(const AuditEntry& entry, const FhirExportOptions& options) {
   if (!purposes.empty()) event["purposeOfEvent"] = purposes;
   event["agent"] = Agents(entry, action_code, purposes, options);
   json source = {{"observer",
-                  {{"identifier", Identifier(kLedger, options.ledger)},
+                  {{"identifier", FhirIdentifier(kLedger, options.ledger)},
                    {"display", fmt::format("careledger {}", options.ledger)}}},
-                 {"type", json::array({Coding(kSourceType, "4", "Application Server")})}};
+                 {"type", json::array({FhirCoding(kSourceType, "4", "Application Server")})}};
   if (!entry.site().empty()) source["site"] = entry.site();
   event["source"] = std::move(source);
   event["entity"] = Entities(entry);
@@ -466,18 +409,18 @@ FhirBundleWriter::FhirBundleWriter(std::ostream* out, FhirExportOptions options)
     : out_(out), options_(std::move(options)) {
   // The empty bundle, split where the entries go: the same bytes as
   // AuditBundle(...).dump().
-  const std::string empty = Dump(AuditBundle({}, options_));
+  const std::string empty = FhirDump(AuditBundle({}, options_));
   *out_ << empty.substr(0, empty.find("[]") + 1);
 }
 
 void FhirBundleWriter::Add(const AuditEntry& entry) {
   if (!first_) *out_ << ",";
   first_ = false;
-  *out_ << Dump(BundleEntry(entry, options_));
+  *out_ << FhirDump(BundleEntry(entry, options_));
 }
 
 void FhirBundleWriter::Finish() {
-  const std::string empty = Dump(AuditBundle({}, options_));
+  const std::string empty = FhirDump(AuditBundle({}, options_));
   *out_ << empty.substr(empty.find("[]") + 1) << "\n";
 }
 

@@ -24,6 +24,7 @@ void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterAudit(CLI::App& app, Runner* run);
 void RegisterAuditAlerts(CLI::App* audit, Runner* run);  // `audit alerts|review`
 void RegisterStats(CLI::App& app, Runner* run);
+void RegisterMigrate(CLI::App& app, Runner* run);  // `migrate export|verify`
 void RegisterLoad(CLI::App& app, Runner* run);
 void RegisterSubmit(CLI::App& app, Runner* run);
 void RegisterCheckpoint(CLI::App& app, Runner* run);

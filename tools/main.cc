@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   RegisterWorklist(app, &run);
   RegisterAudit(app, &run);
   RegisterStats(app, &run);
+  RegisterMigrate(app, &run);
   RegisterLoad(app, &run);
   RegisterSubmit(app, &run);
   RegisterCheckpoint(app, &run);

@@ -207,6 +207,32 @@ TEST_F(AuditRulesTest, StatisticsQueriesAreRecordedAndUnsuppressedOnesSaySo) {
   world_->Reject(trail, "only statistics are shown unsuppressed");
 }
 
+TEST_F(AuditRulesTest, MigrationExportsAndReportsAreRecordedWithoutASubject) {
+  CommandResult result;
+  AccessRecorded report =
+      RecordOf(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_MIGRATION, ""), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(report.action(), "audit_migration_report");
+  EXPECT_EQ(report.subject(), "audit/migration");
+  Command exported = Audit(a().auditor, careledger::v1::AUDIT_SCOPE_MIGRATION, "");
+  exported.mutable_audit_query()->set_for_export(true);
+  AccessRecorded granted = RecordOf(exported, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(granted.action(), "audit_migration_export");
+  EXPECT_EQ(granted.subject(), "audit/migration");
+  EXPECT_EQ(granted.nhs_number(), "");
+  // Only the CMC team; the refusal is named like the export.
+  Command by_gp = Audit(a().gp, careledger::v1::AUDIT_SCOPE_MIGRATION, "");
+  by_gp.mutable_audit_query()->set_for_export(true);
+  AccessRecorded refused = RecordOf(by_gp, &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(refused.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_EQ(refused.action(), "audit_migration_export");
+  // The export is of every plan: a subject is bad input.
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_MIGRATION, "9990000018"),
+                 "names no subject");
+}
+
 }  // namespace
 }  // namespace careledger::ledger
 

@@ -48,6 +48,7 @@ from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import actor, complete_sections, date_json, decode_export, today  # noqa: E402
 from service_client import DevIssuer, Service, device_certificate, self_signed_ca  # noqa: E402
 import stats_checks  # noqa: E402
+import migration_checks  # noqa: E402
 import worklist_audit_checks  # noqa: E402
 
 NO_PLAN_NHS = "9434765919"  # a valid NHS number no plan is recorded for
@@ -436,6 +437,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     # ---- the worklist and the CMC team's audit routes (worklist_audit_checks.py) ----
     http_export = worklist_audit_checks.run(ledger, service, nhs, tmp, issuer, crew, amb)
     stats_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/stats
+    migration_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/migration/report
 
     # ---- transport -----------------------------------------------------------------
     foreign = os.path.join(tmp, "foreign-ca")
