@@ -60,10 +60,19 @@ async function api(path, params = {}, options = {}) {
   const url = new URL(path, location.origin);
   url.searchParams.set('purpose', purpose || '');
   for (const [key, value] of Object.entries(params)) {
-    if (value !== undefined && value !== '') url.searchParams.set(key, value);
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value);
   }
   const headers = {Authorization: `Bearer ${token}`, ...(options.headers || {})};
-  const response = await fetch(url, {...options, headers, cache: 'no-store'});
+  const request = () => fetch(url, {...options, headers, cache: 'no-store'});
+  let response;
+  try {
+    response = await request();
+  } catch (error) {
+    // A kept-alive connection the service closed as it was reused: a GET
+    // is asked once more (a POST never is: it may have been recorded).
+    if (options.method && options.method !== 'GET') throw error;
+    response = await request();
+  }
   if (!response.ok) {
     let problem = {};
     try { problem = await response.json(); } catch (e) { problem = {}; }
@@ -141,7 +150,7 @@ function table(caption, headings, rows, id) {
 }
 
 function short(value) {
-  return String(value || '').replace(/^(ROLE_|ACCESS_OUTCOME_|AUDIT_KIND_|ALERT_SEVERITY_)/, '')
+  return String(value || '').replace(/^(ROLE_|ACCESS_OUTCOME_|AUDIT_KIND_|ALERT_SEVERITY_|ALERT_REVIEW_OUTCOME_)/, '')
     .replace(/_/g, ' ').toLowerCase();
 }
 
@@ -169,8 +178,8 @@ function signIn(message) {
       // (only the CMC team is granted it; a refusal is recorded).
       await api('/v1/audit/alerts', {rule: 'break_glass'});
       document.getElementById('menu').hidden = false;
-      location.hash = '#/alerts';
-      route();
+      if (location.hash === '#/alerts') route();
+      else location.hash = '#/alerts';
     } catch (error) {
       sessionStorage.removeItem('token');
       show(h('h1', {}, 'Sign in'), errorPanel(error), form);
