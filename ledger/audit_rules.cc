@@ -50,6 +50,8 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_alerts";
     case careledger::v1::AUDIT_SCOPE_STATISTICS:
       return "audit_statistics";
+    case careledger::v1::AUDIT_SCOPE_INTEGRITY:
+      return "audit_integrity";
     default:
       return "audit_query";
   }
@@ -82,6 +84,13 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
     }
     return query.subject().empty() ? std::string("audit/statistics")
                                    : fmt::format("audit/statistics/{}", query.subject());
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_INTEGRITY) {
+    // The whole log: no subject.
+    if (!query.subject().empty()) {
+      return absl::InvalidArgumentError("an integrity check has no subject");
+    }
+    return std::string("audit/integrity");
   }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");

@@ -45,6 +45,7 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
       {std::regex("^/v1/audit/records/[0-9]+/[0-9]+$"), "/v1/audit/records/{partition}/{offset}"},
       {std::regex("^/v1/audit/alerts/[a-z_]+/[0-9]+-[0-9]+/review$"),
        "/v1/audit/alerts/{alert}/review"},
+      {std::regex("^/v1/audit/integrity$"), "/v1/audit/integrity"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+/export$"), "/v1/audit/{scope}/{subject}/export"},
       {std::regex("^/healthz$"), "/healthz"},
@@ -470,6 +471,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddAlertReviewRoutes();
   impl->AddProofRoute();
   impl->AddStatsRoutes();
+  impl->AddIntegrityRoutes();
   impl->AddWebRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }

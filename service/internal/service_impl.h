@@ -70,6 +70,7 @@ class Service::Impl {
   void AddAlertReviewRoutes();  // alert_review_routes.cc
   void AddProofRoute();         // proof_routes.cc
   void AddStatsRoutes();        // stats_routes.cc
+  void AddIntegrityRoutes();    // integrity_routes.cc
   void AddWebRoutes();          // web_routes.cc: /audit/, the auditors' page
 
   // For an audit route (audit_routes.cc): answers `status` when it is an

@@ -96,6 +96,15 @@ fs.mkdirSync(path.dirname(POLICY), {recursive: true});
 fs.writeFileSync(POLICY, JSON.stringify({AutoSelectCertificateForUrls: [
   JSON.stringify({pattern: 'https://127.0.0.1:*', filter: {}})]}));
 
+// A checkpoint the auditor keeps outside the ledger, and a copy of it with
+// one hash digit changed (a log rewritten before it would hash like that).
+const keptText = cli('--json', 'checkpoint').trim().split('\n').find((line) =>
+  line.includes('"checkpoints"'));
+need(keptText, 'careledger --json checkpoint printed the kept checkpoints');
+const tampered = JSON.parse(keptText);
+const hash = tampered.checkpoints[0].running_hash;
+tampered.checkpoints[0].running_hash = hash.slice(0, -1) + (hash.endsWith('0') ? '1' : '0');
+
 const token = (...argv) => cli('token', ...argv).trim();
 const auditorToken = token('--user', 'auditor.cmc', '--role', 'auditor');
 const crewToken = token('--user', 'crew.lee', '--role', 'urgent-care');
@@ -230,6 +239,17 @@ async function main() {
       'the record\'s log position is shown');
     check((await text('#plan-content')).length > 50, 'the plan content is shown');
     await accessible('what-were-they-shown');
+    await page.click('#download-proof');
+    const [, p, o] = link.match(/record\/(\d+)\/(\d+)/);
+    const proofFile = path.join(downloads, `proof-${p}-${o}.json`);
+    for (let i = 0; i < 300 && !fs.existsSync(proofFile); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let proof = {};
+    try { proof = JSON.parse(fs.readFileSync(proofFile, 'utf8')); } catch (e) { proof = {}; }
+    check(proof.format === 'careledger.proof.v1' && Number(proof.record?.offset) === Number(o) &&
+      Number(proof.checkpoint?.offset) > Number(o),
+    'the record\'s proof downloads, chained to the signed checkpoint after it');
 
     // Review the alert.
     await page.goto(`${url}/audit/#/alerts?rule=family_or_neighbour&from=2026-01-01&to=2100-01-01`);
@@ -262,7 +282,40 @@ async function main() {
     check((await text('#timeline')).includes(relative.nhs_number),
       'the user view lists the patient they touched');
     check(await page.$eval('#heatmap', (c) => c.width > 0), 'the heat map is drawn');
+    await page.waitForSelector('#relatives');
+    check((await text('#relatives')).includes(relative.nhs_number),
+      'the user view flags the patient who shares their surname and postcode');
     await accessible('user');
+
+    // The organisation view: its busiest users.
+    await page.goto(`${url}/audit/#/org/LP0001`);
+    await page.waitForSelector('#busiest');
+    check((await text('#busiest')).includes(relative.user_id),
+      'the organisation view lists its users by activity');
+    await accessible('organisation');
+
+    // The integrity panel: the log verifies; a kept checkpoint is proven,
+    // a tampered one refuted.
+    await page.goto(`${url}/audit/#/integrity`);
+    await page.waitForSelector('#integrity-status');
+    check((await text('#integrity-status')).includes('The log verifies'),
+      'the integrity panel says the log verifies');
+    check(/offset \d+, .*(GMT|BST)/.test(await text('#partitions')),
+      'the latest signed checkpoints are listed');
+    await page.$eval('#checkpoint', (e, value) => { e.value = value; }, keptText);
+    await page.click('#kept button');
+    await page.waitForSelector('#kept-result');
+    const proven = await text('#kept-result');
+    check(proven.includes('proven') && !proven.includes('REFUTED'),
+      'the kept checkpoint is proven');
+    await accessible('integrity');
+    await page.$eval('#checkpoint', (e, value) => { e.value = value; },
+      JSON.stringify(tampered));
+    await page.click('#kept button');
+    await page.waitForFunction(() => document.querySelector('#kept-result')?.textContent
+      .includes('REFUTED'));
+    check((await text('#kept-result')).includes('REFUTED'),
+      'a tampered kept checkpoint is refuted');
 
     // A non-auditor is refused, and told the refusal was recorded.
     await page.goto(`${url}/audit/#/signout`);

@@ -299,7 +299,8 @@ function entryRow(entry, showPatient) {
   return [
     londonTime(entry.at),
     [h('a', {href: `#/user/${encodeURIComponent(actor.user_id || '')}`}, actor.user_id || ''),
-      h('br'), `${short(actor.role)}, ${actor.organisation || ''}`],
+      h('br'), `${short(actor.role)}, `, actor.organisation ?
+        h('a', {href: `#/org/${encodeURIComponent(actor.organisation)}`}, actor.organisation) : ''],
     [actor.device_id || '', h('br'), entry.site || '', h('br'), actor.network_address || ''],
     what,
     actor.purpose || '',
@@ -338,22 +339,25 @@ function downloadButtons(collection, subject, range) {
 
 async function trail(collection, subject, params) {
   const patient = collection === 'patients';
-  const title = patient ? 'Patient' : 'User';
+  const org = collection === 'organisations';
+  const title = patient ? 'Patient' : org ? 'Organisation' : 'User';
+  const hashName = patient ? 'patient' : org ? 'org' : 'user';
   const form = h('form', {id: 'trail-filters', class: 'cl-filters'},
-    field(patient ? 'NHS number' : 'User id', 'subject', textInput('subject', subject)),
+    field(patient ? 'NHS number' : org ? 'ODS code' : 'User id', 'subject',
+      textInput('subject', subject)),
     field('Show', 'kind', select('kind', [['', 'Everything'], ['reads', 'Reads only'],
       ['refusals', 'Refusals'], ['break_glass', 'Break-glass']], params.get('kind') || '')),
     field('Organisation (ODS code)', 'org', textInput('org', params.get('org') || '')),
     field('From (date)', 'from', textInput('from', params.get('from') || '', 'date')),
     field('To (date)', 'to', textInput('to', params.get('to') || '', 'date')),
-    button(patient ? 'Find patient' : 'Find user'));
+    button(`Find ${title.toLowerCase()}`));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
     for (const key of ['kind', 'org', 'from', 'to']) {
       if (form[key].value) query.set(key, form[key].value);
     }
-    location.hash = `#/${patient ? 'patient' : 'user'}/` +
+    location.hash = `#/${hashName}/` +
       `${encodeURIComponent(form.subject.value.replace(/\s/g, patient ? '' : ' ').trim())}?${query}`;
   });
   if (!subject) return show(h('h1', {}, title), form);
@@ -369,11 +373,16 @@ async function trail(collection, subject, params) {
       h('p', {id: 'trail-count'}, `${entries.length} of ${body.entries.length} entries, ` +
         `newest first; times are ${ZONE} (GMT or BST as shown).`)];
     if (patient) parts.push(whoLooked(body.entries));
+    else if (org) parts.push(busiest(body.entries));
     else parts.push(heatMap(body.entries));
     parts.push(table(`${title} trail`, ['When', 'Who', 'Where (device, site, address)', 'What',
       'Purpose', 'Outcome', ''], entries.map((e) => entryRow(e, !patient)), 'timeline'));
     show(...parts);
-    if (!patient) drawHeatMap(body.entries);
+    if (!patient && !org) {
+      drawHeatMap(body.entries);
+      await relatives(subject, body.entries).catch((error) =>
+        document.getElementById('timeline').before(errorPanel(error)));
+    }
   } catch (error) {
     show(h('h1', {}, `${title} ${subject}`), errorPanel(error), form);
   }
@@ -397,6 +406,98 @@ function whoLooked(entries) {
   }
   return table('Who has looked, by organisation', ['Organisation', 'User', 'Reads and refusals'],
     rows, 'who-looked');
+}
+
+// Item 4: the patients this user read who share their surname, address or
+// postcode, as the family_or_neighbour rule finds them over the same period.
+async function relatives(user, entries) {
+  if (!entries.length) return;
+  const times = entries.map((e) => e.at).sort();
+  const day = (iso, add) => new Date(Date.parse(iso) + add).toISOString().slice(0, 10);
+  const body = await api('/v1/audit/alerts', {rule: 'family_or_neighbour',
+    from: day(times[0], 0), to: day(times[times.length - 1], 86400000)});
+  const flagged = body.alerts.filter((a) => a.actor?.user_id === user);
+  const box = h('div', {id: 'relatives'}, h('h2', {}, 'Patients who may be family or neighbours'),
+    flagged.length ? h('ul', {}, flagged.map((a) => h('li', {},
+      h('a', {href: `#/patient/${a.nhs_number}`}, a.nhs_number), `: ${a.reason}`))) :
+      h('p', {}, 'None of the patients this user read shares their surname and address or ' +
+        'postcode.'));
+  document.getElementById('timeline').before(box);
+}
+
+// Item 5: an organisation's busiest users, and its refusals.
+function busiest(entries) {
+  const users = new Map();
+  for (const entry of entries) {
+    const key = entry.actor?.user_id || '(none)';
+    const row = users.get(key) || {role: short(entry.actor?.role), reads: 0, refusals: 0,
+      patients: new Set()};
+    if (entry.kind === 'AUDIT_KIND_READ') row.reads++;
+    if (entry.outcome === 'ACCESS_OUTCOME_DENIED') row.refusals++;
+    if (entry.nhs_number) row.patients.add(entry.nhs_number);
+    users.set(key, row);
+  }
+  const rows = [...users].sort((a, b) => b[1].reads - a[1].reads).map(([user, row]) => [
+    h('a', {href: `#/user/${encodeURIComponent(user)}`}, user), row.role, String(row.reads),
+    String(row.patients.size), row.refusals ? h('span', {class: 'cl-refused'},
+      String(row.refusals)) : '0']);
+  return table('Busiest users', ['User', 'Role', 'Reads', 'Patients', 'Refusals'], rows,
+    'busiest');
+}
+
+// Item 9: the log verified, its latest signed checkpoints, and a kept
+// checkpoint proven or refuted.
+function integrityReport(body) {
+  const parts = [body.ok ?
+    h('div', {class: 'nhsuk-inset-text', id: 'integrity-status'}, h('p', {},
+      h('span', {class: 'cl-verified'}, 'The log verifies'), `: ${body.records} records and ` +
+      `${body.checkpoints} signed checkpoints, every signature, chain and sequence checked.`)) :
+    h('div', {class: 'nhsuk-error-summary', id: 'integrity-status', role: 'alert'},
+      h('h2', {class: 'nhsuk-error-summary__title'}, 'The log does not verify'),
+      h('ul', {}, body.failures.map((f) =>
+        h('li', {}, `partition ${f.partition}, offset ${f.offset}: ${f.reason}`)),
+      body.kept_failures.map((line) => h('li', {}, line))))];
+  parts.push(table('Partitions and their latest signed checkpoints', ['Partition', 'Records',
+    'Last offset', 'Latest checkpoint', 'Running hash'], body.partitions.map((p) => [
+    String(p.partition), String(p.records), String(p.last_offset),
+    p.last_checkpoint_offset < 0 ? 'none yet' :
+      `offset ${p.last_checkpoint_offset}, ${londonTime(p.last_checkpoint_at)}`,
+    h('span', {class: 'cl-mono cl-small'}, p.running_hash)]), 'partitions'));
+  if (body.kept.length) {
+    parts.push(h('h2', {}, 'Your kept checkpoint'), h('ul', {id: 'kept-result'},
+      body.kept.map((k) => h('li', {}, `Partition ${k.partition} to offset ${k.last_offset}: `,
+        k.confirmed ? h('span', {class: 'cl-verified'}, 'proven: the log holds exactly this ' +
+          'history') : h('span', {class: 'cl-failed'}, 'REFUTED')))),
+    body.kept_failures.length ? h('ul', {id: 'kept-failures'}, body.kept_failures.map(
+      (line) => h('li', {}, line))) : '');
+  }
+  return parts;
+}
+
+async function integrity() {
+  const form = h('form', {id: 'kept'},
+    field('Paste a kept checkpoint (the JSON careledger --json checkpoint printed)', 'checkpoint',
+      h('textarea', {class: 'nhsuk-textarea cl-mono', id: 'checkpoint', name: 'checkpoint',
+        rows: 6, spellcheck: 'false'})),
+    button('Check it against the log'));
+  const result = h('div', {id: 'integrity'}, h('p', {}, 'Verifying the whole log...'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    result.replaceChildren(h('p', {}, 'Verifying the whole log...'));
+    try {
+      const body = await api('/v1/audit/integrity', {}, {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: form.checkpoint.value});
+      result.replaceChildren(...integrityReport(body));
+    } catch (error) {
+      result.replaceChildren(errorPanel(error));
+    }
+  });
+  show(h('h1', {}, 'Integrity'), result, form);
+  try {
+    result.replaceChildren(...integrityReport(await api('/v1/audit/integrity')));
+  } catch (error) {
+    result.replaceChildren(errorPanel(error));
+  }
 }
 
 // Item 4: activity by weekday and hour (Europe/London), as a bubble chart.
@@ -481,6 +582,24 @@ async function record(partition, offset) {
     } else {
       parts.push(h('p', {id: 'content-check'}, 'This record showed no plan content.'));
     }
+    // The receipt: the record chained to the signed checkpoint after it,
+    // checkable offline (docs/proof.md).
+    const proof = h('button', {class: 'nhsuk-button nhsuk-button--secondary cl-noprint',
+      type: 'button', id: 'download-proof'}, 'Download the proof of this record');
+    proof.addEventListener('click', async () => {
+      try {
+        const body = await api(`/v1/audit/records/${partition}/${offset}/proof`);
+        const blob = new Blob([JSON.stringify(body.proof, null, 2)], {type: 'application/json'});
+        const anchor = h('a', {href: URL.createObjectURL(blob),
+          download: `proof-${partition}-${offset}.json`});
+        document.body.append(anchor);
+        anchor.click();
+        anchor.remove();
+      } catch (error) {
+        proof.after(errorPanel(error));
+      }
+    });
+    parts.splice(3, 0, proof);
     show(...parts);
   } catch (error) {
     show(h('h1', {}, 'What were they shown?'), errorPanel(error));
@@ -503,10 +622,17 @@ function route() {
   switch (parts[0]) {
     case 'patient': return trail('patients', parts[1] || '', params);
     case 'user': return trail('users', parts[1] || '', params);
-    case 'record': return record(parts[1], parts[2]);
-    case 'review': return review(`${parts[1]}/${parts[2]}`);
+    case 'org': return trail('organisations', parts[1] || '', params);
+    case 'integrity': return integrity();
+    case 'record':
+      if (!/^\d+$/.test(parts[1] || '') || !/^\d+$/.test(parts[2] || '')) break;
+      return record(parts[1], parts[2]);
+    case 'review':
+      if (!/^[a-z_]+$/.test(parts[1] || '') || !/^\d+-\d+$/.test(parts[2] || '')) break;
+      return review(`${parts[1]}/${parts[2]}`);
     default: return alerts(params);
   }
+  return alerts(new URLSearchParams());
 }
 
 window.addEventListener('hashchange', route);
