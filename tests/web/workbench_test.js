@@ -200,6 +200,17 @@ async function main() {
     check(readsOnly.length > 0 && readsOnly.every((w) => w.startsWith('view plan')),
       `the reads-only filter shows only reads (${readsOnly.length})`);
     await accessible('patient');
+    // The printable report: the findings, without the forms and buttons.
+    await page.emulateMediaType('print');
+    const printed = await page.evaluate(() => ({
+      filters: getComputedStyle(document.querySelector('#trail-filters')).display,
+      downloads: getComputedStyle(document.querySelector('#downloads')).display,
+      timeline: getComputedStyle(document.querySelector('#timeline')).display}));
+    check(printed.filters === 'none' && printed.downloads === 'none' &&
+      printed.timeline !== 'none', 'the printed report shows the timeline without the forms');
+    await page.pdf({path: path.join(work, 'report.pdf')});
+    check(fs.statSync(path.join(work, 'report.pdf')).size > 1000, 'the report prints to PDF');
+    await page.emulateMediaType(null);
 
     // Evidence downloads: FHIR and CSV of the patient's trail.
     for (const [id, ext] of [['#download-fhir', 'json'], ['#download-csv', 'csv']]) {
