@@ -23,9 +23,15 @@ build_packages=(
   libcpp-httplib-dev
 )
 test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools clang
-               libclang-rt-14-dev llvm)
+               libclang-rt-14-dev llvm
+               # the auditors' web page's browser tests (tests/web/): headless
+               # Chromium, NSS tools to give it the device certificate
+               chromium libnss3-tools)
 
 wanted=("${build_packages[@]}")
+# The auditors' web page (web/): npm installs its pinned packages at build
+# time. Machines that already have Node.js and npm (e.g. NodeSource's) keep them.
+command -v npm >/dev/null 2>&1 || wanted+=(nodejs npm)
 if [[ "${1:-}" == "--tests" ]]; then
   wanted+=("${test_packages[@]}")
   # The broker needs Java 17+ and Maven; machines that already have them

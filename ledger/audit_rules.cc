@@ -52,6 +52,8 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_statistics";
     case careledger::v1::AUDIT_SCOPE_MIGRATION:
       return "audit_migration_report";
+    case careledger::v1::AUDIT_SCOPE_INTEGRITY:
+      return "audit_integrity";
     default:
       return "audit_query";
   }
@@ -94,6 +96,13 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
       return absl::InvalidArgumentError("the migration export names no subject");
     }
     return std::string("audit/migration");
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_INTEGRITY) {
+    // The whole log: no subject.
+    if (!query.subject().empty()) {
+      return absl::InvalidArgumentError("an integrity check has no subject");
+    }
+    return std::string("audit/integrity");
   }
   if (query.subject().empty()) {
     return absl::InvalidArgumentError("an audit query needs a subject");

@@ -82,6 +82,7 @@ const std::vector<Key>& Keys() {
       Number("alert_scan_seconds", &ServeConfig::alert_scan_seconds, 0, 86'400),
       Number("review_window_days", &ServeConfig::review_window_days, 0,
              access::kMaxReviewWindowDays),
+      Text("web_root", &ServeConfig::web_root),
   };
   return keys;
 }

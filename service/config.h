@@ -15,6 +15,10 @@
 
 #include "absl/status/statusor.h"
 
+#ifndef CARELEDGER_DEFAULT_WEB_ROOT
+#define CARELEDGER_DEFAULT_WEB_ROOT ""  // set by service/CMakeLists.txt
+#endif
+
 namespace careledger::service {
 
 struct ServeConfig {
@@ -50,6 +54,9 @@ struct ServeConfig {
   // this many days of today (access/review_worklist.h), unless the request
   // gives review_window_days. 0 to 366.
   int review_window_days = 28;
+  // The auditors' web page's files (web/), served under /audit/; the
+  // default is where the build puts them (web/CMakeLists.txt).
+  std::string web_root = CARELEDGER_DEFAULT_WEB_ROOT;
 };
 
 // Reads `path` (if not empty) and the environment (through `getenv`, for

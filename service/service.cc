@@ -45,12 +45,14 @@ std::string RouteTemplate(const std::string& method, const std::string& path) {
       {std::regex("^/v1/audit/records/[0-9]+/[0-9]+$"), "/v1/audit/records/{partition}/{offset}"},
       {std::regex("^/v1/audit/alerts/[a-z_]+/[0-9]+-[0-9]+/review$"),
        "/v1/audit/alerts/{alert}/review"},
+      {std::regex("^/v1/audit/integrity$"), "/v1/audit/integrity"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+$"), "/v1/audit/{scope}/{subject}"},
       {std::regex("^/v1/audit/[a-z]+/[^/]+/export$"), "/v1/audit/{scope}/{subject}/export"},
       {std::regex("^/healthz$"), "/healthz"},
       {std::regex("^/readyz$"), "/readyz"},
       {std::regex("^/metrics$"), "/metrics"},
       {std::regex("^/v1/openapi\\.json$"), "/v1/openapi.json"},
+      {std::regex("^/audit(/.*)?$"), "/audit/{file}"},
   };
   for (const auto& [pattern, name] : routes) {
     if (std::regex_match(path, pattern)) return method + " " + name;
@@ -427,6 +429,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   server.set_pre_routing_handler([](const httplib::Request&, httplib::Response& response) {
     request_started = std::chrono::steady_clock::now();
     response.set_header("X-Request-Id", NewRequestId());
+    // API answers hold patient data: never kept by a browser or proxy
+    // (the web page's static files override this, service/web_routes.cc).
+    response.set_header("Cache-Control", "no-store");
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Every answer of 400 and above without a body of its own (no route,
@@ -467,6 +472,8 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddProofRoute();
   impl->AddStatsRoutes();
   impl->AddMigrationRoutes();
+  impl->AddIntegrityRoutes();
+  impl->AddWebRoutes();
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
 

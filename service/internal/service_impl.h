@@ -71,6 +71,8 @@ class Service::Impl {
   void AddProofRoute();         // proof_routes.cc
   void AddStatsRoutes();        // stats_routes.cc
   void AddMigrationRoutes();    // migration_routes.cc
+  void AddIntegrityRoutes();    // integrity_routes.cc
+  void AddWebRoutes();          // web_routes.cc: /audit/, the auditors' page
 
   // For an audit route (audit_routes.cc): answers `status` when it is an
   // error, or the refusal when `recorded` is REJECTED, and returns true;

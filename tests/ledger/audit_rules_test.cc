@@ -233,6 +233,22 @@ TEST_F(AuditRulesTest, MigrationExportsAndReportsAreRecordedWithoutASubject) {
                  "names no subject");
 }
 
+TEST_F(AuditRulesTest, IntegrityChecksAreRecordedForTheCmcTeamOnly) {
+  CommandResult result;
+  AccessRecorded granted =
+      RecordOf(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_INTEGRITY, ""), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_APPLIED);
+  EXPECT_EQ(granted.action(), "audit_integrity");
+  EXPECT_EQ(granted.subject(), "audit/integrity");
+  AccessRecorded refused =
+      RecordOf(Audit(a().gp, careledger::v1::AUDIT_SCOPE_INTEGRITY, ""), &result);
+  EXPECT_EQ(result.outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_EQ(refused.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
+  EXPECT_EQ(refused.action(), "audit_integrity");
+  world_->Reject(Audit(a().auditor, careledger::v1::AUDIT_SCOPE_INTEGRITY, "3/1"),
+                 "an integrity check has no subject");
+}
+
 }  // namespace
 }  // namespace careledger::ledger
 

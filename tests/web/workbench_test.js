@@ -1,0 +1,365 @@
+#!/usr/bin/env node
+// The auditors' workbench in a real browser (issue 12): Debian's chromium,
+// driven by puppeteer-core, against a real `careledger serve` on a fresh
+// data directory with planted snooping (`careledger load`). The auditor
+// signs in with a development token and the device's client certificate
+// (mutual TLS: imported into an NSS db in this test's own HOME, chosen by
+// the AutoSelectCertificateForUrls policy), opens the planted
+// family-snooping alert, the patient's timeline and what the reader was
+// shown, reviews the alert, downloads the FHIR and CSV exports; a
+// non-auditor is refused and told the refusal was recorded. axe-core runs
+// on every page (no serious or critical violation), no page may break its
+// Content-Security-Policy, and each page's screenshot is saved.
+//
+// usage: workbench_test.js --careledger BIN --modules NODE_MODULES
+//                          [--screenshots DIR] [--chromium PATH]
+// Needs root (the policy file under /etc/chromium/policies/managed/).
+// FAILS (never skips) when chromium, pk12util or the modules are missing.
+'use strict';
+const {execFileSync, spawn} = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2) {
+  args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+}
+const BIN = args.careledger && path.resolve(args.careledger);
+const MODULES = args.modules && path.resolve(args.modules);
+const CHROMIUM = args.chromium || '/usr/bin/chromium';
+const POLICY = '/etc/chromium/policies/managed/careledger-workbench-test.json';
+
+let failures = 0;
+let passes = 0;
+function check(ok, what) {
+  if (ok) {
+    passes++;
+    console.log(`ok: ${what}`);
+  } else {
+    failures++;
+    console.log(`FAIL: ${what}`);
+  }
+}
+
+function need(ok, what) {
+  if (!ok) {
+    console.log(`FAIL: ${what}`);
+    process.exit(1);
+  }
+}
+
+need(BIN && MODULES, 'usage: --careledger BIN --modules NODE_MODULES');
+need(fs.existsSync(CHROMIUM), `chromium at ${CHROMIUM} (deploy/install-deps.sh --tests)`);
+need(fs.existsSync(path.join(MODULES, 'puppeteer-core')), `puppeteer-core in ${MODULES}`);
+const puppeteer = require(path.join(MODULES, 'puppeteer-core'));
+const AXE = fs.readFileSync(path.join(MODULES, 'axe-core', 'axe.min.js'), 'utf8');
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'careledger-web-'));
+const data = path.join(work, 'data');
+const home = path.join(work, 'home');
+const downloads = path.join(work, 'downloads');
+const shots = args.screenshots || path.join(work, 'screenshots');
+fs.mkdirSync(home);
+fs.mkdirSync(downloads);
+fs.mkdirSync(shots, {recursive: true});
+
+function cli(...argv) {
+  return execFileSync(BIN, ['--data', data, ...argv], {encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe']});
+}
+
+// A fresh ledger with the load generator's planted snooping.
+cli('init');
+const plantsFile = path.join(work, 'plants.json');
+cli('--json', 'load', '--practices', '2', '--patients', '60', '--reads-per-day', '60',
+  '--days', '10', '--plants', '1', '--seed', '7', '--plants-out', plantsFile);
+const plants = JSON.parse(fs.readFileSync(plantsFile, 'utf8'));
+const relative = plants.find((p) => p.rule === 'family_or_neighbour' &&
+  p.user_id.startsWith('relative'));
+need(relative, 'the load planted a relative reading a family member\'s plan');
+
+// The auditor's device certificate into an NSS db in this HOME, the CA
+// trusted there, and the policy that presents it to the service.
+const certs = path.join(work, 'certs');
+cli('directory', 'issue-cert', '--device', 'dev-CMC001', '--out', certs);
+const nss = `sql:${path.join(home, '.pki', 'nssdb')}`;
+fs.mkdirSync(path.join(home, '.pki', 'nssdb'), {recursive: true});
+execFileSync('certutil', ['-d', nss, '-N', '--empty-password']);
+execFileSync('certutil', ['-d', nss, '-A', '-t', 'C,,', '-n', 'careledger-test-ca', '-i',
+  path.join(certs, 'ca.crt')]);
+const p12 = path.join(work, 'device.p12');
+execFileSync('openssl', ['pkcs12', '-export', '-in', path.join(certs, 'dev-CMC001.crt'),
+  '-inkey', path.join(certs, 'dev-CMC001.key'), '-out', p12, '-passout', 'pass:']);
+execFileSync('pk12util', ['-d', nss, '-i', p12, '-W', '']);
+fs.mkdirSync(path.dirname(POLICY), {recursive: true});
+fs.writeFileSync(POLICY, JSON.stringify({AutoSelectCertificateForUrls: [
+  JSON.stringify({pattern: 'https://127.0.0.1:*', filter: {}})]}));
+
+// A checkpoint the auditor keeps outside the ledger, and a copy of it with
+// one hash digit changed (a log rewritten before it would hash like that).
+const keptText = cli('--json', 'checkpoint').trim().split('\n').find((line) =>
+  line.includes('"checkpoints"'));
+need(keptText, 'careledger --json checkpoint printed the kept checkpoints');
+const tampered = JSON.parse(keptText);
+const hash = tampered.checkpoints[0].running_hash;
+tampered.checkpoints[0].running_hash = hash.slice(0, -1) + (hash.endsWith('0') ? '1' : '0');
+
+const token = (...argv) => cli('token', ...argv).trim();
+const auditorToken = token('--user', 'auditor.cmc', '--role', 'auditor');
+const crewToken = token('--user', 'crew.lee', '--role', 'urgent-care');
+
+function startService() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(BIN, ['--data', data, 'serve', '--listen', '127.0.0.1:0'],
+      {stdio: ['ignore', 'pipe', 'pipe']});
+    child.stderr.on('data', () => {});
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/"listening":"(https:\/\/[^"]+)"/);
+      if (match) resolve({child, url: match[1]});
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
+  });
+}
+
+async function main() {
+  const {child, url} = await startService();
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--no-proxy-server', '--disable-gpu'],
+    env: {...process.env, HOME: home},
+    userDataDir: path.join(work, 'profile'),
+  });
+  const cdp = await browser.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', {behavior: 'allow', downloadPath: downloads});
+  const page = await browser.newPage();
+  await page.setViewport({width: 1280, height: 900});
+  const cspViolations = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
+
+  async function accessible(name) {
+    await page.evaluate(AXE);
+    const result = await page.evaluate(async () => {
+      const r = await window.axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa',
+        'best-practice']});
+      return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}): ${v.nodes.length} nodes`);
+    });
+    check(result.length === 0, `axe: no serious or critical violations on ${name} ` +
+      `${result.join('; ')}`);
+    await page.screenshot({path: path.join(shots, `${name}.png`)});
+  }
+  const text = (selector) => page.$eval(selector, (e) => e.textContent);
+
+  try {
+    // Sign in.
+    await page.goto(`${url}/audit/`, {waitUntil: 'networkidle0'});
+    await page.waitForSelector('#signin');
+    await accessible('sign-in');
+    await page.$eval('#token', (e, value) => { e.value = value; }, auditorToken);
+    await page.$eval('#purpose', (e) => { e.value = ''; });
+    await page.type('#purpose', 'complaint 2026-17: who read my mother\'s plan');
+    await page.click('#signin button');
+    await page.waitForSelector('#alert-count');
+    check((await text('#whoami-purpose')).includes('complaint 2026-17'),
+      'the auditor is shown their own recorded purpose');
+    check((await text('#whoami-user')) === 'auditor.cmc', 'signed in as auditor.cmc');
+
+    // The alerts queue, filtered to the planted rule and period.
+    await page.select('#rule', 'family_or_neighbour');
+    await page.$eval('#from', (e) => { e.value = '2026-01-01'; });
+    await page.$eval('#to', (e) => { e.value = '2100-01-01'; });
+    await page.click('#alert-filters button');
+    await page.waitForSelector('#alerts');
+    const alertsText = await text('#alerts');
+    check(alertsText.includes(relative.user_id) && alertsText.includes(relative.nhs_number),
+      `the alert names ${relative.user_id} reading ${relative.nhs_number}`);
+    check(alertsText.includes('shares the family name'), 'the alert gives its reason');
+    check((await text('#whoami-recorded')).match(/partition \d+, offset \d+/),
+      'the alerts query was recorded, and the page says where');
+    await accessible('alerts');
+
+    // From the alert to the patient's timeline.
+    await page.click(`#alerts a[href="#/patient/${relative.nhs_number}"]`);
+    await page.waitForSelector('#timeline');
+    const timeline = await text('#timeline');
+    check(timeline.includes(relative.user_id), 'the timeline shows the relative\'s read');
+    check(/GMT|BST/.test(timeline), 'times are Europe/London with the zone shown');
+    check((await text('#who-looked')).includes(relative.user_id),
+      'who has looked, by organisation, includes the relative');
+    await page.select('#kind', 'reads');
+    await page.click('#trail-filters button');
+    await page.waitForFunction(() => location.hash.includes('kind=reads'));
+    await page.waitForSelector('#timeline');
+    const readsOnly = await page.$$eval('#timeline tbody tr', (rows) =>
+      rows.map((r) => r.cells[3].textContent));
+    check(readsOnly.length > 0 && readsOnly.every((w) => w.startsWith('view plan')),
+      `the reads-only filter shows only reads (${readsOnly.length})`);
+    await accessible('patient');
+    // The printable report: the findings, without the forms and buttons.
+    await page.emulateMediaType('print');
+    const printed = await page.evaluate(() => ({
+      filters: getComputedStyle(document.querySelector('#trail-filters')).display,
+      downloads: getComputedStyle(document.querySelector('#downloads')).display,
+      timeline: getComputedStyle(document.querySelector('#timeline')).display}));
+    check(printed.filters === 'none' && printed.downloads === 'none' &&
+      printed.timeline !== 'none', 'the printed report shows the timeline without the forms');
+    await page.pdf({path: path.join(work, 'report.pdf')});
+    check(fs.statSync(path.join(work, 'report.pdf')).size > 1000, 'the report prints to PDF');
+    await page.emulateMediaType(null);
+
+    // Evidence downloads: FHIR and CSV of the patient's trail.
+    for (const [id, ext] of [['#download-fhir', 'json'], ['#download-csv', 'csv']]) {
+      await page.click(id);
+      const file = path.join(downloads, `audit-patients-${relative.nhs_number}.${ext}`);
+      for (let i = 0; i < 100 && !fs.existsSync(file); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const body = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+      if (ext === 'json') {
+        let bundle = {};
+        try { bundle = JSON.parse(body); } catch (e) { bundle = {}; }
+        check(bundle.resourceType === 'Bundle' && bundle.entry.some((e) =>
+          e.resource.resourceType === 'AuditEvent' &&
+          JSON.stringify(e.resource).includes(relative.user_id)),
+        'the FHIR download is a Bundle of AuditEvents naming the relative');
+      } else {
+        check(body.split('\n')[0].includes(',') && body.includes(relative.user_id) &&
+          body.includes(relative.nhs_number), 'the CSV download has the relative\'s read');
+      }
+    }
+
+    // What were they shown?
+    await page.goto(`${url}/audit/#/patient/${relative.nhs_number}?kind=reads`);
+    await page.waitForSelector('#timeline');
+    const link = await page.$$eval('#timeline tbody tr', (rows, user) => {
+      const row = rows.find((r) => r.textContent.includes(user));
+      return row ? row.querySelector('a[href^="#/record/"]').getAttribute('href') : '';
+    }, relative.user_id);
+    check(link !== '', 'the relative\'s read links to what they were shown');
+    await page.goto(`${url}/audit/${link}`);
+    await page.waitForSelector('#plan-content');
+    check((await text('#verification')).includes('verified'), 'the signature is verified');
+    check((await text('#content-check')).includes('matches the hash in the access record'),
+      'the rebuilt content matches the access record\'s hash');
+    check((await text('#verification')).match(/partition \d+, offset \d+/),
+      'the record\'s log position is shown');
+    check((await text('#plan-content')).length > 50, 'the plan content is shown');
+    await accessible('what-were-they-shown');
+    await page.click('#download-proof');
+    const [, p, o] = link.match(/record\/(\d+)\/(\d+)/);
+    const proofFile = path.join(downloads, `proof-${p}-${o}.json`);
+    for (let i = 0; i < 300 && !fs.existsSync(proofFile); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    let proof = {};
+    try { proof = JSON.parse(fs.readFileSync(proofFile, 'utf8')); } catch (e) { proof = {}; }
+    check(proof.format === 'careledger.proof.v1' && Number(proof.record?.offset) === Number(o) &&
+      Number(proof.checkpoint?.offset) > Number(o),
+    'the record\'s proof downloads, chained to the signed checkpoint after it');
+
+    // Review the alert.
+    await page.goto(`${url}/audit/#/alerts?rule=family_or_neighbour&from=2026-01-01&to=2100-01-01`);
+    await page.waitForSelector('#alerts');
+    const reviewLink = await page.$$eval('#alerts tbody tr', (rows, user) => {
+      const row = rows.find((r) => r.textContent.includes(user));
+      const a = row && row.querySelector('a.cl-review');
+      return a ? a.getAttribute('href') : '';
+    }, relative.user_id);
+    check(reviewLink !== '', 'the unreviewed alert offers a review');
+    await page.goto(`${url}/audit/${reviewLink}`);
+    await page.waitForSelector('#review');
+    await page.click('#outcome-1');
+    await page.type('#note', 'Relative confirmed no care relationship; referred to HR.');
+    await accessible('review');
+    await page.click('#review button');
+    await page.waitForSelector('#review-done');
+    check((await text('#review-done')).includes('inappropriate-access-confirmed'),
+      'the review is signed and recorded');
+    await page.goto(`${url}/audit/#/alerts?rule=family_or_neighbour&from=2026-01-01&to=2100-01-01`);
+    await page.waitForSelector('#alerts');
+    const after = await page.$$eval('#alerts tbody tr', (rows, user) => rows.find((r) =>
+      r.textContent.includes(user))?.textContent || '', relative.user_id);
+    check(after.includes('Reviewed: inappropriate access confirmed'),
+      'the queue shows the alert reviewed');
+
+    // The user view, with the heat map.
+    await page.goto(`${url}/audit/#/user/${relative.user_id}`);
+    await page.waitForSelector('#timeline');
+    check((await text('#timeline')).includes(relative.nhs_number),
+      'the user view lists the patient they touched');
+    check(await page.$eval('#heatmap', (c) => c.width > 0), 'the heat map is drawn');
+    await page.waitForSelector('#relatives');
+    check((await text('#relatives')).includes(relative.nhs_number),
+      'the user view flags the patient who shares their surname and postcode');
+    await accessible('user');
+
+    // The organisation view: its busiest users.
+    await page.goto(`${url}/audit/#/org/LP0001`);
+    await page.waitForSelector('#busiest');
+    check((await text('#busiest')).includes(relative.user_id),
+      'the organisation view lists its users by activity');
+    await accessible('organisation');
+
+    // The integrity panel: the log verifies; a kept checkpoint is proven,
+    // a tampered one refuted.
+    await page.goto(`${url}/audit/#/integrity`);
+    await page.waitForSelector('#integrity-status');
+    check((await text('#integrity-status')).includes('The log verifies'),
+      'the integrity panel says the log verifies');
+    check(/offset \d+, .*(GMT|BST)/.test(await text('#partitions')),
+      'the latest signed checkpoints are listed');
+    await page.$eval('#checkpoint', (e, value) => { e.value = value; }, keptText);
+    await page.click('#kept button');
+    await page.waitForSelector('#kept-result');
+    const proven = await text('#kept-result');
+    check(proven.includes('proven') && !proven.includes('REFUTED'),
+      'the kept checkpoint is proven');
+    await accessible('integrity');
+    await page.$eval('#checkpoint', (e, value) => { e.value = value; },
+      JSON.stringify(tampered));
+    await page.click('#kept button');
+    await page.waitForFunction(() => document.querySelector('#kept-result')?.textContent
+      .includes('REFUTED'));
+    check((await text('#kept-result')).includes('REFUTED'),
+      'a tampered kept checkpoint is refuted');
+
+    // A non-auditor is refused, and told the refusal was recorded.
+    await page.goto(`${url}/audit/#/signout`);
+    await page.waitForSelector('#signin');
+    await page.$eval('#token', (e, value) => { e.value = value; }, crewToken);
+    await page.click('#signin button');
+    await page.waitForSelector('#error');
+    check((await text('#error')).includes('Access refused'), 'a non-auditor is refused');
+    check(/recorded on the ledger at partition \d+, offset \d+/.test(
+      await text('#refusal-recorded')), 'the page says the refusal was recorded');
+    check((await page.$('#alerts')) === null, 'the refused caller sees no alerts');
+    await accessible('refused');
+
+    check(cspViolations.length === 0, `no Content-Security-Policy violations ` +
+      `${cspViolations.join(' | ')}`);
+  } catch (error) {
+    console.log(`page at failure: ${page.url()}: ` +
+      `${await page.$eval('#view', (e) => e.textContent).catch(() => '')}`);
+    throw error;
+  } finally {
+    await browser.close();
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+main().catch((error) => {
+  console.log(`FAIL: ${error.stack}`);
+  failures++;
+}).finally(() => {
+  fs.rmSync(POLICY, {force: true});
+  console.log(`${passes} passed, ${failures} failed`);
+  if (!args.screenshots) fs.rmSync(work, {recursive: true, force: true});
+  process.exitCode = failures === 0 ? 0 : 1;
+});

@@ -1,0 +1,640 @@
+// The auditors' workbench: a client of the /v1/audit API (docs/service.md).
+// Every query it makes is one the API authenticates and records; this file
+// only asks and shows. Every value from the API reaches the page through
+// textContent (the h() helper), never as markup.
+import { initAll } from './nhsuk/nhsuk-frontend.min.js';
+
+const RULES = ['break_glass', 'restricted_record', 'no_relationship', 'family_or_neighbour',
+  'own_record', 'deceased', 'out_of_hours', 'many_patients', 'unregistered_device',
+  'repeated_refusals'];
+const OUTCOMES = [['justified', 'Justified'], ['inappropriate-access-confirmed',
+  'Inappropriate access confirmed'], ['false-positive', 'False positive'],
+  ['referred', 'Referred']];
+const ZONE = 'Europe/London';
+const view = document.getElementById('view');
+
+// An element: attributes (on* never), then children (strings become text).
+function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === 'class') element.className = value;
+    else element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return element;
+}
+
+function show(...nodes) {
+  view.replaceChildren(...nodes);
+}
+
+// A time as Europe/London wall clock with the zone (GMT or BST) shown.
+function londonTime(iso) {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: ZONE, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit',
+    minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+  }).format(new Date(iso));
+}
+
+function session() {
+  return {token: sessionStorage.getItem('token'), purpose: sessionStorage.getItem('purpose')};
+}
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+// GET or POST to the API as the signed-in auditor, ?purpose= added to
+// every query. Throws ApiError with the problem details on refusal.
+async function api(path, params = {}, options = {}) {
+  const {token, purpose} = session();
+  const url = new URL(path, location.origin);
+  url.searchParams.set('purpose', purpose || '');
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value);
+  }
+  const headers = {Authorization: `Bearer ${token}`, ...(options.headers || {})};
+  const request = () => fetch(url, {...options, headers, cache: 'no-store'});
+  let response;
+  try {
+    response = await request();
+  } catch (error) {
+    // A kept-alive connection the service closed as it was reused: a GET
+    // is asked once more (a POST never is: it may have been recorded).
+    if (options.method && options.method !== 'GET') throw error;
+    response = await request();
+  }
+  if (!response.ok) {
+    let problem = {};
+    try { problem = await response.json(); } catch (e) { problem = {}; }
+    throw new ApiError(response.status, problem);
+  }
+  if (options.raw) return response;
+  const body = await response.json();
+  if (body.access) noteRecorded(body.access);
+  return body;
+}
+
+// Item 10: the auditor sees their own purpose and where their last query
+// was recorded.
+function noteRecorded(access) {
+  const box = document.getElementById('whoami');
+  const {purpose} = session();
+  box.hidden = false;
+  box.replaceChildren(
+    h('p', {}, 'Signed in as ', h('strong', {id: 'whoami-user'}, tokenSubject()),
+      '. Your recorded purpose of use: ', h('strong', {id: 'whoami-purpose'}, purpose)),
+    access ? h('p', {class: 'cl-small', id: 'whoami-recorded'},
+      `Your last query was recorded on the ledger at partition ${access.partition}, offset ` +
+      `${access.offset}.`) : '');
+}
+
+function tokenSubject() {
+  try {
+    const payload = session().token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload)).sub || '';
+  } catch (e) {
+    return '';
+  }
+}
+
+function errorPanel(error) {
+  const problem = error.problem || {};
+  const refused = error.status === 403;
+  const items = [h('p', {}, problem.detail || error.message)];
+  if (problem.access) {
+    items.push(h('p', {id: 'refusal-recorded'}, `This refusal was recorded on the ledger at ` +
+      `partition ${problem.access.partition}, offset ${problem.access.offset}.`));
+  }
+  return h('div', {class: 'nhsuk-error-summary', role: 'alert', tabindex: '-1', id: 'error'},
+    h('h2', {class: 'nhsuk-error-summary__title'},
+      refused ? 'Access refused' : error.status === 401 ? 'Not signed in' : 'Something went wrong'),
+    h('div', {class: 'nhsuk-error-summary__body'}, items));
+}
+
+function field(label, id, input) {
+  return h('div', {class: 'nhsuk-form-group'},
+    h('label', {class: 'nhsuk-label', for: id}, label), input);
+}
+
+function textInput(id, value = '', type = 'text', extra = {}) {
+  return h('input', {class: 'nhsuk-input', id, name: id, type, value, ...extra});
+}
+
+function select(id, options, value = '') {
+  return h('select', {class: 'nhsuk-select', id, name: id},
+    options.map(([v, text]) => h('option', {value: v, selected: v === value}, text)));
+}
+
+function button(text, attrs = {}) {
+  return h('button', {class: 'nhsuk-button', type: 'submit', ...attrs}, text);
+}
+
+function table(caption, headings, rows, id) {
+  return h('table', {class: 'nhsuk-table', id},
+    h('caption', {class: 'nhsuk-table__caption'}, caption),
+    h('thead', {class: 'nhsuk-table__head'}, h('tr', {}, headings.map(
+      (text) => h('th', {scope: 'col', class: 'nhsuk-table__header'}, text)))),
+    h('tbody', {class: 'nhsuk-table__body'}, rows.map((cells) => h('tr',
+      {class: 'nhsuk-table__row'}, cells.map((cell) => h('td', {class: 'nhsuk-table__cell'},
+        cell))))));
+}
+
+function short(value) {
+  return String(value || '').replace(/^(ROLE_|ACCESS_OUTCOME_|AUDIT_KIND_|ALERT_SEVERITY_|ALERT_REVIEW_OUTCOME_)/, '')
+    .replace(/_/g, ' ').toLowerCase();
+}
+
+function recordLink(position, text = 'What were they shown?') {
+  return h('a', {href: `#/record/${position.partition}/${position.offset}`}, text);
+}
+
+// --- sign in ---------------------------------------------------------------
+
+function signIn(message) {
+  document.getElementById('menu').hidden = true;
+  document.getElementById('whoami').hidden = true;
+  const form = h('form', {id: 'signin', novalidate: true},
+    field('Bearer token', 'token', h('textarea', {class: 'nhsuk-textarea', id: 'token',
+      name: 'token', rows: 3, autocomplete: 'off', spellcheck: 'false'})),
+    field('Purpose of use (recorded with every query you make)', 'purpose',
+      textInput('purpose', 'complaint investigation')),
+    button('Sign in'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    sessionStorage.setItem('token', form.token.value.trim());
+    sessionStorage.setItem('purpose', form.purpose.value.trim());
+    try {
+      // The alerts queue is the first page: its query is the sign-in check
+      // (only the CMC team is granted it; a refusal is recorded).
+      await api('/v1/audit/alerts', {rule: 'break_glass'});
+      document.getElementById('menu').hidden = false;
+      if (location.hash === '#/alerts') route();
+      else location.hash = '#/alerts';
+    } catch (error) {
+      sessionStorage.removeItem('token');
+      show(h('h1', {}, 'Sign in'), errorPanel(error), form);
+    }
+  });
+  show(h('h1', {}, 'Sign in'),
+    h('p', {}, 'Sign in with your careledger bearer token. Your device certificate is ' +
+      'presented by your browser; only the CMC team may audit.'),
+    message ? h('p', {}, message) : '', form);
+}
+
+// --- alerts (item 6) ---------------------------------------------------------
+
+async function alerts(params) {
+  const form = h('form', {id: 'alert-filters', class: 'cl-filters'},
+    field('Rule', 'rule', select('rule', [['', 'All rules'], ...RULES.map((r) => [r, short(r)])],
+      params.get('rule') || '')),
+    field('Status', 'status', select('status', [['', 'All'], ['unreviewed', 'Unreviewed']],
+      params.get('status') || '')),
+    field('From (date)', 'from', textInput('from', params.get('from') || '', 'date')),
+    field('To (date)', 'to', textInput('to', params.get('to') || '', 'date')),
+    button('Show alerts'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    for (const key of ['rule', 'status', 'from', 'to']) {
+      if (form[key].value) query.set(key, form[key].value);
+    }
+    location.hash = `#/alerts?${query}`;
+  });
+  show(h('h1', {}, 'Alerts'), form, h('p', {}, 'Loading alerts...'));
+  try {
+    const body = await api('/v1/audit/alerts', {rule: params.get('rule'),
+      from: params.get('from'), to: params.get('to'),
+      unreviewed: params.get('status') === 'unreviewed' ? 'true' : ''});
+    const rows = body.alerts.map((alert) => [
+      h('strong', {}, short(alert.severity)),
+      short(alert.rule),
+      londonTime(alert.at),
+      [h('a', {href: `#/user/${encodeURIComponent(alert.actor.user_id)}`}, alert.actor.user_id),
+        h('br'), `${short(alert.actor.role)}, ${alert.actor.organisation}`],
+      alert.nhs_number ? h('a', {href: `#/patient/${alert.nhs_number}`}, alert.nhs_number) : '',
+      [alert.reason, alert.occurrences > 1 ? ` (${alert.occurrences} times)` : ''],
+      (alert.evidence || []).map((position) => h('div', {},
+        recordLink(position, `record ${position.partition}/${position.offset}`))),
+      alert.review ? `Reviewed: ${short(alert.review.outcome)}` :
+        h('a', {href: `#/review/${alert.alert_id}`, class: 'cl-review'}, 'Review'),
+    ]);
+    show(h('h1', {}, 'Alerts'), form,
+      h('p', {id: 'alert-count'}, `${body.alerts.length} alerts shown, ${body.unreviewed} ` +
+        `unreviewed, ${body.records_examined} records examined (times in ${body.time_zone}).`),
+      table('Alerts raised by the investigation rules', ['Severity', 'Rule', 'When', 'Who',
+        'Patient', 'Reason', 'Evidence', 'Review'], rows, 'alerts'));
+    sessionStorage.setItem('alerts', JSON.stringify(body.alerts));
+  } catch (error) {
+    show(h('h1', {}, 'Alerts'), errorPanel(error), form);
+  }
+}
+
+function review(alertId) {
+  const known = JSON.parse(sessionStorage.getItem('alerts') || '[]');
+  const alert = known.find((a) => a.alert_id === alertId);
+  const form = h('form', {id: 'review'},
+    h('fieldset', {class: 'nhsuk-fieldset'},
+      h('legend', {class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--m'}, 'Outcome'),
+      h('div', {class: 'nhsuk-radios'}, OUTCOMES.map(([value, text], i) =>
+        h('div', {class: 'nhsuk-radios__item'},
+          h('input', {class: 'nhsuk-radios__input', id: `outcome-${i}`, name: 'outcome',
+            type: 'radio', value, checked: i === 0}),
+          h('label', {class: 'nhsuk-label nhsuk-radios__label', for: `outcome-${i}`}, text))))),
+    field('Note', 'note', h('textarea', {class: 'nhsuk-textarea', id: 'note', name: 'note',
+      rows: 4})),
+    button('Record review'));
+  const key = crypto.randomUUID();  // one review, however often it is sent
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const [rule, position] = alertId.split('/');
+    try {
+      const body = await api(`/v1/audit/alerts/${rule}/${position}/review`, {}, {
+        method: 'POST', headers: {'Content-Type': 'application/json', 'Idempotency-Key': key},
+        body: JSON.stringify({outcome: form.outcome.value, note: form.note.value})});
+      show(h('h1', {}, 'Review recorded'),
+        h('div', {class: 'nhsuk-inset-text', id: 'review-done'},
+          h('p', {}, `Your review of ${alertId} (${form.outcome.value}) was signed and recorded ` +
+            `at partition ${body.partition}, offset ${body.offset}.`)),
+        h('a', {href: '#/alerts'}, 'Back to alerts'));
+    } catch (error) {
+      show(h('h1', {}, `Review ${alertId}`), errorPanel(error), form);
+    }
+  });
+  show(h('h1', {}, `Review alert ${alertId}`),
+    alert ? h('p', {id: 'review-reason'}, alert.reason) : '', form);
+}
+
+// --- patient and user trails (items 2, 4, 7) ------------------------------
+
+function matches(entry, filter) {
+  if (filter.kind === 'reads' && entry.kind !== 'AUDIT_KIND_READ') return false;
+  if (filter.kind === 'refusals' && entry.outcome !== 'ACCESS_OUTCOME_DENIED') return false;
+  if (filter.kind === 'break_glass' && !entry.break_glass) return false;
+  if (filter.org && (entry.actor?.organisation || '') !== filter.org) return false;
+  return true;
+}
+
+function entryRow(entry, showPatient) {
+  const actor = entry.actor || {};
+  const refused = entry.outcome === 'ACCESS_OUTCOME_DENIED';
+  const what = [short(entry.action || entry.kind)];
+  if (entry.break_glass) {
+    what.push(' ', h('span', {class: 'cl-breakglass'}, 'break-glass'),
+      entry.break_glass_reason ? `: ${entry.break_glass_reason}` : '');
+  }
+  if (showPatient && entry.nhs_number) {
+    what.push(h('br'), h('a', {href: `#/patient/${entry.nhs_number}`}, entry.nhs_number));
+  }
+  const read = entry.kind === 'AUDIT_KIND_READ' && !refused && entry.position;
+  return [
+    londonTime(entry.at),
+    [h('a', {href: `#/user/${encodeURIComponent(actor.user_id || '')}`}, actor.user_id || ''),
+      h('br'), `${short(actor.role)}, `, actor.organisation ?
+        h('a', {href: `#/org/${encodeURIComponent(actor.organisation)}`}, actor.organisation) : ''],
+    [actor.device_id || '', h('br'), entry.site || '', h('br'), actor.network_address || ''],
+    what,
+    actor.purpose || '',
+    refused ? h('span', {class: 'cl-refused'}, `refused: ${entry.reason || ''}`) : 'granted',
+    read ? recordLink(entry.position) : '',
+  ];
+}
+
+function downloadButtons(collection, subject, range) {
+  const box = h('div', {class: 'cl-noprint', id: 'downloads'});
+  for (const [format, name, type] of [['fhir', 'FHIR R4 AuditEvent Bundle', 'json'],
+    ['csv', 'CSV', 'csv']]) {
+    const link = h('button', {class: 'nhsuk-button nhsuk-button--secondary', type: 'button',
+      id: `download-${format}`}, `Download ${name}`);
+    link.addEventListener('click', async () => {
+      try {
+        const response = await api(`/v1/audit/${collection}/${encodeURIComponent(subject)}/export`,
+          {format, ...range}, {raw: true});
+        const blob = await response.blob();
+        const anchor = h('a', {href: URL.createObjectURL(blob),
+          download: `audit-${collection}-${subject}.${type}`});
+        document.body.append(anchor);
+        anchor.click();
+        anchor.remove();
+      } catch (error) {
+        box.append(errorPanel(error));
+      }
+    });
+    box.append(link, ' ');
+  }
+  box.append(h('button', {class: 'nhsuk-button nhsuk-button--secondary', type: 'button',
+    id: 'print'}, 'Print report'));
+  box.lastChild.addEventListener('click', () => window.print());
+  return box;
+}
+
+async function trail(collection, subject, params) {
+  const patient = collection === 'patients';
+  const org = collection === 'organisations';
+  const title = patient ? 'Patient' : org ? 'Organisation' : 'User';
+  const hashName = patient ? 'patient' : org ? 'org' : 'user';
+  const form = h('form', {id: 'trail-filters', class: 'cl-filters'},
+    field(patient ? 'NHS number' : org ? 'ODS code' : 'User id', 'subject',
+      textInput('subject', subject)),
+    field('Show', 'kind', select('kind', [['', 'Everything'], ['reads', 'Reads only'],
+      ['refusals', 'Refusals'], ['break_glass', 'Break-glass']], params.get('kind') || '')),
+    field('Organisation (ODS code)', 'org', textInput('org', params.get('org') || '')),
+    field('From (date)', 'from', textInput('from', params.get('from') || '', 'date')),
+    field('To (date)', 'to', textInput('to', params.get('to') || '', 'date')),
+    button(`Find ${title.toLowerCase()}`));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    for (const key of ['kind', 'org', 'from', 'to']) {
+      if (form[key].value) query.set(key, form[key].value);
+    }
+    location.hash = `#/${hashName}/` +
+      `${encodeURIComponent(form.subject.value.replace(/\s/g, patient ? '' : ' ').trim())}?${query}`;
+  });
+  if (!subject) return show(h('h1', {}, title), form);
+  show(h('h1', {}, `${title} ${subject}`), form, h('p', {}, 'Loading...'));
+  const range = {from: params.get('from'), to: params.get('to')};
+  try {
+    const body = await api(`/v1/audit/${collection}/${encodeURIComponent(subject)}`,
+      {...range, order: 'newest', limit: 10000});
+    const filter = {kind: params.get('kind'), org: params.get('org')};
+    const entries = body.entries.filter((entry) => matches(entry, filter));
+    const parts = [h('h1', {}, `${title} ${subject}`), form,
+      downloadButtons(collection, subject, range),
+      h('p', {id: 'trail-count'}, `${entries.length} of ${body.entries.length} entries, ` +
+        `newest first; times are ${ZONE} (GMT or BST as shown).`)];
+    if (patient) parts.push(whoLooked(body.entries));
+    else if (org) parts.push(busiest(body.entries));
+    else parts.push(heatMap(body.entries));
+    parts.push(table(`${title} trail`, ['When', 'Who', 'Where (device, site, address)', 'What',
+      'Purpose', 'Outcome', ''], entries.map((e) => entryRow(e, !patient)), 'timeline'));
+    show(...parts);
+    if (!patient && !org) {
+      drawHeatMap(body.entries);
+      await relatives(subject, body.entries).catch((error) =>
+        document.getElementById('timeline').before(errorPanel(error)));
+    }
+  } catch (error) {
+    show(h('h1', {}, `${title} ${subject}`), errorPanel(error), form);
+  }
+}
+
+// Who has looked, grouped by organisation: reads and refusals, not changes
+// or audit queries.
+function whoLooked(entries) {
+  const byOrg = new Map();
+  for (const entry of entries) {
+    if (entry.kind !== 'AUDIT_KIND_READ' && entry.kind !== 'AUDIT_KIND_REFUSED') continue;
+    const org = entry.actor?.organisation || '(none)';
+    const users = byOrg.get(org) || new Map();
+    const key = `${entry.actor?.user_id} (${short(entry.actor?.role)})`;
+    users.set(key, (users.get(key) || 0) + 1);
+    byOrg.set(org, users);
+  }
+  const rows = [];
+  for (const [org, users] of [...byOrg].sort()) {
+    for (const [user, count] of users) rows.push([org, user, String(count)]);
+  }
+  return table('Who has looked, by organisation', ['Organisation', 'User', 'Reads and refusals'],
+    rows, 'who-looked');
+}
+
+// Item 4: the patients this user read who share their surname, address or
+// postcode, as the family_or_neighbour rule finds them over the same period.
+async function relatives(user, entries) {
+  if (!entries.length) return;
+  const times = entries.map((e) => e.at).sort();
+  const day = (iso, add) => new Date(Date.parse(iso) + add).toISOString().slice(0, 10);
+  const body = await api('/v1/audit/alerts', {rule: 'family_or_neighbour',
+    from: day(times[0], 0), to: day(times[times.length - 1], 86400000)});
+  const flagged = body.alerts.filter((a) => a.actor?.user_id === user);
+  const box = h('div', {id: 'relatives'}, h('h2', {}, 'Patients who may be family or neighbours'),
+    flagged.length ? h('ul', {}, flagged.map((a) => h('li', {},
+      h('a', {href: `#/patient/${a.nhs_number}`}, a.nhs_number), `: ${a.reason}`))) :
+      h('p', {}, 'None of the patients this user read shares their surname and address or ' +
+        'postcode.'));
+  document.getElementById('timeline').before(box);
+}
+
+// Item 5: an organisation's busiest users, and its refusals.
+function busiest(entries) {
+  const users = new Map();
+  for (const entry of entries) {
+    const key = entry.actor?.user_id || '(none)';
+    const row = users.get(key) || {role: short(entry.actor?.role), reads: 0, refusals: 0,
+      patients: new Set()};
+    if (entry.kind === 'AUDIT_KIND_READ') row.reads++;
+    if (entry.outcome === 'ACCESS_OUTCOME_DENIED') row.refusals++;
+    if (entry.nhs_number) row.patients.add(entry.nhs_number);
+    users.set(key, row);
+  }
+  const rows = [...users].sort((a, b) => b[1].reads - a[1].reads).map(([user, row]) => [
+    h('a', {href: `#/user/${encodeURIComponent(user)}`}, user), row.role, String(row.reads),
+    String(row.patients.size), row.refusals ? h('span', {class: 'cl-refused'},
+      String(row.refusals)) : '0']);
+  return table('Busiest users', ['User', 'Role', 'Reads', 'Patients', 'Refusals'], rows,
+    'busiest');
+}
+
+// Item 9: the log verified, its latest signed checkpoints, and a kept
+// checkpoint proven or refuted.
+function integrityReport(body) {
+  const parts = [body.ok ?
+    h('div', {class: 'nhsuk-inset-text', id: 'integrity-status'}, h('p', {},
+      h('span', {class: 'cl-verified'}, 'The log verifies'), `: ${body.records} records and ` +
+      `${body.checkpoints} signed checkpoints, every signature, chain and sequence checked.`)) :
+    h('div', {class: 'nhsuk-error-summary', id: 'integrity-status', role: 'alert'},
+      h('h2', {class: 'nhsuk-error-summary__title'}, 'The log does not verify'),
+      h('ul', {}, body.failures.map((f) =>
+        h('li', {}, `partition ${f.partition}, offset ${f.offset}: ${f.reason}`)),
+      body.kept_failures.map((line) => h('li', {}, line))))];
+  parts.push(table('Partitions and their latest signed checkpoints', ['Partition', 'Records',
+    'Last offset', 'Latest checkpoint', 'Running hash'], body.partitions.map((p) => [
+    String(p.partition), String(p.records), String(p.last_offset),
+    p.last_checkpoint_offset < 0 ? 'none yet' :
+      `offset ${p.last_checkpoint_offset}, ${londonTime(p.last_checkpoint_at)}`,
+    h('span', {class: 'cl-mono cl-small'}, p.running_hash)]), 'partitions'));
+  if (body.kept.length) {
+    parts.push(h('h2', {}, 'Your kept checkpoint'), h('ul', {id: 'kept-result'},
+      body.kept.map((k) => h('li', {}, `Partition ${k.partition} to offset ${k.last_offset}: `,
+        k.confirmed ? h('span', {class: 'cl-verified'}, 'proven: the log holds exactly this ' +
+          'history') : h('span', {class: 'cl-failed'}, 'REFUTED')))),
+    body.kept_failures.length ? h('ul', {id: 'kept-failures'}, body.kept_failures.map(
+      (line) => h('li', {}, line))) : '');
+  }
+  return parts;
+}
+
+async function integrity() {
+  const form = h('form', {id: 'kept'},
+    field('Paste a kept checkpoint (the JSON careledger --json checkpoint printed)', 'checkpoint',
+      h('textarea', {class: 'nhsuk-textarea cl-mono', id: 'checkpoint', name: 'checkpoint',
+        rows: 6, spellcheck: 'false'})),
+    button('Check it against the log'));
+  const result = h('div', {id: 'integrity'}, h('p', {}, 'Verifying the whole log...'));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    result.replaceChildren(h('p', {}, 'Verifying the whole log...'));
+    try {
+      const body = await api('/v1/audit/integrity', {}, {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: form.checkpoint.value});
+      result.replaceChildren(...integrityReport(body));
+    } catch (error) {
+      result.replaceChildren(errorPanel(error));
+    }
+  });
+  show(h('h1', {}, 'Integrity'), result, form);
+  try {
+    result.replaceChildren(...integrityReport(await api('/v1/audit/integrity')));
+  } catch (error) {
+    result.replaceChildren(errorPanel(error));
+  }
+}
+
+// Item 4: activity by weekday and hour (Europe/London), as a bubble chart.
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+function heatMap() {
+  return h('div', {class: 'cl-chart'}, h('canvas', {id: 'heatmap', role: 'img',
+    'aria-label': 'Activity by weekday and hour, Europe/London time'}));
+}
+
+function drawHeatMap(entries) {
+  const counts = new Map();
+  const parts = new Intl.DateTimeFormat('en-GB', {timeZone: ZONE, weekday: 'short',
+    hour: '2-digit', hourCycle: 'h23'});
+  for (const entry of entries) {
+    const p = Object.fromEntries(parts.formatToParts(new Date(entry.at))
+      .map((x) => [x.type, x.value]));
+    const key = `${DAYS.indexOf(p.weekday)}:${Number(p.hour)}`;
+    counts.set(key, (counts.get(key) || 0) + 1);
+  }
+  const max = Math.max(1, ...counts.values());
+  const data = [...counts].map(([key, n]) => {
+    const [day, hour] = key.split(':').map(Number);
+    return {x: hour, y: day, r: 4 + 14 * n / max, n};
+  });
+  if (!window.Chart) return;
+  new window.Chart(document.getElementById('heatmap'), {
+    type: 'bubble',
+    data: {datasets: [{label: 'Records', data, backgroundColor: 'rgba(0, 94, 184, 0.6)'}]},
+    options: {animation: false, maintainAspectRatio: false,
+      scales: {x: {min: -0.5, max: 23.5, title: {display: true, text: 'Hour (Europe/London)'}},
+        y: {min: -0.5, max: 6.5, reverse: true, ticks: {stepSize: 1,
+          callback: (v) => DAYS[v] || ''}}},
+      plugins: {tooltip: {callbacks: {label: (c) => `${DAYS[c.raw.y]} ${c.raw.x}:00, ` +
+        `${c.raw.n} records`}}}},
+  });
+}
+
+// --- what were they shown (item 3) --------------------------------------------
+
+function planList(value, prefix = '') {
+  const rows = [];
+  const walk = (node, path) => {
+    if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        walk(child, path ? `${path} / ${key}` : key);
+      }
+    } else {
+      rows.push(h('dt', {}, path), h('dd', {}, String(node)));
+    }
+  };
+  walk(value, prefix);
+  return h('dl', {class: 'cl-plan', id: 'plan-content'}, rows);
+}
+
+async function record(partition, offset) {
+  show(h('h1', {}, 'What were they shown?'), h('p', {}, 'Rebuilding from the signed log...'));
+  try {
+    const body = await api(`/v1/audit/records/${partition}/${offset}`);
+    const entry = body.entry;
+    const content = body.content;
+    const parts = [h('h1', {}, 'What were they shown?'),
+      table('The access record', ['When', 'Who', 'Where (device, site, address)', 'What',
+        'Purpose', 'Outcome', ''], [entryRow(entry, true)], 'record-entry'),
+      h('h2', {}, 'Verification'),
+      h('ul', {id: 'verification'},
+        h('li', {}, 'Signature: ', h('span', {class: 'cl-verified'}, body.record.signature),
+          ` (key ${body.record.key_id})`),
+        h('li', {}, `Log position: partition ${body.record.partition}, offset ` +
+          `${body.record.offset} (stream ${body.record.stream_id}, sequence ` +
+          `${body.record.stream_seq})`),
+        h('li', {}, 'Record hash: ', h('span', {class: 'cl-mono'}, body.record.value_hash)))];
+    if (content) {
+      parts.push(h('p', {id: 'content-check'}, 'Content hash ',
+        h('span', {class: 'cl-mono'}, content.content_hash), ': ',
+        content.verified ? h('span', {class: 'cl-verified'},
+          'matches the hash in the access record') :
+          h('span', {class: 'cl-failed'}, 'does NOT match the access record')),
+      h('p', {}, `${content.what}; rebuilt from ${content.rebuilt_from.length} signed records ` +
+        `(partition ${content.rebuilt_from[0]?.partition}, offsets ` +
+        `${content.rebuilt_from.map((p) => p.offset).join(', ')}).`),
+      h('h2', {}, 'The plan as they were shown it'), planList(content.plan));
+    } else {
+      parts.push(h('p', {id: 'content-check'}, 'This record showed no plan content.'));
+    }
+    // The receipt: the record chained to the signed checkpoint after it,
+    // checkable offline (docs/proof.md).
+    const proof = h('button', {class: 'nhsuk-button nhsuk-button--secondary cl-noprint',
+      type: 'button', id: 'download-proof'}, 'Download the proof of this record');
+    proof.addEventListener('click', async () => {
+      try {
+        const body = await api(`/v1/audit/records/${partition}/${offset}/proof`);
+        const blob = new Blob([JSON.stringify(body.proof, null, 2)], {type: 'application/json'});
+        const anchor = h('a', {href: URL.createObjectURL(blob),
+          download: `proof-${partition}-${offset}.json`});
+        document.body.append(anchor);
+        anchor.click();
+        anchor.remove();
+      } catch (error) {
+        proof.after(errorPanel(error));
+      }
+    });
+    parts.splice(3, 0, proof);
+    show(...parts);
+  } catch (error) {
+    show(h('h1', {}, 'What were they shown?'), errorPanel(error));
+  }
+}
+
+// --- routing -----------------------------------------------------------------
+
+function route() {
+  const [path, query] = location.hash.slice(1).split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'signout') {
+    sessionStorage.clear();
+    return signIn('You have signed out.');
+  }
+  if (!session().token) return signIn();
+  document.getElementById('menu').hidden = false;
+  noteRecorded(null);
+  switch (parts[0]) {
+    case 'patient': return trail('patients', parts[1] || '', params);
+    case 'user': return trail('users', parts[1] || '', params);
+    case 'org': return trail('organisations', parts[1] || '', params);
+    case 'integrity': return integrity();
+    case 'record':
+      if (!/^\d+$/.test(parts[1] || '') || !/^\d+$/.test(parts[2] || '')) break;
+      return record(parts[1], parts[2]);
+    case 'review':
+      if (!/^[a-z_]+$/.test(parts[1] || '') || !/^\d+-\d+$/.test(parts[2] || '')) break;
+      return review(`${parts[1]}/${parts[2]}`);
+    default: return alerts(params);
+  }
+  return alerts(new URLSearchParams());
+}
+
+window.addEventListener('hashchange', route);
+initAll();
+route();
