@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,50 @@ absl::Status DataKeyStore::Destroy(std::string_view stream_id, absl::Time now) {
     return compacted;
   }
   return FromRocks(impl_->db->FlushWAL(true), "sync the WAL");
+}
+
+absl::Status CopyDataKeyStore(const std::string& from, const std::string& to) {
+  absl::StatusOr<events::AesKey> master = ReadMasterKey(from + "/master.key");
+  if (!master.ok()) return master.status();
+  std::error_code error;
+  std::filesystem::create_directories(to, error);
+  if (error) return absl::InternalError(fmt::format("cannot create {}: {}", to, error.message()));
+  std::filesystem::permissions(to, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, error);
+  if (absl::Status written = WriteMasterKey(to + "/master.key", *master); !written.ok()) {
+    return written;
+  }
+  rocksdb::Options read_options;
+  rocksdb::DB* source = nullptr;
+  if (absl::Status opened = FromRocks(
+          rocksdb::DB::OpenForReadOnly(read_options, from + "/store", &source), "open to copy");
+      !opened.ok()) {
+    return opened;
+  }
+  std::unique_ptr<rocksdb::DB> source_db(source);
+  rocksdb::Options write_options;
+  write_options.create_if_missing = true;
+  write_options.error_if_exists = true;
+  rocksdb::DB* target = nullptr;
+  if (absl::Status opened = FromRocks(rocksdb::DB::Open(write_options, to + "/store", &target),
+                                      "create the copy");
+      !opened.ok()) {
+    return opened;
+  }
+  std::unique_ptr<rocksdb::DB> target_db(target);
+  rocksdb::WriteBatch batch;
+  std::unique_ptr<rocksdb::Iterator> it(source_db->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Put(it->key(), it->value());
+  if (absl::Status read = FromRocks(it->status(), "read to copy"); !read.ok()) return read;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  if (absl::Status written = FromRocks(target_db->Write(sync, &batch), "write the copy");
+      !written.ok()) {
+    return written;
+  }
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return FromRocks(target_db->Flush(flush), "flush the copy");
 }
 
 absl::StatusOr<std::optional<absl::Time>> DataKeyStore::DestroyedAt(

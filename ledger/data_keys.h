@@ -61,6 +61,13 @@ class DataKeyStore : public events::DataKeys {
   std::unique_ptr<Impl> impl_;
 };
 
+// Copies the data key directory `from` (master key and every key and
+// destroyed marker, read as of now) into the new directory `to`: a consistent
+// copy while a writer keeps using `from` (`careledger backup`). Every key a
+// log copied before this call needs is in it (a key is synced before its
+// first event is appended). ALREADY_EXISTS when `to` has a master key.
+absl::Status CopyDataKeyStore(const std::string& from, const std::string& to);
+
 // SHA-256 of the stream id: the store's key for it.
 std::string DataKeyIndex(std::string_view stream_id);
 
