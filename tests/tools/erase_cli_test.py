@@ -41,22 +41,29 @@ AUDITOR = flags("auditor.cmc")
 GP = flags("dr.patel")
 VERIFY_EXPORT = os.path.join(HERE, "..", "independent", "verify_export.py")
 
-# Per patient: the strings that must vanish (or stay) with their key.
+# Per patient: the strings that must vanish (or stay) with their key. Each
+# carries a token of consonants that shares no 4-byte run with any other, so
+# that RocksDB's block compression (snappy: literals unless a 4-byte run
+# repeats earlier in the block) leaves the first copy of a present token
+# readable in a table file: a grep that finds nothing means it is not there.
 PATIENTS = {
-    "A": {"nhs": nhs_number(201), "given": "Zebedee", "family": "Quillfeather",
-          "address": "12 Shredding Lane, Erith", "note": "Key safe code 4471 ALPHA",
-          "diagnosis": "Motor neurone disease ALPHA", "died_on": datetime.date(2015, 3, 1)},
-    "B": {"nhs": nhs_number(202), "given": "Bartholomew", "family": "Keepwell",
-          "address": "9 Retention Road, Bow", "note": "Dog in the garden BRAVO",
-          "diagnosis": "Pulmonary fibrosis BRAVO", "died_on": datetime.date(2015, 6, 1)},
-    "C": {"nhs": nhs_number(203), "given": "Constance", "family": "Recentley",
-          "address": "3 Fresh Close, Kew", "note": "Lives with sister CHARLIE",
-          "diagnosis": "Metastatic cancer CHARLIE", "died_on": None},  # died today
+    "A": {"nhs": nhs_number(201), "given": "Swssvxjhv", "family": "Tzhfsmgdw",
+          "address": "12 Czqszhzbv Lane, Erith", "note": "Key safe by the Dccjkzbsn door",
+          "diagnosis": "Motor neurone disease Sxjvkmtbd", "died_on": datetime.date(2015, 3, 1)},
+    "B": {"nhs": nhs_number(202), "given": "Slrwdlnkv", "family": "Mbdxfqfmq",
+          "address": "9 Dbbjjctqq Road, Bow", "note": "Dog in the Rdxjlndmn garden",
+          "diagnosis": "Pulmonary fibrosis Brfgkfbcs", "died_on": datetime.date(2015, 6, 1)},
+    "C": {"nhs": nhs_number(203), "given": "Thwjsvjgr", "family": "Qfqrjblxm",
+          "address": "3 Bjhqzxfcg Close, Kew", "note": "Lives with sister Jslbznmqd",
+          "diagnosis": "Metastatic cancer Ddjxkbzpp", "died_on": None},  # died today
 }
+TOKEN_KEYS = ("given", "family", "address", "note", "diagnosis")
 
 
 def secrets(patient):
-    return [patient[k] for k in ("given", "family", "address", "note", "diagnosis")]
+    """The patient's tokens (the one word of each field no other shares)."""
+    return [max(patient[k].split(), key=lambda w: sum(c not in "aeiou" for c in w.lower()))
+            .rstrip(",") for k in TOKEN_KEYS]
 
 
 def load_lines():
