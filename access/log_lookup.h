@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "events/record.h"
+#include "events/sealed_body.h"
 #include "ledger/log.h"
 
 namespace careledger::access {
@@ -33,12 +34,18 @@ class LogLookup {
     ends_ = std::move(ends);
   }
 
+  // The data keys ReadVerified opens sealed plan events with
+  // (events/sealed_body.h); not owned. nullptr: a sealed event is an error.
+  void set_data_keys(const events::DataKeys* keys) { data_keys_ = keys; }
+  const events::DataKeys* data_keys() const { return data_keys_; }
+
  private:
   LogLookup(std::unique_ptr<ledger::LogReader> reader, std::vector<std::int64_t> ends)
       : reader_(std::move(reader)), ends_(std::move(ends)) {}
 
   std::unique_ptr<ledger::LogReader> reader_;
   std::vector<std::int64_t> ends_;
+  const events::DataKeys* data_keys_ = nullptr;
 };
 
 }  // namespace careledger::access

@@ -36,6 +36,12 @@ absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
     return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
                                            position.offset(), signature.message()));
   }
+  if (absl::StatusOr<events::SealedContent> content =
+          events::OpenSealedContent(lookup.data_keys(), &opened->event);
+      !content.ok()) {
+    return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                           position.offset(), content.status().message()));
+  }
   return opened;
 }
 
@@ -66,6 +72,7 @@ absl::StatusOr<events::OpenedRecord> LogStreamRecords::ReadVerified(
     absl::StatusOr<LogLookup> lookup = LogLookup::Open(log_, *std::move(ends));
     if (!lookup.ok()) return lookup.status();
     lookup_.emplace(*std::move(lookup));
+    lookup_->set_data_keys(data_keys_);
   }
   return access::ReadVerified(*lookup_, position, *keyring_);
 }
@@ -96,6 +103,14 @@ absl::StatusOr<std::optional<Rebuilt>> RebuildContent(const AuditEntry& entry,
   rebuilt.records = folded->folded;
   const careledger::v1::PlanState& state = folded->state;
   const std::map<std::uint64_t, careledger::v1::CarePlan>& versions = folded->versions;
+  if (state.content_erased()) {
+    rebuilt.erased = true;
+    rebuilt.what = fmt::format(
+        "erased: the content of {} up to seq {} was destroyed with the patient's data key "
+        "(crypto-shredding); who read it, when and where still stands",
+        stream, entry.stream_seq());
+    return std::optional<Rebuilt>(std::move(rebuilt));
+  }
 
   std::uint64_t version = entry.version();
   if (read && entry.view() == careledger::v1::PLAN_VIEW_DRAFT) version = 0;

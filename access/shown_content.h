@@ -27,12 +27,18 @@ struct Rebuilt {
   careledger::v1::CarePlan plan;
   events::Hash hash{};
   bool checked = false;  // the entry carried a content hash, and it matched
+  // The patient was erased: what was shown can never be rebuilt (the data
+  // key was destroyed); `plan` is empty and `what` says so. The entry's
+  // metadata (who, when, where, which version and hash) still stands.
+  bool erased = false;
   std::vector<careledger::v1::EventPosition> records;  // the records folded
 };
 
 // Reads the record at `position` and checks it against what the projection
-// holds there: the same value (hash) and a good signature. DATA_LOSS naming
-// the position otherwise.
+// holds there: the same value (hash) and a good signature; then opens its
+// sealed content with the lookup's data keys (events/sealed_body.h; an
+// erased patient's event comes back still sealed). DATA_LOSS naming the
+// position otherwise.
 absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
                                                   const careledger::v1::EventPosition& position,
                                                   const events::Keyring& keyring);
@@ -44,8 +50,9 @@ absl::StatusOr<events::OpenedRecord> ReadVerified(LogLookup& lookup,
 class LogStreamRecords : public access::StreamRecords {
  public:
   LogStreamRecords(ledger::Log* log, const events::Keyring* keyring,
-                   const projections::ProjectionStore* store)
-      : log_(log), keyring_(keyring), store_(store) {}
+                   const projections::ProjectionStore* store,
+                   const events::DataKeys* data_keys = nullptr)
+      : log_(log), keyring_(keyring), store_(store), data_keys_(data_keys) {}
   absl::StatusOr<events::OpenedRecord> ReadVerified(
       const careledger::v1::EventPosition& position) override;
 
@@ -53,6 +60,7 @@ class LogStreamRecords : public access::StreamRecords {
   ledger::Log* log_;
   const events::Keyring* keyring_;
   const projections::ProjectionStore* store_;
+  const events::DataKeys* data_keys_;
   std::optional<LogLookup> lookup_;
 };
 

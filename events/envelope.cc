@@ -57,6 +57,20 @@ absl::StatusOr<OpenedRecord> OpenRecord(std::string_view key, std::string_view v
                                "the event lacks an id, stream, sequence, prev_hash, time, key id "
                                "or body");
   }
+  if (event.has_sealed_body()) {
+    // docs/envelope.md "Sealed bodies": where one may be and its shape (what
+    // it holds needs the patient's key: events/sealed_body.h).
+    const careledger::v1::SealedBody& sealed = event.sealed_body();
+    const int body = event.body_case();
+    if (body < careledger::v1::Event::kPlanStarted ||
+        body > careledger::v1::Event::kPatientRequestResolved ||
+        !event.stream_id().starts_with("patient/") || sealed.version() != 2 ||
+        sealed.nonce().size() != 12 || sealed.ciphertext().size() < 16) {
+      return VerificationFailure(FailureKind::kMalformed,
+                                 "a sealed body that is not a plan event's, or not version 2 "
+                                 "with a 12-byte nonce and a 16-byte tag");
+    }
+  }
   if (event.stream_id() != key) {
     return VerificationFailure(
         FailureKind::kStreamMismatch,

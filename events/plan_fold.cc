@@ -81,14 +81,18 @@ absl::Status ApplyApproved(const Event& event, PlanState* state) {
     return Contradicts(fmt::format("approval of version {} after version {}", approved.version(),
                                    state->published_version()));
   }
-  const Hash draft_hash = PlanContentHash(state->draft());
-  if (approved.draft_hash() != HashBytes(draft_hash)) {
+  // Erased content cannot be hashed again: the approval's hash is taken as
+  // signed (it was checked when the content could still be read).
+  const bool erased = state->content_erased() || event.has_sealed_body();
+  const std::string draft_hash =
+      erased ? approved.draft_hash() : HashBytes(PlanContentHash(state->draft()));
+  if (approved.draft_hash() != draft_hash) {
     return Contradicts("the approval's draft_hash is not the hash of the working draft");
   }
   *state->mutable_published() = state->draft();
   state->set_published_version(approved.version());
   *state->mutable_published_at() = event.recorded_at();
-  state->add_version_hashes(HashBytes(draft_hash));
+  state->add_version_hashes(draft_hash);
   state->set_draft_pending(false);
   state->clear_submission();
   state->set_lifecycle(careledger::v1::PLAN_LIFECYCLE_PUBLISHED);
@@ -165,7 +169,8 @@ absl::Status ApplyNote(const Event& event, PlanState* state) {
 
 absl::Status ApplyRequestMade(const Event& event, PlanState* state) {
   if (state->lifecycle() == careledger::v1::PLAN_LIFECYCLE_CLOSED ||
-      state->lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN) {
+      state->lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN ||
+      state->lifecycle() == careledger::v1::PLAN_LIFECYCLE_ERASED) {
     return Contradicts("a request on a closed plan");
   }
   if (state->nhs_number().empty()) {
@@ -193,8 +198,40 @@ absl::Status ApplyRequestResolved(const Event& event, PlanState* state) {
   return Contradicts(fmt::format("no open request {}", resolved.request_id()));
 }
 
+// Everything the plan said, gone; the facts stay: lifecycle, versions and
+// their hashes, who started, submitted, restricted and requested, and when.
+void DropContent(PlanState* state) {
+  state->clear_published();
+  state->clear_draft();
+  if (state->has_submission()) state->mutable_submission()->clear_note();
+  for (careledger::v1::UrgentCareNote& note : *state->mutable_notes()) note.clear_text();
+  for (careledger::v1::PatientRequest& request : *state->mutable_requests()) {
+    request.clear_text();
+    request.clear_resolution_note();
+  }
+  if (state->has_death()) {
+    state->mutable_death()->clear_died_on();
+    state->mutable_death()->clear_place();
+  }
+  if (state->has_withdrawal()) state->mutable_withdrawal()->clear_note();
+  state->set_content_erased(true);
+}
+
+absl::Status ApplyErased(const Event& event, PlanState* state) {
+  if (state->lifecycle() == careledger::v1::PLAN_LIFECYCLE_ERASED) {
+    return Contradicts("the patient was already erased");
+  }
+  DropContent(state);
+  state->set_lifecycle(careledger::v1::PLAN_LIFECYCLE_ERASED);
+  *state->mutable_erasure() = event.patient_erased();
+  *state->mutable_erased_at() = event.recorded_at();
+  return absl::OkStatus();
+}
+
 absl::Status Apply(const Event& event, PlanState* state) {
   switch (event.body_case()) {
+    case Event::kPatientErased:
+      return ApplyErased(event, state);
     case Event::kPlanStarted:
       return ApplyStarted(event, state);
     case Event::kPlanSectionUpdated:
@@ -229,7 +266,7 @@ absl::Status Apply(const Event& event, PlanState* state) {
 
 bool IsPlanEvent(const Event& event) {
   const int body = event.body_case();
-  return body >= Event::kPlanStarted && body <= Event::kPatientRequestResolved;
+  return body >= Event::kPlanStarted && body <= Event::kPatientErased;
 }
 
 Hash PlanContentHash(const careledger::v1::CarePlan& plan) {
@@ -238,7 +275,10 @@ Hash PlanContentHash(const careledger::v1::CarePlan& plan) {
 
 absl::Status FoldPlanEvent(const Event& event, PlanState* state) {
   if (!IsPlanEvent(event)) return absl::OkStatus();
-  return Apply(event, state);
+  absl::Status applied = Apply(event, state);
+  // Still sealed after events::OpenSealedContent: its key was destroyed.
+  if (applied.ok() && event.has_sealed_body()) DropContent(state);
+  return applied;
 }
 
 bool IsOpen(const PlanState& state) {

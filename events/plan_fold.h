@@ -19,6 +19,12 @@
 //   UrgentCareNoteAdded    a note is appended (content unchanged).
 //   PatientRequestMade     an open request (id = the event's command id).
 //   PatientRequestResolved that request is resolved or declined.
+//   PatientErased          ERASED: the content is dropped (content_erased),
+//                          the facts (status, versions, who and when) stay.
+//   a sealed event         (one that still carries sealed_body after
+//                          events::OpenSealedContent: its key was destroyed)
+//                          folds its clear body, then the content is dropped;
+//                          an approval's draft_hash is then taken as signed.
 //   anything else          no change (checkpoints, access, directory).
 //
 // An event that contradicts the state (an edit of a closed plan, an approval

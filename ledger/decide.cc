@@ -8,6 +8,7 @@
 #include "ledger/alert_review_rules.h"
 #include "ledger/audit_rules.h"
 #include "ledger/directory_rules.h"
+#include "ledger/erasure_rules.h"
 #include "ledger/input_rules.h"
 #include "ledger/limits.h"
 #include "ledger/nhs_number.h"
@@ -50,6 +51,8 @@ const std::string* NhsNumberOf(const Command& command) {
       return &command.resolve_patient_request().nhs_number();
     case Command::kViewPlan:
       return &command.view_plan().nhs_number();
+    case Command::kErasePatient:
+      return &command.erase_patient().nhs_number();
     default:
       return nullptr;
   }
@@ -135,6 +138,13 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
     absl::StatusOr<std::vector<careledger::v1::Event>> events = DecideAlertReview(command);
     if (!events.ok()) return events.status();
     decision.events = *std::move(events);
+    return decision;
+  }
+  if (IsErasureCommand(command)) {
+    absl::StatusOr<careledger::v1::Event> erased =
+        DecideErasure(input.plan, input.stream_seq, command, input.now);
+    if (!erased.ok()) return erased.status();
+    decision.events.push_back(*std::move(erased));
     return decision;
   }
   if (IsDirectoryCommand(command)) {

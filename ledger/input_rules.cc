@@ -53,6 +53,7 @@ const absl::flat_hash_map<std::string_view, TextRule>& RulesByName() {
       // reasons
       {"reason", {kMaxReasonLength, true}},
       {"break_glass_reason", {kMaxReasonLength, true}},
+      {"retention_override", {kMaxReasonLength, true}},
       {"reason_not_discussed", {kMaxReasonLength, true}},
       {"justification", {kMaxReasonLength, true}},
       // free text

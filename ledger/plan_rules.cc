@@ -86,6 +86,9 @@ absl::Status CheckOpen(const PlanState& plan) {
     case careledger::v1::PLAN_LIFECYCLE_WITHDRAWN:
       return absl::FailedPreconditionError(
           "consent was withdrawn: the plan is removed from view and takes no more changes");
+    case careledger::v1::PLAN_LIFECYCLE_ERASED:
+      return absl::FailedPreconditionError(
+          "the patient was erased: the plan's content was destroyed and it takes no more changes");
     default:
       return absl::OkStatus();
   }
@@ -463,7 +466,8 @@ absl::StatusOr<PlanDecision> DecidePlanCommand(const PlanContext& context, const
     if (absl::Status open = CheckOpen(context.plan); !open.ok()) return open;
   } else if (command.body_case() == Command::kResolvePatientRequest &&
              (context.plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_CLOSED ||
-              context.plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN)) {
+              context.plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN ||
+              context.plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_ERASED)) {
     return CheckOpen(context.plan);
   }
   switch (command.body_case()) {

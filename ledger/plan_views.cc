@@ -28,6 +28,10 @@ absl::Status CheckViewAllowed(const PlanContext& context, const Command& command
   if (plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_UNSPECIFIED) {
     return absl::FailedPreconditionError("this patient has no care plan");
   }
+  if (plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_ERASED) {
+    return absl::FailedPreconditionError(
+        "the patient was erased: the plan's content was destroyed and cannot be shown");
+  }
   if (plan.lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN &&
       role != careledger::v1::ROLE_AUDITOR) {
     return absl::FailedPreconditionError("consent was withdrawn: the plan is removed from view");

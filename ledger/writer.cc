@@ -21,6 +21,7 @@
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/parallel.h"
+#include "events/sealed_body.h"
 #include "events/time_util.h"
 #include "ledger/decide.h"
 #include "ledger/internal/ledger_state.h"
@@ -129,6 +130,7 @@ class Writer::Impl {
     recovery_options.remembered_commands = options_.remembered_commands;
     recovery_options.threads = options_.sign_threads;
     recovery_options.witnesses = options_.witnesses;
+    recovery_options.data_keys = options_.data_keys.get();
     RecoveryReport report;
     std::optional<internal::Recovered> recovered;
     if (!options_.snapshot_dir.empty() && options_.open_from_snapshot) {
@@ -463,6 +465,11 @@ class Writer::Impl {
             DecisionInput{current ? current->plan : kNoPlan, seq, state_->directory(), now},
             command);
         if (decision.ok()) {
+          if (absl::Status keyed = EnsureDataKey(*stream, decision->events); !keyed.ok()) {
+            decision = keyed;
+          }
+        }
+        if (decision.ok()) {
           for (Event& event : decision->events) out.emplace_back(*stream, std::move(event));
           if (decision->access) {
             Event access;
@@ -609,6 +616,35 @@ class Writer::Impl {
     return ActiveKey{options_.key_id, *options_.signing_key};
   }
 
+  // Makes the data key of a patient whose plan events are about to be sealed
+  // (events/sealed_body.h) before they are, so a key store that fails
+  // refuses the command rather than stopping the writer in Seal.
+  absl::Status EnsureDataKey(const std::string& stream, const std::vector<Event>& decided) {
+    if (options_.data_keys == nullptr) return absl::OkStatus();
+    for (const Event& event : decided) {
+      Event placed;
+      placed.set_stream_id(stream);
+      placed.MergeFrom(event);
+      if (!events::IsSealable(placed)) continue;
+      absl::StatusOr<events::AesKey> key = options_.data_keys->FindOrCreate(stream);
+      if (!key.ok()) return key.status();
+    }
+    return absl::OkStatus();
+  }
+
+  // The record value of `event`: sealed (envelope version 2) when a data key
+  // store is given and the event is a patient's plan event, then signed.
+  absl::StatusOr<std::string> SealAndSign(const Event& event, const ActiveKey& key) {
+    if (options_.data_keys == nullptr || !events::IsSealable(event)) {
+      return events::SealEvent(event, key.key_id, key.key);
+    }
+    absl::StatusOr<events::AesKey> data_key = options_.data_keys->FindOrCreate(event.stream_id());
+    if (!data_key.ok()) return data_key.status();
+    Event sealed = event;
+    if (absl::Status done = events::SealContent(*data_key, &sealed); !done.ok()) return done;
+    return events::SealEvent(sealed, key.key_id, key.key);
+  }
+
   void Seal(std::vector<PlannedEvent>& planned, const ActiveKey& key) {
     absl::flat_hash_map<std::string, std::size_t> group_of_stream;
     std::vector<std::vector<std::size_t>> groups;
@@ -624,9 +660,14 @@ class Writer::Impl {
       for (std::size_t index : groups[g]) {
         PlannedEvent& event = planned[index];
         event.event.set_prev_hash(events::HashBytes(previous));
-        absl::StatusOr<std::string> value = events::SealEvent(event.event, key.key_id, key.key);
-        // Signing fails only if OpenSSL cannot allocate: nothing sensible remains.
-        if (!value.ok()) std::abort();
+        absl::StatusOr<std::string> value = SealAndSign(event.event, key);
+        // Signing fails only if OpenSSL cannot allocate (the data key was
+        // made when the command was decided): nothing sensible remains.
+        if (!value.ok()) {
+          spdlog::critical("writer {} cannot seal an event: {}", options_.writer_id,
+                           value.status().ToString());
+          std::abort();
+        }
         event.value = *std::move(value);
         event.value_hash = events::Sha256(event.value);
         previous = event.value_hash;

@@ -43,6 +43,7 @@
 #include "events/ed25519.h"
 #include "events/partition_digest.h"
 #include "ledger/clock.h"
+#include "ledger/data_keys.h"
 #include "ledger/key_store.h"
 #include "ledger/log.h"
 #include "ledger/witness.h"
@@ -91,6 +92,11 @@ struct WriterOptions {
   // there is found by `careledger verify`, not by Open; false reads and
   // checks the whole log (and Snapshot() still writes).
   bool open_from_snapshot = true;
+  // Patients' data keys (ledger/data_keys.h), shared with the readers of the
+  // same process (the service's projector). Given: plan events on patient streams are written
+  // sealed (envelope version 2, events/sealed_body.h) and recovery opens them; nullptr: everything
+  // is written in clear (version 1), and recovery refuses a log that holds sealed events.
+  std::shared_ptr<DataKeyStore> data_keys;
 };
 
 // What start-up recovery found.

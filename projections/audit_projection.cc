@@ -82,6 +82,13 @@ std::string NoteOf(const Event& event) {
                          careledger::v1::RequestResolution_Name(resolved.resolution()),
                          resolved.note());
     }
+    case Event::kPatientErased: {
+      const careledger::v1::PatientErased& erased = event.patient_erased();
+      return erased.retention_override().empty()
+                 ? erased.reason()
+                 : fmt::format("{} (retention override: {})", erased.reason(),
+                               erased.retention_override());
+    }
     case Event::kUserStatusChanged:
       return fmt::format("{} -> {}: {}", event.user_status_changed().user_id(),
                          careledger::v1::UserStatus_Name(event.user_status_changed().status()),

@@ -72,6 +72,8 @@ careledger::v1::PlanStatus PlanStatusOf(const PlanState& state) {
       return careledger::v1::PLAN_STATUS_CLOSED;
     case careledger::v1::PLAN_LIFECYCLE_WITHDRAWN:
       return careledger::v1::PLAN_STATUS_WITHDRAWN;
+    case careledger::v1::PLAN_LIFECYCLE_ERASED:
+      return careledger::v1::PLAN_STATUS_ERASED;
     default:
       return careledger::v1::PLAN_STATUS_UNSPECIFIED;
   }

@@ -60,6 +60,24 @@ absl::StatusOr<std::optional<Refusal>> ApplyVerified(
   return std::nullopt;
 }
 
+// Opens every sealed event of `work` in place (events/sealed_body.h). The
+// first that cannot be opened ends the partition's work there, as a stop.
+void OpenSealed(const events::DataKeys* keys, std::int32_t partition, PartitionWork* work) {
+  for (std::size_t i = 0; i < work->verified.size(); ++i) {
+    careledger::v1::Event& event = work->verified[i].opened.event;
+    absl::StatusOr<events::SealedContent> opened = events::OpenSealedContent(keys, &event);
+    if (opened.ok()) continue;
+    const std::int64_t offset = work->verified[i].offset;
+    work->stop =
+        PartitionStop{partition, offset, event.stream_id(), events::FailureKindOf(opened.status()),
+                      fmt::format("partition {} offset {} stream '{}': {}", partition, offset,
+                                  event.stream_id(), opened.status().message())};
+    work->verified.erase(work->verified.begin() + static_cast<std::ptrdiff_t>(i),
+                         work->verified.end());
+    return;
+  }
+}
+
 PartitionStop StopOf(const events::VerificationStop& stop) {
   return PartitionStop{stop.partition, stop.offset, stop.stream_id,
                        events::FailureKindOf(stop.reason), stop.Describe()};
@@ -218,6 +236,7 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
     }
     work[p].verified = std::move(verification.verified);
     if (verification.stop) work[p].stop = StopOf(*verification.stop);
+    OpenSealed(options_.data_keys, static_cast<std::int32_t>(p), &work[p]);
     // A replay to an instant: this partition ends at its first record
     // recorded after it (the stop, if any, lies beyond and is not reached).
     auto after = std::find_if(work[p].verified.begin(), work[p].verified.end(),
@@ -267,6 +286,9 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
     if (partition.stop) next[p].stop = partition.stop;
     if (next[p] != run_->partitions[p].committed) PutProgress(next[p], &batch);
     applied += partition.verified.size();
+    for (const events::VerifiedRecord& record : partition.verified) {
+      if (record.opened.event.has_sealed_body()) ++report->records_erased;
+    }
   }
   for (const auto& [stream_id, head] : heads) PutStreamHead(stream_id, head, &batch);
   if (!batch.empty()) {

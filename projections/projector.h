@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "events/keyring.h"
 #include "events/parallel.h"
+#include "events/sealed_body.h"
 #include "ledger/log.h"
 #include "projections/progress.h"
 #include "projections/projection.h"
@@ -65,10 +66,19 @@ struct ProjectorOptions {
   // are dropped, never verified (those past an end offset) or applied.
   std::vector<std::int64_t> end_offsets;
   absl::Time until = absl::InfiniteFuture();
+  // Opens sealed plan events (events/sealed_body.h) before they are applied;
+  // not owned. One whose key was destroyed is applied as erased (its clear
+  // facts, no content) and counted in records_erased. A sealed event that
+  // cannot be opened otherwise (no store given, a key the store never held,
+  // a body that does not open) stops its partition like a bad record.
+  const events::DataKeys* data_keys = nullptr;
 };
 
 struct ProjectionReport {
   std::uint64_t records_applied = 0;
+  // Of those, sealed events whose data key was destroyed (erased patients):
+  // applied as erased, never skipped.
+  std::uint64_t records_erased = 0;
   // Partitions that stopped in this run, in the order they stopped.
   std::vector<PartitionStop> stops;
   // The next offset of every partition at the end of the run.

@@ -163,7 +163,9 @@ absl::StatusOr<access::LogLookup> Service::Impl::ParkedLookup() {
   absl::StatusOr<std::vector<std::int64_t>> ends =
       projections::PlanQueries(&projection->store()).Offsets();
   if (!ends.ok()) return ends.status();
-  return access::LogLookup::Open(log.get(), *ends);
+  absl::StatusOr<access::LogLookup> lookup = access::LogLookup::Open(log.get(), *ends);
+  if (lookup.ok()) lookup->set_data_keys(data_keys.get());
+  return lookup;
 }
 
 void Service::Impl::AddAuditRoutes() {

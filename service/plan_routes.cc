@@ -13,6 +13,7 @@
 #include "events/envelope.h"
 #include "events/format.h"
 #include "events/ids.h"
+#include "events/sealed_body.h"
 #include "events/time_util.h"
 #include "ledger/nhs_number.h"
 #include "service/internal/service_impl.h"
@@ -87,6 +88,12 @@ class LoggedStreamRecords : public access::StreamRecords {
     if (absl::Status signature = events::VerifySignature(*opened, *keyring_); !signature.ok()) {
       return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
                                              position.offset(), signature.message()));
+    }
+    if (absl::StatusOr<events::SealedContent> content =
+            events::OpenSealedContent(impl_->data_keys.get(), &opened->event);
+        !content.ok()) {
+      return absl::DataLossError(fmt::format("partition {} offset {}: {}", position.partition(),
+                                             position.offset(), content.status().message()));
     }
     return opened;
   }

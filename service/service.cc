@@ -282,6 +282,7 @@ absl::StatusOr<events::LogRecord> Service::Impl::LogRecordAt(std::int32_t partit
     absl::StatusOr<access::LogLookup> opened = access::LogLookup::Open(log.get(), ends);
     if (!opened.ok()) return opened.status();
     lookup_.emplace(*std::move(opened));
+    lookup_->set_data_keys(data_keys.get());
   } else {
     lookup_->Park(std::move(ends));
   }
@@ -362,6 +363,9 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
       impl->log.get(), /*clock=*/nullptr, tools::Context::WriterStart::kSnapshot);
   if (!writer.ok()) return writer.status();
   impl->writer = *std::move(writer);
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
+  if (!data_keys.ok()) return data_keys.status();
+  impl->data_keys = *std::move(data_keys);
   const ledger::RecoveryReport& recovered = impl->writer->recovery();
   spdlog::info("writer recovered {} records in {:.2f} s ({}; {} records read)", recovered.records,
                recovered.seconds,

@@ -120,7 +120,7 @@ absl::StatusOr<std::vector<std::string>> CheckBackupFiles(const std::string& dir
                                                           const BackupManifest& manifest) {
   std::map<std::string, BackupFile> found;
   for (const std::string& part : manifest.copied) {
-    if (part != "log" && part != "keys" && part != "witness") {
+    if (part != "log" && part != "keys" && part != "data-keys" && part != "witness") {
       return absl::DataLossError(
           fmt::format("{}/{}: copies an unknown part '{}'", dir, kBackupManifestName, part));
     }

@@ -132,6 +132,9 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
   absl::StatusOr<access::LogLookup> lookup =
       access::LogLookup::Open(session->submitter->log(), *ends);
   if (!lookup.ok()) return ReportError(lookup.status(), context.json());
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
+  if (!data_keys.ok()) return ReportError(data_keys.status(), context.json());
+  lookup->set_data_keys(data_keys->get());
   careledger::v1::EventPosition asked;
   asked.set_partition(flags.partition);
   asked.set_offset(flags.offset);
@@ -162,6 +165,7 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
       document["content"] = {{"what", content.what},
                              {"content_hash", Base64(events::HashBytes(content.hash))},
                              {"verified", content.checked},
+                             {"erased", content.erased},
                              {"rebuilt_from", std::move(sources)},
                              {"plan", MessageJson(content.plan)}};
     }
@@ -186,6 +190,10 @@ int RunAccess(const AuditFlags& flags, const Context& context) {
     return kExitOk;
   }
   const access::Rebuilt& content = **rebuilt;
+  if (content.erased) {
+    std::cout << fmt::format("  shown: {}\n", content.what);
+    return kExitOk;
+  }
   std::cout << fmt::format(
       "  shown: {} (content {}), rebuilt from {} signed record{} of patient/{} in the log: {}\n",
       content.what, events::HashHex(content.hash).substr(0, 12), content.records.size(),

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "events/format.h"
+#include "ledger/data_keys.h"
 #include "ledger/embedded_log.h"
 #include "tools/backup_copy.h"
 #include "tools/backup_manifest.h"
@@ -99,6 +100,15 @@ int RunBackup(const BackupFlags& flags, const Context& context) {
     return incomplete(copied);
   }
   manifest.copied.push_back("keys");
+  // Patients' data keys (ledger/data_keys.h), after the log: every sealed
+  // event the log copy holds has its key in this copy.
+  if (std::filesystem::exists(std::filesystem::symlink_status(data + "/data-keys"))) {
+    if (absl::Status copied = ledger::CopyDataKeyStore(data + "/data-keys", out + "/data-keys");
+        !copied.ok()) {
+      return incomplete(copied);
+    }
+    manifest.copied.push_back("data-keys");
+  }
   if (std::filesystem::exists(std::filesystem::symlink_status(data + "/witness"))) {
     if (absl::Status copied = CopyTreePrivately(data + "/witness", out + "/witness");
         !copied.ok()) {

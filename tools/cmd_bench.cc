@@ -15,6 +15,7 @@
 #include "tools/bench_audit.h"
 #include "tools/bench_projection.h"
 #include "tools/bench_scratch.h"
+#include "tools/bench_seal.h"
 #include "tools/bench_startup.h"
 #include "tools/commands.h"
 #include "tools/crypto_baseline.h"
@@ -370,6 +371,19 @@ void RegisterBench(CLI::App& app, Runner* run) {
   add_common(project);
   project->callback([run, flags] {
     *run = [flags](const Context& context) { return RunBenchProject(*flags, context); };
+  });
+  auto seal_flags = std::make_shared<SealBenchFlags>();
+  CLI::App* seal = bench->add_subcommand(
+      "seal",
+      "What sealing plan events costs: append and projection rates written in clear and sealed "
+      "(envelope version 2), same commands, same run, as ratios");
+  seal->add_option("--events", seal_flags->events, "Events to write")->capture_default_str();
+  seal->add_option("--patients", seal_flags->patients, "Distinct patients (streams)")
+      ->capture_default_str();
+  seal->add_option("--threads", seal_flags->threads, "Crypto threads (0 = all cores)")
+      ->capture_default_str();
+  seal->callback([run, seal_flags] {
+    *run = [seal_flags](const Context& context) { return RunBenchSeal(*seal_flags, context); };
   });
   RegisterBenchAudit(bench, run);
   RegisterBenchStartup(bench, run);

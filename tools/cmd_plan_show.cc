@@ -125,7 +125,9 @@ int RunAsOf(const CommandFlags& flags, bool view_given, const Context& context) 
   if (!submitter.ok()) return ReportError(submitter.status(), context.json());
   absl::StatusOr<std::unique_ptr<CliFeed>> feed = CliFeed::Open(context, submitter->log());
   if (!feed.ok()) return ReportError(feed.status(), context.json());
-  access::LogStreamRecords records(submitter->log(), &keyring, &(*feed)->store());
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
+  if (!data_keys.ok()) return ReportError(data_keys.status(), context.json());
+  access::LogStreamRecords records(submitter->log(), &keyring, &(*feed)->store(), data_keys->get());
   absl::StatusOr<access::PlanAsOfOutcome> outcome = access::ReadPlanAsOf(
       submitter->writer(), command, **feed, records, absl::Now() + absl::Seconds(30));
   if (!outcome.ok()) return ReportError(outcome.status(), context.json());

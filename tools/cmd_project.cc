@@ -139,6 +139,7 @@ void PrintReport(const projections::ProjectionReport& report, const std::string&
     PrintJson({{"log", log},
                {"projection", projection_dir},
                {"records_applied", report.records_applied},
+               {"records_erased", report.records_erased},
                {"next_offsets", report.next_offsets},
                {"seconds", absl::ToDoubleSeconds(report.elapsed)},
                {"stops", stops}});
@@ -147,6 +148,11 @@ void PrintReport(const projections::ProjectionReport& report, const std::string&
   std::cout << fmt::format("Projected {} records from {} into {} in {:.2f} s\n",
                            report.records_applied, log, projection_dir,
                            absl::ToDoubleSeconds(report.elapsed));
+  if (report.records_erased > 0) {
+    std::cout << fmt::format(
+        "  {} of them erased content (patients erased: their data keys were destroyed)\n",
+        report.records_erased);
+  }
   for (const projections::PartitionStop& stop : report.stops) {
     std::cout << "INTEGRITY FAILURE: partition stopped: " << stop.reason << "\n";
   }

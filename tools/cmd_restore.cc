@@ -270,7 +270,8 @@ int RunRestore(const RestoreFlags& flags, const Context& context) {
   std::vector<std::string> moved_aside;
   // Writer snapshots are of the replaced log: moved aside with it.
   for (const std::string& path :
-       {data + "/log", data + "/keys", context.ProjectionDir(), context.SnapshotDir()}) {
+       {data + "/log", data + "/keys", data + "/data-keys", context.ProjectionDir(),
+        context.SnapshotDir()}) {
     absl::StatusOr<std::string> aside = MoveAside(path, stamp);
     if (!aside.ok()) {
       staging.Keep();

@@ -32,6 +32,7 @@ void RegisterProject(CLI::App& app, Runner* run);
 void RegisterVerify(CLI::App& app, Runner* run);
 void RegisterLog(CLI::App& app, Runner* run);
 void RegisterBench(CLI::App& app, Runner* run);
+void RegisterErase(CLI::App& app, Runner* run);  // `erase` (crypto-shredding)
 // The demo's last step, an authenticated read through the service
 // (service/demo_read.h): tools/ does not depend on service/, so the program
 // passes it in. Called once the demo has released the log.

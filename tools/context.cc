@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "events/format.h"
 #include "ledger/embedded_log.h"
@@ -148,6 +150,38 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
   return keys;
 }
 
+absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::OpenDataKeys(
+    bool create_if_missing) const {
+  static std::mutex mutex;
+  static std::map<std::string, std::shared_ptr<ledger::DataKeyStore>> opened;
+  const std::string dir = DataKeysDir();
+  std::lock_guard lock(mutex);
+  if (auto it = opened.find(dir); it != opened.end()) return it->second;
+  absl::StatusOr<std::unique_ptr<ledger::DataKeyStore>> store =
+      ledger::DataKeyStore::Open(dir, ledger::DataKeyMode::kOpen);
+  if (absl::IsNotFound(store.status()) && create_if_missing) {
+    std::error_code error;
+    if (!std::filesystem::exists(dir + "/master.key", error)) {
+      spdlog::info("creating the data key store {}: plan events are sealed from now on", dir);
+      store = ledger::DataKeyStore::Open(dir, ledger::DataKeyMode::kCreate);
+    }
+  }
+  if (absl::IsInternal(store.status())) {
+    // Locked by another process (a running service): read the keys it has.
+    store = ledger::DataKeyStore::Open(dir, ledger::DataKeyMode::kReadOnly);
+  }
+  if (!store.ok()) return store.status();
+  std::shared_ptr<ledger::DataKeyStore> shared = *std::move(store);
+  opened.emplace(dir, shared);
+  return shared;
+}
+
+absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::DataKeysForReading() const {
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> keys = OpenDataKeys();
+  if (absl::IsNotFound(keys.status())) return std::shared_ptr<ledger::DataKeyStore>();
+  return keys;
+}
+
 absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log,
                                                                     const ledger::Clock* clock,
                                                                     WriterStart start) const {
@@ -180,6 +214,10 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log*
   writer.snapshot_dir = SnapshotDir();
   writer.snapshot_name = SnapshotName();
   writer.open_from_snapshot = start == WriterStart::kSnapshot;
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys =
+      OpenDataKeys(/*create_if_missing=*/true);
+  if (!data_keys.ok()) return data_keys.status();
+  writer.data_keys = *std::move(data_keys);
   return ledger::Writer::Open(log, std::move(writer));
 }
 

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "ledger/clock.h"
+#include "ledger/data_keys.h"
 #include "ledger/key_store.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
@@ -50,6 +51,18 @@ class Context {
   bool json() const { return options_.json; }
 
   std::string KeysDir() const { return options_.data_dir + "/keys"; }
+  // Patients' data keys and their master key (ledger/data_keys.h), made by init.
+  std::string DataKeysDir() const { return options_.data_dir + "/data-keys"; }
+  // This data directory's data key store, opened once per process and shared
+  // by its writer and readers: read-write, or read-only when another process
+  // (a running service) owns it. With `create_if_missing` (a writer) a data
+  // directory initialised before sealed bodies existed gets one, and the log
+  // is written sealed from then on. NOT_FOUND when there is none otherwise.
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> OpenDataKeys(
+      bool create_if_missing = false) const;
+  // OpenDataKeys for a reader: nullptr when the directory has no store (a log
+  // written before sealed bodies); other errors as they come.
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> DataKeysForReading() const;
   // Writer snapshots (docs/snapshots.md), beside the log, not in it.
   std::string SnapshotDir() const { return options_.data_dir + "/snapshots"; }
   // Their name, one per log the data directory serves (like ProjectionDir).

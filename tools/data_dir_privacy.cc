@@ -37,6 +37,8 @@ PrivacyReport CheckDataDirectory(const std::string& data_dir) {
                                           data_dir + "/keys",
                                           data_dir + "/keys/private",
                                           data_dir + "/projection",
+                                          data_dir + "/data-keys",
+                                          data_dir + "/data-keys/store",
                                           data_dir + "/auth",
                                           data_dir + "/auth/dev-issuer",
                                           data_dir + "/auth/device-ca"};
@@ -53,7 +55,8 @@ PrivacyReport CheckDataDirectory(const std::string& data_dir) {
   // The signing keys, and the keys of the development token issuer and the
   // device certificate authority (auth/).
   std::vector<std::string> keys = {data_dir + "/auth/dev-issuer/private-key.pem",
-                                   data_dir + "/auth/device-ca/ca.key"};
+                                   data_dir + "/auth/device-ca/ca.key",
+                                   data_dir + "/data-keys/master.key"};
   for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/keys/private", error)) {
     keys.push_back(entry.path().string());
   }

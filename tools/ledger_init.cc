@@ -1,6 +1,7 @@
 #include "tools/ledger_init.h"
 
 #include "absl/time/clock.h"
+#include "ledger/data_keys.h"
 #include "ledger/genesis.h"
 #include "ledger/key_store.h"
 
@@ -12,6 +13,12 @@ absl::StatusOr<InitializedLedger> InitializeLedger(const Context& context) {
   if (!keys.ok()) return keys.status();
   absl::StatusOr<ledger::ActiveKey> active = keys->Active(now);
   if (!active.ok()) return active.status();
+  // Patients' data keys and their master key (ledger/data_keys.h).
+  if (absl::StatusOr<std::unique_ptr<ledger::DataKeyStore>> data_keys =
+          ledger::DataKeyStore::Open(context.DataKeysDir(), ledger::DataKeyMode::kCreate);
+      !data_keys.ok()) {
+    return data_keys.status();
+  }
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.CreateLog();
   if (!log.ok()) return log.status();
   const std::string log_name =

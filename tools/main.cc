@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   RegisterDirectory(app, &run);
   RegisterWorklist(app, &run);
   RegisterAudit(app, &run);
+  RegisterErase(app, &run);
   RegisterStats(app, &run);
   RegisterMigrate(app, &run);
   RegisterLoad(app, &run);

@@ -32,6 +32,10 @@ absl::StatusOr<std::unique_ptr<ProjectionSession>> ProjectionSession::Open(
   if (options.verify_threads > 0) projector_options.verify_threads = options.verify_threads;
   projector_options.end_offsets = options.end_offsets;
   projector_options.until = options.until;
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
+  if (!data_keys.ok()) return data_keys.status();
+  session->data_keys_ = *std::move(data_keys);
+  projector_options.data_keys = session->data_keys_.get();
   session->projector_ = std::make_unique<projections::Projector>(
       session->reader_.get(), session->store_.get(), session->keyring_.get(), projector_options);
   return session;

@@ -38,6 +38,9 @@ class ProjectionSession {
   // The keyring the projector trusts (loaded from the data directory).
   const events::Keyring& keyring() const { return *keyring_; }
   const std::string& projection_dir() const { return projection_dir_; }
+  // The data key store the projector opens sealed events with (nullptr when
+  // the data directory has none: a log written before sealed bodies).
+  const ledger::DataKeyStore* data_keys() const { return data_keys_.get(); }
 
  private:
   ProjectionSession() = default;
@@ -48,6 +51,7 @@ class ProjectionSession {
   ledger::Log* log_ = nullptr;
   std::unique_ptr<ledger::LogReader> reader_;
   std::unique_ptr<projections::ProjectionStore> store_;
+  std::shared_ptr<ledger::DataKeyStore> data_keys_;  // opens sealed events; may be null
   std::unique_ptr<projections::Projector> projector_;
 };
 

@@ -48,6 +48,26 @@ absl::StatusOr<std::string> LogIdOf(Log& log) {
   return opened->event.log_genesis().log_id();
 }
 
+// Applies `record` to `state`, its sealed content opened first; the first
+// error is kept in `failure` (and nothing more is applied once there is one).
+void ApplyOpened(LedgerState& state, const events::DataKeys* keys, std::int32_t partition,
+                 const events::VerifiedRecord& record, absl::Status* failure) {
+  if (!failure->ok()) return;
+  if (!record.opened.event.has_sealed_body()) {
+    state.Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
+    return;
+  }
+  careledger::v1::Event event = record.opened.event;
+  absl::StatusOr<events::SealedContent> opened = events::OpenSealedContent(keys, &event);
+  if (!opened.ok()) {
+    *failure = absl::DataLossError(
+        fmt::format("partition {} offset {}: the writer cannot open a sealed event: {}", partition,
+                    record.offset, opened.status().message()));
+    return;
+  }
+  state.Apply(partition, record.offset, event, record.opened.value_hash);
+}
+
 }  // namespace
 
 absl::StatusOr<Recovered> RecoverFromLog(Log& log, const RecoveryOptions& options) {
@@ -58,13 +78,15 @@ absl::StatusOr<Recovered> RecoverFromLog(Log& log, const RecoveryOptions& option
   recovered.state = std::make_unique<LedgerState>(partitions, options.remembered_commands);
   WitnessCheck witnesses(options.witnesses, partitions);
   LedgerState& state = *recovered.state;
-  absl::StatusOr<ScanReport> scan = ScanLog(
-      **reader, nullptr, options.threads,
-      [&](std::int32_t partition, const events::VerifiedRecord& record) {
-        state.Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
-        witnesses.Observe(partition, record);
-      });
+  absl::Status unsealed;
+  absl::StatusOr<ScanReport> scan =
+      ScanLog(**reader, nullptr, options.threads,
+              [&](std::int32_t partition, const events::VerifiedRecord& record) {
+                ApplyOpened(state, options.data_keys, partition, record, &unsealed);
+                witnesses.Observe(partition, record);
+              });
   if (!scan.ok()) return scan.status();
+  if (!unsealed.ok()) return unsealed;
   if (absl::Status refused = Refusal(*scan, witnesses); !refused.ok()) return refused;
   recovered.log_id = scan->log_id;
   recovered.records_read = scan->records;
@@ -139,6 +161,7 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   std::vector<bool> met_checkpoint(partitions, false);
   std::string mismatch;
   std::uint64_t read = 0;
+  absl::Status unsealed;
   absl::StatusOr<ScanReport> scan = ScanLogFrom(
       **reader, nullptr, options.threads, start,
       [&](std::int32_t partition, const events::VerifiedRecord& record) {
@@ -162,9 +185,10 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
           witnesses.Observe(partition, record);
           return;
         }
-        state.Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
+        ApplyOpened(state, options.data_keys, partition, record, &unsealed);
         witnesses.Observe(partition, record);
       });
+  if (!unsealed.ok()) return unsealed;
   if (!scan.ok()) {
     if (scan.status().code() == absl::StatusCode::kDataLoss) {
       return absl::DataLossError(fmt::format(

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/sealed_body.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/log.h"
 #include "ledger/witness.h"
@@ -22,6 +23,9 @@ struct RecoveryOptions {
   std::size_t remembered_commands = 0;
   int threads = 1;
   std::vector<Witness> witnesses;
+  // Opens sealed plan events (events/sealed_body.h); nullptr refuses a log
+  // that holds any.
+  const events::DataKeys* data_keys = nullptr;
 };
 
 struct Recovered {

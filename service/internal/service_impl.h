@@ -16,6 +16,7 @@
 #include "absl/base/thread_annotations.h"
 #include "access/log_lookup.h"
 #include "events/keyring.h"
+#include "ledger/data_keys.h"
 #include "ledger/log.h"
 #include "ledger/writer.h"
 #include "service/alert_watch.h"
@@ -34,6 +35,8 @@ class Service::Impl {
   ServeConfig config;
   std::unique_ptr<ledger::Log> log;
   std::unique_ptr<ledger::Writer> writer;
+  // The writer's data key store, shared by every read of sealed plan events.
+  std::shared_ptr<ledger::DataKeyStore> data_keys;
   std::unique_ptr<BackgroundProjection> projection;
   // Counts investigation alerts for /metrics; null when alert_scan_seconds is 0.
   std::unique_ptr<AlertWatch> alerts;

@@ -301,6 +301,74 @@ def _genesis_problem(event, body, partition, partition_count, first):
     return None
 
 
+# docs/envelope.md, "Sealed bodies": the plan events (fields 20-39) that a
+# patient stream may carry sealed, and per body the fields that must be
+# cleared from the clear body of a sealed event (dotted paths; a section
+# value's content is checked separately).
+SEALED_CLEARED = {
+    "plan_started": ["consent.justification", "consent.discussion", "consent.obtained_on",
+                     "consent.consented_by"],
+    "plan_section_updated": [],
+    "plan_approved": [],
+    "plan_submitted": ["note"],
+    "draft_discarded": ["reason"],
+    "plan_reviewed": ["note"],
+    "death_recorded": ["died_on", "place"],
+    "consent_withdrawn": ["note"],
+    "restriction_set": ["reason"],
+    "restriction_lifted": ["reason"],
+    "urgent_care_note_added": ["text"],
+    "patient_request_made": ["text"],
+    "patient_request_resolved": ["note"],
+}
+SEALED_VERSION = 2
+GCM_NONCE_BYTES = 12
+GCM_TAG_BYTES = 16
+
+
+def _is_set(message, path):
+    """True when the dotted field path is set (non-default) in `message`."""
+    *parents, name = path.split(".")
+    for parent in parents:
+        if not message.HasField(parent):
+            return False
+        message = getattr(message, parent)
+    descriptor = message.DESCRIPTOR.fields_by_name[name]
+    if descriptor.message_type is not None:
+        return message.HasField(name)
+    return getattr(message, name) != descriptor.default_value
+
+
+def _sealed_problem(event, body):
+    """docs/envelope.md rule 6: a sealed body only on a plan event of a
+    patient stream (never on patient_erased), version 2, a 12-byte nonce, a
+    ciphertext of at least the 16-byte tag, and a clear body reduced to what
+    stays in clear. Returns None when good (or not sealed)."""
+    if not event.HasField("sealed_body"):
+        return None
+    sealed = event.sealed_body
+    if body not in SEALED_CLEARED or not event.stream_id.startswith("patient/"):
+        return f"malformed: a sealed body on a {body} event of stream {event.stream_id}"
+    if sealed.version != SEALED_VERSION:
+        return f"malformed: sealed body version {sealed.version}, expected {SEALED_VERSION}"
+    if len(sealed.nonce) != GCM_NONCE_BYTES or len(sealed.ciphertext) < GCM_TAG_BYTES:
+        return (f"malformed: sealed body nonce of {len(sealed.nonce)} bytes or ciphertext of "
+                f"{len(sealed.ciphertext)} bytes")
+    clear = getattr(event, body)
+    for path in SEALED_CLEARED[body]:
+        if _is_set(clear, path):
+            return f"malformed: the clear body of a sealed {body} still holds {path}"
+    if body == "plan_section_updated":
+        for which in ("previous", "value"):
+            if not clear.HasField(which):
+                continue
+            section = getattr(clear, which)
+            name = section.WhichOneof("section")
+            if name is not None and getattr(section, name).ByteSize() != 0:
+                return f"malformed: the clear {which} section {name} of a sealed event has content"
+    return None
+
+
 def _suppressed_count(event, body):
     """The count a `refusals_suppressed` access record states, else 0."""
     if body != "access_recorded" or event.access_recorded.action != "refusals_suppressed":
@@ -328,6 +396,8 @@ class Report:
     partition_count: int
     records: int = 0
     checkpoints: int = 0
+    sealed: int = 0  # records whose plan body is sealed (envelope version 2)
+    erasures: int = 0  # patient_erased events
     streams: int = 0
     digests: dict = field(default_factory=dict)   # partition -> PartitionDigest
     failures: list = field(default_factory=list)  # first Failure per stopped partition
@@ -408,6 +478,10 @@ def _check_record(record, schema, keyring, partition_count, heads, event_ids, di
     if problem:
         return stream, problem, None
 
+    sealed_problem = _sealed_problem(event, event.WhichOneof("body"))
+    if sealed_problem:
+        return stream, sealed_problem, None
+
     if event.event_id in event_ids:
         first = event_ids[event.event_id]
         return stream, (f"event_id {event.event_id} already used at partition {first[0]} "
@@ -482,6 +556,8 @@ def verify_records(records, keyring, schema, partition_count=DEFAULT_PARTITIONS)
             digest.add(record.offset, record.value)
             report.records += 1
             report.checkpoints += body == "checkpoint"
+            report.sealed += event.HasField("sealed_body")
+            report.erasures += body == "patient_erased"
             report.events.append(EventInfo(partition, record.offset, stream, event.stream_seq,
                                            event.event_id, event.command_id, body,
                                            _suppressed_count(event, body)))
@@ -515,7 +591,8 @@ def verify_files(export_path, keyring_path, partition_count=DEFAULT_PARTITIONS,
 
 def print_report(report, export_path, out=sys.stdout):
     print(f"verify_export: {export_path}: {report.records} records verified "
-          f"({report.checkpoints} checkpoints, {report.streams} streams) in "
+          f"({report.checkpoints} checkpoints, {report.sealed} sealed, {report.erasures} "
+          f"erasures, {report.streams} streams) in "
           f"{report.partition_count} partitions", file=out)
     for partition in sorted(report.digests):
         digest = report.digests[partition]

@@ -106,9 +106,15 @@ void LedgerWorld::OpenWriter() {
   options.sign_threads = 1;
   options.checkpoint_every = 0;
   options.checkpoint_interval = std::chrono::milliseconds(0);
+  options.data_keys = data_keys_;
   auto writer = ledger::Writer::Open(log_.get(), std::move(options));
   ASSERT_THAT(writer, IsOk());
   writer_ = *std::move(writer);
+}
+
+void LedgerWorld::UseDataKeys(std::shared_ptr<ledger::DataKeyStore> keys) {
+  data_keys_ = std::move(keys);
+  Restart();
 }
 
 void LedgerWorld::Restart() {

@@ -63,6 +63,8 @@ class LedgerWorld {
 
   // Closes the writer and opens a new one on the same log (a restart).
   void Restart();
+  // Restarts the writer sealing plan events under `keys` (nullptr: in clear).
+  void UseDataKeys(std::shared_ptr<ledger::DataKeyStore> keys);
 
   // Submits `command`; a non-OK status fails the test (an empty result).
   careledger::v1::CommandResult Submit(const careledger::v1::Command& command);
@@ -153,6 +155,7 @@ class LedgerWorld {
   std::shared_ptr<const TestSigner> signer_;
   std::unique_ptr<ledger::ManualClock> clock_;
   std::unique_ptr<MemoryLog> log_;
+  std::shared_ptr<ledger::DataKeyStore> data_keys_;
   std::unique_ptr<ledger::Writer> writer_;
   tools::SampleActors actors_;
   absl::CivilDay registered_on_;  // the day the sample directory was registered
