@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/keyring.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/log.h"
 #include "ledger/witness.h"
@@ -22,6 +23,11 @@ struct RecoveryOptions {
   std::size_t remembered_commands = 0;
   int threads = 1;
   std::vector<Witness> witnesses;
+  // Records signed by a read replica's node key are checked against
+  // ledger/foreign_record.h (signatures too, with this keyring when set);
+  // one that breaks it refuses the log. The writer's own access stream.
+  const events::Keyring* keyring = nullptr;
+  std::string writer_access_stream;
 };
 
 struct Recovered {
