@@ -16,6 +16,7 @@
 
 #include "events/envelope.h"
 #include "ledger/dates.h"
+#include "ledger/key_store.h"
 #include "ledger/log_scan.h"
 #include "ledger/writer.h"
 #include "tests/support/memory_log.h"
@@ -175,6 +176,39 @@ TEST_F(ReplicaTest, AReopenedReplicaContinuesItsStreamAndSeesTheWritersNewVersio
   EXPECT_EQ(second->stream_seq(), first->stream_seq() + 1);
   ASSERT_THAT(writer_->Checkpoint(), IsOk());
   EXPECT_TRUE(Verify().stops.empty());
+}
+
+// A node key is registered in the keyring with its private key beside the
+// writer's, but never becomes the writer's signing key, survives a
+// rotation, signs the replica's records, and is refused a second time.
+TEST(NodeKeyTest, RegisteredNodeKeysNeverSignForTheWriterAndSurviveRotation) {
+  careledger::testing::TempDir dir;
+  const absl::Time start = absl::FromUnixSeconds(1'800'000'000);
+  auto keys = KeyStore::Create(dir.Sub("keys"), start);
+  ASSERT_THAT(keys, IsOk());
+  auto writer_key = keys->SigningKeyId(start + absl::Hours(1));
+  ASSERT_THAT(writer_key, IsOk());
+  auto node_key = keys->AddNodeKey("r1", start + absl::Minutes(5));
+  ASSERT_THAT(node_key, IsOk());
+  EXPECT_EQ(*node_key, "node.r1");
+  EXPECT_THAT(keys->AddNodeKey("r1", start + absl::Minutes(6)),
+              StatusIs(absl::StatusCode::kAlreadyExists));
+  EXPECT_THAT(keys->AddNodeKey("bad/node", start), StatusIs(absl::StatusCode::kInvalidArgument));
+  // Newer than the writer's key, and still not the writer's.
+  EXPECT_EQ(*keys->SigningKeyId(start + absl::Hours(1)), *writer_key);
+
+  auto reopened = KeyStore::Open(dir.Sub("keys"));
+  ASSERT_THAT(reopened, IsOk());
+  auto loaded = reopened->NodeKey("r1");
+  ASSERT_THAT(loaded, IsOk());
+  EXPECT_EQ(loaded->key_id, "node.r1");
+  EXPECT_THAT(reopened->NodeKey("r2"), StatusIs(absl::StatusCode::kNotFound));
+
+  auto rotated = reopened->Rotate(start + absl::Hours(2));
+  ASSERT_THAT(rotated, IsOk());
+  EXPECT_NE(*reopened->SigningKeyId(start + absl::Hours(3)), "node.r1");
+  EXPECT_TRUE(reopened->keyring().Find("node.r1")->CanSignAt(start + absl::Hours(3)))
+      << "a rotation of the writer's key leaves the node's open";
 }
 
 }  // namespace
