@@ -785,7 +785,7 @@ class Writer::Impl {
   // the embedded log); a gap (Kafka's transaction markers, or another
   // appender), or `read_anyway`, makes the writer read. DATA_LOSS naming partition and offset
   // when the log holds what the writer cannot accept.
-  absl::Status FoldTail(bool read_anyway) {
+  absl::Status FoldTail(bool read_anyway, bool wait_for_own) {
     bool gaps = false;
     for (std::int32_t p = 0; p < partitions_; ++p) {
       std::deque<OwnRecord>& pending = pending_own_[p];
@@ -808,8 +808,10 @@ class Writer::Impl {
     if (absl::Status seek = tail_reader_->Seek(next); !seek.ok()) return seek;
     std::optional<events::Keyring> keyring;  // loaded at the first foreign record
     // Own records just committed may take a moment to become readable
-    // (Kafka's last stable offset); those not seen by then stay pending.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    // (Kafka's last stable offset); an explicit checkpoint waits up to 2 s
+    // for them, a due one does not wait. Those not seen stay pending.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          (wait_for_own ? std::chrono::seconds(2) : std::chrono::seconds(0));
     for (;;) {
       absl::StatusOr<ReadBatch> batch = tail_reader_->Read(1024, std::chrono::milliseconds(50));
       if (!batch.ok()) return batch.status();
@@ -899,7 +901,8 @@ class Writer::Impl {
       if (due || pending >= kMaxPendingOwn || read_anyway) {
         // An explicit checkpoint always reads to the end of the log; a due
         // one when other appenders were seen.
-        if (absl::Status folded = FoldTail(forced || (shared_log_ && (due || read_anyway)));
+        if (absl::Status folded =
+                FoldTail(forced || (shared_log_ && (due || read_anyway)), /*wait_for_own=*/forced);
             !folded.ok()) {
           spdlog::error("writer {} stops: {}", options_.writer_id, folded.ToString());
           if (folded.code() == absl::StatusCode::kDataLoss) failure_ = folded;
