@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "events/failure.h"
 #include "events/format.h"
 #include "events/parallel.h"
@@ -16,6 +18,13 @@ std::string VerificationStop::Describe() const {
 PartitionVerifier::PartitionVerifier(std::int32_t partition, const Keyring* keyring,
                                      HeadLookup lookup, int threads)
     : partition_(partition), keyring_(keyring), lookup_(std::move(lookup)), threads_(threads) {}
+
+void PartitionVerifier::Resume(const PartitionDigest& digest) {
+  digest_ = digest;
+  since_covered_.assign(1, digest);
+  covered_offset_.reset();
+  trimmed_ = false;
+}
 
 BatchVerification PartitionVerifier::Verify(std::span<const LogRecord> records) {
   // Stateless checks (parse, hash, signature) in parallel...
@@ -68,13 +77,65 @@ absl::Status PartitionVerifier::CheckInOrder(const LogRecord& record, const Open
   if (absl::Status extends = CheckExtends(head, opened.event); !extends.ok()) return extends;
   if (absl::Status genesis = CheckGenesis(opened); !genesis.ok()) return genesis;
   if (opened.event.has_checkpoint()) {
-    if (absl::Status checkpoint = CheckCheckpoint(opened.event.checkpoint(), partition_, digest_);
+    if (absl::Status checkpoint = CheckCoveredPrefix(record.offset, opened.event.checkpoint());
         !checkpoint.ok()) {
       return checkpoint;
     }
   }
   digest_.Add(record.offset, opened.value_hash);
+  since_covered_.push_back(digest_);
+  if (since_covered_.size() > kMaxUncovered + 1) {
+    since_covered_.pop_front();
+    trimmed_ = true;
+  }
   heads_[record.key] = StreamHead{opened.event.stream_seq(), opened.value_hash};
+  return absl::OkStatus();
+}
+
+absl::Status PartitionVerifier::CheckCoveredPrefix(std::int64_t offset,
+                                                   const careledger::v1::Checkpoint& checkpoint) {
+  const std::int64_t covers = checkpoint.last_offset();
+  if (covers >= offset) {
+    return VerificationFailure(
+        FailureKind::kCheckpointMismatch,
+        fmt::format("the checkpoint at offset {} covers up to offset {}, past itself", offset,
+                    covers));
+  }
+  if (covered_offset_ && covers < *covered_offset_) {
+    return VerificationFailure(
+        FailureKind::kCheckpointMismatch,
+        fmt::format("the checkpoint at offset {} covers up to offset {}, before the previous "
+                    "checkpoint's {}: checkpoints do not go backwards",
+                    offset, covers, *covered_offset_));
+  }
+  if (covers < since_covered_.front().last_offset) {
+    if (!covered_offset_ && !trimmed_) {
+      ++unchecked_checkpoints_;  // before the resumed digest: `verify` checks it
+      return absl::OkStatus();
+    }
+    return VerificationFailure(
+        FailureKind::kCheckpointMismatch,
+        fmt::format("the checkpoint at offset {} covers up to offset {}, more than {} records "
+                    "back: too far behind to check",
+                    offset, covers, kMaxUncovered));
+  }
+  // since_covered_ is in increasing offset order.
+  auto at = std::lower_bound(
+      since_covered_.begin(), since_covered_.end(), covers,
+      [](const PartitionDigest& digest, std::int64_t o) { return digest.last_offset < o; });
+  if (at == since_covered_.end() || at->last_offset != covers) {
+    return VerificationFailure(
+        FailureKind::kCheckpointMismatch,
+        fmt::format("the checkpoint at offset {} covers up to offset {}, where the partition "
+                    "holds no record",
+                    offset, covers));
+  }
+  if (absl::Status checked = CheckCheckpoint(checkpoint, partition_, *at); !checked.ok()) {
+    return checked;
+  }
+  since_covered_.erase(since_covered_.begin(), at);
+  covered_offset_ = covers;
+  trimmed_ = false;
   return absl::OkStatus();
 }
 

@@ -9,6 +9,7 @@
 
 #include "events/format.h"
 #include "events/ids.h"
+#include "ledger/foreign_record.h"
 #include "ledger/internal/files.h"
 
 namespace careledger::ledger {
@@ -60,12 +61,12 @@ absl::StatusOr<KeyStore> KeyStore::Create(const std::string& dir, absl::Time now
   return store;
 }
 
-absl::StatusOr<std::string> KeyStore::AddNewKey(absl::Time now) {
+absl::StatusOr<std::string> KeyStore::AddNewKey(absl::Time now, std::string key_id) {
   absl::StatusOr<events::SigningKey> key = events::SigningKey::Generate();
   if (!key.ok()) return key.status();
   absl::StatusOr<std::string> pem = key->ToPem();
   if (!pem.ok()) return pem.status();
-  const std::string key_id = fmt::format("ed25519-{}", events::RandomUuid().substr(0, 8));
+  if (key_id.empty()) key_id = fmt::format("ed25519-{}", events::RandomUuid().substr(0, 8));
   if (absl::Status written =
           internal::WriteFileAtomically(PrivateKeyPath(dir_, key_id), *pem, 0600);
       !written.ok()) {
@@ -94,6 +95,7 @@ absl::StatusOr<std::string> KeyStore::SigningKeyId(absl::Time now) const {
   const events::KeyEntry* newest = nullptr;
   for (const events::KeyEntry& entry : keyring_.entries()) {
     if (!entry.CanSignAt(now)) continue;
+    if (!NodeOfKeyId(entry.key_id).empty()) continue;  // a replica's, never the writer's
     if (!std::filesystem::exists(PrivateKeyPath(dir_, entry.key_id))) continue;
     if (newest == nullptr || entry.valid_from > newest->valid_from) newest = &entry;
   }
@@ -109,18 +111,46 @@ absl::StatusOr<std::string> KeyStore::SigningKeyId(absl::Time now) const {
 absl::StatusOr<ActiveKey> KeyStore::Active(absl::Time now) const {
   absl::StatusOr<std::string> key_id = SigningKeyId(now);
   if (!key_id.ok()) return key_id.status();
-  absl::StatusOr<std::string> pem = internal::ReadFile(PrivateKeyPath(dir_, *key_id));
+  return LoadKey(*key_id);
+}
+
+absl::StatusOr<ActiveKey> KeyStore::LoadKey(const std::string& key_id) const {
+  absl::StatusOr<std::string> pem = internal::ReadFile(PrivateKeyPath(dir_, key_id));
   if (!pem.ok()) {
     return absl::FailedPreconditionError(
-        fmt::format("the private key of {} cannot be read from {}", *key_id, dir_));
+        fmt::format("the private key of {} cannot be read from {}", key_id, dir_));
   }
   absl::StatusOr<events::SigningKey> key = events::SigningKey::FromPem(*pem);
   if (!key.ok()) return key.status();
-  if (key->public_key() != keyring_.Find(*key_id)->key.raw()) {
+  if (key->public_key() != keyring_.Find(key_id)->key.raw()) {
     return absl::FailedPreconditionError(
-        fmt::format("the private key of {} does not match the keyring", *key_id));
+        fmt::format("the private key of {} does not match the keyring", key_id));
   }
-  return ActiveKey{*key_id, *std::move(key)};
+  return ActiveKey{key_id, *std::move(key)};
+}
+
+absl::StatusOr<std::string> KeyStore::AddNodeKey(std::string_view node, absl::Time now) {
+  absl::StatusOr<std::string> key_id = NodeKeyId(node);
+  if (!key_id.ok()) return key_id.status();
+  if (keyring_.Find(*key_id) != nullptr) {
+    return absl::AlreadyExistsError(
+        fmt::format("node '{}' already has a key ({})", std::string(node), *key_id));
+  }
+  absl::StatusOr<std::string> added = AddNewKey(now, *key_id);
+  if (!added.ok()) return added.status();
+  if (absl::Status saved = Save(); !saved.ok()) return saved;
+  return added;
+}
+
+absl::StatusOr<ActiveKey> KeyStore::NodeKey(std::string_view node) const {
+  absl::StatusOr<std::string> key_id = NodeKeyId(node);
+  if (!key_id.ok()) return key_id.status();
+  if (keyring_.Find(*key_id) == nullptr) {
+    return absl::NotFoundError(
+        fmt::format("node '{}' has no key in {} (register it with 'careledger keys add-node')",
+                    std::string(node), dir_));
+  }
+  return LoadKey(*key_id);
 }
 
 absl::StatusOr<std::string> KeyStore::Rotate(absl::Time now) {
@@ -129,6 +159,7 @@ absl::StatusOr<std::string> KeyStore::Rotate(absl::Time now) {
   // Every other key still open past the overlap closes at its end.
   for (const events::KeyEntry& entry : std::vector<events::KeyEntry>(keyring_.entries())) {
     if (entry.key_id == *key_id || entry.valid_until <= now + kRotationOverlap) continue;
+    if (!NodeOfKeyId(entry.key_id).empty()) continue;  // a replica's: not rotated here
     if (absl::Status retired = keyring_.Retire(entry.key_id, now + kRotationOverlap);
         !retired.ok()) {
       return retired;

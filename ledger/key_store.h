@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -58,14 +59,27 @@ class KeyStore {
   absl::Status Revoke(const std::string& key_id, absl::Time from, const std::string& reason,
                       absl::Time now);
 
+  // Registers a read replica's node key (docs/replicas.md): a new key with
+  // id NodeKeyId(node) (ledger/foreign_record.h), valid from `now`, its
+  // private key stored here. Node keys never sign the writer's records
+  // (Active skips them) and `Rotate` leaves them open. INVALID_ARGUMENT for
+  // a bad node id; ALREADY_EXISTS when the node has a key.
+  absl::StatusOr<std::string> AddNodeKey(std::string_view node, absl::Time now);
+  // The node's key, to sign its access records. NOT_FOUND when the node
+  // has no key here; FAILED_PRECONDITION when its private key does not match.
+  absl::StatusOr<ActiveKey> NodeKey(std::string_view node) const;
+
   const events::Keyring& keyring() const { return keyring_; }
   const std::string& dir() const { return dir_; }
 
  private:
   KeyStore(std::string dir, events::Keyring keyring, std::string active_id)
       : dir_(std::move(dir)), keyring_(std::move(keyring)), active_id_(std::move(active_id)) {}
-  // Generates, stores and registers a key valid from `now`; returns its id.
-  absl::StatusOr<std::string> AddNewKey(absl::Time now);
+  // Generates, stores and registers a key valid from `now`; returns its id
+  // (`key_id`, or a fresh "ed25519-..." one when empty).
+  absl::StatusOr<std::string> AddNewKey(absl::Time now, std::string key_id = "");
+  // The stored private key of `key_id`, checked against the keyring.
+  absl::StatusOr<ActiveKey> LoadKey(const std::string& key_id) const;
   absl::Status Save() const;
 
   std::string dir_;

@@ -24,6 +24,7 @@
 #include "events/sealed_body.h"
 #include "events/time_util.h"
 #include "ledger/decide.h"
+#include "ledger/foreign_record.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/internal/recovery.h"
 #include "ledger/internal/snapshot_files.h"
@@ -92,6 +93,16 @@ struct PlannedEvent {
 
 const SystemClock kSystemClock;
 
+// One of the writer's own records, appended and not yet folded.
+struct OwnRecord {
+  std::int64_t offset = 0;
+  events::Hash hash{};
+};
+
+// Own records pending in a partition past which the tail is folded even
+// when no checkpoint is due, so the writer's memory stays bounded.
+constexpr std::size_t kMaxPendingOwn = 4096;
+
 // How long a refusal counted (not recorded) waits for its summary record, and
 // how many may wait, before the summaries are appended and they are answered.
 constexpr auto kHeldRefusalWait = std::chrono::seconds(1);
@@ -131,6 +142,14 @@ class Writer::Impl {
     recovery_options.threads = options_.sign_threads;
     recovery_options.witnesses = options_.witnesses;
     recovery_options.data_keys = options_.data_keys.get();
+    recovery_options.writer_access_stream = access_stream_;
+    std::optional<events::Keyring> keyring;
+    if (options_.keyring) {
+      absl::StatusOr<events::Keyring> loaded = options_.keyring();
+      if (!loaded.ok()) return loaded.status();
+      keyring = *std::move(loaded);
+      recovery_options.keyring = &*keyring;
+    }
     RecoveryReport report;
     std::optional<internal::Recovered> recovered;
     if (!options_.snapshot_dir.empty() && options_.open_from_snapshot) {
@@ -165,6 +184,7 @@ class Writer::Impl {
       recovered = *std::move(full);
     }
     last_checkpoint_.assign(partitions_, std::chrono::steady_clock::now());
+    pending_own_.assign(partitions_, {});  // recovery folded the whole log
     state_ = std::move(recovered->state);
     log_id_ = recovered->log_id;
     report.records = state_->record_count();
@@ -341,7 +361,10 @@ class Writer::Impl {
     std::lock_guard<std::mutex> lock(stats_mutex_);
     stats_.next_offsets.resize(partitions_);
     for (std::int32_t p = 0; p < partitions_; ++p) {
-      stats_.next_offsets[p] = state_->digest(p).last_offset + 1;
+      // Past the last record folded, or this writer's last append after it.
+      const std::int64_t last =
+          pending_own_[p].empty() ? state_->digest(p).last_offset : pending_own_[p].back().offset;
+      stats_.next_offsets[p] = last + 1;
     }
   }
 
@@ -593,6 +616,8 @@ class Writer::Impl {
     for (std::size_t i = 0; i < planned.size(); ++i) {
       state_->ApplyPosition(planned[i].partition, (*positions)[i].offset, planned[i].event,
                             planned[i].value_hash);
+      pending_own_[planned[i].partition].push_back(
+          OwnRecord{(*positions)[i].offset, planned[i].value_hash});
     }
     ReportDurable();
     return absl::OkStatus();
@@ -694,6 +719,7 @@ class Writer::Impl {
       PlannedEvent& event = batch.planned[i];
       event.offset = (*positions)[i].offset;
       state_->ApplyPosition(event.partition, event.offset, event.event, event.value_hash);
+      pending_own_[event.partition].push_back(OwnRecord{event.offset, event.value_hash});
       // A command's last event decides its answer (the approval after a
       // defaulted review date; a read's access record).
       CommandResult result = internal::ResultOf(event.event, event.partition, event.offset);
@@ -791,12 +817,140 @@ class Writer::Impl {
                     status.message()));
   }
 
-  // Appends checkpoints to the partitions that are due (all when `forced`).
-  // Runs only when no batch is in flight, so each covers its whole partition.
+  // Folds into the partition digests, in offset order, every record of the
+  // log up to its end as far as it can be read: this writer's own appends
+  // (pending_own_) and other appenders' records (docs/replicas.md), which
+  // are checked (ledger/foreign_record.h, the chain) and applied. Own
+  // records that directly follow the folded digest are folded without a
+  // read (a run of consecutive offsets leaves no room for another record:
+  // the embedded log); a gap (Kafka's transaction markers, or another
+  // appender), or `read_anyway`, makes the writer read. DATA_LOSS naming partition and offset
+  // when the log holds what the writer cannot accept.
+  absl::Status FoldTail(bool read_anyway, bool wait_for_own) {
+    bool gaps = false;
+    for (std::int32_t p = 0; p < partitions_; ++p) {
+      std::deque<OwnRecord>& pending = pending_own_[p];
+      while (!pending.empty() && pending.front().offset == state_->digest(p).last_offset + 1) {
+        state_->FoldDigest(p, pending.front().offset, pending.front().hash);
+        pending.pop_front();
+      }
+      gaps = gaps || !pending.empty();
+    }
+    if (gaps) shared_log_ = true;
+    if (!gaps && !read_anyway) return absl::OkStatus();
+    last_tail_read_ = std::chrono::steady_clock::now();
+    if (!tail_reader_) {
+      absl::StatusOr<std::unique_ptr<LogReader>> reader = log_->OpenReader();
+      if (!reader.ok()) return reader.status();
+      tail_reader_ = *std::move(reader);
+    }
+    std::vector<std::int64_t> next(partitions_);
+    for (std::int32_t p = 0; p < partitions_; ++p) next[p] = state_->digest(p).last_offset + 1;
+    if (absl::Status seek = tail_reader_->Seek(next); !seek.ok()) return seek;
+    std::optional<events::Keyring> keyring;  // loaded at the first foreign record
+    // Own records just committed may take a moment to become readable
+    // (Kafka's last stable offset); an explicit checkpoint waits up to 2 s
+    // for them, a due one does not wait. Those not seen stay pending.
+    const auto deadline = std::chrono::steady_clock::now() +
+                          (wait_for_own ? std::chrono::seconds(2) : std::chrono::seconds(0));
+    for (;;) {
+      absl::StatusOr<ReadBatch> batch = tail_reader_->Read(1024, std::chrono::milliseconds(50));
+      if (!batch.ok()) return batch.status();
+      for (const events::LogRecord& record : batch->records) {
+        if (absl::Status folded = FoldRecord(record, keyring); !folded.ok()) return folded;
+      }
+      if (!batch->caught_up) continue;
+      bool pending = false;
+      for (const auto& own : pending_own_) pending = pending || !own.empty();
+      if (!pending || std::chrono::steady_clock::now() >= deadline) return absl::OkStatus();
+    }
+  }
+
+  // Folds one record read from the log after the folded digest.
+  absl::Status FoldRecord(const events::LogRecord& record,
+                          std::optional<events::Keyring>& keyring) {
+    std::deque<OwnRecord>& pending = pending_own_[record.partition];
+    const events::Hash hash = events::Sha256(record.value);
+    auto integrity = [&](std::int64_t offset, const std::string& why) {
+      return absl::DataLossError(
+          fmt::format("the log does not verify, so the writer stops: partition {} offset {} "
+                      "stream '{}': {}",
+                      record.partition, offset, record.key, why));
+    };
+    if (!pending.empty() && record.offset == pending.front().offset) {
+      if (hash != pending.front().hash) {
+        return integrity(record.offset, "differs from the record this writer appended there");
+      }
+      state_->FoldDigest(record.partition, record.offset, hash);
+      pending.pop_front();
+      return absl::OkStatus();
+    }
+    if (!pending.empty() && record.offset > pending.front().offset) {
+      return integrity(pending.front().offset,
+                       "the record this writer appended there is missing from the log");
+    }
+    // Another appender's.
+    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record.key, record.value);
+    if (!opened.ok()) return integrity(record.offset, std::string(opened.status().message()));
+    if (!keyring) {
+      if (!options_.keyring) {
+        return integrity(record.offset,
+                         "a record this writer did not append, and the writer has no keyring "
+                         "to check it with");
+      }
+      absl::StatusOr<events::Keyring> loaded = options_.keyring();
+      if (!loaded.ok()) return loaded.status();
+      keyring = *std::move(loaded);
+    }
+    if (absl::Status foreign = CheckForeignRecord(*opened, &*keyring, access_stream_);
+        !foreign.ok()) {
+      return integrity(record.offset, std::string(foreign.message()));
+    }
+    const StreamState* head = state_->Find(opened->event.stream_id());
+    if (absl::Status extends =
+            events::CheckExtends(head ? head->head : events::StreamHead{}, opened->event);
+        !extends.ok()) {
+      return integrity(record.offset, std::string(extends.message()));
+    }
+    state_->Apply(record.partition, record.offset, opened->event, hash);
+    return absl::OkStatus();
+  }
+
+  // Appends checkpoints to the partitions that are due (all when `forced`),
+  // each stating the digest folded so far (FoldTail): a prefix of its
+  // partition, which other appenders' records may follow. Runs only when no
+  // batch is in flight.
   absl::Status MaybeCheckpoint(bool forced) {
     std::vector<PlannedEvent> planned;
     const absl::Time now = options_.clock->Now();
     const auto steady_now = std::chrono::steady_clock::now();
+    {
+      bool due = forced;
+      std::size_t pending = 0;
+      for (std::int32_t p = 0; p < partitions_; ++p) {
+        pending = std::max(pending, pending_own_[p].size());
+        due = due ||
+              (options_.checkpoint_every > 0 &&
+               state_->since_checkpoint(p) >= options_.checkpoint_every) ||
+              (options_.checkpoint_interval.count() > 0 && state_->since_checkpoint(p) > 0 &&
+               steady_now - last_checkpoint_[p] >= options_.checkpoint_interval);
+      }
+      // Other appenders' records count towards checkpoints once folded:
+      // read for them every interval even when this writer is idle.
+      const bool read_anyway = options_.checkpoint_interval.count() > 0 &&
+                               steady_now - last_tail_read_ >= options_.checkpoint_interval;
+      if (due || pending >= kMaxPendingOwn || read_anyway) {
+        // An explicit checkpoint always reads to the end of the log; a due
+        // one when other appenders were seen.
+        if (absl::Status folded =
+                FoldTail(forced || (shared_log_ && (due || read_anyway)), /*wait_for_own=*/forced);
+            !folded.ok()) {
+          spdlog::error("writer {} stops: {}", options_.writer_id, folded.ToString());
+          if (folded.code() == absl::StatusCode::kDataLoss) failure_ = folded;
+          return folded;
+        }
+      }
+    }
     for (std::int32_t p = 0; p < partitions_; ++p) {
       const bool due_by_count =
           options_.checkpoint_every > 0 && state_->since_checkpoint(p) >= options_.checkpoint_every;
@@ -828,8 +982,10 @@ class Writer::Impl {
     absl::StatusOr<std::vector<LogPosition>> positions = log_writer_->Append(records);
     if (!positions.ok()) return HandleAppendFailure(positions.status());
     for (std::size_t i = 0; i < planned.size(); ++i) {
-      state_->Apply(planned[i].partition, (*positions)[i].offset, planned[i].event,
-                    planned[i].value_hash);
+      state_->ApplyOwnCheckpoint(planned[i].partition, (*positions)[i].offset, planned[i].event,
+                                 planned[i].value_hash);
+      pending_own_[planned[i].partition].push_back(
+          OwnRecord{(*positions)[i].offset, planned[i].value_hash});
     }
     ReportDurable();
     return absl::OkStatus();
@@ -847,6 +1003,12 @@ class Writer::Impl {
   std::unique_ptr<LedgerState> state_;
   absl::Status failure_;        // set once the writer can no longer append
   bool state_rebuilt_ = false;  // set when HandleAppendFailure re-read the log
+  // Per partition, this writer's records appended and not yet folded into
+  // the partition digest, in offset order (FoldTail).
+  std::vector<std::deque<OwnRecord>> pending_own_;
+  std::unique_ptr<LogReader> tail_reader_;  // opened at the first read of the tail
+  bool shared_log_ = false;                 // offsets had gaps: the tail is read every interval
+  std::chrono::steady_clock::time_point last_tail_read_{};
   // When each partition's last checkpoint was appended (or recovery ran).
   std::vector<std::chrono::steady_clock::time_point> last_checkpoint_;
   RefusalLimiter refusal_limiter_;
@@ -913,10 +1075,13 @@ absl::StatusOr<SnapshotTaken> Writer::Snapshot() {
   SnapshotTaken taken;
   for (const careledger::v1::SnapshotPosition& position : snapshot->positions()) {
     events::PartitionDigest& digest = taken.digests.emplace_back();
-    digest.last_offset = position.after().last_offset();
-    digest.record_count = position.after().record_count();
-    std::copy(position.after().running_hash().begin(), position.after().running_hash().end(),
-              digest.running.begin());
+    // The digest the state holds: at the checkpoint's covered prefix
+    // (`after` unset) or including the checkpoint.
+    const careledger::v1::SnapshotDigest& kept =
+        position.has_after() ? position.after() : position.stated();
+    digest.last_offset = kept.last_offset();
+    digest.record_count = kept.record_count();
+    std::copy(kept.running_hash().begin(), kept.running_hash().end(), digest.running.begin());
   }
   absl::StatusOr<std::string> path =
       internal::WriteSnapshotFile(options.snapshot_dir, options.snapshot_name, *snapshot);

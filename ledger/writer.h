@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "careledger/v1/commands.pb.h"
 #include "events/ed25519.h"
+#include "events/keyring.h"
 #include "events/partition_digest.h"
 #include "ledger/clock.h"
 #include "ledger/data_keys.h"
@@ -80,6 +81,11 @@ struct WriterOptions {
   // checkpoints) with every partition's digest, so the caller can keep a
   // head witness outside the log (ledger/head_witness.h). Must be quick.
   std::function<void(std::span<const events::PartitionDigest>)> on_durable;
+  // The public keyring, to check records other appenders put on the log
+  // (read replicas' access records, docs/replicas.md; ledger/foreign_record.h),
+  // read again each time the writer meets such records. Unset: any record
+  // the writer did not append stops it (DATA_LOSS).
+  std::function<absl::StatusOr<events::Keyring>()> keyring;
   // How many command ids are remembered for de-duplication (oldest forgotten).
   std::size_t remembered_commands = 1'000'000;
   // Where writer snapshots of this log live, outside the log's own directory

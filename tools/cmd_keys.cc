@@ -68,6 +68,28 @@ void RegisterKeys(CLI::App& app, Runner* run) {
     };
   });
 
+  auto node = std::make_shared<std::string>();
+  CLI::App* add_node = keys_command->add_subcommand(
+      "add-node",
+      "Register a read replica's node key (node.<node>, valid from now) in the keyring: it may "
+      "sign only access records on access/<node> (docs/replicas.md), never the writer's records");
+  add_node->add_option("--node", *node, "The replica's node id (letters, digits, '-', '_')")
+      ->required();
+  add_node->callback([run, node] {
+    *run = [node](const Context& context) {
+      absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
+      if (!keys.ok()) return ReportError(keys.status(), context.json());
+      absl::StatusOr<std::string> key_id = keys->AddNodeKey(*node, absl::Now());
+      if (!key_id.ok()) return ReportError(key_id.status(), context.json());
+      if (context.json()) {
+        PrintJson({{"node", *node}, {"key_id", *key_id}});
+      } else {
+        std::cout << "Node key registered: " << *key_id << "\n";
+      }
+      return static_cast<int>(kExitOk);
+    };
+  });
+
   struct RevokeFlags {
     std::string key_id;
     std::string from;  // RFC 3339

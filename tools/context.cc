@@ -198,6 +198,13 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log*
   auto key_directory = std::make_shared<ledger::KeyDirectory>(KeysDir());
   writer.key_at = [key_directory](absl::Time at) { return key_directory->KeyAt(at); };
   writer.clock = clock;
+  // Read replicas' access records on the log are checked against the
+  // keyring as it is when the writer meets them (docs/replicas.md).
+  writer.keyring = [keys_dir = KeysDir()]() -> absl::StatusOr<events::Keyring> {
+    absl::StatusOr<ledger::KeyStore> store = ledger::KeyStore::Open(keys_dir);
+    if (!store.ok()) return store.status();
+    return store->keyring();
+  };
   DataDirWitnesses witnesses = CollectWitnesses(*this, log->partition_count());
   for (const std::string& missing : witnesses.missing) spdlog::debug("witness: {}", missing);
   writer.witnesses = std::move(witnesses.witnesses);

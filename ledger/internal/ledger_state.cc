@@ -72,8 +72,8 @@ void KeepWhatRulesRead(careledger::v1::PlanState* plan) {
 
 void LedgerState::ApplyPosition(std::int32_t partition, std::int64_t offset,
                                 const careledger::v1::Event& event,
-                                const events::Hash& value_hash) {
-  AddToPartition(partition, offset, event, value_hash);
+                                const events::Hash& /*value_hash*/) {
+  Count(partition, event);
   if (!event.command_id().empty()) {
     if (std::optional<careledger::v1::CommandResult> result = FindCommand(event.command_id())) {
       result->set_offset(offset);
@@ -82,10 +82,23 @@ void LedgerState::ApplyPosition(std::int32_t partition, std::int64_t offset,
   }
 }
 
+void LedgerState::ApplyOwnCheckpoint(std::int32_t partition, std::int64_t offset,
+                                     const careledger::v1::Event& event,
+                                     const events::Hash& value_hash) {
+  StreamState& stream = streams_[event.stream_id()];
+  checkpoints_[partition] = CheckpointMark{offset, digests_[partition], stream.head};
+  stream.head = events::StreamHead{event.stream_seq(), value_hash};
+  Count(partition, event);
+}
+
 void LedgerState::AddToPartition(std::int32_t partition, std::int64_t offset,
                                  const careledger::v1::Event& event,
                                  const events::Hash& value_hash) {
   digests_[partition].Add(offset, value_hash);
+  Count(partition, event);
+}
+
+void LedgerState::Count(std::int32_t partition, const careledger::v1::Event& event) {
   ++records_;
   if (event.has_checkpoint()) {
     since_checkpoint_[partition] = 0;

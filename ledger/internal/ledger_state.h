@@ -48,7 +48,9 @@ class LedgerState {
 
   // The state as a snapshot (docs/snapshots.md; log_id, writer_id and
   // taken_at are the caller's). FAILED_PRECONDITION unless every partition's
-  // last record is its checkpoint: a snapshot stands exactly at checkpoints.
+  // digest is the one its last checkpoint states (nothing was folded since
+  // the prefix it covers): a snapshot stands at its checkpoints' covered
+  // offsets.
   absl::StatusOr<careledger::v1::WriterSnapshot> ToSnapshot() const;
   // The state a snapshot holds; takes the remembered commands out of
   // `snapshot` (moved, not copied: they are most of it). INVALID_ARGUMENT
@@ -76,9 +78,21 @@ class LedgerState {
   void ApplyDecided(std::int32_t partition, const careledger::v1::Event& event);
   void SetHeadHash(const std::string& stream, const events::Hash& value_hash);
   // The rest of Apply, once the log has confirmed where the event is: the
-  // partition digest, the checkpoint counter and the command's offset.
+  // checkpoint counter and the command's offset. The partition digest is
+  // not advanced: the writer folds its own records into it in offset order
+  // with the other appenders' (FoldDigest, Apply), when it reads the log
+  // (docs/replicas.md).
   void ApplyPosition(std::int32_t partition, std::int64_t offset,
                      const careledger::v1::Event& event, const events::Hash& value_hash);
+  // The writer's own checkpoint, appended at `offset`: stream head, mark
+  // (stating the digest folded so far) and counter; not the digest.
+  void ApplyOwnCheckpoint(std::int32_t partition, std::int64_t offset,
+                          const careledger::v1::Event& event, const events::Hash& value_hash);
+  // Folds the writer's own record at `offset` (already applied) into the
+  // partition digest.
+  void FoldDigest(std::int32_t partition, std::int64_t offset, const events::Hash& value_hash) {
+    digests_[partition].Add(offset, value_hash);
+  }
 
   // The outcome of the command with this id (offset -1 while its append is
   // not yet confirmed), or nullopt.
@@ -100,7 +114,9 @@ class LedgerState {
  private:
   void Fold(const careledger::v1::Event& event, StreamState* stream);
   void Remember(const careledger::v1::CommandResult& result);
-  // The digest and checkpoint counter of ApplyPosition.
+  // The checkpoint counter and record count.
+  void Count(std::int32_t partition, const careledger::v1::Event& event);
+  // The digest and Count.
   void AddToPartition(std::int32_t partition, std::int64_t offset,
                       const careledger::v1::Event& event, const events::Hash& value_hash);
 

@@ -40,10 +40,12 @@ absl::StatusOr<careledger::v1::WriterSnapshot> LedgerState::ToSnapshot() const {
   snapshot.set_records(records_);
   for (std::size_t p = 0; p < digests_.size(); ++p) {
     const CheckpointMark& mark = checkpoints_[p];
-    if (mark.offset < 0 || mark.offset != digests_[p].last_offset) {
+    const bool at_prefix = digests_[p] == mark.stated;
+    if (mark.offset < 0 || (!at_prefix && digests_[p].last_offset != mark.offset)) {
       return absl::FailedPreconditionError(fmt::format(
-          "partition {} does not end at a checkpoint (last record {}, last checkpoint {})", p,
-          digests_[p].last_offset, mark.offset));
+          "partition {} was folded past its last checkpoint's prefix (folded to {}, the "
+          "checkpoint at {} covers to {})",
+          p, digests_[p].last_offset, mark.offset, mark.stated.last_offset));
     }
     careledger::v1::SnapshotPosition* position = snapshot.add_positions();
     position->set_partition(static_cast<std::int32_t>(p));
@@ -51,7 +53,7 @@ absl::StatusOr<careledger::v1::WriterSnapshot> LedgerState::ToSnapshot() const {
     DigestToProto(mark.stated, position->mutable_stated());
     position->set_previous_seq(mark.previous.seq);
     position->set_previous_hash(HashBytes(mark.previous.hash));
-    DigestToProto(digests_[p], position->mutable_after());
+    if (!at_prefix) DigestToProto(digests_[p], position->mutable_after());
   }
   // Sorted, so one state always gives the same bytes.
   std::vector<const std::pair<const std::string, StreamState>*> streams;
@@ -99,8 +101,10 @@ absl::StatusOr<std::unique_ptr<LedgerState>> LedgerState::FromSnapshot(
     if (position.partition() != p || mark.offset < 0 ||
         !DigestFromProto(position.stated(), &mark.stated) ||
         !HashFromBytes(position.previous_hash(), &mark.previous.hash) ||
-        !DigestFromProto(position.after(), &state->digests_[p]) ||
-        state->digests_[p].last_offset != mark.offset) {
+        // At the covered prefix (no `after`), or just after the checkpoint.
+        !DigestFromProto(position.has_after() ? position.after() : position.stated(),
+                         &state->digests_[p]) ||
+        (position.has_after() && state->digests_[p].last_offset != mark.offset)) {
       return absl::InvalidArgumentError(
           fmt::format("the snapshot's position for partition {} is malformed", p));
     }

@@ -4,6 +4,7 @@
 
 #include "events/envelope.h"
 #include "events/format.h"
+#include "ledger/foreign_record.h"
 #include "ledger/internal/snapshot_files.h"
 #include "ledger/log_scan.h"
 #include "ledger/partitioner.h"
@@ -68,6 +69,23 @@ void ApplyOpened(LedgerState& state, const events::DataKeys* keys, std::int32_t 
   state.Apply(partition, record.offset, event, record.opened.value_hash);
 }
 
+// OK unless `record` is another appender's (signed by a node key, or
+// `must_be_foreign`) and breaks ledger/foreign_record.h; then DATA_LOSS
+// naming its position.
+absl::Status CheckForeign(std::int32_t partition, const events::VerifiedRecord& record,
+                          const RecoveryOptions& options, bool must_be_foreign) {
+  if (!must_be_foreign && NodeOfKeyId(record.opened.signed_event.key_id()).empty()) {
+    return absl::OkStatus();
+  }
+  absl::Status checked =
+      CheckForeignRecord(record.opened, options.keyring, options.writer_access_stream);
+  if (checked.ok()) return checked;
+  return absl::DataLossError(fmt::format(
+      "the log does not verify, so the writer will not extend it: partition {} offset {} "
+      "stream '{}': {}",
+      partition, record.offset, record.opened.event.stream_id(), checked.message()));
+}
+
 }  // namespace
 
 absl::StatusOr<Recovered> RecoverFromLog(Log& log, const RecoveryOptions& options) {
@@ -79,13 +97,16 @@ absl::StatusOr<Recovered> RecoverFromLog(Log& log, const RecoveryOptions& option
   WitnessCheck witnesses(options.witnesses, partitions);
   LedgerState& state = *recovered.state;
   absl::Status unsealed;
+  absl::Status foreign;
   absl::StatusOr<ScanReport> scan =
       ScanLog(**reader, nullptr, options.threads,
               [&](std::int32_t partition, const events::VerifiedRecord& record) {
+                if (foreign.ok()) foreign = CheckForeign(partition, record, options, false);
                 ApplyOpened(state, options.data_keys, partition, record, &unsealed);
                 witnesses.Observe(partition, record);
               });
   if (!scan.ok()) return scan.status();
+  if (!foreign.ok()) return foreign;
   if (!unsealed.ok()) return unsealed;
   if (absl::Status refused = Refusal(*scan, witnesses); !refused.ok()) return refused;
   recovered.log_id = scan->log_id;
@@ -134,7 +155,9 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   std::vector<std::string> checkpoint_streams(partitions);
   for (std::int32_t p = 0; p < partitions; ++p) {
     const CheckpointMark& mark = state.last_checkpoint(p);
-    start.offsets.push_back(mark.offset);
+    // From the record after the prefix the checkpoint covers: records of
+    // other appenders may lie between it and the checkpoint (docs/replicas.md).
+    start.offsets.push_back(mark.stated.last_offset + 1);
     start.digests.push_back(mark.stated);
     checkpoint_streams[p] = CheckpointStreamId(p, partitions);
     if (std::vector<std::string> unchecked = witnesses.Resume(p, mark.stated); !unchecked.empty()) {
@@ -160,6 +183,7 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
   if (!reader.ok()) return reader.status();
   std::vector<bool> met_checkpoint(partitions, false);
   std::string mismatch;
+  absl::Status foreign;
   std::uint64_t read = 0;
   absl::Status unsealed;
   absl::StatusOr<ScanReport> scan = ScanLogFrom(
@@ -167,9 +191,16 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
       [&](std::int32_t partition, const events::VerifiedRecord& record) {
         ++read;
         if (!mismatch.empty()) return;  // unusable: the state is dropped
+        const CheckpointMark& mark = state.last_checkpoint(partition);
+        if (!met_checkpoint[partition] && record.offset < mark.offset) {
+          // Between the covered prefix and the checkpoint: another appender's.
+          if (foreign.ok()) foreign = CheckForeign(partition, record, options, true);
+          state.Apply(partition, record.offset, record.opened.event, record.opened.value_hash);
+          witnesses.Observe(partition, record);
+          return;
+        }
         if (!met_checkpoint[partition]) {
           met_checkpoint[partition] = true;
-          const CheckpointMark& mark = state.last_checkpoint(partition);
           const StreamState* head = state.Find(checkpoint_streams[partition]);
           // The verifier checked the chain from `previous` and the stated
           // digest; what the snapshot says followed must be this very record.
@@ -182,9 +213,14 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
                 partition, record.offset);
             return;
           }
+          // A snapshot at the covered prefix has not folded the checkpoint.
+          if (state.digest(partition).last_offset < record.offset) {
+            state.FoldDigest(partition, record.offset, record.opened.value_hash);
+          }
           witnesses.Observe(partition, record);
           return;
         }
+        if (foreign.ok()) foreign = CheckForeign(partition, record, options, false);
         ApplyOpened(state, options.data_keys, partition, record, &unsealed);
         witnesses.Observe(partition, record);
       });
@@ -198,10 +234,10 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
     }
     return scan.status();
   }
-  // A stop at a snapshot's own position says the snapshot does not fit this
+  // A stop up to a snapshot's checkpoint says the snapshot does not fit this
   // log; a stop after it is the log's own damage.
   for (const events::VerificationStop& stop : scan->stops) {
-    if (stop.offset == start.offsets[stop.partition]) {
+    if (stop.offset <= state.last_checkpoint(stop.partition).offset) {
       outcome.unusable = fmt::format(
           "the log's record at the snapshot's checkpoint does not match it: {}", stop.Describe());
       return outcome;
@@ -220,6 +256,7 @@ absl::StatusOr<SnapshotRecovery> RecoverFromSnapshot(Log& log, const std::string
     }
   }
   if (absl::Status refused = Refusal(*scan, witnesses); !refused.ok()) return refused;
+  if (!foreign.ok()) return foreign;
   outcome.recovered.emplace();
   outcome.recovered->state = *std::move(loaded);
   outcome.recovered->log_id = snapshot_log_id;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/keyring.h"
 #include "events/sealed_body.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/log.h"
@@ -26,6 +27,11 @@ struct RecoveryOptions {
   // Opens sealed plan events (events/sealed_body.h); nullptr refuses a log
   // that holds any.
   const events::DataKeys* data_keys = nullptr;
+  // Records signed by a read replica's node key are checked against
+  // ledger/foreign_record.h (signatures too, with this keyring when set);
+  // one that breaks it refuses the log. The writer's own access stream.
+  const events::Keyring* keyring = nullptr;
+  std::string writer_access_stream;
 };
 
 struct Recovered {

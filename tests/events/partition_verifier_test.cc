@@ -164,6 +164,106 @@ TEST_F(PartitionVerifierTest, CheckpointClaimingMoreThanTheLogHoldsStops) {
   ExpectStopAt(log, 3, FailureKind::kCheckpointMismatch);
 }
 
+// A checkpoint of `log`'s records at offsets <= `covers` (docs/replicas.md:
+// another appender's records may lie between the prefix and the checkpoint).
+LogRecord CheckpointCovering(careledger::testing::EventFactory& factory,
+                             const std::vector<LogRecord>& log, std::int64_t covers,
+                             std::int64_t offset) {
+  PartitionDigest digest;
+  for (const LogRecord& record : log) {
+    if (record.offset <= covers) digest.Add(record.offset, Sha256(record.value));
+  }
+  careledger::v1::Event checkpoint = factory.NextEvent("checkpoint/3/0");
+  *checkpoint.mutable_checkpoint() = digest.ToCheckpoint(kPartition);
+  return LogRecord{kPartition, offset, "checkpoint/3/0", factory.Seal(checkpoint)};
+}
+
+TEST_F(PartitionVerifierTest, CheckpointCoveringAPrefixVerifies) {
+  // Records 0..5, then a checkpoint covering only 0..3 (4 and 5 were
+  // appended by a replica after the writer's digest), then a second one
+  // covering everything before it.
+  std::vector<LogRecord> log = GoodLog(6);
+  log.push_back(CheckpointCovering(factory_, log, 3, 6));
+  log.push_back(factory_.NextRecord("patient/a", kPartition, 7));
+  log.push_back(CheckpointCovering(factory_, log, 7, 8));
+  // A third covers the same prefix as the second: "not before" allows it.
+  log.push_back(CheckpointCovering(factory_, log, 7, 9));
+  BatchVerification result = VerifyAll(log);
+  EXPECT_FALSE(result.stop.has_value()) << result.stop->Describe();
+  EXPECT_EQ(result.verified.size(), 10u);
+}
+
+TEST_F(PartitionVerifierTest, CheckpointCoveringPastItselfStops) {
+  std::vector<LogRecord> log = GoodLog(4);
+  // States a digest that includes its own offset 4.
+  std::vector<LogRecord> with_self = log;
+  with_self.push_back(LogRecord{kPartition, 4, "x", "a value at the checkpoint's own offset"});
+  log.push_back(CheckpointCovering(factory_, with_self, 4, 4));
+  ExpectStopAt(log, 4, FailureKind::kCheckpointMismatch);
+  EXPECT_NE(VerifyAll(log).stop->Describe().find("past itself"), std::string::npos);
+}
+
+TEST_F(PartitionVerifierTest, CheckpointGoingBackwardsStops) {
+  std::vector<LogRecord> log = GoodLog(6);
+  log.push_back(CheckpointCovering(factory_, log, 4, 6));
+  // Covers 0..2: a true digest of that prefix, but before the previous
+  // checkpoint's prefix (0..4).
+  log.push_back(CheckpointCovering(factory_, log, 2, 7));
+  ExpectStopAt(log, 7, FailureKind::kCheckpointMismatch);
+  EXPECT_NE(VerifyAll(log).stop->Describe().find("backwards"), std::string::npos);
+}
+
+TEST_F(PartitionVerifierTest, CheckpointCoveringAPrefixWithAForgedHashStops) {
+  std::vector<LogRecord> log = GoodLog(6);
+  PartitionDigest digest;
+  for (int i = 0; i <= 3; ++i) digest.Add(log[i].offset, Sha256(log[i].value));
+  careledger::v1::Checkpoint stated = digest.ToCheckpoint(kPartition);
+  std::string forged = stated.running_hash();
+  forged[0] ^= 0x01;
+  stated.set_running_hash(forged);
+  careledger::v1::Event checkpoint = factory_.NextEvent("checkpoint/3/0");
+  *checkpoint.mutable_checkpoint() = stated;
+  log.push_back(LogRecord{kPartition, 6, "checkpoint/3/0", factory_.Seal(checkpoint)});
+  ExpectStopAt(log, 6, FailureKind::kCheckpointMismatch);
+  EXPECT_NE(VerifyAll(log).stop->Describe().find("running hash"), std::string::npos);
+}
+
+TEST_F(PartitionVerifierTest, CheckpointCoveringAnOffsetWithNoRecordStops) {
+  std::vector<LogRecord> log = GoodLog(4);
+  for (LogRecord& record : log) record.offset *= 2;  // Kafka-like gaps: 0, 2, 4, 6
+  PartitionDigest digest;
+  for (const LogRecord& record : log) digest.Add(record.offset, Sha256(record.value));
+  careledger::v1::Checkpoint stated = digest.ToCheckpoint(kPartition);
+  stated.set_last_offset(5);  // between two records
+  careledger::v1::Event checkpoint = factory_.NextEvent("checkpoint/3/0");
+  *checkpoint.mutable_checkpoint() = stated;
+  log.push_back(LogRecord{kPartition, 8, "checkpoint/3/0", factory_.Seal(checkpoint)});
+  ExpectStopAt(log, 8, FailureKind::kCheckpointMismatch);
+}
+
+TEST_F(PartitionVerifierTest, ResumedVerifierCountsACheckpointBeforeItsStartUnchecked) {
+  std::vector<LogRecord> log = GoodLog(6);
+  log.push_back(CheckpointCovering(factory_, log, 3, 6));
+  PartitionVerifier first(kPartition, &signer_.keyring, nullptr, 1);
+  ASSERT_FALSE(first.Verify(std::span(log).first(5)).stop.has_value());
+  auto heads = first.heads();
+  PartitionVerifier second(
+      kPartition, &signer_.keyring,
+      [&](std::string_view stream) -> absl::StatusOr<StreamHead> {
+        auto it = heads.find(std::string(stream));
+        return it == heads.end() ? StreamHead{} : it->second;
+      },
+      1);
+  second.Resume(first.digest());  // at offset 4: the checkpoint covers up to 3
+  BatchVerification tail = second.Verify(std::span(log).subspan(5));
+  EXPECT_FALSE(tail.stop.has_value()) << tail.stop->Describe();
+  EXPECT_EQ(second.unchecked_checkpoints(), 1u);
+  // A whole read checks it.
+  PartitionVerifier whole(kPartition, &signer_.keyring, nullptr, 1);
+  EXPECT_FALSE(whole.Verify(log).stop.has_value());
+  EXPECT_EQ(whole.unchecked_checkpoints(), 0u);
+}
+
 TEST_F(PartitionVerifierTest, ResumesFromLookedUpHeads) {
   const std::vector<LogRecord> log = GoodLog(10);
   PartitionVerifier first(kPartition, &signer_.keyring, nullptr, 1);

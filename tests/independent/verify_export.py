@@ -22,7 +22,10 @@ For every record of each partition, in offset order, it checks:
     (valid_from <= t < valid_until; no valid_until = open-ended);
   - stream_seq runs 1, 2, 3, ... per stream and prev_hash is SHA-256 of the
     stream's previous record value (32 zero bytes at seq 1);
-  - a checkpoint states exactly the partition's running digest before it:
+  - a checkpoint states exactly the partition's running digest up to the
+    record it names (last_offset, before the checkpoint and not before the
+    previous checkpoint's; on a log with one appender, the record just
+    before it):
     running(0) = 32 zero bytes,
     running(i) = SHA-256(running(i-1) || offset_i (8 bytes big-endian) || SHA-256(value_i));
   - event ids are unique across the log.
@@ -382,6 +385,10 @@ class PartitionDigest:
     running: bytes = ZERO_HASH
     last_offset: int = -1
     record_count: int = 0
+    covered_offset: int = -1  # the previous checkpoint's last_offset
+    # (last_offset, record_count, running) at the covered prefix and at every
+    # record since, for the next checkpoint to name one of them.
+    since_covered: list = field(default_factory=lambda: [(-1, 0, ZERO_HASH)])
 
     def add(self, offset, value):
         self.running = hashlib.sha256(
@@ -389,6 +396,19 @@ class PartitionDigest:
             hashlib.sha256(value).digest()).digest()
         self.last_offset = offset
         self.record_count += 1
+        self.since_covered.append((self.last_offset, self.record_count, self.running))
+
+    def at(self, offset):
+        """(last_offset, record_count, running) at `offset`, or None."""
+        for state in self.since_covered:
+            if state[0] == offset:
+                return state
+        return None
+
+    def cover(self, offset):
+        """A checkpoint covered up to `offset`: forget what came before it."""
+        self.covered_offset = offset
+        self.since_covered = [s for s in self.since_covered if s[0] >= offset]
 
 
 @dataclass
@@ -502,8 +522,25 @@ def _check_record(record, schema, keyring, partition_count, heads, event_ids, di
         checkpoint = event.checkpoint
         stated = (checkpoint.partition, checkpoint.last_offset, checkpoint.record_count,
                   bytes(checkpoint.running_hash))
-        actual = (record.partition, digest.last_offset, digest.record_count, digest.running)
-        if stated != actual:
+        # A checkpoint covers an explicit prefix: a record before it and not
+        # before the previous checkpoint's prefix (other appenders' records
+        # may lie in between).
+        if checkpoint.last_offset >= record.offset:
+            return stream, (f"checkpoint mismatch: covers up to offset "
+                            f"{checkpoint.last_offset}, past itself"), None
+        if checkpoint.last_offset < digest.covered_offset:
+            return stream, (f"checkpoint mismatch: covers up to offset "
+                            f"{checkpoint.last_offset}, before the previous checkpoint's "
+                            f"{digest.covered_offset} (backwards)"), None
+        at = digest.at(checkpoint.last_offset)
+        if at is None:
+            return stream, (f"checkpoint mismatch: covers up to offset "
+                            f"{checkpoint.last_offset}, where the partition holds no "
+                            "record"), None
+        actual = (record.partition,) + at
+        if stated == actual:
+            digest.cover(checkpoint.last_offset)
+        else:
             return stream, (
                 "checkpoint mismatch: states partition {}, last_offset {}, record_count {}, "
                 "running_hash {}; the records before it give partition {}, last_offset {}, "
