@@ -43,6 +43,9 @@ std::vector<std::string> PlanOrganisations(const PlanRecord& plan) {
 std::string VerdictDetail(MigrationVerdict verdict, const PlanRecord& plan) {
   const careledger::v1::PlanState& state = plan.state();
   switch (verdict) {
+    case MigrationVerdict::kErased:
+      return "the patient was erased (careledger erase): the content can never be read "
+             "again, so nothing migrates";
     case MigrationVerdict::kWithdrawn:
       return "consent withdrawn: the plan is removed from view and does not migrate";
     case MigrationVerdict::kDeceased:
@@ -69,6 +72,8 @@ std::string_view MigrationVerdictName(MigrationVerdict verdict) {
   switch (verdict) {
     case MigrationVerdict::kMigrates:
       return "migrates";
+    case MigrationVerdict::kErased:
+      return "erased";
     case MigrationVerdict::kWithdrawn:
       return "withdrawn";
     case MigrationVerdict::kDeceased:
@@ -85,6 +90,9 @@ std::string_view MigrationVerdictName(MigrationVerdict verdict) {
 
 MigrationVerdict DecideMigration(const PlanRecord& plan) {
   const careledger::v1::PlanState& state = plan.state();
+  if (state.lifecycle() == careledger::v1::PLAN_LIFECYCLE_ERASED || state.content_erased()) {
+    return MigrationVerdict::kErased;
+  }
   if (state.lifecycle() == careledger::v1::PLAN_LIFECYCLE_WITHDRAWN || state.has_withdrawal()) {
     return MigrationVerdict::kWithdrawn;
   }

@@ -33,7 +33,15 @@
 
 namespace careledger::tools {
 
-enum class MigrationVerdict { kMigrates, kWithdrawn, kDeceased, kNoPlan, kDraftOnly, kRestricted };
+enum class MigrationVerdict {
+  kMigrates,
+  kErased,  // crypto-shredded (careledger erase): nothing of it can be read
+  kWithdrawn,
+  kDeceased,
+  kNoPlan,
+  kDraftOnly,
+  kRestricted
+};
 
 // "migrates", "withdrawn", "deceased", "no_plan", "draft_only", "restricted".
 std::string_view MigrationVerdictName(MigrationVerdict verdict);

@@ -69,6 +69,13 @@ TEST(MigrateSelectTest, EachCaseOfTheNoticeHasItsVerdict) {
   requests_only.mutable_state()->add_requests()->set_kind(
       careledger::v1::PATIENT_REQUEST_KIND_INITIATE_PLAN);
   EXPECT_EQ(VerdictOf(requests_only), "no_plan");
+
+  // Erased with --override-retention while the plan was open: published,
+  // unrestricted, but nothing of it can be read, so nothing migrates.
+  PlanRecord erased = Published();
+  erased.mutable_state()->set_lifecycle(careledger::v1::PLAN_LIFECYCLE_ERASED);
+  erased.mutable_state()->set_content_erased(true);
+  EXPECT_EQ(VerdictOf(erased), "erased");
 }
 
 TEST(MigrateSelectTest, DraftEditsAndOpenRequestsAreLeftBehindEvenWhenThePlanMigrates) {
