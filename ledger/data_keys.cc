@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "events/sha256.h"
+#include "ledger/internal/rocksdb_logger.h"
 
 namespace careledger::ledger {
 namespace {
@@ -140,6 +141,9 @@ absl::StatusOr<std::unique_ptr<DataKeyStore>> DataKeyStore::Open(const std::stri
     impl->master = *master;
   }
   rocksdb::Options options;
+  // RocksDB's messages go to the operational log, not to a LOG file of its
+  // own: on a full disk a failed LOG write would abort the process at close.
+  options.info_log = std::make_shared<internal::RocksDbLogger>(store_path);
   options.create_if_missing = mode == DataKeyMode::kCreate;
   options.error_if_exists = mode == DataKeyMode::kCreate;
   options.WAL_ttl_seconds = 0;  // obsolete WAL files go at once (nothing erased lingers)
@@ -269,8 +273,8 @@ absl::Status CopyDataKeyStore(const std::string& from, const std::string& to) {
   write_options.create_if_missing = true;
   write_options.error_if_exists = true;
   rocksdb::DB* target = nullptr;
-  if (absl::Status opened = FromRocks(rocksdb::DB::Open(write_options, to + "/store", &target),
-                                      "create the copy");
+  if (absl::Status opened =
+          FromRocks(rocksdb::DB::Open(write_options, to + "/store", &target), "create the copy");
       !opened.ok()) {
     return opened;
   }

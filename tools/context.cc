@@ -152,10 +152,10 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
 
 absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::OpenDataKeys(
     bool create_if_missing) const {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<ledger::DataKeyStore>> opened;
+  std::map<std::string, std::shared_ptr<ledger::DataKeyStore>>& opened =
+      opened_data_keys_->stores;
   const std::string dir = DataKeysDir();
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(opened_data_keys_->mutex);
   if (auto it = opened.find(dir); it != opened.end()) return it->second;
   absl::StatusOr<std::unique_ptr<ledger::DataKeyStore>> store =
       ledger::DataKeyStore::Open(dir, ledger::DataKeyMode::kOpen);

@@ -4,7 +4,9 @@
 #define CARELEDGER_TOOLS_CONTEXT_H_
 
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -111,6 +113,14 @@ class Context {
   absl::StatusOr<std::unique_ptr<ledger::Log>> OpenLogIn(LogMode mode) const;
 
   GlobalOptions options_;
+  // The data key stores this command opened (OpenDataKeys), shared by the
+  // copies of this Context and closed with the last of them: before the
+  // program exits, not by a static destructor after RocksDB's own are gone.
+  struct OpenedDataKeys {
+    std::mutex mutex;
+    std::map<std::string, std::shared_ptr<ledger::DataKeyStore>> stores;
+  };
+  std::shared_ptr<OpenedDataKeys> opened_data_keys_ = std::make_shared<OpenedDataKeys>();
 };
 
 }  // namespace careledger::tools
