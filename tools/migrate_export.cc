@@ -180,7 +180,10 @@ absl::StatusOr<MigrationExport> ExportMigration(ledger::Writer& writer,
         options.out));
   }
 
-  const std::string created = Rfc3339UtcNow();
+  // To the nanosecond: the signing key must have been valid at this instant,
+  // and a key made within the same second as the export began after it.
+  const std::string created =
+      absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone());
   for (const auto& [name, bytes] : std::vector<std::pair<std::string, std::string>>{
            {"report.csv", LeftBehindCsv(result.left_behind)},
            {"organisations.csv", OrganisationCountsCsv(result.counts)},
