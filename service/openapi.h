@@ -3,11 +3,12 @@
 #ifndef CARELEDGER_SERVICE_OPENAPI_H_
 #define CARELEDGER_SERVICE_OPENAPI_H_
 
-#include <string_view>
+#include <string>
 
 namespace careledger::service {
 
-extern const std::string_view kOpenApiDocument;
+// The whole document, byte for byte as docs/openapi.json holds it.
+std::string OpenApiDocument();
 
 }  // namespace careledger::service
 

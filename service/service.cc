@@ -399,7 +399,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   }
   impl->authenticator = std::make_unique<Authenticator>(
       *std::move(verifier), impl->config.trusted_proxies, &impl->projection->store());
-  impl->openapi = std::string(kOpenApiDocument);
+  impl->openapi = OpenApiDocument();
 
   if (impl->config.insecure_http) {
     impl->server = std::make_unique<httplib::Server>();

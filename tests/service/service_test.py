@@ -242,6 +242,10 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     check(document.get("openapi", "").startswith("3.")
           and "/v1/patients/{nhs}/plan" in document.get("paths", {}),
           "/v1/openapi.json serves the OpenAPI 3 document describing the read")
+    with open(os.path.join(HERE, "..", "..", "docs", "openapi.json"), "rb") as kept:
+        check(body == kept.read(),
+              "/v1/openapi.json is byte for byte the document the repository keeps "
+              "(embedded in pieces, reassembled whole)")
 
     # ---- the urgent-care read --------------------------------------------------
     before = ledger.count()
