@@ -56,6 +56,21 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
     return Refuse(400, "Reads are not commands",
                   "read a plan with GET /v1/patients/{nhs}/plan?purpose=...");
   }
+  if (command.has_view_worklist() || command.has_audit_query()) {
+    return Refuse(400, "Reads are not commands",
+                  "a worklist is read with GET /v1/worklist, an audit query with GET /v1/audit/...: "
+                  "each records the look and shows what it recorded");
+  }
+  // Erasure is more than its event: the data key is destroyed and every
+  // derived copy rebuilt, which the running service cannot do to its own
+  // projection. Accepting the command here would record PatientErased and
+  // leave the key and the projection's copy in place.
+  if (command.has_erase_patient()) {
+    return Refuse(400, "Erasure is not a service command",
+                  "erase a patient with `careledger erase` on the ledger's machine, the service "
+                  "stopped (docs/governance.md, \"Erasure\"): it records the erasure, destroys "
+                  "the data key and rebuilds the projection");
+  }
   if (request.if_match) {
     if (absl::Status matched = ParseIfMatch(*request.if_match, &command); !matched.ok()) {
       return Refuse(400, "Bad If-Match", std::string(matched.message()));

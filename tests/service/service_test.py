@@ -434,6 +434,10 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     post("malformed JSON", b'{"add_urgent_care_note": ', 400, "not a valid Command", 0)
     post("an unknown field", {**note, "no_such_field": 1}, 400, "no_such_field", 0)
     post("a read sent as a command", {"view_plan": {"nhs_number": nhs}}, 400, "GET", 0)
+    post("a worklist look sent as a command", {"view_worklist": {}}, 400, "GET /v1/worklist", 0)
+    post("an erasure sent as a command (the service cannot destroy the key and rebuild)",
+         {"erase_patient": {"nhs_number": nhs, "reason": "consent withdrawn"}}, 400,
+         "careledger erase", 0)
     post("a stale If-Match", {"update_plan_section": {"nhs_number": nhs}}, 422, "version", 1,
          token=gp, device=gp_device, headers={"If-Match": '"999"'})
     post("no token", note, 401, "bearer token", 0, token=None)
