@@ -15,6 +15,7 @@
 #include "ledger/foreign_record.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/internal/recovery.h"
+#include "ledger/internal/state_decision.h"
 #include "ledger/partitioner.h"
 
 namespace careledger::ledger {
@@ -113,45 +114,20 @@ class Replica::Impl {
 
   // The access record of `command`, decided as the writer decides a read.
   Event Decide(const Command& command, absl::Time now) {
-    absl::Status refused;
-    bool restricted = false;
-    absl::StatusOr<std::string> stream = CommandStream(command);
-    if (command.command_id().empty()) {
-      refused = absl::InvalidArgumentError("a command needs a command_id");
-    } else if (!stream.ok()) {
-      refused = stream.status();
-    } else {
-      static const careledger::v1::PlanState kNoPlan;
-      const internal::StreamState* current = state_->Find(*stream);
-      const std::uint64_t seq = current ? current->head.seq : 0;
-      restricted = current != nullptr && current->plan.has_restriction();
-      if (command.has_expected_version() && command.expected_version() != seq) {
-        refused = absl::FailedPreconditionError(
-            fmt::format("expected stream version {}, but {} is at version {}",
-                        command.expected_version(), *stream, seq));
-      } else {
-        absl::StatusOr<Decision> decision = DecideCommand(
-            DecisionInput{current ? current->plan : kNoPlan, seq, state_->directory(), now},
-            command);
-        if (decision.ok() && decision->events.empty() && decision->access) {
-          Event access;
-          *access.mutable_access_recorded() = *std::move(decision->access);
-          *access.mutable_actor() = command.actor();
-          access.set_command_id(command.command_id());
-          return access;
-        }
-        refused = decision.ok() ? absl::FailedPreconditionError(
-                                      "a read replica records reads only; send commands to "
-                                      "the writer")
-                                : decision.status();
-      }
+    internal::StateDecision decided = internal::DecideInState(*state_, command, now);
+    absl::StatusOr<Decision>& decision = decided.decision;
+    if (decision.ok() && decision->events.empty() && decision->access) {
+      Event access;
+      *access.mutable_access_recorded() = *std::move(decision->access);
+      *access.mutable_actor() = command.actor();
+      access.set_command_id(command.command_id());
+      return access;
     }
-    Event refusal;
-    *refusal.mutable_access_recorded() = RefusalRecord(command, refused);
-    refusal.mutable_access_recorded()->set_restricted(restricted);
-    *refusal.mutable_actor() = RecordableActor(command.actor());
-    refusal.set_command_id(RecordableCommandId(command.command_id()));
-    return refusal;
+    const absl::Status refused =
+        decision.ok() ? absl::FailedPreconditionError(
+                            "a read replica records reads only; send commands to the writer")
+                      : decision.status();
+    return internal::RefusalEvent(command, refused, decided.restricted);
   }
 
   absl::StatusOr<CommandResult> Submit(const Command& command) {

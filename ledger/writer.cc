@@ -28,6 +28,7 @@
 #include "ledger/internal/ledger_state.h"
 #include "ledger/internal/recovery.h"
 #include "ledger/internal/snapshot_files.h"
+#include "ledger/internal/state_decision.h"
 #include "ledger/partitioner.h"
 #include "ledger/refusal_limiter.h"
 
@@ -467,50 +468,23 @@ class Writer::Impl {
   std::vector<std::pair<std::string, Event>> Decide(const Command& command, absl::Time now,
                                                     std::optional<CommandResult>* unrecorded) {
     std::vector<std::pair<std::string, Event>> out;
-    absl::Status refused;
-    bool restricted = false;  // the plan decided against is restricted
-    absl::StatusOr<std::string> stream = CommandStream(command);
-    if (command.command_id().empty()) {
-      refused = absl::InvalidArgumentError("a command needs a command_id");
-    } else if (!stream.ok()) {
-      refused = stream.status();
-    } else {
-      static const careledger::v1::PlanState kNoPlan;
-      const StreamState* current = state_->Find(*stream);
-      const std::uint64_t seq = current ? current->head.seq : 0;
-      restricted = current != nullptr && current->plan.has_restriction();
-      if (command.has_expected_version() && command.expected_version() != seq) {
-        refused = absl::FailedPreconditionError(
-            fmt::format("expected stream version {}, but {} is at version {}",
-                        command.expected_version(), *stream, seq));
-      } else {
-        absl::StatusOr<Decision> decision = DecideCommand(
-            DecisionInput{current ? current->plan : kNoPlan, seq, state_->directory(), now},
-            command);
-        if (decision.ok()) {
-          if (absl::Status keyed = EnsureDataKey(*stream, decision->events); !keyed.ok()) {
-            decision = keyed;
-          }
-        }
-        if (decision.ok()) {
-          for (Event& event : decision->events) out.emplace_back(*stream, std::move(event));
-          if (decision->access) {
-            Event access;
-            *access.mutable_access_recorded() = *std::move(decision->access);
-            out.emplace_back(access_stream_, std::move(access));
-          }
-          return out;
-        }
-        refused = decision.status();
+    internal::StateDecision decided = internal::DecideInState(*state_, command, now);
+    absl::StatusOr<Decision>& decision = decided.decision;
+    if (decision.ok()) {
+      if (absl::Status keyed = EnsureDataKey(decided.stream, decision->events); !keyed.ok()) {
+        decision = keyed;
       }
     }
-    Event refusal;
-    *refusal.mutable_access_recorded() = RefusalRecord(command, refused);
-    // An attempt on a restricted plan is flagged, refused or not (the
-    // investigation rules look for both).
-    refusal.mutable_access_recorded()->set_restricted(restricted);
-    *refusal.mutable_actor() = RecordableActor(command.actor());
-    refusal.set_command_id(RecordableCommandId(command.command_id()));
+    if (decision.ok()) {
+      for (Event& event : decision->events) out.emplace_back(decided.stream, std::move(event));
+      if (decision->access) {
+        Event access;
+        *access.mutable_access_recorded() = *std::move(decision->access);
+        out.emplace_back(access_stream_, std::move(access));
+      }
+      return out;
+    }
+    Event refusal = internal::RefusalEvent(command, decision.status(), decided.restricted);
     RefusalLimiter::Verdict verdict = refusal_limiter_.Admit(refusal.actor(), now);
     if (verdict.summary) {
       Event summary = SummaryEvent(*verdict.summary);

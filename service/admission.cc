@@ -2,6 +2,7 @@
 // refused caller recorded before the answer) and RecordRefusal.
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -12,6 +13,12 @@ nlohmann::json Position(const careledger::v1::CommandResult& access) {
           {"stream_id", access.stream_id()},
           {"stream_seq", access.stream_seq()},
           {"command_id", access.command_id()}};
+}
+
+nlohmann::json Receipt(const careledger::v1::CommandResult& recorded) {
+  nlohmann::json receipt = Position(recorded);
+  if (!recorded.record().empty()) receipt["record"] = absl::Base64Escape(recorded.record());
+  return receipt;
 }
 
 void Service::Impl::RecordRefusal(httplib::Response& response, careledger::v1::Command command,

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+
 #include "access/audit_read.h"
 #include "access/audit_record.h"
 #include "events/format.h"
@@ -47,13 +48,6 @@ AuditScope ScopeOf(const std::string& collection) {
   if (collection == "patients") return careledger::v1::AUDIT_SCOPE_PATIENT;
   if (collection == "users") return careledger::v1::AUDIT_SCOPE_USER;
   return careledger::v1::AUDIT_SCOPE_ORGANISATION;
-}
-
-// The receipt of a recorded query: where its record is, and the record.
-nlohmann::json Receipt(const CommandResult& recorded) {
-  nlohmann::json receipt = Position(recorded);
-  if (!recorded.record().empty()) receipt["record"] = absl::Base64Escape(recorded.record());
-  return receipt;
 }
 
 // A new AuditQuery command of `scope` about `subject`, its range from

@@ -57,9 +57,10 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
                   "read a plan with GET /v1/patients/{nhs}/plan?purpose=...");
   }
   if (command.has_view_worklist() || command.has_audit_query()) {
-    return Refuse(400, "Reads are not commands",
-                  "a worklist is read with GET /v1/worklist, an audit query with GET /v1/audit/...: "
-                  "each records the look and shows what it recorded");
+    return Refuse(
+        400, "Reads are not commands",
+        "a worklist is read with GET /v1/worklist, an audit query with GET /v1/audit/...: "
+        "each records the look and shows what it recorded");
   }
   // Erasure is more than its event: the data key is destroyed and every
   // derived copy rebuilt, which the running service cannot do to its own

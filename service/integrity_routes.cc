@@ -15,7 +15,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "access/audit_read.h"
 #include "events/ids.h"
 #include "events/sha256.h"
@@ -119,9 +118,7 @@ void Service::Impl::AddIntegrityRoutes() {
     }
     body["kept"] = std::move(checked);
     body["kept_failures"] = verified->kept_failures;
-    nlohmann::json receipt = Position(*recorded);
-    receipt["record"] = absl::Base64Escape(recorded->record());
-    body["access"] = std::move(receipt);
+    body["access"] = Receipt(*recorded);
     Json(response, 200, JsonText(body));
   };
   server->Get("/v1/audit/integrity", check);

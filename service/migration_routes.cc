@@ -11,7 +11,6 @@
 //   GET /v1/migration/report?purpose=
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "events/ids.h"
 #include "service/internal/service_impl.h"
 #include "tools/backup_copy.h"
@@ -42,11 +41,7 @@ void Service::Impl::AddMigrationRoutes() {
             tools::Rfc3339UtcNow(), read->plans_migrating, read->left_behind, read->counts);
         body.erase("plans_exported");
         body["plans_migrating"] = read->plans_migrating;
-        nlohmann::json receipt = Position(read->recorded);
-        if (!read->recorded.record().empty()) {
-          receipt["record"] = absl::Base64Escape(read->recorded.record());
-        }
-        body["access"] = std::move(receipt);
+        body["access"] = Receipt(read->recorded);
         Json(response, 200, JsonText(body));
       });
 }

@@ -170,9 +170,8 @@ void Service::Impl::AddPlanRoutes() {
       metrics.CountWriterOutcome("applied");
       nlohmann::json body = tools::PlanAsOfJson(*outcome->answer);
       body["nhs_number"] = nhs_number;
-      nlohmann::json receipt = Position(access);
+      nlohmann::json receipt = Receipt(access);
       receipt["break_glass"] = access.view().break_glass();
-      if (!access.record().empty()) receipt["record"] = absl::Base64Escape(access.record());
       body["access"] = std::move(receipt);
       // 200 with existed=false when the plan did not exist yet at as_of.
       return Json(response, 200, JsonText(body));

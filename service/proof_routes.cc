@@ -11,7 +11,6 @@
 // log: 500 with the first bad position) append nothing.
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "access/record_proof.h"
 #include "service/internal/service_impl.h"
 
@@ -38,9 +37,7 @@ void Service::Impl::AddProofRoute() {
         }
         nlohmann::json body;
         body["proof"] = std::move(proven->proof);
-        nlohmann::json receipt = Position(proven->recorded);
-        receipt["record"] = absl::Base64Escape(proven->recorded.record());
-        body["access"] = std::move(receipt);
+        body["access"] = Receipt(proven->recorded);
         Json(response, 200, JsonText(body));
       });
 }

@@ -11,7 +11,6 @@
 // "audit_statistics_unsuppressed"); docs/governance.md "Statistics".
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/escaping.h"
 #include "access/stats_read.h"
 #include "events/ids.h"
 #include "service/internal/service_impl.h"
@@ -53,11 +52,7 @@ void Service::Impl::AddStatsRoutes() {
     const bool suppress = !input.unsuppressed;
     nlohmann::json body = access::StatisticsJson(
         access::StatisticsRows(*read->figures, *asked, suppress), *asked, suppress);
-    nlohmann::json receipt = Position(read->recorded);
-    if (!read->recorded.record().empty()) {
-      receipt["record"] = absl::Base64Escape(read->recorded.record());
-    }
-    body["access"] = std::move(receipt);
+    body["access"] = Receipt(read->recorded);
     Json(response, 200, JsonText(body));
   });
 }

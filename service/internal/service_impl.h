@@ -114,6 +114,10 @@ class Service::Impl {
 
 // Where an access record (or a command's last event) is on the log.
 nlohmann::json Position(const careledger::v1::CommandResult& result);
+// The receipt of a recorded read or query: its Position and, when the
+// writer returned it, the signed record itself (base64), which the caller
+// can keep as a witness of the log's extent.
+nlohmann::json Receipt(const careledger::v1::CommandResult& recorded);
 
 // What the transport knows of the caller (client certificate, peer, headers).
 Credentials CredentialsOf(const httplib::Request& request);

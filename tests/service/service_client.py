@@ -174,3 +174,36 @@ def self_signed_ca(out_dir):
     with open(os.path.join(out_dir, "ca.crt"), "wb") as f:
         f.write(certificate.public_bytes(serialization.Encoding.PEM))
     return key
+
+
+class CountingCaller:
+    """One caller of a running service whose every GET is answered with how
+    many records it appended to the log: the checks of the audited routes
+    (stats_checks.py, migration_checks.py) assert both at once."""
+
+    def __init__(self, ledger, service, token, device):
+        self.ledger, self.service = ledger, service
+        self.token, self.device = token, device
+
+    def get(self, path, token=None, device=None):
+        """(status, body, records appended), as this caller unless told."""
+        count = self.ledger.count()
+        status, _, body = self.service.request("GET", path, token=token or self.token,
+                                               device=device or self.device)
+        return status, body, self.ledger.count() - count
+
+    def recorded(self, access):
+        """The access_recorded body of the record an answer's `access` names."""
+        return (self.ledger.access_at(access.get("partition"), access.get("offset"))
+                or {}).get("access_recorded", {})
+
+    def documented(self, path):
+        """True when the served OpenAPI document describes `path`."""
+        status, _, body = self.service.request("GET", "/v1/openapi.json")
+        return path in (json.loads(body).get("paths", {}) if status == 200 else {})
+
+
+def cmc_auditor(ledger, service, issuer, tmp):
+    """The CMC team's auditor (token and device CMC001) as a CountingCaller."""
+    return CountingCaller(ledger, service, issuer.mint("auditor.cmc", role="auditor"),
+                          device_certificate(ledger.data, "dev-CMC001", "CMC001", tmp))

@@ -9,28 +9,16 @@ tests/tools/stats_cli_test.py."""
 import json
 
 from cli_checks import check
-from service_client import device_certificate
+from service_client import cmc_auditor
 from worklist_audit_checks import path_of, problem
 
 PURPOSE = "monthly CMC report"
 
 
 def run(ledger, service, tmp, issuer, crew, amb):
-    auditor = issuer.mint("auditor.cmc", role="auditor")
-    cmc_device = device_certificate(ledger.data, "dev-CMC001", "CMC001", tmp)
-
-    def get(path, token=auditor, device=cmc_device):
-        count = ledger.count()
-        status, _, body = service.request("GET", path, token=token, device=device)
-        return status, body, ledger.count() - count
-
-    def recorded(access):
-        return (ledger.access_at(access.get("partition"), access.get("offset")) or {}).get(
-            "access_recorded", {})
-
-    status, _, body = service.request("GET", "/v1/openapi.json")
-    paths = json.loads(body).get("paths", {}) if status == 200 else {}
-    check("/v1/stats" in paths, "/v1/openapi.json describes /v1/stats")
+    auditor = cmc_auditor(ledger, service, issuer, tmp)
+    get, recorded = auditor.get, auditor.recorded
+    check(auditor.documented("/v1/stats"), "/v1/openapi.json describes /v1/stats")
 
     status, body, appended = get(path_of("/v1/stats", purpose=PURPOSE))
     answer = json.loads(body) if status == 200 else {}
