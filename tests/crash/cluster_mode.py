@@ -23,6 +23,8 @@ never a skip). The cluster is stopped however the run ends.
 
 import json
 import os
+import random
+import socket
 import subprocess
 import threading
 import time
@@ -46,6 +48,33 @@ LOAD_INTERVAL = 0.05    # ... every this many seconds (at most 160 commands/s)
 PROGRESS = 40           # acknowledgements that show writing goes on
 
 
+def free_port_runs(count, length, attempts=200):
+    """`count` base ports, each starting `length` consecutive ports that are
+    free on 127.0.0.1 now and overlap no other run."""
+    rng = random.Random()
+    bases = []
+    for _ in range(attempts):
+        # Below the ephemeral range (32768 and up), where outgoing connections
+        # would take ports between this check and the brokers binding them.
+        base = rng.randrange(20000, 32000 - length)
+        if any(abs(base - other) < length for other in bases):
+            continue
+        if all(port_free(base + i) for i in range(length)):
+            bases.append(base)
+            if len(bases) == count:
+                return bases
+    raise TestFailure(f"no {count} runs of {length} free ports found on 127.0.0.1")
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class Cluster:
     """The three-node cluster of one run: its data under `work`/cluster, so it
     never touches a developer's cluster (whose ports would make start fail
@@ -53,6 +82,13 @@ class Cluster:
 
     def __init__(self, work):
         self.env = dict(os.environ, CARELEDGER_KAFKA_CLUSTER_DIR=os.path.join(work, "cluster"))
+        # Ports of its own, free now: a cluster left running by an earlier,
+        # killed run (or anything else on the machine) cannot make this one
+        # fail to start. An operator's explicit choice is kept.
+        if "CARELEDGER_KAFKA_CLUSTER_PORT" not in os.environ:
+            clients, controllers = free_port_runs(2, len(NODES))  # node N: base + N - 1
+            self.env["CARELEDGER_KAFKA_CLUSTER_PORT"] = str(clients)
+            self.env["CARELEDGER_KAFKA_CLUSTER_CONTROLLER_PORT"] = str(controllers)
         # Each node's own readiness wait inside kafka.sh (default 90 s).
         self.env.setdefault("CARELEDGER_KAFKA_START_TIMEOUT", "300")
         self.bootstrap = None
