@@ -26,7 +26,9 @@ test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-to
                libclang-rt-14-dev llvm
                # the auditors' web page's browser tests (tests/web/): headless
                # Chromium, NSS tools to give it the device certificate
-               chromium libnss3-tools)
+               chromium libnss3-tools
+               # a hung process's thread stacks in a crash test's report
+               gdb)
 
 wanted=("${build_packages[@]}")
 # The auditors' web page (web/): npm installs its pinned packages at build

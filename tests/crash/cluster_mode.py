@@ -205,6 +205,24 @@ class Writer:
             self.finished_times.append(when)
         return self.run.proc.returncode, error, self.run.commands[len(answered):]
 
+    def thread_stacks(self):
+        """Every thread's stack of the running writer (gdb), for a report."""
+        try:
+            done = subprocess.run(["gdb", "-p", str(self.run.proc.pid), "-batch", "-nx",
+                                   "-ex", "thread apply all bt 25"], capture_output=True,
+                                  text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"(no stacks: {error})"
+        return "\n".join(line for line in done.stdout.splitlines()
+                         if line.startswith(("Thread ", "#")))[-12000:]
+
+    def kill(self):
+        """Ends the running writer (left alive, it would outlive the test)."""
+        self.load.halt()
+        if self.alive():
+            self.run.proc.kill()
+            self.run.proc.wait()
+
     def restart(self):
         """Replaces a run that exited with an UNAVAILABLE error; TestFailure
         for any other ending."""
@@ -314,7 +332,13 @@ def check_cluster(args, work, rng, cluster, bootstrap):
                         f"{writer.run.proc.returncode}: {command_answers(writer.run)[1]} "
                         f"{writer.run.stderr_tail()}")
                 writer.restart()
-            require(time.monotonic() < deadline, f"{what} (waited {ACK_BOUND} s)")
+            if time.monotonic() >= deadline:
+                # A writer alive but silent is hung: what its threads were
+                # doing is the evidence, taken before it is killed.
+                stacks = writer.thread_stacks()
+                writer.kill()
+                raise TestFailure(f"{what} (waited {ACK_BOUND} s; {writer.acknowledged()} "
+                                  f"acknowledged, the writer alive). Its threads:\n{stacks}")
             time.sleep(0.1)
 
     progress(workload.setup_count + PROGRESS, "no acknowledgements with three brokers up",
