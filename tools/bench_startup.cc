@@ -103,6 +103,10 @@ absl::StatusOr<StartupPhase> MeasureStartup(const Context& context, bool use_sna
   if (!bench_options.ok()) return bench_options.status();
   ledger::WriterOptions options = *std::move(bench_options);
   options.checkpoint_interval = std::chrono::milliseconds(0);
+  // The load's plan events are sealed: the writer opens them as it reads.
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.OpenDataKeys();
+  if (!data_keys.ok()) return data_keys.status();
+  options.data_keys = *std::move(data_keys);
   if (use_snapshot) {
     options.snapshot_dir = context.SnapshotDir();
     options.snapshot_name = context.SnapshotName();

@@ -206,13 +206,33 @@ void RegisterBenchAudit(CLI::App* bench, Runner* run) {
   });
 }
 
-struct StartupBenchFlags {
+// The `careledger load` log that bench startup and bench replay measure (the
+// same log, BuildStartupLog): written anew, or one a `--keep` left, reused.
+struct LoadLogFlags {
   std::uint64_t records = 10'000'000;
-  std::uint64_t tail = 10'000;
   std::size_t patients = 0;
-  std::string reuse;  // a data directory a `bench startup --keep` left
+  std::string reuse;  // a data directory a `bench startup --keep` or `bench replay --keep` left
   int threads = 0;
   bool keep = false;
+};
+
+void AddLoadLogFlags(CLI::App* command, LoadLogFlags* flags) {
+  command->add_option("--records", flags->records, "About how many records the log holds")
+      ->capture_default_str();
+  command
+      ->add_option("--patients", flags->patients,
+                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
+      ->capture_default_str();
+  command->add_option("--reuse", flags->reuse,
+                      "Measure this data directory (left by `bench startup --keep` or `bench "
+                      "replay --keep`: the same log) instead of writing a new log");
+  command->add_option("--threads", flags->threads, "Threads (0 = all cores)")
+      ->capture_default_str();
+  command->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
+}
+
+struct StartupBenchFlags : LoadLogFlags {
+  std::uint64_t tail = 10'000;
   std::string mode;  // startup-phase: "full" or "snapshot"
 };
 
@@ -302,20 +322,9 @@ void RegisterBenchStartup(CLI::App* bench, Runner* run) {
       "startup",
       "Writer start-up on a large log: reading the whole log vs loading the writer snapshot and "
       "reading the tail (seconds, records read, resident memory), next to the raw log read rate");
-  startup->add_option("--records", flags->records, "About how many records the log holds")
-      ->capture_default_str();
+  AddLoadLogFlags(startup, flags.get());
   startup->add_option("--tail", flags->tail, "About how many commands follow the snapshot")
       ->capture_default_str();
-  startup
-      ->add_option("--patients", flags->patients,
-                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
-      ->capture_default_str();
-  startup->add_option("--reuse", flags->reuse,
-                      "Measure this data directory (left by `bench startup --keep`) instead of "
-                      "writing a new log");
-  startup->add_option("--threads", flags->threads, "Threads (0 = all cores)")
-      ->capture_default_str();
-  startup->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
   startup->callback([run, flags] {
     *run = [flags](const Context& context) { return RunBenchStartup(*flags, context); };
   });
@@ -336,12 +345,7 @@ void RegisterBenchStartup(CLI::App* bench, Runner* run) {
   });
 }
 
-struct ReplayBenchFlags {
-  std::uint64_t records = 10'000'000;
-  std::size_t patients = 0;
-  std::string reuse;  // a data directory a `bench replay --keep` (or `bench startup --keep`) left
-  int threads = 0;
-  bool keep = false;
+struct ReplayBenchFlags : LoadLogFlags {
   bool no_fingerprint = false;
 };
 
@@ -461,18 +465,7 @@ void RegisterBenchReplay(CLI::App* bench, Runner* run) {
       "replay",
       "`careledger project --until TIME --into DIR` on a `careledger load` log: a replay to about "
       "halfway and one to the end (records/s), next to Ed25519 verification");
-  replay->add_option("--records", flags->records, "About how many records the log holds")
-      ->capture_default_str();
-  replay
-      ->add_option("--patients", flags->patients,
-                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
-      ->capture_default_str();
-  replay->add_option("--reuse", flags->reuse,
-                     "Measure this data directory (left by `bench replay --keep` or `bench "
-                     "startup --keep`) instead of writing a new log");
-  replay->add_option("--threads", flags->threads, "Verify threads (0 = all cores)")
-      ->capture_default_str();
-  replay->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
+  AddLoadLogFlags(replay, flags.get());
   replay->add_flag("--no-fingerprint", flags->no_fingerprint,
                    "Do not fingerprint each replay (a SHA-256 over the whole projection)");
   replay->callback([run, flags] {

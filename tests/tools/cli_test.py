@@ -519,6 +519,13 @@ def check_bench(ledger, tmp):
           == [run.get("fingerprint") for run in first.get("replays", [])],
           "bench replay --reuse measures a kept log again, without writing one: the same "
           "replays, the same fingerprints")
+    startup = ledger.run("--json", "bench", "startup", "--reuse", kept, "--threads", "1")
+    phases = json.loads(startup.stdout) if startup.returncode == 0 else {}
+    check(startup.returncode == 0 and phases.get("snapshot", {}).get("from_snapshot") is True
+          and positive(phases.get("full", {}).get("records_read"),
+                       phases.get("raw_read", {}).get("records_per_second")),
+          "bench startup --reuse measures the same kept log: a writer reads its sealed "
+          "events whole and from its snapshot")
     text = ledger.run("bench", "replay", "--reuse", kept, "--threads", "1", "--no-fingerprint")
     check(text.returncode == 0 and text.stdout.count("% of the verification limit") == 2
           and "fingerprint" not in text.stdout,
