@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tools/bench_scratch.h"
 #include "tools/ledger_init.h"
 #include "tools/load_runner.h"
 
@@ -43,14 +44,7 @@ absl::StatusOr<StartupLogReport> BuildStartupLog(const Context& context, std::ui
                                                  std::uint64_t tail, std::size_t patients) {
   absl::StatusOr<InitializedLedger> created = InitializeLedger(context);
   if (!created.ok()) return created.status();
-  // Mostly background reads (each one access record), over 40 days; a
-  // patient's set-up is a handful of records.
-  LoadOptions load;
-  load.days = 40;
-  load.grain_minutes = 60;
-  load.patients = patients > 0 ? patients : std::clamp<std::size_t>(records / 200, 100, 50'000);
-  load.practices = std::max<std::size_t>(10, load.patients / 1000);
-  load.reads_per_day = std::max<std::size_t>(1, records / load.days);
+  const LoadOptions load = BenchLoadOptions(records, patients);
   StartupLogReport report;
   const std::uint64_t snapshot_at = records > tail ? records - tail : 0;
   const auto began = std::chrono::steady_clock::now();
@@ -84,23 +78,18 @@ absl::StatusOr<StartupLogReport> BuildStartupLog(const Context& context, std::ui
 absl::StatusOr<RawReadReport> ReadWholeLogRaw(const Context& context) {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
-  absl::StatusOr<std::unique_ptr<ledger::LogReader>> reader = (*log)->OpenReader();
-  if (!reader.ok()) return reader.status();
   RawReadReport report;
   const auto began = std::chrono::steady_clock::now();
-  if (absl::Status seek =
-          (*reader)->Seek(std::vector<std::int64_t>((*reader)->partition_count(), 0));
-      !seek.ok()) {
-    return seek;
-  }
-  for (;;) {
-    absl::StatusOr<ledger::ReadBatch> batch = (*reader)->Read(8192, std::chrono::milliseconds(0));
-    if (!batch.ok()) return batch.status();
-    for (const events::LogRecord& record : batch->records) {
-      ++report.records;
-      report.bytes += record.key.size() + record.value.size();
-    }
-    if (batch->caught_up) break;
+  if (absl::Status read = ReadWholeLog(**log,
+                                       [&report](std::span<const events::LogRecord> records) {
+                                         for (const events::LogRecord& record : records) {
+                                           ++report.records;
+                                           report.bytes += record.key.size() + record.value.size();
+                                         }
+                                         return absl::OkStatus();
+                                       });
+      !read.ok()) {
+    return read;
   }
   report.seconds = SecondsSince(began);
   return report;
@@ -110,15 +99,14 @@ absl::StatusOr<StartupPhase> MeasureStartup(const Context& context, bool use_sna
                                             int threads) {
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
-  absl::StatusOr<ledger::KeyStore> keys = context.OpenKeys();
-  if (!keys.ok()) return keys.status();
-  absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
-  if (!active.ok()) return active.status();
-  ledger::WriterOptions options;
-  options.key_id = active->key_id;
-  options.signing_key = active->key;
-  options.sign_threads = threads;
+  absl::StatusOr<ledger::WriterOptions> bench_options = BenchWriterOptions(context, threads);
+  if (!bench_options.ok()) return bench_options.status();
+  ledger::WriterOptions options = *std::move(bench_options);
   options.checkpoint_interval = std::chrono::milliseconds(0);
+  // The load's plan events are sealed: the writer opens them as it reads.
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.OpenDataKeys();
+  if (!data_keys.ok()) return data_keys.status();
+  options.data_keys = *std::move(data_keys);
   if (use_snapshot) {
     options.snapshot_dir = context.SnapshotDir();
     options.snapshot_name = context.SnapshotName();

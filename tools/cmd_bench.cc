@@ -1,6 +1,7 @@
-// careledger bench: throughput of append and projection, each printed next to
-// the machine's own Ed25519 limits measured in the same run, as ratios; and
-// writer start-up (whole read vs snapshot) next to the raw log read rate.
+// careledger bench: throughput of append, projection, sealing and replay, each
+// printed next to the machine's own limits (Ed25519, AES-256-GCM) measured in
+// the same run, as ratios; and writer start-up (whole read vs snapshot) next
+// to the raw log read rate.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -8,12 +9,14 @@
 #include <iostream>
 #include <optional>
 
+#include "access/london_time.h"
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/parallel.h"
 #include "ledger/dates.h"
 #include "tools/bench_audit.h"
 #include "tools/bench_projection.h"
+#include "tools/bench_replay.h"
 #include "tools/bench_scratch.h"
 #include "tools/bench_seal.h"
 #include "tools/bench_startup.h"
@@ -46,14 +49,9 @@ int RunBenchAppend(const BenchFlags& flags, const Context& context) {
   absl::StatusOr<InitializedLedger> created = InitializeLedger(bench_context);
   if (!created.ok()) return ReportError(created.status(), context.json());
   std::unique_ptr<ledger::Log>* log = &created->log;
-  absl::StatusOr<ledger::KeyStore> keys = bench_context.OpenKeys();
-  if (!keys.ok()) return ReportError(keys.status(), context.json());
-  absl::StatusOr<ledger::ActiveKey> active = keys->Active(absl::Now());
-  if (!active.ok()) return ReportError(active.status(), context.json());
-  ledger::WriterOptions writer_options;
-  writer_options.key_id = active->key_id;
-  writer_options.signing_key = active->key;
-  writer_options.sign_threads = threads;
+  absl::StatusOr<ledger::WriterOptions> bench_options = BenchWriterOptions(bench_context, threads);
+  if (!bench_options.ok()) return ReportError(bench_options.status(), context.json());
+  ledger::WriterOptions writer_options = *std::move(bench_options);
   writer_options.max_batch = flags.batch;
   absl::StatusOr<std::unique_ptr<ledger::Writer>> writer =
       ledger::Writer::Open(log->get(), std::move(writer_options));
@@ -208,13 +206,33 @@ void RegisterBenchAudit(CLI::App* bench, Runner* run) {
   });
 }
 
-struct StartupBenchFlags {
+// The `careledger load` log that bench startup and bench replay measure (the
+// same log, BuildStartupLog): written anew, or one a `--keep` left, reused.
+struct LoadLogFlags {
   std::uint64_t records = 10'000'000;
-  std::uint64_t tail = 10'000;
   std::size_t patients = 0;
-  std::string reuse;  // a data directory a `bench startup --keep` left
+  std::string reuse;  // a data directory a `bench startup --keep` or `bench replay --keep` left
   int threads = 0;
   bool keep = false;
+};
+
+void AddLoadLogFlags(CLI::App* command, LoadLogFlags* flags) {
+  command->add_option("--records", flags->records, "About how many records the log holds")
+      ->capture_default_str();
+  command
+      ->add_option("--patients", flags->patients,
+                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
+      ->capture_default_str();
+  command->add_option("--reuse", flags->reuse,
+                      "Measure this data directory (left by `bench startup --keep` or `bench "
+                      "replay --keep`: the same log) instead of writing a new log");
+  command->add_option("--threads", flags->threads, "Threads (0 = all cores)")
+      ->capture_default_str();
+  command->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
+}
+
+struct StartupBenchFlags : LoadLogFlags {
+  std::uint64_t tail = 10'000;
   std::string mode;  // startup-phase: "full" or "snapshot"
 };
 
@@ -222,18 +240,14 @@ double Mb(std::uint64_t kb) { return static_cast<double>(kb) / 1024.0; }
 
 int RunBenchStartup(const StartupBenchFlags& flags, const Context& context) {
   const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
-  std::unique_ptr<ScratchLedger> scratch;
-  GlobalOptions options = context.options();
+  const BenchLedger ledger = ScratchOrReuse(context, flags.reuse, flags.keep);
+  const GlobalOptions& options = ledger.options;
   std::optional<StartupLogReport> built;
-  if (flags.reuse.empty()) {
-    scratch = MakeScratch(context, flags.keep);
-    options = scratch->options;
+  if (ledger.fresh) {
     absl::StatusOr<StartupLogReport> report =
         BuildStartupLog(Context(options), flags.records, flags.tail, flags.patients);
     if (!report.ok()) return ReportError(report.status(), context.json());
     built = *report;
-  } else {
-    options.data_dir = flags.reuse;
   }
   const Context bench_context(options);
   absl::StatusOr<RawReadReport> raw = ReadWholeLogRaw(bench_context);
@@ -308,20 +322,9 @@ void RegisterBenchStartup(CLI::App* bench, Runner* run) {
       "startup",
       "Writer start-up on a large log: reading the whole log vs loading the writer snapshot and "
       "reading the tail (seconds, records read, resident memory), next to the raw log read rate");
-  startup->add_option("--records", flags->records, "About how many records the log holds")
-      ->capture_default_str();
+  AddLoadLogFlags(startup, flags.get());
   startup->add_option("--tail", flags->tail, "About how many commands follow the snapshot")
       ->capture_default_str();
-  startup
-      ->add_option("--patients", flags->patients,
-                   "Patients with a plan (0 = one per 200 records, 100 to 50,000)")
-      ->capture_default_str();
-  startup->add_option("--reuse", flags->reuse,
-                      "Measure this data directory (left by `bench startup --keep`) instead of "
-                      "writing a new log");
-  startup->add_option("--threads", flags->threads, "Threads (0 = all cores)")
-      ->capture_default_str();
-  startup->add_flag("--keep", flags->keep, "Keep the scratch data directory (for --reuse)");
   startup->callback([run, flags] {
     *run = [flags](const Context& context) { return RunBenchStartup(*flags, context); };
   });
@@ -339,6 +342,134 @@ void RegisterBenchStartup(CLI::App* bench, Runner* run) {
       PrintJson(StartupPhaseJson(*measured));
       return static_cast<int>(kExitOk);
     };
+  });
+}
+
+struct ReplayBenchFlags : LoadLogFlags {
+  bool no_fingerprint = false;
+};
+
+struct TimedReplay {
+  const char* name;
+  absl::Time until;
+  ProjectOnceResult result;
+};
+
+nlohmann::json ReplayJson(const TimedReplay& replay, double verify_per_second) {
+  const projections::ProjectionReport& report = replay.result.report;
+  const double seconds = absl::ToDoubleSeconds(report.elapsed);
+  const double rate = static_cast<double>(report.records_applied) / seconds;
+  nlohmann::json document{
+      {"to", replay.name},
+      {"until", access::FormatLondonTime(replay.until)},
+      {"until_utc", absl::FormatTime(absl::RFC3339_full, replay.until, absl::UTCTimeZone())},
+      {"records_applied", report.records_applied},
+      {"next_offsets", report.next_offsets},
+      {"stops", report.stops.size()},
+      {"seconds", seconds},
+      {"records_per_second", rate},
+      {"ratio_to_verify_limit", rate / verify_per_second}};
+  if (replay.result.fingerprint) {
+    document["fingerprint"] = events::HashHex(*replay.result.fingerprint);
+    document["fingerprint_seconds"] = replay.result.fingerprint_seconds;
+  }
+  return document;
+}
+
+int RunBenchReplay(const ReplayBenchFlags& flags, const Context& context) {
+  const int threads = flags.threads > 0 ? flags.threads : events::HardwareThreads();
+  const BenchLedger ledger = ScratchOrReuse(context, flags.reuse, flags.keep);
+  std::optional<StartupLogReport> built;
+  if (ledger.fresh) {
+    // The start-up benchmark's log (a writer snapshot near its end, unused
+    // here), so a kept directory serves either benchmark's --reuse.
+    absl::StatusOr<StartupLogReport> report =
+        BuildStartupLog(Context(ledger.options), flags.records, /*tail=*/0, flags.patients);
+    if (!report.ok()) return ReportError(report.status(), context.json());
+    built = *report;
+  }
+  const Context bench_context(ledger.options);
+  absl::StatusOr<LogTimes> times = ScanLogTimes(bench_context);
+  if (!times.ok()) return ReportError(times.status(), context.json());
+  // Each replay into a new directory beside the log, removed once measured.
+  const std::filesystem::path replays =
+      std::filesystem::path(ledger.options.data_dir) /
+      fmt::format("bench-replay-{}", events::RandomUuid().substr(0, 8));
+  std::vector<TimedReplay> measured;
+  for (const auto& [name, until] :
+       {std::pair{"halfway", times->middle}, std::pair{"end", times->last}}) {
+    const std::filesystem::path into = replays / name;
+    std::error_code ignored;
+    std::filesystem::create_directories(into, ignored);
+    absl::StatusOr<ProjectOnceResult> result =
+        Replay(bench_context, until, into.string(), threads, !flags.no_fingerprint);
+    std::filesystem::remove_all(replays, ignored);
+    if (!result.ok()) return ReportError(result.status(), context.json());
+    measured.push_back({name, until, *std::move(result)});
+  }
+  const CryptoBaseline baseline = MeasureCryptoBaseline(threads);
+  bool stopped = false;
+  for (const TimedReplay& replay : measured) stopped |= !replay.result.report.stops.empty();
+  if (context.json()) {
+    nlohmann::json document{{"benchmark", "replay"},
+                            {"log", measured.front().result.log_description},
+                            {"data_dir", ledger.options.data_dir},
+                            {"threads", threads},
+                            {"records", times->records},
+                            {"first", access::FormatLondonTime(times->first)},
+                            {"last", access::FormatLondonTime(times->last)},
+                            {"time_scan_seconds", times->seconds},
+                            {"replays", nlohmann::json::array()},
+                            {"baseline", BaselineJson(baseline)}};
+    for (const TimedReplay& replay : measured) {
+      document["replays"].push_back(ReplayJson(replay, baseline.verify_per_second));
+    }
+    if (built) document["load"] = {{"commands", built->commands}, {"seconds", built->seconds}};
+    PrintJson(document);
+    return stopped ? kExitIntegrity : kExitOk;
+  }
+  std::cout << fmt::format("bench replay: {} records in {}{}\n", times->records,
+                           ledger.options.data_dir, flags.keep ? " (kept)" : "");
+  if (built) {
+    std::cout << fmt::format("  written by `careledger load` in {:.1f} s (untimed below)\n",
+                             built->seconds);
+  }
+  std::cout << fmt::format("  recorded from {} to {} (one pass to find out: {:.1f} s, untimed)\n",
+                           access::FormatLondonTime(times->first),
+                           access::FormatLondonTime(times->last), times->seconds);
+  for (const TimedReplay& replay : measured) {
+    const projections::ProjectionReport& report = replay.result.report;
+    const double seconds = absl::ToDoubleSeconds(report.elapsed);
+    const double rate = static_cast<double>(report.records_applied) / seconds;
+    std::cout << fmt::format(
+        "  project --until {} ({}): {} records applied in {:.2f} s, {:.0f} records/s = {:.0f}% "
+        "of the verification limit on {} threads\n",
+        access::FormatLondonTime(replay.until), replay.name, report.records_applied, seconds, rate,
+        100 * rate / baseline.verify_per_second, threads);
+    if (replay.result.fingerprint) {
+      std::cout << fmt::format("    fingerprint {} ({:.1f} s, untimed)\n",
+                               events::HashHex(*replay.result.fingerprint),
+                               replay.result.fingerprint_seconds);
+    }
+    for (const projections::PartitionStop& stop : report.stops) {
+      std::cout << "    INTEGRITY FAILURE: partition stopped: " << stop.reason << "\n";
+    }
+  }
+  PrintBaseline(baseline);
+  return stopped ? kExitIntegrity : kExitOk;
+}
+
+void RegisterBenchReplay(CLI::App* bench, Runner* run) {
+  auto flags = std::make_shared<ReplayBenchFlags>();
+  CLI::App* replay = bench->add_subcommand(
+      "replay",
+      "`careledger project --until TIME --into DIR` on a `careledger load` log: a replay to about "
+      "halfway and one to the end (records/s), next to Ed25519 verification");
+  AddLoadLogFlags(replay, flags.get());
+  replay->add_flag("--no-fingerprint", flags->no_fingerprint,
+                   "Do not fingerprint each replay (a SHA-256 over the whole projection)");
+  replay->callback([run, flags] {
+    *run = [flags](const Context& context) { return RunBenchReplay(*flags, context); };
   });
 }
 
@@ -376,7 +507,8 @@ void RegisterBench(CLI::App& app, Runner* run) {
   CLI::App* seal = bench->add_subcommand(
       "seal",
       "What sealing plan events costs: append and projection rates written in clear and sealed "
-      "(envelope version 2), same commands, same run, as ratios");
+      "(envelope version 2), same commands, same run, as ratios to each other and to the "
+      "machine's Ed25519 and AES-256-GCM limits");
   seal->add_option("--events", seal_flags->events, "Events to write")->capture_default_str();
   seal->add_option("--patients", seal_flags->patients, "Distinct patients (streams)")
       ->capture_default_str();
@@ -387,6 +519,7 @@ void RegisterBench(CLI::App& app, Runner* run) {
   });
   RegisterBenchAudit(bench, run);
   RegisterBenchStartup(bench, run);
+  RegisterBenchReplay(bench, run);
   CLI::App* crypto = bench->add_subcommand("crypto", "Only the machine's Ed25519 limits");
   crypto->add_option("--threads", flags->threads, "Threads (0 = all cores)");
   crypto->callback([run, flags] {

@@ -170,45 +170,33 @@ int RunProject(const ProjectFlags& flags, const Context& context) {
   if (absl::Status replay = ReplayOptions(flags, context, &options); !replay.ok()) {
     return ReportError(replay, context.json());
   }
-  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-      ProjectionSession::Open(context, options);
-  if (!session.ok()) return ReportError(session.status(), context.json());
-  if (!options.end_offsets.empty() &&
-      options.end_offsets.size() != static_cast<std::size_t>((*session)->partition_count())) {
-    return ReportError(absl::InvalidArgumentError(fmt::format(
-                           "--until-offsets gives {} offsets; the log has {} partitions",
-                           options.end_offsets.size(), (*session)->partition_count())),
-                       context.json());
-  }
-  projections::Projector& projector = (*session)->projector();
-  const std::string& projection_dir = (*session)->projection_dir();
-  const std::string log_description = (*session)->log_description();
   if (flags.follow) {
-    std::cerr << fmt::format("Following {} into {} (Ctrl-C to stop)\n", log_description,
-                             projection_dir);
-    if (absl::Status followed = projector.Follow(stop->token(), std::chrono::milliseconds(200));
+    absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+        ProjectionSession::Open(context, options);
+    if (!session.ok()) return ReportError(session.status(), context.json());
+    std::cerr << fmt::format("Following {} into {} (Ctrl-C to stop)\n",
+                             (*session)->log_description(), (*session)->projection_dir());
+    if (absl::Status followed =
+            (*session)->projector().Follow(stop->token(), std::chrono::milliseconds(200));
         !followed.ok()) {
       return ReportError(followed, context.json());
     }
     return kExitOk;
   }
-  absl::StatusOr<projections::ProjectionReport> report = projector.CatchUp();
-  if (!report.ok()) return ReportError(report.status(), context.json());
-  PrintReport(*report, log_description, projection_dir, context.json());
+  absl::StatusOr<ProjectOnceResult> run = ProjectOnce(context, options, flags.fingerprint);
+  if (!run.ok()) return ReportError(run.status(), context.json());
+  const projections::ProjectionReport& report = run->report;
+  PrintReport(report, run->log_description, run->projection_dir, context.json());
   if (!flags.into.empty() && !context.json()) {
     std::cout << fmt::format(
         "replay{}: next offsets {} (rebuild to this position with "
         "--until-offsets {})\n",
         flags.until.empty() ? std::string()
                             : fmt::format(" as of {}", access::FormatLondonTime(options.until)),
-        fmt::join(report->next_offsets, ","), fmt::join(report->next_offsets, ","));
+        fmt::join(report.next_offsets, ","), fmt::join(report.next_offsets, ","));
   }
-  if (flags.fingerprint) {
-    absl::StatusOr<events::Hash> fingerprint = (*session)->store().Fingerprint();
-    if (!fingerprint.ok()) return ReportError(fingerprint.status(), context.json());
-    std::cout << "fingerprint " << events::HashHex(*fingerprint) << "\n";
-  }
-  return report->stops.empty() ? kExitOk : kExitIntegrity;
+  if (run->fingerprint) std::cout << "fingerprint " << events::HashHex(*run->fingerprint) << "\n";
+  return report.stops.empty() ? kExitOk : kExitIntegrity;
 }
 
 }  // namespace

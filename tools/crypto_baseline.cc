@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "events/aes_gcm.h"
 #include "events/ed25519.h"
 
 namespace careledger::tools {
@@ -58,6 +59,30 @@ CryptoBaseline MeasureCryptoBaseline(int threads, double seconds) {
   baseline.verify_per_second =
       threads == 1 ? baseline.verify_per_second_one_core : Rate(threads, seconds, verify);
   return baseline;
+}
+
+AeadBaseline MeasureAeadBaseline(int threads, std::size_t bytes, double seconds) {
+  const events::AesKey key = events::RandomAesKey();
+  const std::string plaintext(bytes, 'x');
+  const std::string aad(64, 'a');  // about a sealed body's: tag, version, seq, stream id
+  absl::StatusOr<events::GcmSealed> sealed = events::AesGcmSeal(key, plaintext, aad);
+  if (!sealed.ok()) std::abort();
+  auto seal = [&] { (void)events::AesGcmSeal(key, plaintext, aad); };
+  auto open = [&] {
+    (void)events::AesGcmOpen(key, sealed->nonce, sealed->ciphertext_and_tag, aad);
+  };
+  AeadBaseline baseline;
+  baseline.threads = threads;
+  baseline.bytes = bytes;
+  baseline.seal_per_second = Rate(threads, seconds, seal);
+  baseline.open_per_second = Rate(threads, seconds, open);
+  return baseline;
+}
+
+double CombinedLimit(double first_per_second, double second_per_second, double share) {
+  if (first_per_second <= 0) return 0;
+  if (share <= 0 || second_per_second <= 0) return first_per_second;
+  return 1.0 / (1.0 / first_per_second + share / second_per_second);
 }
 
 }  // namespace careledger::tools

@@ -1,5 +1,8 @@
 #include "tools/projection_session.h"
 
+#include <fmt/format.h>
+
+#include <chrono>
 #include <filesystem>
 
 namespace careledger::tools {
@@ -39,6 +42,35 @@ absl::StatusOr<std::unique_ptr<ProjectionSession>> ProjectionSession::Open(
   session->projector_ = std::make_unique<projections::Projector>(
       session->reader_.get(), session->store_.get(), session->keyring_.get(), projector_options);
   return session;
+}
+
+absl::StatusOr<ProjectOnceResult> ProjectOnce(const Context& context,
+                                              const ProjectionSessionOptions& options,
+                                              bool fingerprint) {
+  absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
+      ProjectionSession::Open(context, options);
+  if (!session.ok()) return session.status();
+  if (!options.end_offsets.empty() &&
+      options.end_offsets.size() != static_cast<std::size_t>((*session)->partition_count())) {
+    return absl::InvalidArgumentError(
+        fmt::format("--until-offsets gives {} offsets; the log has {} partitions",
+                    options.end_offsets.size(), (*session)->partition_count()));
+  }
+  ProjectOnceResult result;
+  result.log_description = (*session)->log_description();
+  result.projection_dir = (*session)->projection_dir();
+  absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
+  if (!report.ok()) return report.status();
+  result.report = *std::move(report);
+  if (fingerprint) {
+    const auto began = std::chrono::steady_clock::now();
+    absl::StatusOr<events::Hash> hash = (*session)->store().Fingerprint();
+    if (!hash.ok()) return hash.status();
+    result.fingerprint = *hash;
+    result.fingerprint_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+  }
+  return result;
 }
 
 }  // namespace careledger::tools

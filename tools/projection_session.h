@@ -1,13 +1,17 @@
 // Everything a projector run needs, opened from the global options in one
-// place: the keyring to trust, the log, a reader and the projection store.
+// place: the keyring to trust, the log, a reader and the projection store;
+// and one run of it to the end (`careledger project` without --follow, and
+// its replays, which `careledger bench replay` times).
 #ifndef CARELEDGER_TOOLS_PROJECTION_SESSION_H_
 #define CARELEDGER_TOOLS_PROJECTION_SESSION_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/sha256.h"
 #include "projections/projection_store.h"
 #include "projections/projector.h"
 #include "tools/context.h"
@@ -54,6 +58,24 @@ class ProjectionSession {
   std::shared_ptr<ledger::DataKeyStore> data_keys_;  // opens sealed events; may be null
   std::unique_ptr<projections::Projector> projector_;
 };
+
+struct ProjectOnceResult {
+  projections::ProjectionReport report;
+  std::string log_description;
+  std::string projection_dir;
+  std::optional<events::Hash> fingerprint;  // when asked for
+  double fingerprint_seconds = 0;           // computing it (not in report.elapsed)
+};
+
+// Opens a session with `options` and applies the log until caught up, or for
+// a replay (options.until, options.end_offsets) to its end; then, when
+// `fingerprint`, the SHA-256 over the whole projection. Records that fail
+// verification are in report.stops (not an error). INVALID_ARGUMENT when
+// end_offsets does not give one offset per partition; the session's and the
+// projector's errors as they come.
+absl::StatusOr<ProjectOnceResult> ProjectOnce(const Context& context,
+                                              const ProjectionSessionOptions& options,
+                                              bool fingerprint);
 
 }  // namespace careledger::tools
 

@@ -6,8 +6,10 @@ one access record, DENIED with its reason, and no plan event; unreadable input
 leaves nothing), idempotent retries (of applied and of refused commands),
 optimistic concurrency, `submit` with JSON Lines of many command kinds, key
 rotation keeping history verifiable, export completeness, kept checkpoints, a
-follower that never locks the writer out, and a projection that equals its
-clean rebuild.
+follower that never locks the writer out, a projection that equals its
+clean rebuild, and that `bench seal` and `bench replay` run at a tiny size and
+print each figure with its ratio to the machine's limits (never their values:
+timing is not asserted).
 
 Every actor is a user of `careledger directory sample` (tests/tools/sample_plan.py).
 
@@ -104,7 +106,8 @@ def check_help(binary):
                     ["plan", "unrestrict"], ["plan", "note"], ["plan", "request"],
                     ["plan", "resolve"], ["plan", "show"], ["worklist"],
                     ["submit"], ["checkpoint"], ["project"], ["verify"], ["log", "export"],
-                    ["bench", "append"], ["bench", "project"], ["bench", "crypto"], ["demo"]]:
+                    ["bench", "append"], ["bench", "project"], ["bench", "crypto"],
+                    ["bench", "seal"], ["bench", "replay"], ["demo"]]:
         result = subprocess.run([binary, *command, "--help"], capture_output=True, text=True)
         check(result.returncode == 0 and "Usage" in result.stdout,
               f"'careledger {' '.join(command)} --help' prints usage")
@@ -457,6 +460,78 @@ def check_projection_and_reads(ledger):
           "urgent care asking for the draft is refused (3), shown nothing, and recorded")
 
 
+def positive(*values):
+    return all(isinstance(value, (int, float)) and value > 0 for value in values)
+
+
+def check_bench(ledger, tmp):
+    """`bench seal` and `bench replay` at a tiny size: figures and ratios present and
+    positive (their values depend on the machine and are not checked)."""
+    os.environ["TMPDIR"] = tmp  # the scratch ledgers, removed with the test's directory
+    seal = ledger.run("--json", "bench", "seal", "--events", "300", "--patients", "30",
+                      "--threads", "1")
+    figures = json.loads(seal.stdout) if seal.returncode == 0 else {}
+    rates = figures.get("append_per_second", {}), figures.get("project_per_second", {})
+    ratios = figures.get("ratios_to_limit", {})
+    check(seal.returncode == 0 and figures.get("events") == 300
+          and positive(*rates[0].values(), *rates[1].values())
+          and positive(figures.get("append_ratio_sealed_to_clear"),
+                       figures.get("project_ratio_sealed_to_clear"))
+          and set(ratios) == {"append_clear", "append_sealed", "append_sealed_to_sign",
+                              "project_clear", "project_sealed", "project_sealed_to_verify"}
+          and positive(*ratios.values(), *figures.get("limits", {}).values()),
+          "bench seal --json: clear and sealed rates, sealed / clear, and each rate's ratio to "
+          "the same run's limits")
+    aead = figures.get("aead_baseline", {})
+    check(positive(figures.get("sealed_records"), figures.get("mean_sealed_bytes"))
+          and aead.get("bytes") == figures.get("mean_sealed_bytes")
+          and positive(aead.get("seal_per_second"), aead.get("open_per_second"),
+                       figures.get("baseline", {}).get("sign_per_second"),
+                       figures.get("baseline", {}).get("verify_per_second")),
+          "bench seal measures AES-256-GCM on the sealed events' mean size and Ed25519 "
+          "in the same run")
+    text = ledger.run("bench", "seal", "--events", "200", "--patients", "20", "--threads", "1")
+    check(text.returncode == 0 and "sealed / clear" in text.stdout
+          and "/ signing + sealing limit" in text.stdout
+          and "/ verification + opening limit" in text.stdout and "AES-256-GCM" in text.stdout,
+          "bench seal prints its ratios to the limits as text")
+
+    replay = ledger.run("--json", "bench", "replay", "--records", "2000", "--threads", "1",
+                        "--keep")
+    first = json.loads(replay.stdout) if replay.returncode == 0 else {}
+    runs = {run["to"]: run for run in first.get("replays", [])}
+    check(replay.returncode == 0 and set(runs) == {"halfway", "end"}
+          and all(positive(run["records_applied"], run["seconds"], run["records_per_second"],
+                           run["ratio_to_verify_limit"]) and run["stops"] == 0
+                  and len(run.get("fingerprint", "")) == 64 for run in runs.values())
+          and positive(first.get("baseline", {}).get("verify_per_second")),
+          "bench replay --json: two replays, each with records/s, its ratio to the "
+          "verification limit and the replay's fingerprint")
+    check(runs and runs["halfway"]["records_applied"] < runs["end"]["records_applied"]
+          == first.get("records"),
+          "the halfway replay applies fewer records than the one to the end, which applies "
+          "every record of the log")
+    kept = first.get("data_dir", "")
+    again = ledger.run("--json", "bench", "replay", "--reuse", kept, "--threads", "1")
+    second = json.loads(again.stdout) if again.returncode == 0 else {}
+    check(again.returncode == 0 and os.path.isdir(kept) and "load" not in second
+          and [run.get("fingerprint") for run in second.get("replays", [])]
+          == [run.get("fingerprint") for run in first.get("replays", [])],
+          "bench replay --reuse measures a kept log again, without writing one: the same "
+          "replays, the same fingerprints")
+    startup = ledger.run("--json", "bench", "startup", "--reuse", kept, "--threads", "1")
+    phases = json.loads(startup.stdout) if startup.returncode == 0 else {}
+    check(startup.returncode == 0 and phases.get("snapshot", {}).get("from_snapshot") is True
+          and positive(phases.get("full", {}).get("records_read"),
+                       phases.get("raw_read", {}).get("records_per_second")),
+          "bench startup --reuse measures the same kept log: a writer reads its sealed "
+          "events whole and from its snapshot")
+    text = ledger.run("bench", "replay", "--reuse", kept, "--threads", "1", "--no-fingerprint")
+    check(text.returncode == 0 and text.stdout.count("% of the verification limit") == 2
+          and "fingerprint" not in text.stdout,
+          "bench replay prints each replay's ratio as text (--no-fingerprint: none)")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--careledger", required=True)
@@ -474,6 +549,7 @@ def main():
         check_follower(ledger, binary)
         check_kept_checkpoints(ledger, tmp, binary)
         check_projection_and_reads(ledger)
+        check_bench(ledger, tmp)
 
     return summary("CLI")
 
