@@ -6,6 +6,7 @@
 #include <map>
 
 #include "projections/audit_projection.h"
+#include "projections/directory_queries.h"
 #include "projections/internal/keys.h"
 
 namespace careledger::projections {
@@ -151,6 +152,7 @@ absl::StatusOr<AuditPage> AuditQueries::List(std::optional<StoreFamily> index,
     }
   }
   if (absl::Status sites = FillSites(&page.entries); !sites.ok()) return sites;
+  if (absl::Status names = FillNames(&page.entries); !names.ok()) return names;
   return page;
 }
 
@@ -169,6 +171,7 @@ absl::StatusOr<AuditEntry> AuditQueries::GetEntry(const google::protobuf::Timest
     return absl::DataLossError("projection store: unreadable audit entry");
   }
   if (absl::Status sites = FillSites(&entries); !sites.ok()) return sites;
+  if (absl::Status names = FillNames(&entries); !names.ok()) return names;
   return std::move(entries[0]);
 }
 
@@ -221,6 +224,24 @@ absl::Status AuditQueries::FillSites(std::vector<AuditEntry>* entries) const {
       site = name;
     }
     entry.set_site(site);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditQueries::FillNames(std::vector<AuditEntry>* entries) const {
+  // One directory read per distinct user on the page.
+  const DirectoryQueries directory(store_);
+  std::map<std::string, std::string> names;
+  for (AuditEntry& entry : *entries) {
+    const std::string& user_id = entry.actor().user_id();
+    if (user_id.empty()) continue;
+    auto it = names.find(user_id);
+    if (it == names.end()) {
+      absl::StatusOr<careledger::v1::DirectoryUser> row = directory.GetUser(user_id);
+      if (!row.ok() && !absl::IsNotFound(row.status())) return row.status();
+      it = names.emplace(user_id, row.ok() ? row->user().name() : std::string()).first;
+    }
+    entry.set_actor_name(it->second);
   }
   return absl::OkStatus();
 }

@@ -14,7 +14,9 @@
 // range and order; it is the next entry's key, so it stays valid forever.
 //
 // Each entry's `site` is filled in: the name the actor's organisation had in
-// the directory when they acted ("" when unknown to the projection).
+// the directory when they acted ("" when unknown to the projection); and its
+// `actor_name`: the actor's name in the directory as it stands now (the
+// directory keeps no history of users; "" for a user it does not know).
 //
 // A projection lags the log: an empty page means "nothing projected yet" as
 // much as "nothing happened". Errors: INVALID_ARGUMENT for a bad request
@@ -91,6 +93,8 @@ class AuditQueries {
   absl::StatusOr<AuditPage> List(std::optional<StoreFamily> index, std::string_view term,
                                  const AuditPageRequest& request) const;
   absl::Status FillSites(std::vector<careledger::v1::AuditEntry>* entries) const;
+  // Sets each entry's actor_name from the family `directory`.
+  absl::Status FillNames(std::vector<careledger::v1::AuditEntry>* entries) const;
 
   const ProjectionStore* store_;
 };

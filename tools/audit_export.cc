@@ -33,34 +33,16 @@ std::string LowerHex(std::string_view bytes) {
 }
 
 std::vector<std::string> CsvColumns() {
-  return {"recorded_at",
-          "kind",
-          "action",
-          "outcome",
-          "reason",
-          "nhs_number",
-          "user_id",
-          "role",
-          "organisation",
-          "site",
-          "device_id",
-          "network_address",
-          "purpose",
-          "view",
-          "version",
-          "stream_seq",
-          "content_hash_hex",
-          "section",
-          "break_glass",
-          "break_glass_reason",
-          "partition",
-          "offset",
-          "command_id",
-          "subject",
-          "note",
-          "restricted",
-          "range_from",
-          "range_to"};
+  return {"recorded_at",     "kind",        "action",
+          "outcome",         "reason",      "nhs_number",
+          "user_id",         "user_name",   "role",
+          "organisation",    "site",        "device_id",
+          "network_address", "purpose",     "view",
+          "version",         "stream_seq",  "content_hash_hex",
+          "section",         "break_glass", "break_glass_reason",
+          "partition",       "offset",      "command_id",
+          "subject",         "note",        "restricted",
+          "range_from",      "range_to"};
 }
 
 std::string CsvField(const std::string& value) {
@@ -116,6 +98,7 @@ std::string CsvRow(const AuditEntry& entry) {
       entry.reason(),
       entry.nhs_number(),
       actor.user_id(),
+      entry.actor_name(),
       actor.role() == careledger::v1::ROLE_UNSPECIFIED
           ? ""
           : ShortEnum(careledger::v1::Role_Name(actor.role()), 5),

@@ -102,10 +102,10 @@ class FhirBundleWriter {
 };
 
 // The CSV columns, in order: recorded_at, kind, action, outcome, reason,
-// nhs_number, user_id, role, organisation, site, device_id,
-// network_address, purpose, view, version, stream_seq, content_hash_hex,
-// section, break_glass, break_glass_reason, partition, offset, command_id,
-// subject, note, restricted, range_from, range_to.
+// nhs_number, user_id, user_name (the name in the directory now), role, organisation, site,
+// device_id, network_address, purpose, view, version, stream_seq, content_hash_hex, section,
+// break_glass, break_glass_reason, partition, offset, command_id, subject, note, restricted,
+// range_from, range_to.
 std::vector<std::string> CsvColumns();
 
 // The header line and one line per entry, each ended by CRLF (RFC 4180).

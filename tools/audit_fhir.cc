@@ -180,9 +180,11 @@ json Agents(const AuditEntry& entry, const std::string& action_code, const json&
                      ? FhirConcept(FhirCoding(kParticipation, "AUT", "author"))
                      : FhirConcept(FhirCoding(kParticipation, "IRCP", "information recipient"));
   if (!actor.user_id().empty()) {
-    user["who"] = {{"identifier", FhirIdentifier(kUser, actor.user_id())},
-                   {"display", actor.user_id()}};
-    user["name"] = actor.user_id();
+    // The person's name in the directory now, or their id when it does
+    // not know them (AuditEntry.actor_name).
+    const std::string& name = entry.actor_name().empty() ? actor.user_id() : entry.actor_name();
+    user["who"] = {{"identifier", FhirIdentifier(kUser, actor.user_id())}, {"display", name}};
+    user["name"] = name;
   } else {
     user["who"] = {{"display", "no user named"}};
   }
@@ -309,11 +311,13 @@ std::string Narrative(const AuditEntry& entry) {
   const careledger::v1::Actor& actor = entry.actor();
   std::string organisation = actor.organisation();
   if (!entry.site().empty()) organisation += fmt::format(" {}", entry.site());
-  const std::string line =
-      fmt::format("{} {} {} ({}, {}): {}", TimeText(entry.at()),
-                  ShortEnum(careledger::v1::AuditKind_Name(entry.kind()), 11),
-                  actor.user_id().empty() ? "-" : actor.user_id(), RoleDisplay(actor.role()),
-                  organisation.empty() ? "-" : organisation, Describe(entry));
+  const std::string line = fmt::format(
+      "{} {} {} ({}, {}): {}", TimeText(entry.at()),
+      ShortEnum(careledger::v1::AuditKind_Name(entry.kind()), 11),
+      actor.user_id().empty()      ? "-"
+      : entry.actor_name().empty() ? actor.user_id()
+                                   : fmt::format("{} {}", actor.user_id(), entry.actor_name()),
+      RoleDisplay(actor.role()), organisation.empty() ? "-" : organisation, Describe(entry));
   return fmt::format("<div xmlns=\"http://www.w3.org/1999/xhtml\">{}</div>", XhtmlEscaped(line));
 }
 

@@ -70,11 +70,12 @@ void PrintEntry(const AuditEntry& entry, std::ostream& out) {
   const careledger::v1::Actor& actor = entry.actor();
   std::string organisation = actor.organisation().empty() ? "-" : actor.organisation();
   if (!entry.site().empty()) organisation += fmt::format(" {}", entry.site());
+  std::string who = actor.user_id().empty() ? "-" : actor.user_id();
+  if (!entry.actor_name().empty()) who += fmt::format(" \"{}\"", entry.actor_name());
   out << fmt::format("{}  {:<11} {:<10}  {} ({}, {})  from {} {}  {}  @{}/{}\n",
                      TimeText(entry.at()),
                      ShortEnum(careledger::v1::AuditKind_Name(entry.kind()), 11),
-                     entry.nhs_number().empty() ? "-" : entry.nhs_number(),
-                     actor.user_id().empty() ? "-" : actor.user_id(),
+                     entry.nhs_number().empty() ? "-" : entry.nhs_number(), who,
                      ShortEnum(careledger::v1::Role_Name(actor.role()), 5), organisation,
                      actor.device_id().empty() ? "-" : actor.device_id(),
                      actor.network_address().empty() ? "-" : actor.network_address(),

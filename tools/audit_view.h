@@ -19,7 +19,8 @@ std::string RangeText(const google::protobuf::Timestamp* from,
 // What was done, in a phrase.
 std::string Describe(const careledger::v1::AuditEntry& entry);
 
-// One line: when, kind, patient, who (role, organisation and site), from
+// One line: when, kind, patient, who (user id, their name in the directory
+// when known, role, organisation and site), from
 // which device and address, what, and the proving record's position.
 void PrintEntry(const careledger::v1::AuditEntry& entry, std::ostream& out);
 

@@ -66,7 +66,11 @@ TEST_F(AuditReadTest, TheCmcTeamsQueryIsRecordedFirstAndInItsOwnAnswer) {
   for (const careledger::v1::AuditEntry& entry : read->page->entries) {
     own |= entry.position().partition() == read->recorded.partition() &&
            entry.position().offset() == read->recorded.offset();
-    crew |= entry.actor().user_id() == world_.actors().ambulance.user_id();
+    if (entry.actor().user_id() == world_.actors().ambulance.user_id()) {
+      crew = true;
+      // Named as the sample directory records them (tools/sample_world.cc).
+      EXPECT_EQ(entry.actor_name(), "Chris Lee");
+    }
   }
   EXPECT_TRUE(own) << "the query's own record is in the trail it answers";
   EXPECT_TRUE(crew) << "the crew's read is in the patient's trail";

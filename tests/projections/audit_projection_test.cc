@@ -1,10 +1,10 @@
 // Proves the audit trail: one entry per access record and per plan or
 // directory event (reads, refusals, audit queries, every kind of change),
-// each naming who, where (device, address, and the site's name as it was
-// then), when, what and the record that proves it; the four ways in (by
-// patient, by user, by organisation, everything), each over a time range
-// [from, to) and a page at a time in either order with no duplicates or
-// gaps; and that batching and resuming change no byte of it.
+// each naming who (and their name in the directory now), where (device,
+// address, and the site's name as it was then), when, what and the record that proves it; the four
+// ways in (by patient, by user, by organisation, everything), each over a time range [from, to) and
+// a page at a time in either order with no duplicates or gaps; and that batching and resuming
+// change no byte of it.
 #include "projections/audit_projection.h"
 
 #include <gtest/gtest.h>
@@ -456,6 +456,60 @@ TEST_F(AuditProjectionTest, SiteIsTheOrganisationsNameWhenTheyActed) {
   CL_ASSERT_OK_AND_ASSIGN(std::string never,
                           queries.SiteName("AMB001", events::ToTimestamp(absl::UnixEpoch())));
   EXPECT_EQ(never, "");
+}
+
+// The reader's name is the directory's as it stands when the trail is read
+// (it keeps no history of users), filled in by the queries and never
+// stored; a user the directory does not know is named by id only.
+TEST_F(AuditProjectionTest, ActorNameIsTheDirectorysNameNowAndNeverStored) {
+  const std::string nhs = NhsNumberInPartition(0);
+  const std::string node = NodeInPartition(3);
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");  // the CMC team keeps the directory
+  careledger::v1::User crew;
+  crew.set_user_id("crew.lee");
+  crew.set_organisation("AMB001");
+  crew.set_name("Lee Patel");
+  RecordUser(crew);
+  ActAs("crew.lee", careledger::v1::ROLE_URGENT_CARE, "AMB001");
+  const ledger::LogPosition before = Read(node, nhs, 1, 1, "h");
+  ActAs("cmc.keeper", careledger::v1::ROLE_AUDITOR, "CMC001");
+  crew.set_name("Lee Khan");  // renamed after the first read
+  RecordUser(crew);
+  ActAs("crew.lee", careledger::v1::ROLE_URGENT_CARE, "AMB001");
+  const ledger::LogPosition after = Read(node, nhs, 1, 1, "h");
+  ActAs("locum.x", careledger::v1::ROLE_URGENT_CARE, "AMB001");  // never recorded
+  const ledger::LogPosition stranger = Read(node, nhs, 1, 1, "h");
+
+  std::unique_ptr<ProjectionStore> store = OpenStore("store");
+  ASSERT_THAT(Project(store.get()), IsOk());
+  const AuditQueries queries(store.get());
+  CL_ASSERT_OK_AND_ASSIGN(AuditPage page, queries.ListByPatient(nhs, {}));
+  ASSERT_EQ(page.entries.size(), 3u);
+  EXPECT_EQ(Where(page.entries[0]), Where(before));
+  EXPECT_EQ(page.entries[0].actor_name(), "Lee Khan");
+  EXPECT_EQ(Where(page.entries[1]), Where(after));
+  EXPECT_EQ(page.entries[1].actor_name(), "Lee Khan");
+  EXPECT_EQ(Where(page.entries[2]), Where(stranger));
+  EXPECT_EQ(page.entries[2].actor().user_id(), "locum.x");
+  EXPECT_EQ(page.entries[2].actor_name(), "");
+
+  CL_ASSERT_OK_AND_ASSIGN(AuditEntry one,
+                          queries.GetEntry(page.entries[0].at(), before.partition, before.offset));
+  EXPECT_EQ(one.actor_name(), "Lee Khan");
+
+  // The stored entries carry no name (so renaming rewrites nothing).
+  int stored = 0;
+  ASSERT_THAT(
+      store->Scan(StoreFamily::kAudit, "",
+                  [&](std::string_view, std::string_view value) {
+                    AuditEntry entry;
+                    EXPECT_TRUE(entry.ParseFromArray(value.data(), static_cast<int>(value.size())));
+                    EXPECT_EQ(entry.actor_name(), "") << Where(entry);
+                    ++stored;
+                    return true;
+                  }),
+      IsOk());
+  EXPECT_GE(stored, 3);
 }
 
 TEST_F(AuditProjectionTest, RebuildIsByteIdenticalWhateverTheBatching) {

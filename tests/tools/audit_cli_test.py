@@ -105,10 +105,12 @@ def run(ledger):
           and actor.get("device_id") == "dev-AMB001" and actor.get("network_address")
           and actor.get("purpose") == "emergency care"
           and first_read.get("site") == "London Ambulance Service"
+          and first_read.get("actor_name") == "Chris Lee"
           and first_read.get("at") and first_read.get("content_hash")
           and first_read.get("view") == "PLAN_VIEW_PUBLISHED" and first_read.get("stream_seq")
           and first_read.get("position", {}).get("value_hash"),
-          f"a read says who, where (device, address, site), when, what and its record: "
+          f"a read says who (and their name), where (device, address, site), when, what and "
+          f"its record: "
           f"{first_read}")
     approvals = [e for e in trail if e.get("action") == "plan_approved"]
     check(approvals and approvals[0].get("content_hash") == first_read.get("content_hash"),
@@ -125,7 +127,8 @@ def run(ledger):
     # Human output.
     text = ledger.run("audit", "patient", "--nhs", nhs, *AUDITOR)
     check(text.returncode == 0 and "this query is recorded" in text.stdout
-          and "crew.lee (URGENT_CARE, AMB001 London Ambulance Service)" in text.stdout
+          and "crew.lee \"Chris Lee\" (URGENT_CARE, AMB001 London Ambulance Service)"
+          in text.stdout
           and "AUDIT_QUERY" in text.stdout and "REFUSED" in text.stdout,
           f"audit patient prints a table for people {text.stdout[:300]} {text.stderr}")
 

@@ -36,7 +36,7 @@ GP = flags("dr.patel")
 DCM = "http://dicom.nema.org/resources/ontology/DCM"
 NHS_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-COLUMNS = ["recorded_at", "kind", "action", "outcome", "reason", "nhs_number", "user_id", "role",
+COLUMNS = ["recorded_at", "kind", "action", "outcome", "reason", "nhs_number", "user_id", "user_name", "role",
            "organisation", "site", "device_id", "network_address", "purpose", "view", "version",
            "stream_seq", "content_hash_hex", "section", "break_glass", "break_glass_reason",
            "partition", "offset", "command_id"]

@@ -275,6 +275,16 @@ TEST(AuditExportTest, ReadFollowsBalp) {
   ASSERT_NE(user, nullptr);
   EXPECT_EQ((*user)["who"]["identifier"]["system"], "urn:careledger:user");
   EXPECT_EQ((*user)["who"]["identifier"]["value"], "crew.lee");
+  EXPECT_EQ((*user)["who"]["display"], "crew.lee");  // no name in the directory: the id
+  EXPECT_EQ((*user)["name"], "crew.lee");
+  AuditEntry named = Read();
+  named.set_actor_name("Lee Patel");
+  const json named_event = AuditEventOf(named, Server());
+  const json* named_user = Requestor(named_event);
+  ASSERT_NE(named_user, nullptr);
+  EXPECT_EQ((*named_user)["who"]["display"], "Lee Patel");
+  EXPECT_EQ((*named_user)["name"], "Lee Patel");
+  EXPECT_EQ((*named_user)["who"]["identifier"]["value"], "crew.lee");
   EXPECT_TRUE(ConceptHas((*user)["role"][0], "urn:careledger:role", "ROLE_URGENT_CARE"));
   EXPECT_TRUE(ConceptHas((*user)["type"],
                          "http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP"));
@@ -539,6 +549,7 @@ TEST(AuditExportTest, CsvQuotesCommasQuotesAndNewlines) {
   awkward.mutable_actor()->set_purpose("review, \"urgent\"\nsecond line");
   awkward.set_break_glass_reason("patient said \"go ahead\", unconscious\r\nnow");
   awkward.set_site("St Mary's, Paddington");
+  awkward.set_actor_name("Lee \"Jr\" Patel, locum");
   const std::string csv = CsvHeader() + CsvRow(Read()) + CsvRow(awkward);
   const std::vector<std::vector<std::string>> rows = ParseCsv(csv);
   ASSERT_EQ(rows.size(), 3u);
@@ -553,6 +564,9 @@ TEST(AuditExportTest, CsvQuotesCommasQuotesAndNewlines) {
   EXPECT_EQ(rows[2][column("break_glass_reason")],
             "patient said \"go ahead\", unconscious\\x0d\nnow");
   EXPECT_EQ(rows[2][column("site")], "St Mary's, Paddington");
+  EXPECT_EQ(rows[2][column("user_id")], "dr.jones");
+  EXPECT_EQ(rows[2][column("user_name")], "Lee \"Jr\" Patel, locum");
+  EXPECT_EQ(rows[1][column("user_name")], "");
   EXPECT_EQ(rows[2][column("break_glass")], "true");
   EXPECT_EQ(rows[1][column("break_glass")], "false");
   EXPECT_EQ(rows[1][column("recorded_at")], "2026-06-15T09:30:10.123456Z");

@@ -6,17 +6,24 @@
 // (mutual TLS: imported into an NSS db in this test's own HOME, chosen by
 // the AutoSelectCertificateForUrls policy), opens the planted
 // family-snooping alert, the patient's timeline and what the reader was
-// shown, reviews the alert, downloads the FHIR and CSV exports; a
-// non-auditor is refused and told the refusal was recorded. axe-core runs
-// on every page (no serious or critical violation), no page may break its
-// Content-Security-Policy, and each page's screenshot is saved.
+// shown, reviews the alert, downloads the FHIR and CSV exports (the FHIR
+// Bundle checked by HAPI FHIR's R4 validator: no error); a non-auditor is
+// refused and told the refusal was recorded; then a keyboard-only walk (Tab,
+// Shift+Tab, Enter, Space and typing; no mouse) signs in, filters the alerts
+// and records a review, focus visible at every stop and where expected after
+// every page change. axe-core runs on every page (no serious or critical
+// violation), no page may break its Content-Security-Policy, and each page's
+// screenshot is saved.
 //
 // usage: workbench_test.js --careledger BIN --modules NODE_MODULES
+//                          --validator deploy/fhir/validator.sh
 //                          [--screenshots DIR] [--chromium PATH]
 // Needs root (the policy file under /etc/chromium/policies/managed/).
-// FAILS (never skips) when chromium, pk12util or the modules are missing.
+// FAILS (never skips) when chromium, pk12util, the modules or the FHIR
+// validator (validator.sh fetches it; no network and no cache fails) are
+// missing.
 'use strict';
-const {execFileSync, spawn} = require('child_process');
+const {execFileSync, spawn, spawnSync} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
@@ -49,7 +56,10 @@ function need(ok, what) {
   }
 }
 
-need(BIN && MODULES, 'usage: --careledger BIN --modules NODE_MODULES');
+const VALIDATOR = args.validator && path.resolve(args.validator);
+need(BIN && MODULES && VALIDATOR,
+  'usage: --careledger BIN --modules NODE_MODULES --validator validator.sh');
+need(fs.existsSync(VALIDATOR), `the FHIR validator script at ${VALIDATOR}`);
 need(fs.existsSync(CHROMIUM), `chromium at ${CHROMIUM} (deploy/install-deps.sh --tests)`);
 need(fs.existsSync(path.join(MODULES, 'puppeteer-core')), `puppeteer-core in ${MODULES}`);
 const puppeteer = require(path.join(MODULES, 'puppeteer-core'));
@@ -78,6 +88,10 @@ const plants = JSON.parse(fs.readFileSync(plantsFile, 'utf8'));
 const relative = plants.find((p) => p.rule === 'family_or_neighbour' &&
   p.user_id.startsWith('relative'));
 need(relative, 'the load planted a relative reading a family member\'s plan');
+// Their name as the directory has it (the load generator names its staff).
+const relativeName = JSON.parse(cli('--json', 'directory', 'show', '--user',
+  relative.user_id).trim().split('\n').pop()).user?.name;
+need(relativeName, `the directory names ${relative.user_id}`);
 
 // The auditor's device certificate into an NSS db in this HOME, the CA
 // trusted there, and the policy that presents it to the service.
@@ -137,6 +151,11 @@ async function main() {
   const page = await browser.newPage();
   await page.setViewport({width: 1280, height: 900});
   const cspViolations = [];
+  page.on('requestfailed', (request) => console.log(
+    `request failed: ${request.url()} ${request.failure()?.errorText}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) console.log(`response ${response.status()}: ${response.url()}`);
+  });
   page.on('console', (message) => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
@@ -155,9 +174,95 @@ async function main() {
   }
   const text = (selector) => page.$eval(selector, (e) => e.textContent);
 
+  // Loads the page afresh, with every stylesheet. The service sometimes
+  // drops a kept-alive TLS connection as the browser reuses it
+  // (ERR_SSL_PROTOCOL_ERROR; app.js asks a GET again for that reason), and a
+  // page that lost app.css or print.css would fail the focus and print checks
+  // for a reason that is not theirs: loaded again, at most 5 times.
+  // `address` null: the page at hand, reloaded.
+  async function loadPage(address) {
+    let missing = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (attempt === 0 && address) await page.goto(address, {waitUntil: 'networkidle0'});
+      else await page.reload({waitUntil: 'networkidle0'});
+      missing = await page.$$eval('link[rel="stylesheet"]', (links) => links.filter((link) => {
+        try {
+          return !link.sheet || link.sheet.cssRules.length === 0;
+        } catch (e) {
+          return true;
+        }
+      }).map((link) => link.getAttribute('href')));
+      if (missing.length === 0) return;
+      console.log(`loaded without ${missing.join(', ')}: loading again`);
+    }
+    need(false, `the page loads with its stylesheets (missing ${missing.join(', ')})`);
+  }
+
+  // The focused element, and whether its focus is visible: the NHS.UK focus
+  // style is the yellow #ffeb3b (rgb(255, 235, 59)) as an outline, a
+  // background or a box-shadow; a radio shows it on its label's ::before.
+  // Any other outline that is drawn (a width, not transparent) counts too.
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return {id: '', tag: 'BODY', visible: false, style: ''};
+    const drawn = [getComputedStyle(el)];
+    if (el.matches('.nhsuk-radios__input') && el.nextElementSibling) {
+      drawn.push(getComputedStyle(el.nextElementSibling, '::before'));
+    }
+    const yellow = 'rgb(255, 235, 59)';
+    const visible = drawn.some((s) =>
+      (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0 &&
+        !/transparent|rgba\(\d+, \d+, \d+, 0\)/.test(s.outlineColor)) ||
+      s.boxShadow.includes(yellow) || s.backgroundColor === yellow);
+    const s = drawn[drawn.length - 1];
+    return {id: el.id, tag: el.tagName, text: (el.textContent || '').trim().slice(0, 40),
+      href: el.getAttribute('href') || '', visible,
+      style: `:focus ${el.matches(':focus')}, :focus-within ${el.matches(':focus-within')}; ` +
+        `outline ${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}; ` +
+        `box-shadow ${s.boxShadow}; background ${s.backgroundColor}`};
+  });
+  const describe = (f) => `${f.tag}${f.id ? `#${f.id}` : ''}${f.href ? `[${f.href}]` : ''}` +
+    `${f.text && f.tag !== 'TEXTAREA' ? ` "${f.text}"` : ''}`;
+  // Presses Tab (Shift+Tab when `back`) until the focused element satisfies
+  // `want` (a predicate on focused()), at most `max` times; every stop on
+  // the way must show its focus. Fails on a trap: focus stuck on one
+  // element for 5 presses (a date input's day, month, year and calendar
+  // button take 4), or the page left (focus on the body) before the target.
+  async function tabTo(want, what, {back = false, max = 200} = {}) {
+    const path = [];
+    let same = 0;
+    for (let i = 0; i < max; i++) {
+      if (back) {
+        await page.keyboard.down('Shift');
+        await page.keyboard.press('Tab');
+        await page.keyboard.up('Shift');
+      } else {
+        await page.keyboard.press('Tab');
+      }
+      const f = await focused();
+      const name = describe(f);
+      same = path.length && path[path.length - 1] === name ? same + 1 : 0;
+      if (!f.visible) {
+        check(false, `keyboard: focus is visible on ${name} on the way to ${what} (${f.style})`);
+        return null;
+      }
+      if (want(f)) return {f, path};
+      path.push(name);
+      if (f.tag === 'BODY' || same >= 4) {
+        check(false, `keyboard: ${what} reachable by ${back ? 'Shift+' : ''}Tab ` +
+          `(${f.tag === 'BODY' ? 'focus left the page' : `trapped on ${name}`}: ` +
+          `${path.join(' > ')})`);
+        return null;
+      }
+    }
+    check(false, `keyboard: ${what} within ${max} presses (${path.join(' > ')})`);
+    return null;
+  }
+  const activeId = () => page.evaluate(() => document.activeElement?.id || '');
+
   try {
     // Sign in.
-    await page.goto(`${url}/audit/`, {waitUntil: 'networkidle0'});
+    await loadPage(`${url}/audit/`);
     await page.waitForSelector('#signin');
     await accessible('sign-in');
     await page.$eval('#token', (e, value) => { e.value = value; }, auditorToken);
@@ -188,9 +293,17 @@ async function main() {
     await page.waitForSelector('#timeline');
     const timeline = await text('#timeline');
     check(timeline.includes(relative.user_id), 'the timeline shows the relative\'s read');
+    const relativeWho = await page.$$eval('#timeline tbody tr', (rows, user) => {
+      const row = rows.find((r) => r.cells[1].textContent.includes(user));
+      return row ? row.cells[1].textContent : '';
+    }, relative.user_id);
+    check(relativeWho.includes(relativeName) && relativeWho.includes('clinician'),
+      `the timeline's Who names the relative "${relativeName}" with role and organisation ` +
+      `(${relativeWho})`);
     check(/GMT|BST/.test(timeline), 'times are Europe/London with the zone shown');
-    check((await text('#who-looked')).includes(relative.user_id),
-      'who has looked, by organisation, includes the relative');
+    const looked = await text('#who-looked');
+    check(looked.includes(relative.user_id) && looked.includes(relativeName),
+      'who has looked, by organisation, includes the relative by name');
     await page.select('#kind', 'reads');
     await page.click('#trail-filters button');
     await page.waitForFunction(() => location.hash.includes('kind=reads'));
@@ -205,9 +318,13 @@ async function main() {
     const printed = await page.evaluate(() => ({
       filters: getComputedStyle(document.querySelector('#trail-filters')).display,
       downloads: getComputedStyle(document.querySelector('#downloads')).display,
-      timeline: getComputedStyle(document.querySelector('#timeline')).display}));
+      timeline: getComputedStyle(document.querySelector('#timeline')).display,
+      printRules: [...document.styleSheets].filter((sheet) => sheet.href?.endsWith('/print.css'))
+        .map((sheet) => sheet.cssRules.length).join(',') || 'none loaded'}));
     check(printed.filters === 'none' && printed.downloads === 'none' &&
-      printed.timeline !== 'none', 'the printed report shows the timeline without the forms');
+      printed.timeline !== 'none', 'the printed report shows the timeline without the forms ' +
+      `(display: filters ${printed.filters}, downloads ${printed.downloads}, timeline ` +
+      `${printed.timeline}; print.css rules ${printed.printRules})`);
     await page.pdf({path: path.join(work, 'report.pdf')});
     check(fs.statSync(path.join(work, 'report.pdf')).size > 1000, 'the report prints to PDF');
     await page.emulateMediaType(null);
@@ -224,12 +341,23 @@ async function main() {
         let bundle = {};
         try { bundle = JSON.parse(body); } catch (e) { bundle = {}; }
         check(bundle.resourceType === 'Bundle' && bundle.entry.some((e) =>
-          e.resource.resourceType === 'AuditEvent' &&
-          JSON.stringify(e.resource).includes(relative.user_id)),
-        'the FHIR download is a Bundle of AuditEvents naming the relative');
+          e.resource.resourceType === 'AuditEvent' && e.resource.agent.some((a) =>
+            a.who?.identifier?.value === relative.user_id && a.who.display === relativeName)),
+        'the FHIR download is a Bundle of AuditEvents naming the relative, by name too');
+        // HAPI FHIR's R4 validator (deploy/fhir/validator.sh, as
+        // fhir_validator_test): no ERROR or FATAL line, exit 0.
+        const validated = spawnSync('bash', [VALIDATOR, 'validate', file],
+          {encoding: 'utf8', timeout: 600000});
+        const errors = (validated.stdout || '').split('\n').filter((l) => l.trim());
+        check(validated.status === 0 && errors.length === 0 &&
+          /: 0 error\(s\)/.test(validated.stderr || ''),
+        `HAPI FHIR's R4 validator finds no error in the downloaded Bundle (exit ` +
+          `${validated.status}${validated.error ? `, ${validated.error.message}` : ''}): ` +
+          `${errors.slice(0, 20).join(' | ')} ${(validated.stderr || '').slice(-600)}`);
       } else {
-        check(body.split('\n')[0].includes(',') && body.includes(relative.user_id) &&
-          body.includes(relative.nhs_number), 'the CSV download has the relative\'s read');
+        check(body.split('\n')[0].includes('user_name') && body.includes(relative.user_id) &&
+          body.includes(relativeName) && body.includes(relative.nhs_number),
+        'the CSV download has the relative\'s read, with their name');
       }
     }
 
@@ -339,6 +467,84 @@ async function main() {
       await text('#refusal-recorded')), 'the page says the refusal was recorded');
     check((await page.$('#alerts')) === null, 'the refused caller sees no alerts');
     await accessible('refused');
+
+    // Item 11, keyboard usable: from the sign-in page, with the keyboard
+    // only (Tab, Shift+Tab, Enter, Space, and typing into fields), sign in,
+    // filter the alerts, open an unreviewed alert's review and record it.
+    // A fresh load, so that the first Tab starts from the top of the page.
+    await page.goto(`${url}/audit/#/signout`);
+    await loadPage(null);
+    await page.waitForSelector('#signin');
+    let stop = await tabTo((f) => f.href === '#main', 'the skip link, first');
+    check(stop && stop.path.length === 0, 'keyboard: the first Tab reaches "Skip to main ' +
+      `content"${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    stop = await tabTo((f) => f.id === 'token', 'the token field');
+    check(stop !== null, 'keyboard: the token field is reached, focus visible on the way');
+    await page.keyboard.sendCharacter(auditorToken);  // a paste: typed, not scripted
+    stop = await tabTo((f) => f.id === 'purpose', 'the purpose field');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the token to the purpose');
+    // Tab selects a text field's content: typing replaces it.
+    await page.keyboard.type('keyboard walk: complaint 2026-18');
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Sign in', 'the sign-in button');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the purpose to "Sign in"');
+    const back = await tabTo((f) => f.id === 'purpose', 'the purpose, backwards', {back: true});
+    check(back && back.path.length === 0, 'keyboard: Shift+Tab goes back to the purpose');
+    await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Sign in', 'the sign-in button again');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#alert-count');
+    check((await text('#whoami-purpose')).includes('keyboard walk'),
+      'keyboard: signed in with Enter, the typed purpose recorded');
+    check(await activeId() === 'main',
+      'keyboard: after signing in the focus is at the top of the main content');
+    // The alerts filter: its first control is the first Tab stop after main.
+    stop = await tabTo((f) => f.id === 'rule', 'the alerts filter');
+    check(stop && stop.path.length === 0,
+      'keyboard: Tab from the main content reaches the alerts filter\'s rule first' +
+      `${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    stop = await tabTo((f) => f.id === 'status', 'the status filter');
+    check(stop !== null, 'keyboard: the status filter is reached');
+    await page.keyboard.type('Unreviewed');  // a closed select's type-ahead
+    check(await page.$eval('#status', (e) => e.value) === 'unreviewed',
+      'keyboard: "Unreviewed" chosen by typing');
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Show alerts',
+      'the "Show alerts" button (past the date fields)');
+    check(stop !== null, 'keyboard: "Show alerts" is reached past the date fields');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => location.hash.includes('status=unreviewed'));
+    await page.waitForSelector('#alerts');
+    check(await activeId() === 'main', 'keyboard: after filtering the focus is at the top of ' +
+      'the main content');
+    const unreviewed = await page.$$eval('#alerts tbody tr', (rows) =>
+      rows.filter((r) => r.querySelector('a.cl-review')).length);
+    check(unreviewed > 0, `keyboard: the filtered queue lists unreviewed alerts (${unreviewed})`);
+    stop = await tabTo((f) => f.href.startsWith('#/review/'), 'an alert\'s "Review" link',
+      {max: 600});
+    check(stop !== null, 'keyboard: an alert\'s "Review" link is reached');
+    const reviewing = stop ? stop.f.href.slice('#/review/'.length) : '';
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#review');
+    check(await activeId() === 'main', 'keyboard: the review form opens with the focus at the ' +
+      'top of the main content');
+    stop = await tabTo((f) => f.id === 'outcome-0', 'the outcome radios');
+    check(stop && stop.path.length === 0,
+      'keyboard: Tab reaches the outcome (the checked radio), focus visible on its label');
+    await page.keyboard.press('Space');
+    check(await page.$eval('#outcome-0', (e) => e.checked), 'keyboard: Space keeps it chosen');
+    stop = await tabTo((f) => f.id === 'note', 'the note');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the outcome to the note');
+    await page.keyboard.type('Checked by keyboard: the read was for care.');
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Record review',
+      'the "Record review" button');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the note to "Record review"');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#review-done');
+    check((await text('#review-done')).includes(`${reviewing} (justified)`),
+      `keyboard: the review of ${reviewing} is signed and recorded`);
+    check(await activeId() === 'main', 'keyboard: after recording the focus is at the top of ' +
+      'the main content');
+    stop = await tabTo((f) => f.href === '#/alerts' && f.text === 'Back to alerts',
+      '"Back to alerts"');
+    check(stop && stop.path.length === 0, 'keyboard: "Back to alerts" is the next Tab stop');
 
     check(cspViolations.length === 0, `no Content-Security-Policy violations ` +
       `${cspViolations.join(' | ')}`);

@@ -32,6 +32,14 @@ function show(...nodes) {
   view.replaceChildren(...nodes);
 }
 
+// After a page change the focus goes to the top of the main content (it
+// may not stay on a control that was removed, where the next Tab would
+// start from an arbitrary place): the next Tab reaches the page's first
+// control, and a screen reader starts reading the new page.
+function focusMain() {
+  document.getElementById('main').focus({preventScroll: true});
+}
+
 // A time as Europe/London wall clock with the zone (GMT or BST) shown.
 function londonTime(iso) {
   if (!iso) return '';
@@ -178,11 +186,16 @@ function signIn(message) {
       // (only the CMC team is granted it; a refusal is recorded).
       await api('/v1/audit/alerts', {rule: 'break_glass'});
       document.getElementById('menu').hidden = false;
-      if (location.hash === '#/alerts') route();
-      else location.hash = '#/alerts';
+      if (location.hash === '#/alerts') {
+        route();
+        focusMain();
+      } else {
+        location.hash = '#/alerts';
+      }
     } catch (error) {
       sessionStorage.removeItem('token');
       show(h('h1', {}, 'Sign in'), errorPanel(error), form);
+      document.getElementById('error').focus();  // the NHS error summary pattern
     }
   });
   show(h('h1', {}, 'Sign in'),
@@ -266,8 +279,10 @@ function review(alertId) {
           h('p', {}, `Your review of ${alertId} (${form.outcome.value}) was signed and recorded ` +
             `at partition ${body.partition}, offset ${body.offset}.`)),
         h('a', {href: '#/alerts'}, 'Back to alerts'));
+      focusMain();
     } catch (error) {
       show(h('h1', {}, `Review ${alertId}`), errorPanel(error), form);
+      document.getElementById('error').focus();
     }
   });
   show(h('h1', {}, `Review alert ${alertId}`),
@@ -298,7 +313,10 @@ function entryRow(entry, showPatient) {
   const read = entry.kind === 'AUDIT_KIND_READ' && !refused && entry.position;
   return [
     londonTime(entry.at),
-    [h('a', {href: `#/user/${encodeURIComponent(actor.user_id || '')}`}, actor.user_id || ''),
+    // Who: the name the directory has for them now (entry.actor_name; only
+    // the id when it does not know them), the id, role and organisation.
+    [...(entry.actor_name ? [h('span', {class: 'cl-name'}, entry.actor_name), h('br')] : []),
+      h('a', {href: `#/user/${encodeURIComponent(actor.user_id || '')}`}, actor.user_id || ''),
       h('br'), `${short(actor.role)}, `, actor.organisation ?
         h('a', {href: `#/org/${encodeURIComponent(actor.organisation)}`}, actor.organisation) : ''],
     [actor.device_id || '', h('br'), entry.site || '', h('br'), actor.network_address || ''],
@@ -396,7 +414,8 @@ function whoLooked(entries) {
     if (entry.kind !== 'AUDIT_KIND_READ' && entry.kind !== 'AUDIT_KIND_REFUSED') continue;
     const org = entry.actor?.organisation || '(none)';
     const users = byOrg.get(org) || new Map();
-    const key = `${entry.actor?.user_id} (${short(entry.actor?.role)})`;
+    const name = entry.actor_name ? `${entry.actor_name}, ` : '';
+    const key = `${name}${entry.actor?.user_id} (${short(entry.actor?.role)})`;
     users.set(key, (users.get(key) || 0) + 1);
     byOrg.set(org, users);
   }
@@ -635,6 +654,9 @@ function route() {
   return alerts(new URLSearchParams());
 }
 
-window.addEventListener('hashchange', route);
+window.addEventListener('hashchange', () => {
+  route();
+  focusMain();
+});
 initAll();
 route();
