@@ -84,6 +84,7 @@ struct DataKeyStore::Impl {
   bool read_only = false;
   mutable std::mutex mutex;
   mutable absl::flat_hash_map<std::string, events::AesKey> cache;  // by stream id
+  bool unsynced = false;  // FindOrCreate wrote a key SyncNewKeys has not synced
 
   // The stored value for `stream_id`, or nullopt.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view stream_id) const {
@@ -199,18 +200,34 @@ absl::StatusOr<events::AesKey> DataKeyStore::FindOrCreate(std::string_view strea
       impl_->master, std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
       WrapAad(stream_id));
   if (!wrapped.ok()) return wrapped.status();
-  rocksdb::WriteOptions sync;
-  sync.sync = true;
   std::string value(1, kLiveKey);
   value.append(wrapped->nonce);
   value.append(wrapped->ciphertext_and_tag);
-  if (absl::Status put =
-          FromRocks(impl_->db->Put(sync, DataKeyIndex(stream_id), value), "write a key");
+  // In the write-ahead log, not yet synced: SyncNewKeys.
+  if (absl::Status put = FromRocks(
+          impl_->db->Put(rocksdb::WriteOptions(), DataKeyIndex(stream_id), value), "write a key");
       !put.ok()) {
     return put;
   }
   impl_->cache.emplace(std::string(stream_id), key);
+  impl_->unsynced = true;
   return key;
+}
+
+absl::Status DataKeyStore::SyncNewKeys() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (!impl_->unsynced) return absl::OkStatus();
+    // Cleared before the sync: a key made while it runs sets it again and
+    // is synced by the next call; one made before is in the log it syncs.
+    impl_->unsynced = false;
+  }
+  absl::Status synced = FromRocks(impl_->db->SyncWAL(), "sync new keys");
+  if (!synced.ok()) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->unsynced = true;
+  }
+  return synced;
 }
 
 absl::Status DataKeyStore::Destroy(std::string_view stream_id, absl::Time now) {

@@ -44,9 +44,17 @@ class DataKeyStore : public events::DataKeys {
   // events::DataKeys: the key, nullopt once destroyed, NOT_FOUND if never made.
   absl::StatusOr<std::optional<events::AesKey>> Find(std::string_view stream_id) const override;
 
-  // The key of `stream_id`, made (and synced) on first use. FAILED_PRECONDITION
-  // once destroyed: an erased patient never gets a new key.
+  // The key of `stream_id`, made on first use. FAILED_PRECONDITION once
+  // destroyed: an erased patient never gets a new key. A new key is written
+  // but not yet synced: SyncNewKeys makes it durable, and must return OK
+  // before anything sealed under it is appended to the log.
   absl::StatusOr<events::AesKey> FindOrCreate(std::string_view stream_id);
+
+  // Makes every key FindOrCreate made so far durable (one fsync of the
+  // store's write-ahead log for all of them; nothing when there are none).
+  // The writer calls it once per batch, before the batch's append: syncing
+  // each new patient's key on its own cost an fsync per patient.
+  absl::Status SyncNewKeys();
 
   // Destroys the key of `stream_id` for ever (see above). NOT_FOUND when the
   // store never held one; FAILED_PRECONDITION when it was already destroyed.

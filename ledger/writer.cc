@@ -316,15 +316,30 @@ class Writer::Impl {
         // Nothing worth overlapping, or a checkpoint must follow it: now.
         Complete(*next, next->records.empty()
                             ? absl::StatusOr<std::vector<LogPosition>>(std::vector<LogPosition>{})
-                            : log_writer_->Append(next->records));
+                            : AppendBatch(next->records));
         continue;
       }
       in_flight.emplace();
       in_flight->batch = *std::move(next);
       const std::vector<AppendRecord>* records = &in_flight->batch.records;
       in_flight->positions =
-          std::async(std::launch::async, [this, records] { return log_writer_->Append(*records); });
+          std::async(std::launch::async, [this, records] { return AppendBatch(*records); });
     }
+  }
+
+  // Appends a decided batch, once every data key its sealed records were
+  // sealed under is durable (DataKeyStore::SyncNewKeys): a record on the log
+  // whose key a crash lost could never be opened. A failed sync appends
+  // nothing and fails the batch like a failed append.
+  absl::StatusOr<std::vector<LogPosition>> AppendBatch(const std::vector<AppendRecord>& records) {
+    if (options_.data_keys != nullptr) {
+      if (absl::Status synced = options_.data_keys->SyncNewKeys(); !synced.ok()) {
+        return absl::UnavailableError(
+            fmt::format("the new data keys could not be synced, so nothing was appended: {}",
+                        synced.message()));
+      }
+    }
+    return log_writer_->Append(records);
   }
 
   // Up to max_batch queued requests; with `wait`, blocks until there is one,

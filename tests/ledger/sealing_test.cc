@@ -131,6 +131,30 @@ TEST(SealedBodyTest, SealsTheWholeBodyAndKeepsOnlyTheClearFacts) {
               StatusIs(absl::StatusCode::kFailedPrecondition));
 }
 
+TEST(DataKeyStoreTest, NewKeysAreSyncedTogetherAndKeptAcrossAReopen) {
+  TempDir dir;
+  const std::string path = dir.Sub("keys");
+  events::AesKey made{};
+  {
+    CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::DataKeyStore> keys,
+                            ledger::DataKeyStore::Open(path, ledger::DataKeyMode::kCreate));
+    EXPECT_THAT(keys->SyncNewKeys(), IsOk()) << "nothing to sync is not an error";
+    CL_ASSERT_OK_AND_ASSIGN(made, keys->FindOrCreate(Stream(tools::kSamplePatient)));
+    ASSERT_THAT(keys->FindOrCreate(Stream(kOther)), IsOk());
+    CL_ASSERT_OK_AND_ASSIGN(events::AesKey again,
+                            keys->FindOrCreate(Stream(tools::kSamplePatient)));
+    EXPECT_EQ(again, made) << "a patient has one key, made once";
+    ASSERT_THAT(keys->SyncNewKeys(), IsOk());
+    EXPECT_THAT(keys->SyncNewKeys(), IsOk());
+  }
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::DataKeyStore> reopened,
+                          ledger::DataKeyStore::Open(path, ledger::DataKeyMode::kOpen));
+  CL_ASSERT_OK_AND_ASSIGN(std::optional<events::AesKey> found,
+                          reopened->Find(Stream(tools::kSamplePatient)));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found, made);
+}
+
 TEST(DataKeyStoreTest, WrapsUnderAPrivateMasterKeyAndDestroysForGood) {
   TempDir dir;
   const std::string path = dir.Sub("keys");
