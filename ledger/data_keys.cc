@@ -127,7 +127,9 @@ absl::StatusOr<std::unique_ptr<DataKeyStore>> DataKeyStore::Open(const std::stri
   auto impl = std::make_unique<Impl>();
   if (mode == DataKeyMode::kCreate) {
     std::error_code error;
-    std::filesystem::create_directories(dir, error);
+    // The store's directory too: RocksDB logs a missing one as an error
+    // before creating it, which every `init` would print.
+    std::filesystem::create_directories(store_path, error);
     if (error)
       return absl::InternalError(fmt::format("cannot create {}: {}", dir, error.message()));
     std::filesystem::permissions(dir, std::filesystem::perms::owner_all,
@@ -271,14 +273,17 @@ absl::Status CopyDataKeyStore(const std::string& from, const std::string& to) {
   absl::StatusOr<events::AesKey> master = ReadMasterKey(from + "/master.key");
   if (!master.ok()) return master.status();
   std::error_code error;
-  std::filesystem::create_directories(to, error);
+  std::filesystem::create_directories(to + "/store", error);
   if (error) return absl::InternalError(fmt::format("cannot create {}: {}", to, error.message()));
   std::filesystem::permissions(to, std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, error);
   if (absl::Status written = WriteMasterKey(to + "/master.key", *master); !written.ok()) {
     return written;
   }
+  // As for the store itself: RocksDB's messages to the operational log,
+  // never a LOG file (a backup onto a full disk must fail, not abort).
   rocksdb::Options read_options;
+  read_options.info_log = std::make_shared<internal::RocksDbLogger>(from + "/store");
   rocksdb::DB* source = nullptr;
   if (absl::Status opened = FromRocks(
           rocksdb::DB::OpenForReadOnly(read_options, from + "/store", &source), "open to copy");
@@ -287,6 +292,7 @@ absl::Status CopyDataKeyStore(const std::string& from, const std::string& to) {
   }
   std::unique_ptr<rocksdb::DB> source_db(source);
   rocksdb::Options write_options;
+  write_options.info_log = std::make_shared<internal::RocksDbLogger>(to + "/store");
   write_options.create_if_missing = true;
   write_options.error_if_exists = true;
   rocksdb::DB* target = nullptr;

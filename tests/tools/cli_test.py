@@ -118,7 +118,10 @@ def check_setup(ledger):
     early = ledger.run("plan", "show", "--nhs", NHS, *CREW)
     check(early.returncode == 1 and "init" in early.stderr,
           "using a ledger before init is an error (1) that says to run init")
-    check(ledger.run("init").returncode == 0, "init creates a ledger")
+    created = ledger.run("init")
+    check(created.returncode == 0, "init creates a ledger")
+    check(" error " not in created.stderr,
+          f"init logs no error when all is well (got {created.stderr.strip()[-300:]!r})")
     bad_property = ledger.run("--log", "kafka:127.0.0.1:1", "--kafka-property", "nonsense",
                               "verify")
     check(bad_property.returncode == 2 and "KEY=VALUE" in bad_property.stderr,
