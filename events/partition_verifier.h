@@ -43,6 +43,9 @@ using HeadLookup = std::function<absl::StatusOr<StreamHead>(std::string_view str
 struct VerifiedRecord {
   std::int64_t offset = 0;
   OpenedRecord opened;
+  // Whether its event was written sealed (events/sealed_body.h): set by
+  // whoever opens the sealed content (the projector), false until then.
+  bool sealed = false;
 };
 
 // Where and why verification stopped.

@@ -200,6 +200,7 @@ absl::Status ApplyRequestResolved(const Event& event, PlanState* state) {
 
 // Everything the plan said, gone; the facts stay: lifecycle, versions and
 // their hashes, who started, submitted, restricted and requested, and when.
+// The review date goes with the content it is read from.
 void DropContent(PlanState* state) {
   state->clear_published();
   state->clear_draft();
@@ -214,6 +215,10 @@ void DropContent(PlanState* state) {
     state->mutable_death()->clear_place();
   }
   if (state->has_withdrawal()) state->mutable_withdrawal()->clear_note();
+  // Read from the published content, so a fold of erased events cannot know
+  // it: dropped too, so that a plan erased after it was folded whole equals
+  // one folded from its erased events.
+  state->clear_review_due();
   state->set_content_erased(true);
 }
 

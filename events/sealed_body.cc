@@ -93,6 +93,13 @@ void ReduceToClear(Event* event) {
   }
 }
 
+void EraseSealedContent(Event* event) {
+  ReduceToClear(event);
+  careledger::v1::SealedBody* sealed = event->mutable_sealed_body();
+  sealed->Clear();
+  sealed->set_version(kSealedEnvelopeVersion);
+}
+
 absl::Status SealContent(const AesKey& key, Event* event) {
   const google::protobuf::FieldDescriptor* field =
       Event::descriptor()->FindFieldByNumber(event->body_case());

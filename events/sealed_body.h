@@ -55,6 +55,14 @@ std::string SealedAad(std::string_view stream_id, std::uint64_t stream_seq, std:
 // met) stay. docs/envelope.md lists each field.
 void ReduceToClear(careledger::v1::Event* event);
 
+// The erased form of an event written sealed, as the projections keep it
+// once its patient is erased: the clear body (ReduceToClear) and a
+// sealed_body holding only its version (nonce and ciphertext, which no key
+// will ever open again, are dropped). The same bytes whether `event` was
+// opened (its whole body restored) or could not be opened (its key was
+// destroyed): the writer's clear body is ReduceToClear of the whole body.
+void EraseSealedContent(careledger::v1::Event* event);
+
 // Seals `event` (stream_id and stream_seq set) under `key`: the whole body
 // into sealed_body, then ReduceToClear. INTERNAL if OpenSSL fails.
 absl::Status SealContent(const AesKey& key, careledger::v1::Event* event);

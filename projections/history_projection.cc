@@ -4,6 +4,7 @@
 
 #include "careledger/v1/projection.pb.h"
 #include "events/envelope.h"
+#include "events/sealed_body.h"
 #include "projections/internal/applied.h"
 #include "projections/internal/keys.h"
 #include "projections/plan_projection.h"
@@ -28,6 +29,10 @@ void HistoryProjection::Add(const AppliedEvent& event, const std::string& nhs_nu
   *entry.mutable_position() = internal::PositionOf(event);
   entry.set_stream_id(body.stream_id());
   *entry.mutable_event() = body;
+  entry.set_sealed(event.sealed);
+  // Content whose key was destroyed is kept in its erased form: the
+  // ciphertext can never be opened again (the log keeps it, signed).
+  if (body.has_sealed_body()) events::EraseSealedContent(entry.mutable_event());
   pending_[internal::HistoryKey(nhs_number, body.recorded_at(), event.partition, event.offset)] =
       events::SerializeDeterministic(entry);
 }

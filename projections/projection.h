@@ -27,6 +27,9 @@ struct AppliedEvent {
   std::int32_t partition = 0;
   std::int64_t offset = 0;
   const events::OpenedRecord* record = nullptr;  // valid during Apply only
+  // The event was written sealed (events/sealed_body.h): record->event is
+  // its opened whole, or, still carrying sealed_body, its erased content.
+  bool sealed = false;
 };
 
 class Projection {

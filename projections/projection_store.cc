@@ -11,6 +11,8 @@
 
 #include <array>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 
 #include "careledger/v1/projection.pb.h"
 #include "events/envelope.h"
@@ -106,6 +108,10 @@ struct ProjectionStore::Database {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in kFamilies order
   std::string secondary_path;  // set for a follower; its own files, removed on close
+  // Held shared while an explicit snapshot is open, exclusively by
+  // CompactAway: a compaction keeps every value a snapshot can see, so one
+  // taken meanwhile would keep the values it is meant to push out.
+  std::shared_mutex snapshots;
 
   ~Database() {
     for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
@@ -288,6 +294,7 @@ absl::StatusOr<std::vector<std::optional<std::string>>> ProjectionStore::MultiGe
     StoreFamily family, const std::vector<std::string>& keys) const {
   std::vector<std::optional<std::string>> values(keys.size());
   if (keys.empty()) return values;
+  std::shared_lock no_compaction_meanwhile(database_->snapshots);
   const rocksdb::Snapshot* snapshot = database_->db->GetSnapshot();
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
@@ -326,7 +333,35 @@ absl::Status ProjectionStore::Commit(const StoreBatch& batch) {
   return FromRocks(database_->db->Write(options, &write), "commit");
 }
 
+absl::Status ProjectionStore::CompactAway(const std::vector<KeyRange>& ranges) {
+  if (!database_->secondary_path.empty()) {
+    return absl::FailedPreconditionError("a follower of a projection store cannot compact it");
+  }
+  std::unique_lock no_snapshot_meanwhile(database_->snapshots);
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (absl::Status flushed = FromRocks(database_->db->Flush(flush, database_->handles), "flush");
+      !flushed.ok()) {
+    return flushed;
+  }
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (const KeyRange& range : ranges) {
+    const rocksdb::Slice begin(range.begin);
+    const rocksdb::Slice end(range.end);
+    if (absl::Status compacted =
+            FromRocks(database_->db->CompactRange(compact, database_->Handle(range.family), &begin,
+                                                  range.end.empty() ? nullptr : &end),
+                      "compact");
+        !compacted.ok()) {
+      return compacted;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<events::Hash> ProjectionStore::Fingerprint() const {
+  std::shared_lock no_compaction_meanwhile(database_->snapshots);
   const rocksdb::Snapshot* snapshot = database_->db->GetSnapshot();
   rocksdb::ReadOptions read;
   read.snapshot = snapshot;

@@ -62,7 +62,9 @@ namespace careledger::projections {
 // 5: audit_by_patient holds its entries (a covering index).
 // 6: review_due.
 // 7: stats.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 7;
+// 8: history entries say whether their event was sealed, and hold erased
+//    content in its erased form; "erasing/" markers in meta.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 8;
 
 enum class StoreFamily {
   kPlans,
@@ -97,6 +99,13 @@ class StoreBatch {
     std::optional<std::string> value;  // nullopt: delete
   };
   std::vector<Change> changes_;
+};
+
+// Keys [begin, end) of one family ("" end: no upper bound).
+struct KeyRange {
+  StoreFamily family;
+  std::string begin;
+  std::string end;
 };
 
 class ProjectionStore {
@@ -146,6 +155,14 @@ class ProjectionStore {
 
   // Applies every change in `batch` atomically: after a crash, all or none.
   absl::Status Commit(const StoreBatch& batch);
+
+  // Pushes every overwritten or deleted value in `ranges` out of the store's
+  // files: the memtables are flushed (the WAL holding them is then dropped)
+  // and each range compacted down to the last level, so no file keeps an
+  // old value (an erased patient's content, projections/erasure_purge.h).
+  // Blocks while it compacts, and so do MultiGet and Fingerprint (their
+  // snapshots would keep the old values). FAILED_PRECONDITION for a follower.
+  absl::Status CompactAway(const std::vector<KeyRange>& ranges);
 
   // SHA-256 over every key and value of every column family (default, plans,
   // versions, directory, worklist, review_due, history, audit, audit_by_patient,

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,6 +16,7 @@
 #include "events/time_util.h"
 #include "projections/audit_projection.h"
 #include "projections/directory_projection.h"
+#include "projections/erasure_purge.h"
 #include "projections/history_projection.h"
 #include "projections/plan_projection.h"
 #include "projections/stats_projection.h"
@@ -44,7 +46,7 @@ absl::StatusOr<std::optional<Refusal>> ApplyVerified(
     const std::vector<events::VerifiedRecord>& verified = work[p].verified;
     for (std::size_t i = 0; i < verified.size(); ++i) {
       const AppliedEvent event{static_cast<std::int32_t>(p), verified[i].offset,
-                               &verified[i].opened};
+                               &verified[i].opened, verified[i].sealed};
       for (const std::unique_ptr<Projection>& projection : projections) {
         absl::Status applied = projection->Apply(event);
         if (absl::IsFailedPrecondition(applied)) {
@@ -66,7 +68,10 @@ void OpenSealed(const events::DataKeys* keys, std::int32_t partition, PartitionW
   for (std::size_t i = 0; i < work->verified.size(); ++i) {
     careledger::v1::Event& event = work->verified[i].opened.event;
     absl::StatusOr<events::SealedContent> opened = events::OpenSealedContent(keys, &event);
-    if (opened.ok()) continue;
+    if (opened.ok()) {
+      work->verified[i].sealed = *opened != events::SealedContent::kClear;
+      continue;
+    }
     const std::int64_t offset = work->verified[i].offset;
     work->stop =
         PartitionStop{partition, offset, event.stream_id(), events::FailureKindOf(opened.status()),
@@ -76,6 +81,13 @@ void OpenSealed(const events::DataKeys* keys, std::int32_t partition, PartitionW
                          work->verified.end());
     return;
   }
+}
+
+// The NHS number of the patient `event` erases: a PatientErased on their
+// stream.
+std::optional<std::string_view> ErasedPatient(const careledger::v1::Event& event) {
+  if (!event.has_patient_erased()) return std::nullopt;
+  return NhsNumberOfStream(event.stream_id());
 }
 
 PartitionStop StopOf(const events::VerificationStop& stop) {
@@ -176,6 +188,8 @@ absl::Status Projector::Start() {
                     "has {}: delete the store and rebuild it",
                     store_->path(), *stored_count, count));
   }
+  // A purge that a crash interrupted is finished before anything else.
+  if (absl::Status purged = PurgeErasedContent(store_); !purged.ok()) return purged;
   absl::StatusOr<std::vector<PartitionProgress>> progress = ReadProgress(*store_, count);
   if (!progress.ok()) return progress.status();
 
@@ -271,6 +285,7 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
   std::vector<PartitionProgress> next(count);
   absl::flat_hash_map<std::string, events::StreamHead> heads;
   std::uint64_t applied = 0;
+  bool erasures = false;
   for (std::size_t p = 0; p < count; ++p) {
     const PartitionWork& partition = work[p];
     next[p] = run_->partitions[p].committed;
@@ -288,11 +303,20 @@ absl::StatusOr<bool> Projector::Step(std::chrono::milliseconds wait, ProjectionR
     applied += partition.verified.size();
     for (const events::VerifiedRecord& record : partition.verified) {
       if (record.opened.event.has_sealed_body()) ++report->records_erased;
+      if (std::optional<std::string_view> erased = ErasedPatient(record.opened.event)) {
+        MarkErasure(*erased, &batch);
+        erasures = true;
+      }
     }
   }
   for (const auto& [stream_id, head] : heads) PutStreamHead(stream_id, head, &batch);
   if (!batch.empty()) {
     if (absl::Status committed = store_->Commit(batch); !committed.ok()) return committed;
+  }
+  // The erased patients' content, applied opened before their erasure, goes
+  // now (projections/erasure_purge.h); their markers were committed above.
+  if (erasures) {
+    if (absl::Status purged = PurgeErasedContent(store_); !purged.ok()) return purged;
   }
 
   for (std::size_t p = 0; p < count; ++p) {

@@ -62,15 +62,12 @@ CommandDecoding DecodeCommandRequest(const CommandRequest& request) {
         "a worklist is read with GET /v1/worklist, an audit query with GET /v1/audit/...: "
         "each records the look and shows what it recorded");
   }
-  // Erasure is more than its event: the data key is destroyed and every
-  // derived copy rebuilt, which the running service cannot do to its own
-  // projection. Accepting the command here would record PatientErased and
-  // leave the key and the projection's copy in place.
+  // Erasure is more than its event: the data key is destroyed and the
+  // writer snapshots replaced after it, which its own route does.
   if (command.has_erase_patient()) {
-    return Refuse(400, "Erasure is not a service command",
-                  "erase a patient with `careledger erase` on the ledger's machine, the service "
-                  "stopped (docs/governance.md, \"Erasure\"): it records the erasure, destroys "
-                  "the data key and rebuilds the projection");
+    return Refuse(400, "Erasure has its own route",
+                  "erase a patient with POST /v1/patients/{nhs}/erase (docs/governance.md, "
+                  "\"Erasure\"): it records the erasure, then destroys the data key");
   }
   if (request.if_match) {
     if (absl::Status matched = ParseIfMatch(*request.if_match, &command); !matched.ok()) {

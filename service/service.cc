@@ -366,6 +366,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
   if (!data_keys.ok()) return data_keys.status();
   impl->data_keys = *std::move(data_keys);
+  impl->snapshot_dir = context.SnapshotDir();
   const ledger::RecoveryReport& recovered = impl->writer->recovery();
   spdlog::info("writer recovered {} records in {:.2f} s ({}; {} records read)", recovered.records,
                recovered.seconds,
@@ -474,6 +475,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddAuditRoutes();
   impl->AddAlertReviewRoutes();
   impl->AddProofRoute();
+  impl->AddErasureRoutes();
   impl->AddStatsRoutes();
   impl->AddMigrationRoutes();
   impl->AddIntegrityRoutes();

@@ -3,16 +3,18 @@
 //
 // 1. The CMC team's ErasePatient is decided by the ledger: a refusal (another
 //    role, an unknown or already erased patient, the retention period not
-//    over without --override-retention) is recorded as a DENIED access record
+//    over without --retention-override) is recorded as a DENIED access record
 //    and nothing else changes (exit 3).
 // 2. Granted, its signed PatientErased is on the patient's stream, durable,
 //    BEFORE anything is destroyed.
 // 3. The patient's data key is destroyed and the key store compacted
 //    (ledger/data_keys.h): the sealed content can never be read again.
 // 4. The writer snapshots (a start-up cache holding folded plans) are
-//    deleted and the projection rebuilt from the log, so no copy of the
-//    content survives in either; every signature, chain and checkpoint of
-//    the log is untouched and still verifies.
+//    deleted and the projection catches up: applying the PatientErased, it
+//    purges the patient's content from its files (projections/
+//    erasure_purge.h), so no copy survives in either; every signature,
+//    chain and checkpoint of the log is untouched and still verifies.
+// Steps 1 to 3 are access::ErasePatient, shared with the service.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -23,9 +25,7 @@
 #include <optional>
 #include <string>
 
-#include "absl/strings/match.h"
-#include "absl/time/clock.h"
-#include "events/format.h"
+#include "access/erasure.h"
 #include "ledger/data_keys.h"
 #include "ledger/erasure_rules.h"
 #include "ledger/nhs_number.h"
@@ -47,41 +47,14 @@ struct EraseFlags {
   std::string override_retention;
 };
 
-// Deletes the writer snapshots of this data directory (docs/snapshots.md):
-// they hold folded plans, and the next start-up reads the whole log instead.
-absl::StatusOr<int> DeleteWriterSnapshots(const Context& context) {
-  int deleted = 0;
-  std::error_code error;
-  if (!std::filesystem::exists(context.SnapshotDir(), error)) return deleted;
-  for (const auto& entry : std::filesystem::directory_iterator(context.SnapshotDir(), error)) {
-    if (!entry.is_regular_file()) continue;
-    if (!std::filesystem::remove(entry.path(), error) || error) {
-      return absl::InternalError(fmt::format("cannot delete the writer snapshot {}: {}",
-                                             entry.path().string(), error.message()));
-    }
-    ++deleted;
-  }
-  if (error) {
-    return absl::InternalError(
-        fmt::format("cannot list {}: {}", context.SnapshotDir(), error.message()));
-  }
-  return deleted;
-}
-
 int RunErase(const EraseFlags& flags, const Context& context) {
   if (absl::Status valid = ledger::ValidateNhsNumber(flags.nhs_number); !valid.ok()) {
     return ReportError(valid, context.json());
   }
-  const std::string stream = fmt::format("patient/{}", flags.nhs_number);
   absl::StatusOr<CommandSubmitter> submitter = CommandSubmitter::Open(context);
   if (!submitter.ok()) return ReportError(submitter.status(), context.json());
   absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> keys = context.OpenDataKeys();
   if (!keys.ok()) return ReportError(keys.status(), context.json());
-
-  // A key still live for a patient the ledger already erased: an earlier
-  // erase recorded its PatientErased but stopped before destroying the key.
-  absl::StatusOr<std::optional<events::AesKey>> live = (*keys)->Find(stream);
-  const bool key_live = live.ok() && live->has_value();
 
   careledger::v1::Command command = flags.actor.NewCommand();
   careledger::v1::ErasePatient* erase = command.mutable_erase_patient();
@@ -89,63 +62,53 @@ int RunErase(const EraseFlags& flags, const Context& context) {
   erase->set_reason(flags.reason);
   erase->set_retention_years(flags.retention_years);
   erase->set_retention_override(flags.override_retention);
-  absl::StatusOr<careledger::v1::CommandResult> result = submitter->SubmitQuietly(command);
-  if (!result.ok()) return ReportError(result.status(), context.json());
-  const bool completing = result->outcome() == careledger::v1::OUTCOME_REJECTED && key_live &&
-                          absl::StrContains(result->error(), "already erased");
-  if (result->outcome() != careledger::v1::OUTCOME_APPLIED && !completing) {
-    submitter->Print(*result);
-    return result->outcome() == careledger::v1::OUTCOME_REJECTED ? kExitRejected : kExitOk;
+  absl::StatusOr<access::ErasureOutcome> erased =
+      access::ErasePatient(submitter->writer(), **keys, command);
+  if (!erased.ok()) return ReportError(erased.status(), context.json());
+  const careledger::v1::CommandResult& result = erased->result;
+  if (!erased->erased()) {
+    submitter->Print(result);
+    return result.outcome() == careledger::v1::OUTCOME_REJECTED ? kExitRejected : kExitOk;
   }
-  if (completing) {
+  if (erased->completed_earlier_erasure) {
     std::cerr << fmt::format(
-        "patient {} was already erased but its data key is still there: destroying it now\n",
+        "patient {} was already erased but its data key was still there: destroyed it now\n",
         flags.nhs_number);
   }
-
-  // Recorded and durable: now destroy the key, then every derived copy.
-  if (absl::Status destroyed = (*keys)->Destroy(stream, absl::Now()); !destroyed.ok()) {
-    return ReportError(
-        absl::Status(destroyed.code(),
-                     fmt::format("the patient's PatientErased is recorded, but the data key was "
-                                 "not destroyed: {} (run erase again once fixed: it finds the "
-                                 "erasure recorded and destroys the key)",
-                                 destroyed.message())),
-        context.json());
-  }
-  absl::StatusOr<int> snapshots = DeleteWriterSnapshots(context);
+  absl::StatusOr<int> snapshots = access::ReplaceWriterSnapshots(context.SnapshotDir(), "");
   if (!snapshots.ok()) return ReportError(snapshots.status(), context.json());
-  ProjectionSessionOptions rebuild;
-  rebuild.rebuild = true;
-  rebuild.log = submitter->log();
+  // The projection applies the PatientErased and purges the patient's
+  // content from its files (projections/erasure_purge.h): no rebuild.
+  ProjectionSessionOptions catch_up;
+  catch_up.log = submitter->log();
   absl::StatusOr<std::unique_ptr<ProjectionSession>> session =
-      ProjectionSession::Open(context, rebuild);
+      ProjectionSession::Open(context, catch_up);
   if (!session.ok()) return ReportError(session.status(), context.json());
   absl::StatusOr<projections::ProjectionReport> report = (*session)->projector().CatchUp();
   if (!report.ok()) return ReportError(report.status(), context.json());
   if (!report->stops.empty()) {
-    return ReportError(absl::DataLossError(fmt::format("the rebuilt projection stopped: {}",
-                                                       report->stops.front().reason)),
+    return ReportError(absl::DataLossError(
+                           fmt::format("the projection stopped: {}", report->stops.front().reason)),
                        context.json());
   }
   if (context.json()) {
     PrintJson(nlohmann::json{{"erased", flags.nhs_number},
-                             {"stream_id", result->stream_id()},
-                             {"stream_seq", result->stream_seq()},
-                             {"partition", result->partition()},
-                             {"offset", result->offset()},
+                             {"stream_id", result.stream_id()},
+                             {"stream_seq", result.stream_seq()},
+                             {"partition", result.partition()},
+                             {"offset", result.offset()},
                              {"data_key_destroyed", true},
-                             {"completed_earlier_erasure", completing},
+                             {"completed_earlier_erasure", erased->completed_earlier_erasure},
                              {"writer_snapshots_deleted", *snapshots},
                              {"projection_records", report->records_applied},
-                             {"projection_records_erased", report->records_erased}});
+                             {"projection_purged", true}});
   } else {
     std::cout << fmt::format(
         "erased patient {}: PatientErased at partition {} offset {} ({} seq {}); data key "
-        "destroyed and the key store compacted; {} writer snapshot(s) deleted; projection rebuilt "
-        "({} records, {} of them erased content)\n",
-        flags.nhs_number, result->partition(), result->offset(), result->stream_id(),
-        result->stream_seq(), *snapshots, report->records_applied, report->records_erased);
+        "destroyed and the key store compacted; {} writer snapshot(s) deleted; the projection "
+        "caught up ({} records) and holds none of the patient's content\n",
+        flags.nhs_number, result.partition(), result.offset(), result.stream_id(),
+        result.stream_seq(), *snapshots, report->records_applied);
   }
   return kExitOk;
 }
@@ -169,7 +132,7 @@ void RegisterErase(CLI::App& app, Runner* run) {
                    "Code of Practice: 8 years for adult health records)")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
-  erase->add_option("--override-retention", flags->override_retention,
+  erase->add_option("--retention-override,--override-retention", flags->override_retention,
                     "Erase before the retention period ended: why (recorded in the event)");
   erase->callback([run, flags] {
     *run = [flags](const Context& context) { return RunErase(*flags, context); };

@@ -21,6 +21,7 @@
 //   meta       "schema" | "partition_count"
 //              | "progress/" <partition: 4 bytes>
 //              | "head/" <stream id>
+//              | "erasing/" <nhs number>   (an erasure being purged: erasure_purge.h)
 #ifndef CARELEDGER_PROJECTIONS_INTERNAL_KEYS_H_
 #define CARELEDGER_PROJECTIONS_INTERNAL_KEYS_H_
 

@@ -37,6 +37,8 @@ class Service::Impl {
   std::unique_ptr<ledger::Writer> writer;
   // The writer's data key store, shared by every read of sealed plan events.
   std::shared_ptr<ledger::DataKeyStore> data_keys;
+  // Where the writer's snapshots are (docs/snapshots.md).
+  std::string snapshot_dir;
   std::unique_ptr<BackgroundProjection> projection;
   // Counts investigation alerts for /metrics; null when alert_scan_seconds is 0.
   std::unique_ptr<AlertWatch> alerts;
@@ -72,6 +74,7 @@ class Service::Impl {
   void AddAuditRoutes();        // audit_routes.cc
   void AddAlertReviewRoutes();  // alert_review_routes.cc
   void AddProofRoute();         // proof_routes.cc
+  void AddErasureRoutes();      // erasure_routes.cc
   void AddStatsRoutes();        // stats_routes.cc
   void AddMigrationRoutes();    // migration_routes.cc
   void AddIntegrityRoutes();    // integrity_routes.cc

@@ -30,8 +30,10 @@
 #include "events/envelope.h"
 #include "events/failure.h"
 #include "events/sealed_body.h"
+#include "events/sha256.h"
 #include "ledger/data_keys.h"
 #include "ledger/log_scan.h"
+#include "projections/erasure_purge.h"
 #include "projections/plan_queries.h"
 #include "projections/projection_store.h"
 #include "projections/projector.h"
@@ -315,6 +317,22 @@ TEST_F(SealingWorldTest, OldLogThenSealedEventsVerifyProjectAndEraseOnePatient) 
   EXPECT_FALSE(stream.back().has_sealed_body());
   EXPECT_EQ(stream.back().patient_erased().retention_override(), "right-to-erasure decision 12");
   world_.Reject(LedgerWorld::Note(who.ambulance, "after", kOther), "erased");
+
+  // The projection that showed the content, resumed as a running service's
+  // projector would be, before the key is destroyed: applying the erasure
+  // purges the patient's content out of every file of the store
+  // (projections/erasure_purge.h), and leaves the other patient's.
+  store.reset();
+  std::unique_ptr<projections::ProjectionStore> live;
+  CL_ASSERT_OK_AND_ASSIGN(report, Project("before", &live));
+  EXPECT_TRUE(report.stops.empty());
+  EXPECT_EQ(AllBytes(dir_.Sub("before")).find("BRAVO-77"), std::string::npos);
+  EXPECT_NE(AllBytes(dir_.Sub("before")).find("CHARLIE-93"), std::string::npos);
+  CL_ASSERT_OK_AND_ASSIGN(careledger::v1::PlanRecord purged,
+                          projections::PlanQueries(live.get()).GetPlan(kOther));
+  EXPECT_EQ(purged.state().lifecycle(), careledger::v1::PLAN_LIFECYCLE_ERASED);
+  EXPECT_EQ(purged.state().notes(0).text(), "");
+
   ASSERT_THAT(keys_->Destroy(Stream(kOther), DefaultNow()), IsOk());
 
   // Everything still verifies; the erased patient projects as erased.
@@ -336,6 +354,22 @@ TEST_F(SealingWorldTest, OldLogThenSealedEventsVerifyProjectAndEraseOnePatient) 
   CL_ASSERT_OK_AND_ASSIGN(first, after.GetPlan(tools::kSamplePatient));
   EXPECT_EQ(first.state().notes(1).text(), "sealed note CHARLIE-93");
   EXPECT_NE(AllBytes(dir_.Sub("after")).find("CHARLIE-93"), std::string::npos);
+
+  // The purged live projection is byte for byte the rebuild.
+  CL_ASSERT_OK_AND_ASSIGN(events::Hash rebuilt, store->Fingerprint());
+  CL_ASSERT_OK_AND_ASSIGN(events::Hash purged_live, live->Fingerprint());
+  EXPECT_EQ(events::HashHex(purged_live), events::HashHex(rebuilt))
+      << "the live projection purged of the erased patient differs from a rebuild";
+  // A purge a crash interrupted (its marker still there) runs again on the
+  // next start, changes nothing more and removes the marker.
+  projections::StoreBatch marker;
+  projections::MarkErasure(kOther, &marker);
+  ASSERT_THAT(live->Commit(marker), IsOk());
+  CL_ASSERT_OK_AND_ASSIGN(events::Hash marked, live->Fingerprint());
+  EXPECT_NE(events::HashHex(marked), events::HashHex(rebuilt));
+  ASSERT_THAT(projections::PurgeErasedContent(live.get()), IsOk());
+  CL_ASSERT_OK_AND_ASSIGN(purged_live, live->Fingerprint());
+  EXPECT_EQ(events::HashHex(purged_live), events::HashHex(rebuilt));
 
   // The writer recovers the erased stream too (and refuses to touch it).
   world_.Restart();

@@ -49,6 +49,7 @@ from sample_plan import actor, complete_sections, date_json, decode_export, toda
 from service_client import DevIssuer, Service, device_certificate, self_signed_ca  # noqa: E402
 import stats_checks  # noqa: E402
 import migration_checks  # noqa: E402
+import erasure_checks  # noqa: E402
 import worklist_audit_checks  # noqa: E402
 
 NO_PLAN_NHS = "9434765919"  # a valid NHS number no plan is recorded for
@@ -146,7 +147,7 @@ def main():
         nhs, other_nhs = PATIENT[1], OTHER_NHS
         ready = (ledger.run("init").returncode == 0
                  and ledger.run("directory", "sample").returncode == 0
-                 and publish(ledger, [nhs, other_nhs], draft_for=nhs))
+                 and publish(ledger, [nhs, other_nhs, erasure_checks.ERASE_NHS], draft_for=nhs))
         ready = ready and register_unfit_users(ledger)
         if not check(ready, "init, the sample directory, two published plans, one with a "
                             "working draft pending, a suspended and an untrained crew member"):
@@ -190,6 +191,8 @@ def publish(ledger, patients, draft_for):
     lines.append({"actor": gp, "update_plan_section": {"nhs_number": draft_for, "value": {
         "allergies": {"no_known_allergies": True,
                       "no_allergies_source": "NO_ALLERGIES_SOURCE_PATIENT_REPORTS"}}}})
+    if erasure_checks.ERASE_NHS in patients:
+        lines += erasure_checks.setup_lines(actor)
     for i, line in enumerate(lines):
         line["command_id"] = f"setup-{i}"
     result = ledger.run("--json", "submit", "-",
@@ -435,9 +438,9 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     post("an unknown field", {**note, "no_such_field": 1}, 400, "no_such_field", 0)
     post("a read sent as a command", {"view_plan": {"nhs_number": nhs}}, 400, "GET", 0)
     post("a worklist look sent as a command", {"view_worklist": {}}, 400, "GET /v1/worklist", 0)
-    post("an erasure sent as a command (the service cannot destroy the key and rebuild)",
+    post("an erasure sent as a command (its own route destroys the key after recording it)",
          {"erase_patient": {"nhs_number": nhs, "reason": "consent withdrawn"}}, 400,
-         "careledger erase", 0)
+         "/v1/patients/{nhs}/erase", 0)
     post("a stale If-Match", {"update_plan_section": {"nhs_number": nhs}}, 422, "version", 1,
          token=gp, device=gp_device, headers={"If-Match": '"999"'})
     post("no token", note, 401, "bearer token", 0, token=None)
@@ -446,6 +449,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     http_export = worklist_audit_checks.run(ledger, service, nhs, tmp, issuer, crew, amb)
     stats_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/stats
     migration_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/migration/report
+    erasure_checks.run(ledger, service, tmp, issuer, crew, amb)  # POST /v1/patients/{nhs}/erase
 
     # ---- transport -----------------------------------------------------------------
     foreign = os.path.join(tmp, "foreign-ca")
@@ -581,6 +585,16 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
           "no NHS number and no clinical content")
     verified = ledger.run("verify")
     check(verified.returncode == 0, "the log verifies after the service stopped")
+    # The service's projection, purged of the erased patient while it ran, is
+    # byte for byte a rebuild of the same log.
+    served = ledger.run("--json", "project", "--fingerprint")
+    rebuilt = ledger.run("--json", "project", "--projection-dir", os.path.join(tmp, "rebuilt"),
+                         "--rebuild", "--fingerprint")
+    prints = [next((l.split()[1] for l in r.stdout.splitlines() if l.startswith("fingerprint ")),
+                   None) for r in (served, rebuilt)]
+    check(prints[0] is not None and prints[0] == prints[1],
+          f"the service's projection equals a rebuild of the log, fingerprint for fingerprint "
+          f"({prints})")
     worklist_audit_checks.export_matches_cli(ledger, nhs, http_export, tmp)
 
     # ---- configuration ---------------------------------------------------------------

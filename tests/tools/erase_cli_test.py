@@ -9,7 +9,8 @@ careledger program on the embedded log:
   until the retention period ends; the CMC team erases patient A (exit 0).
   Afterwards none of A's clinical strings or identifying details is anywhere
   in the data directory (log, log export, projection, key store, snapshots),
-  while patient B's are still in the projection; `careledger verify` passes
+  while patient B's are still in the projection, which was purged in place and
+  equals a rebuild byte for byte; `careledger verify` passes
   with the kept checkpoint; tests/independent/verify_export.py verifies the
   export (sealed records and the erasure counted); A's audit trail still lists
   the crew's reads, and `audit access` on one says the content was erased;
@@ -95,6 +96,11 @@ def load_lines():
         add(gp, record_death={"nhs_number": nhs, "died_on": date_json(died),
                               "place": "Rosewood Care Home"})
     return lines
+
+
+def fingerprint_of(stdout):
+    return next((line.split()[1] for line in stdout.splitlines()
+                 if line.startswith("fingerprint ")), None)
 
 
 def files_holding(root, text):
@@ -197,7 +203,7 @@ def run(ledger, work):
                         "consent withdrawn, letter 2024-117", *AUDITOR)
     report = json.loads(erased.stdout) if erased.returncode == 0 else {}
     check(erased.returncode == 0 and report.get("data_key_destroyed") is True
-          and report.get("projection_records_erased", 0) > 0,
+          and report.get("projection_purged") is True,
           f"the CMC team erases A {erased.stdout[-300:]} {erased.stderr[-300:]}")
     again = ledger.erase(a["nhs"])
     check(again.returncode == 3 and "already erased" in again.stdout + again.stderr,
@@ -249,8 +255,15 @@ def run(ledger, work):
               and "crew.lee" in opened.stdout and not any(s in opened.stdout for s in secrets(a)),
               f"audit access names who read A, and that the content was erased "
               f"{opened.stdout[-400:]} {opened.stderr[-300:]}")
-    rebuilt = ledger.run("--json", "project", "--rebuild")
+    # The projection purged in place is byte for byte a rebuild's.
+    purged = ledger.run("--json", "project", "--fingerprint")
+    rebuilt = ledger.run("--json", "project", "--projection-dir", os.path.join(work, "rebuilt"),
+                         "--rebuild", "--fingerprint")
     check(rebuilt.returncode == 0, f"the projection rebuilds without a stop {rebuilt.stderr[-300:]}")
+    purged_print = fingerprint_of(purged.stdout)
+    check(purged_print is not None and purged_print == fingerprint_of(rebuilt.stdout),
+          f"the projection purged of A equals a rebuild: {purged.stdout[-200:]} "
+          f"{rebuilt.stdout[-200:]}")
 
     # ---- a changed sealed body is caught at its place ----
     tampered = os.path.join(work, "tampered.jsonl")
