@@ -14,6 +14,10 @@ Checks, each asserting the HTTP status, the answer and the records appended:
   version and content hash, while the writer takes reads and a command; each
   read has exactly one access record on access/r1, at the position and with
   the bytes of its receipt, naming the version and hash answered;
+- refusals through the replica (a probe of a patient with no plan, urgent
+  care asking for the draft, a role the directory does not give) answer
+  404/403 after their DENIED record is durable on access/r1; no token: 401,
+  nothing recorded;
 - a command, a worklist query and a point-in-time read sent to the replica
   answer 421 naming the writer's address, appending nothing;
 - a replica beyond its lag bound (a second node, r2, started with
@@ -48,8 +52,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
 from cli_checks import check, summary  # noqa: E402
-from service_client import Service, device_certificate  # noqa: E402
-from service_test import OTHER_NHS, PATIENT, Ledger, plan_path, problem, publish  # noqa: E402
+from service_client import DevIssuer, Service  # noqa: E402
+from service_test import (NO_PLAN_NHS, OTHER_NHS, PATIENT, Ledger, plan_path,  # noqa: E402
+                          problem, publish)
 
 MAX_KILLS = 12  # tries at landing a SIGKILL while a read is in flight
 
@@ -211,6 +216,35 @@ def run(ledger, tmp, services):
     draft = [read for read in answered if read.get("nhs_number") == nhs]
     check(draft and all(read.get("state", {}).get("draft_pending") is None for read in draft),
           "  ... and nothing of the working draft pending for the patient who has one")
+
+    # ---- refusals through the replica: recorded on access/r1 before the answer --
+    issuer = DevIssuer(ledger.data)
+
+    def refused(what, path, expected, reason, token, device=device):
+        before = ledger.count()
+        status, _, body = replica.request("GET", path, token=token, device=device)
+        answer = problem(body)
+        appended = ledger.count() - before
+        access = answer.get("access", {})
+        found = access_records(ledger)[0].get(access.get("command_id"), [])
+        recorded = found[0][3] if len(found) == 1 else {}
+        check(status == expected and reason in answer.get("detail", "") and appended == 1
+              and access.get("stream_id") == "access/r1"
+              and recorded.get("outcome") == "ACCESS_OUTCOME_DENIED"
+              and reason in recorded.get("reason", ""),
+              f"{what} through the replica: {expected} '{reason}', its DENIED record on "
+              f"access/r1 (got {status} {answer.get('detail')!r}, {appended} appended)")
+
+    refused("a probe of an NHS number with no plan", plan_path(NO_PLAN_NHS), 404,
+            "no care plan", token)
+    refused("urgent care asking for the draft", plan_path(nhs, view="draft"), 403,
+            "published plans only", token)
+    refused("a role the directory does not give the user", plan_path(nhs), 403, "role",
+            issuer.mint("crew.lee", role="clinician"))
+    before = ledger.count()
+    status, _, _ = replica.request("GET", plan_path(nhs), device=device)
+    check(status == 401 and ledger.count() == before,
+          f"no bearer token through the replica: 401, nothing recorded ({status})")
 
     # ---- what a replica does not serve: 421 naming the writer ----------------
     def misdirected(what, method, path, body=None):
