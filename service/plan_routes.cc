@@ -1,7 +1,8 @@
 // GET /v1/patients/{nhs}/plan: a read of a patient's plan, recorded before
 // it returns (access::ReadPlan) by the writer, or on a read replica by the
-// replica on its own stream access/<node> (docs/replicas.md). The caller is who the credentials
-// say; the purpose of use is a required query parameter.
+// replica on its own stream access/<node> (docs/replicas.md). The caller
+// is who the credentials say; the purpose of use is a required query
+// parameter.
 #include <fmt/format.h>
 
 #include <charconv>
