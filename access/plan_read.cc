@@ -109,10 +109,17 @@ absl::StatusOr<PlanRead> ReadGranted(const projections::ProjectionStore& store,
 absl::StatusOr<PlanReadOutcome> ReadPlan(ledger::Writer& writer,
                                          const careledger::v1::Command& command,
                                          ProjectionFeed& feed, absl::Time deadline) {
+  WriterRecorder recorder(writer);
+  return ReadPlan(recorder, command, feed, deadline);
+}
+
+absl::StatusOr<PlanReadOutcome> ReadPlan(ReadRecorder& recorder,
+                                         const careledger::v1::Command& command,
+                                         ProjectionFeed& feed, absl::Time deadline) {
   if (!command.has_view_plan()) {
     return absl::InvalidArgumentError("a plan read takes a view_plan command");
   }
-  absl::StatusOr<CommandResult> result = writer.Submit(command);
+  absl::StatusOr<CommandResult> result = recorder.Submit(command);
   if (!result.ok()) return result.status();
   PlanReadOutcome outcome;
   outcome.access = *std::move(result);

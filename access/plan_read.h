@@ -2,8 +2,9 @@
 // show` and the service's plan routes both do, in one place.
 //
 // The order is the contract (DESIGN §7, docs/domain.md "Reads"):
-//   1. the ViewPlan command goes through the writer, which decides it and
-//      makes its access record (AccessRecorded GRANTED, or the DENIED
+//   1. the ViewPlan command goes through the writer (or a read replica's
+//      recorder, access/read_recorder.h), which decides it and makes its
+//      access record (AccessRecorded GRANTED, or the DENIED
 //      refusal) durable on the log before it answers;
 //   2. only after a grant is the projection brought to the granted plan
 //      stream position, and the content the grant names is read from it;
@@ -24,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "access/read_recorder.h"
 #include "careledger/v1/commands.pb.h"
 #include "careledger/v1/projection.pb.h"
 #include "ledger/writer.h"
@@ -99,6 +101,12 @@ absl::StatusOr<PlanRead> ReadGranted(const projections::ProjectionStore& store,
 // record may not be durable); FeedAdvance's errors, or DEADLINE_EXCEEDED
 // when the projection does not reach the grant by `deadline` (the read is
 // recorded; nothing is shown); ReadGranted's DATA_LOSS.
+// `recorder` decides and records it: the writer, or a read replica
+// (access/read_recorder.h); one ReadPlan for both.
+absl::StatusOr<PlanReadOutcome> ReadPlan(ReadRecorder& recorder,
+                                         const careledger::v1::Command& command,
+                                         ProjectionFeed& feed, absl::Time deadline);
+// ReadPlan recorded by `writer` (WriterRecorder).
 absl::StatusOr<PlanReadOutcome> ReadPlan(ledger::Writer& writer,
                                          const careledger::v1::Command& command,
                                          ProjectionFeed& feed, absl::Time deadline);

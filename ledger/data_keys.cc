@@ -82,9 +82,21 @@ struct DataKeyStore::Impl {
   events::AesKey master{};
   std::unique_ptr<rocksdb::DB> db;
   bool read_only = false;
+  // A read-only store is a RocksDB secondary instance of the owner's
+  // (another process, e.g. the service's writer): its own files live here,
+  // removed at close.
+  std::string secondary_dir;
   mutable std::mutex mutex;
   mutable absl::flat_hash_map<std::string, events::AesKey> cache;  // by stream id
   bool unsynced = false;  // FindOrCreate wrote a key SyncNewKeys has not synced
+
+  ~Impl() {
+    db.reset();
+    if (!secondary_dir.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(secondary_dir, ignored);
+    }
+  }
 
   // The stored value for `stream_id`, or nullopt.
   absl::StatusOr<std::optional<std::string>> Get(std::string_view stream_id) const {
@@ -153,9 +165,27 @@ absl::StatusOr<std::unique_ptr<DataKeyStore>> DataKeyStore::Open(const std::stri
   options.WAL_size_limit_MB = 0;
   options.keep_log_file_num = 2;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status status = mode == DataKeyMode::kReadOnly
-                               ? rocksdb::DB::OpenForReadOnly(options, store_path, &db)
-                               : rocksdb::DB::Open(options, store_path, &db);
+  rocksdb::Status status;
+  if (mode == DataKeyMode::kReadOnly) {
+    // A secondary instance: it reads the owner's files as they are, and
+    // catches up with the keys the owner made since (Find, on a miss).
+    std::error_code error;
+    if (!std::filesystem::exists(store_path + "/CURRENT", error)) {
+      return absl::NotFoundError(fmt::format("no data key store at {}", store_path));
+    }
+    std::string secondary =
+        (std::filesystem::temp_directory_path() / "careledger-data-keys-XXXXXX").string();
+    if (::mkdtemp(secondary.data()) == nullptr) {
+      return absl::InternalError(fmt::format("cannot make a directory in {}: {}",
+                                             std::filesystem::temp_directory_path().string(),
+                                             std::strerror(errno)));
+    }
+    impl->secondary_dir = secondary;
+    options.max_open_files = -1;  // required of a secondary instance
+    status = rocksdb::DB::OpenAsSecondary(options, store_path, secondary, &db);
+  } else {
+    status = rocksdb::DB::Open(options, store_path, &db);
+  }
   if (!status.ok()) {
     if (mode != DataKeyMode::kCreate && (status.IsNotFound() || status.IsInvalidArgument())) {
       return absl::NotFoundError(
@@ -174,6 +204,17 @@ absl::StatusOr<std::optional<events::AesKey>> DataKeyStore::Find(std::string_vie
     return it->second;
   absl::StatusOr<std::optional<std::string>> value = impl_->Get(stream_id);
   if (!value.ok()) return value.status();
+  if (!value->has_value() && impl_->read_only) {
+    // The owner may have made it since this store last looked: its key is
+    // synced before anything sealed under it reaches the log.
+    if (absl::Status caught_up =
+            FromRocks(impl_->db->TryCatchUpWithPrimary(), "catch up with the owner's store");
+        !caught_up.ok()) {
+      return caught_up;
+    }
+    value = impl_->Get(stream_id);
+    if (!value.ok()) return value.status();
+  }
   if (!value->has_value()) {
     return absl::NotFoundError(fmt::format(
         "the data key store holds no key for {} (neither live nor destroyed): is it the store "

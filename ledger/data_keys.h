@@ -28,9 +28,14 @@
 namespace careledger::ledger {
 
 enum class DataKeyMode {
-  kCreate,    // a new directory: ALREADY_EXISTS when it has a master key
-  kOpen,      // read and write an existing one: NOT_FOUND when there is none
-  kReadOnly,  // read the keys as they are at open (another process may own it)
+  kCreate,  // a new directory: ALREADY_EXISTS when it has a master key
+  kOpen,    // read and write an existing one: NOT_FOUND when there is none
+  // Read the keys another process may own: a RocksDB secondary instance
+  // (files of its own in a temporary directory, removed at close) that
+  // catches up with the owner when a key is not found, so keys made after
+  // open are found too. Keys already found stay cached: a key destroyed
+  // later is still known to this store until it is reopened.
+  kReadOnly,
 };
 
 class DataKeyStore : public events::DataKeys {

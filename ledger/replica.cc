@@ -44,6 +44,7 @@ class Replica::Impl {
     internal::RecoveryOptions recovery;
     recovery.remembered_commands = 0;  // a replica does not de-duplicate
     recovery.threads = options_.threads;
+    recovery.data_keys = options_.data_keys;
     std::optional<events::Keyring> keyring;
     if (options_.keyring) {
       absl::StatusOr<events::Keyring> loaded = options_.keyring();
@@ -107,6 +108,14 @@ class Replica::Impl {
             events::CheckExtends(head ? head->head : events::StreamHead{}, opened->event);
         !extends.ok()) {
       return integrity(extends.message());
+    }
+    // Decided on its content, like the writer's recovery (an erased
+    // patient's event stays sealed).
+    if (absl::StatusOr<events::SealedContent> content =
+            events::OpenSealedContent(options_.data_keys, &opened->event);
+        !content.ok()) {
+      return integrity(
+          fmt::format("a read replica cannot open a sealed event: {}", content.status().message()));
     }
     state_->Apply(record.partition, record.offset, opened->event, opened->value_hash);
     return absl::OkStatus();

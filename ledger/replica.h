@@ -33,6 +33,7 @@
 #include "careledger/v1/commands.pb.h"
 #include "events/ed25519.h"
 #include "events/keyring.h"
+#include "events/sealed_body.h"
 #include "ledger/clock.h"
 #include "ledger/log.h"
 
@@ -45,6 +46,9 @@ struct ReplicaOptions {
   // The public keyring, to check other nodes' records as the writer does.
   std::function<absl::StatusOr<events::Keyring>()> keyring;
   int threads = 1;
+  // Opens sealed plan events, so that reads are decided on their content
+  // (events/sealed_body.h); not owned. nullptr refuses a log that holds any.
+  const events::DataKeys* data_keys = nullptr;
 };
 
 class Replica {

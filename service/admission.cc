@@ -30,7 +30,7 @@ void Service::Impl::RecordRefusal(httplib::Response& response, careledger::v1::C
   // The ledger refuses it with this reason, so the record says what the
   // caller is answered.
   command.set_refused_credentials(reason);
-  absl::StatusOr<careledger::v1::CommandResult> recorded = writer->Submit(command);
+  absl::StatusOr<careledger::v1::CommandResult> recorded = recorder->Submit(command);
   if (!recorded.ok() || recorded->outcome() != careledger::v1::OUTCOME_REJECTED) {
     if (!recorded.ok() && absl::IsAborted(recorded.status())) fenced = true;
     return Problem(response, 503, "Refusal not recorded",

@@ -21,6 +21,8 @@ void RegisterServe(CLI::App& app, tools::Runner* run) {
     std::string config_file;
     bool insecure_http = false;
     std::string listen;
+    bool replica = false;
+    std::string node;
   };
   auto flags = std::make_shared<Flags>();
   CLI::App* serve = app.add_subcommand(
@@ -33,11 +35,29 @@ void RegisterServe(CLI::App& app, tools::Runner* run) {
   serve->add_option("--listen", flags->listen, "HOST:PORT to listen on (port 0: any free port)");
   serve->add_flag("--insecure-http", flags->insecure_http,
                   "DEVELOPMENT ONLY: plain HTTP, no TLS, no device certificates");
+  serve->add_flag("--replica", flags->replica,
+                  "Run as a read replica (Kafka only; docs/replicas.md): no writer; answers the "
+                  "plan read, recorded on access/<node> with the node's key; every other /v1 "
+                  "route answers 421 naming writer_url");
+  serve->add_option("--node", flags->node,
+                    "The replica's node id (with --replica; its key: `careledger keys add-node`)");
   serve->callback([run, flags] {
     *run = [flags](const tools::Context& context) -> int {
       absl::StatusOr<ServeConfig> config = LoadServeConfig(flags->config_file);
       if (!config.ok()) return tools::ReportError(config.status(), context.json());
       if (flags->insecure_http) config->insecure_http = true;
+      if (flags->replica != !flags->node.empty()) {
+        return tools::ReportError(
+            absl::InvalidArgumentError("--replica and --node <id> go together"), context.json());
+      }
+      if (flags->replica && !context.options().log.starts_with("kafka:")) {
+        return tools::ReportError(
+            absl::InvalidArgumentError(
+                "serve --replica needs a Kafka log (--log kafka:HOST:PORT): a replica appends "
+                "beside the writer, which the embedded log (one process) cannot take"),
+            context.json());
+      }
+      config->replica_node = flags->node;
       if (!flags->listen.empty()) {
         const std::size_t colon = flags->listen.rfind(':');
         int port = -1;

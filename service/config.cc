@@ -78,11 +78,12 @@ const std::vector<Key>& Keys() {
       Number("write_timeout_seconds", &ServeConfig::write_timeout_seconds, 1, 600),
       Number("threads", &ServeConfig::threads, 1, 1024),
       Number("read_deadline_ms", &ServeConfig::read_deadline_ms, 1, 600'000),
-      Number("ready_max_lag_seconds", &ServeConfig::ready_max_lag_seconds, 1, 86'400),
+      Number("ready_max_lag_seconds", &ServeConfig::ready_max_lag_seconds, 0, 86'400),
       Number("alert_scan_seconds", &ServeConfig::alert_scan_seconds, 0, 86'400),
       Number("review_window_days", &ServeConfig::review_window_days, 0,
              access::kMaxReviewWindowDays),
       Text("web_root", &ServeConfig::web_root),
+      Text("writer_url", &ServeConfig::writer_url),
   };
   return keys;
 }

@@ -42,9 +42,13 @@ struct ServeConfig {
   std::size_t max_body_bytes = 64 * 1024;  // larger bodies: 413
   int read_timeout_seconds = 5;            // a slow client is cut off after this
   int write_timeout_seconds = 5;
-  int threads = 16;               // request threads; each may wait on the writer's group commit
-  int read_deadline_ms = 5000;    // a granted read waits this long for the projection
-  int ready_max_lag_seconds = 5;  // /readyz: the projector reached the log's end this recently
+  int threads = 16;             // request threads; each may wait on the writer's group commit
+  int read_deadline_ms = 5000;  // a granted read waits this long for the projection
+  // /readyz: the projector reached the log's end this recently; a read
+  // replica also refuses reads (503) beyond it. 0: any lag is too much (the
+  // service never reports ready, and a replica refuses every read: a way to
+  // take a replica out of service without stopping it).
+  int ready_max_lag_seconds = 5;
   // How often the investigation rules run over the audit records recorded
   // since the last run, for /metrics' alerts (service/alert_watch.h); each
   // run reads two rule windows (two hours by default) of the trail back.
@@ -57,6 +61,13 @@ struct ServeConfig {
   // The auditors' web page's files (web/), served under /audit/; the
   // default is where the build puts them (web/CMakeLists.txt).
   std::string web_root = CARELEDGER_DEFAULT_WEB_ROOT;
+  // A read replica's answer to every request it does not serve (421,
+  // docs/replicas.md) names the writer's service here, e.g.
+  // "https://writer.example:8443"; "" says it is not configured.
+  std::string writer_url;
+  // Set by `serve --replica --node <id>`, never by the file or environment:
+  // this process is the read replica of that node ("" = the writer).
+  std::string replica_node;
 };
 
 // Reads `path` (if not empty) and the environment (through `getenv`, for

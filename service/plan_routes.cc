@@ -1,6 +1,8 @@
 // GET /v1/patients/{nhs}/plan: a read of a patient's plan, recorded before
-// it returns (access::ReadPlan). The caller is who the credentials say; the
-// purpose of use is a required query parameter.
+// it returns (access::ReadPlan) by the writer, or on a read replica by the
+// replica on its own stream access/<node> (docs/replicas.md). The caller
+// is who the credentials say; the purpose of use is a required query
+// parameter.
 #include <fmt/format.h>
 
 #include <charconv>
@@ -135,6 +137,8 @@ void Service::Impl::AddPlanRoutes() {
     careledger::v1::ViewPlan* view = command.mutable_view_plan();
     view->set_nhs_number(nhs_number);
     const bool as_of = request.has_param("as_of");
+    // A point-in-time read folds the signed log: the writer's service.
+    if (as_of && is_replica()) return Misdirected(response);
     if (as_of) {
       if (absl::Status parsed = ParseAsOf(request, view); !parsed.ok()) {
         return Problem(response, 400, "Bad as_of", std::string(parsed.message()));
@@ -145,6 +149,19 @@ void Service::Impl::AddPlanRoutes() {
     view->set_break_glass_reason(request.get_param_value("break_glass_reason"));
     command.set_command_id(events::RandomUuid());
     command.mutable_actor()->set_purpose(purpose);
+    // A replica whose projection is beyond the lag bound serves no plan
+    // that may be stale: it refuses before deciding anything, so nothing
+    // is recorded (or shown), and the answer says so (docs/replicas.md).
+    if (is_replica()) {
+      if (const Lag lag = ProjectionLag(); lag.beyond_bound) {
+        return Problem(
+            response, 503, "Replica behind the log",
+            fmt::format("this read replica's projection last reached the log's end {:.1f} s ago "
+                        "(bound: {} s); the read was not recorded and nothing is shown: try "
+                        "another replica or the writer",
+                        absl::ToDoubleSeconds(lag.behind), config.ready_max_lag_seconds));
+      }
+    }
     auth::Caller caller;
     if (!Admit(request, response, &command, &caller)) return;
 
@@ -177,7 +194,7 @@ void Service::Impl::AddPlanRoutes() {
       return Json(response, 200, JsonText(body));
     }
     absl::StatusOr<access::PlanReadOutcome> outcome =
-        access::ReadPlan(*writer, command, *projection, deadline);
+        access::ReadPlan(*recorder, command, *projection, deadline);
     if (!outcome.ok()) {
       if (absl::IsAborted(outcome.status())) fenced = true;
       // DATA_LOSS: the projection's content is not what the ledger recorded.

@@ -330,9 +330,81 @@ Service::Impl::~Impl() {
     lookup_.reset();
   }
   projection.reset();
+  recorder.reset();
+  replica.reset();
   writer.reset();
   log.reset();
 }
+
+namespace {
+
+// A read replica's recorder (ledger/replica.h): the node's key from the
+// data directory's key store, the data keys to open sealed plan events.
+absl::StatusOr<std::unique_ptr<ledger::Replica>> OpenReplica(
+    const tools::Context& context, const ledger::KeyStore& keys, const std::string& node,
+    ledger::Log* log, const ledger::DataKeyStore* data_keys) {
+  absl::StatusOr<ledger::ActiveKey> node_key = keys.NodeKey(node);
+  if (absl::IsNotFound(node_key.status())) {
+    return absl::FailedPreconditionError(
+        fmt::format("the replica node '{}' has no key in {}: register it with `careledger keys "
+                    "add-node --node {}`",
+                    node, keys.dir(), node));
+  }
+  if (!node_key.ok()) return node_key.status();
+  if (data_keys == nullptr) {
+    spdlog::warn(
+        "no data key store in {}: a replica cannot open sealed plan events, and a log that "
+        "holds any is refused",
+        context.DataKeysDir());
+  }
+  ledger::ReplicaOptions options;
+  options.node = node;
+  options.signing_key = node_key->key;
+  options.data_keys = data_keys;
+  options.keyring = [keys_dir = context.KeysDir()]() -> absl::StatusOr<events::Keyring> {
+    absl::StatusOr<ledger::KeyStore> store = ledger::KeyStore::Open(keys_dir);
+    if (!store.ok()) return store.status();
+    return store->keyring();
+  };
+  return ledger::Replica::Open(log, std::move(options));
+}
+
+// The writer's parts: the writer from the newest verified snapshot (start-up
+// reads only the log after it; a missing or bad snapshot falls back to the
+// whole log, and says so), the data keys, and periodic snapshots.
+absl::Status OpenWriterParts(const tools::Context& context, Service::Impl* impl) {
+  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(
+      impl->log.get(), /*clock=*/nullptr, tools::Context::WriterStart::kSnapshot);
+  if (!writer.ok()) return writer.status();
+  impl->writer = *std::move(writer);
+  impl->recorder = std::make_unique<access::WriterRecorder>(*impl->writer);
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
+  if (!data_keys.ok()) return data_keys.status();
+  impl->data_keys = *std::move(data_keys);
+  impl->snapshot_dir = context.SnapshotDir();
+  const ledger::RecoveryReport& recovered = impl->writer->recovery();
+  spdlog::info("writer recovered {} records in {:.2f} s ({}; {} records read)", recovered.records,
+               recovered.seconds,
+               recovered.from_snapshot ? "from snapshot " + recovered.snapshot_path
+                                       : std::string("whole log"),
+               recovered.records_read);
+  impl->snapshots = std::jthread([parts = impl](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    for (;;) {
+      std::unique_lock lock(mutex);
+      if (wake.wait_for(lock, stop, kSnapshotInterval, [] { return false; }) ||
+          stop.stop_requested()) {
+        return;
+      }
+      lock.unlock();
+      parts->TakeSnapshot("periodic");
+    }
+  });
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& context,
                                                        const ServeConfig& config) {
@@ -357,43 +429,33 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   absl::StatusOr<std::unique_ptr<ledger::Log>> log = context.OpenLog();
   if (!log.ok()) return log.status();
   impl->log = *std::move(log);
-  // From the newest verified snapshot: start-up reads only the log after it
-  // (a missing or bad snapshot falls back to the whole log, and says so).
-  absl::StatusOr<std::unique_ptr<ledger::Writer>> writer = context.OpenWriter(
-      impl->log.get(), /*clock=*/nullptr, tools::Context::WriterStart::kSnapshot);
-  if (!writer.ok()) return writer.status();
-  impl->writer = *std::move(writer);
-  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysForReading();
-  if (!data_keys.ok()) return data_keys.status();
-  impl->data_keys = *std::move(data_keys);
-  impl->snapshot_dir = context.SnapshotDir();
-  const ledger::RecoveryReport& recovered = impl->writer->recovery();
-  spdlog::info("writer recovered {} records in {:.2f} s ({}; {} records read)", recovered.records,
-               recovered.seconds,
-               recovered.from_snapshot ? "from snapshot " + recovered.snapshot_path
-                                       : std::string("whole log"),
-               recovered.records_read);
-  impl->snapshots = std::jthread([parts = impl.get()](std::stop_token stop) {
-    std::mutex mutex;
-    std::condition_variable_any wake;
-    for (;;) {
-      std::unique_lock lock(mutex);
-      if (wake.wait_for(lock, stop, kSnapshotInterval, [] { return false; }) ||
-          stop.stop_requested()) {
-        return;
-      }
-      lock.unlock();
-      parts->TakeSnapshot("periodic");
-    }
-  });
   tools::ProjectionSessionOptions session_options;
   session_options.log = impl->log.get();
+  if (impl->is_replica()) {
+    // A read replica (docs/replicas.md): no writer; its recorder appends to
+    // access/<node>; its own projection. The data keys are the writer's
+    // store, read beside the writer (ledger/data_keys.h, kReadOnly).
+    absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> data_keys = context.DataKeysReadOnly();
+    if (!data_keys.ok()) return data_keys.status();
+    impl->data_keys = *std::move(data_keys);
+    absl::StatusOr<std::unique_ptr<ledger::Replica>> replica = OpenReplica(
+        context, *keys, impl->config.replica_node, impl->log.get(), impl->data_keys.get());
+    if (!replica.ok()) return replica.status();
+    impl->replica = *std::move(replica);
+    impl->recorder = std::make_unique<access::ReplicaRecorder>(*impl->replica);
+    session_options.projection_dir =
+        fmt::format("{}/replica-{}/projection", data_dir, impl->config.replica_node);
+    spdlog::info("read replica {}: recording reads on {}, projection {}", impl->config.replica_node,
+                 impl->replica->access_stream(), session_options.projection_dir);
+  } else if (absl::Status writer = OpenWriterParts(context, impl.get()); !writer.ok()) {
+    return writer;
+  }
   absl::StatusOr<std::unique_ptr<tools::ProjectionSession>> session =
       tools::ProjectionSession::Open(context, session_options);
   if (!session.ok()) return session.status();
   impl->projection = std::make_unique<BackgroundProjection>(*std::move(session));
   if (absl::Status started = impl->projection->Start(); !started.ok()) return started;
-  if (impl->config.alert_scan_seconds > 0) {
+  if (impl->config.alert_scan_seconds > 0 && !impl->is_replica()) {
     impl->alerts = std::make_unique<AlertWatch>(impl->projection.get(), &impl->metrics,
                                                 absl::Seconds(impl->config.alert_scan_seconds));
     impl->alerts->Start();
@@ -470,6 +532,10 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   });
   impl->AddOperationalRoutes();
   impl->AddPlanRoutes();
+  if (impl->is_replica()) {
+    impl->AddMisdirectedRoutes();
+    return std::unique_ptr<Service>(new Service(std::move(impl)));
+  }
   impl->AddCommandRoutes();
   impl->AddWorklistRoutes();
   impl->AddAuditRoutes();

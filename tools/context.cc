@@ -152,8 +152,7 @@ absl::StatusOr<ledger::KeyStore> Context::OpenKeys() const {
 
 absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::OpenDataKeys(
     bool create_if_missing) const {
-  std::map<std::string, std::shared_ptr<ledger::DataKeyStore>>& opened =
-      opened_data_keys_->stores;
+  std::map<std::string, std::shared_ptr<ledger::DataKeyStore>>& opened = opened_data_keys_->stores;
   const std::string dir = DataKeysDir();
   std::lock_guard lock(opened_data_keys_->mutex);
   if (auto it = opened.find(dir); it != opened.end()) return it->second;
@@ -180,6 +179,20 @@ absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::DataKeysForReadin
   absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> keys = OpenDataKeys();
   if (absl::IsNotFound(keys.status())) return std::shared_ptr<ledger::DataKeyStore>();
   return keys;
+}
+
+absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> Context::DataKeysReadOnly() const {
+  const std::string dir = DataKeysDir();
+  std::lock_guard lock(opened_data_keys_->mutex);
+  auto& opened = opened_data_keys_->stores;
+  if (auto it = opened.find(dir); it != opened.end()) return it->second;
+  absl::StatusOr<std::unique_ptr<ledger::DataKeyStore>> store =
+      ledger::DataKeyStore::Open(dir, ledger::DataKeyMode::kReadOnly);
+  if (absl::IsNotFound(store.status())) return std::shared_ptr<ledger::DataKeyStore>();
+  if (!store.ok()) return store.status();
+  std::shared_ptr<ledger::DataKeyStore> shared = *std::move(store);
+  opened.emplace(dir, shared);
+  return shared;
 }
 
 absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log* log,

@@ -65,6 +65,11 @@ class Context {
   // OpenDataKeys for a reader: nullptr when the directory has no store (a log
   // written before sealed bodies); other errors as they come.
   absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> DataKeysForReading() const;
+  // For a process that never makes keys (a read replica, docs/replicas.md):
+  // the store opened read-only (ledger::DataKeyMode::kReadOnly), so that it
+  // never locks out a writer that starts later; this command's later
+  // OpenDataKeys calls return it. nullptr when there is none.
+  absl::StatusOr<std::shared_ptr<ledger::DataKeyStore>> DataKeysReadOnly() const;
   // Writer snapshots (docs/snapshots.md), beside the log, not in it.
   std::string SnapshotDir() const { return options_.data_dir + "/snapshots"; }
   // Their name, one per log the data directory serves (like ProjectionDir).

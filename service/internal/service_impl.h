@@ -15,9 +15,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "access/log_lookup.h"
+#include "access/read_recorder.h"
 #include "events/keyring.h"
 #include "ledger/data_keys.h"
 #include "ledger/log.h"
+#include "ledger/replica.h"
 #include "ledger/writer.h"
 #include "service/alert_watch.h"
 #include "service/authenticate.h"
@@ -34,7 +36,12 @@ class Service::Impl {
   ~Impl();
   ServeConfig config;
   std::unique_ptr<ledger::Log> log;
+  // The writer; null on a read replica (`serve --replica`), which holds
+  // `replica` instead (docs/replicas.md).
   std::unique_ptr<ledger::Writer> writer;
+  std::unique_ptr<ledger::Replica> replica;
+  // Who records reads: the writer, or the replica on its access/<node>.
+  std::unique_ptr<access::ReadRecorder> recorder;
   // The writer's data key store, shared by every read of sealed plan events.
   std::shared_ptr<ledger::DataKeyStore> data_keys;
   // Where the writer's snapshots are (docs/snapshots.md).
@@ -51,11 +58,28 @@ class Service::Impl {
   // The public keys the log's records are verified with (`audit access`).
   std::unique_ptr<events::Keyring> keyring;
   Metrics metrics;
-  // Set when the writer answered ABORTED: another writer took over.
+  // Set when the writer (or the replica's recorder) answered ABORTED:
+  // another process took over.
   std::atomic<bool> fenced{false};
   // Takes a writer snapshot every kSnapshotInterval, so the next start-up
   // reads only the log after it (docs/snapshots.md); stopped first.
   std::jthread snapshots;
+
+  bool is_replica() const { return !config.replica_node.empty(); }
+
+  // How far the projection is behind: the time since it last reached the
+  // log's end (infinite before it ever did), and whether that is beyond
+  // config.ready_max_lag_seconds (always, when that is 0).
+  struct Lag {
+    absl::Duration behind;
+    bool beyond_bound = false;
+  };
+  Lag ProjectionLag() const;
+
+  // A read replica's answer to what it does not serve: 421 Misdirected
+  // Request, a problem naming the writer's service (config.writer_url).
+  // Nothing is decided or recorded.
+  void Misdirected(httplib::Response& response) const;
 
   // Writes a writer snapshot; a failure is logged (the next start-up then
   // reads more of the log), never fatal.
@@ -79,6 +103,8 @@ class Service::Impl {
   void AddMigrationRoutes();    // migration_routes.cc
   void AddIntegrityRoutes();    // integrity_routes.cc
   void AddWebRoutes();          // web_routes.cc: /audit/, the auditors' page
+  // replica_routes.cc: on a read replica, every other /v1 route: 421.
+  void AddMisdirectedRoutes();
 
   // For an audit route (audit_routes.cc): answers `status` when it is an
   // error, or the refusal when `recorded` is REJECTED, and returns true;

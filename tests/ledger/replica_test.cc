@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "events/envelope.h"
+#include "ledger/data_keys.h"
 #include "ledger/dates.h"
 #include "ledger/key_store.h"
 #include "ledger/log_scan.h"
@@ -46,6 +47,12 @@ class ReplicaTest : public ::testing::Test {
     options.checkpoint_every = 0;
     options.checkpoint_interval = std::chrono::milliseconds(0);
     options.keyring = [this]() -> absl::StatusOr<events::Keyring> { return keyring_; };
+    if (Sealed()) {
+      auto keys = DataKeyStore::Open(data_key_dir_.Sub("data-keys"), DataKeyMode::kCreate);
+      ASSERT_THAT(keys, IsOk());
+      data_keys_ = *std::move(keys);
+      options.data_keys = data_keys_;
+    }
     auto writer = Writer::Open(&log_, std::move(options));
     ASSERT_THAT(writer, IsOk());
     writer_ = *std::move(writer);
@@ -67,15 +74,23 @@ class ReplicaTest : public ::testing::Test {
     OpenReplica();
   }
 
+  // Plan events sealed under patients' data keys (docs/envelope.md).
+  virtual bool Sealed() const { return false; }
+
   void OpenReplica() {
     replica_.reset();
+    auto replica = Replica::Open(&log_, ReplicaOptionsWith(data_keys_.get()));
+    ASSERT_THAT(replica, IsOk());
+    replica_ = *std::move(replica);
+  }
+
+  ReplicaOptions ReplicaOptionsWith(const events::DataKeys* data_keys) {
     ReplicaOptions options;
     options.node = "r1";
     options.signing_key = node_.key;
     options.clock = &clock_;
-    auto replica = Replica::Open(&log_, std::move(options));
-    ASSERT_THAT(replica, IsOk());
-    replica_ = *std::move(replica);
+    options.data_keys = data_keys;
+    return options;
   }
 
   // The record at the answer's position, opened.
@@ -105,9 +120,16 @@ class ReplicaTest : public ::testing::Test {
   careledger::testing::TestSigner node_ = careledger::testing::MakeTestSigner("node.r1");
   events::Keyring keyring_ = signer_.keyring;
   ManualClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  careledger::testing::TempDir data_key_dir_;
+  std::shared_ptr<DataKeyStore> data_keys_;  // when Sealed()
   std::unique_ptr<Writer> writer_;
   std::unique_ptr<Replica> replica_;
   careledger::v1::Command first_read_;
+};
+
+class SealedReplicaTest : public ReplicaTest {
+ protected:
+  bool Sealed() const override { return true; }
 };
 
 TEST_F(ReplicaTest, AGrantedReadIsRecordedOnTheReplicasOwnStreamWithTheVersionAndHashShown) {
@@ -174,6 +196,70 @@ TEST_F(ReplicaTest, AReopenedReplicaContinuesItsStreamAndSeesTheWritersNewVersio
   auto second = replica_->Submit(next);
   ASSERT_THAT(second, IsOk());
   EXPECT_EQ(second->stream_seq(), first->stream_seq() + 1);
+  ASSERT_THAT(writer_->Checkpoint(), IsOk());
+  EXPECT_TRUE(Verify().stops.empty());
+}
+
+// On a sealed log the replica decides on the opened content, as the writer
+// does, including for a patient whose events (and key) came after it
+// opened; without the data keys it refuses the log rather than decide on
+// sealed bytes.
+TEST_F(SealedReplicaTest, ItDecidesOnTheOpenedContentAndRefusesASealedLogWithoutKeys) {
+  auto granted = replica_->Submit(first_read_);
+  ASSERT_THAT(granted, IsOk());
+  ASSERT_EQ(granted->outcome(), careledger::v1::OUTCOME_APPLIED) << granted->error();
+  careledger::v1::Command again = first_read_;
+  again.set_command_id(first_read_.command_id() + "-writer");
+  auto on_writer = writer_->Submit(again);
+  ASSERT_THAT(on_writer, IsOk());
+  EXPECT_EQ(granted->view().content_hash(), on_writer->view().content_hash());
+  EXPECT_EQ(granted->view().version(), on_writer->view().version());
+
+  constexpr char kLater[] = "9990000026";
+  careledger::v1::Command later_read;
+  careledger::v1::Command section_update;
+  for (const tools::ScenarioStep& step : tools::CareHomeScenario(kLater, Today(clock_.Now()))) {
+    if (step.command.has_view_plan()) {
+      later_read = step.command;
+      break;
+    }
+    if (step.command.has_update_plan_section()) section_update = step.command;
+    auto result = writer_->Submit(step.command);
+    ASSERT_THAT(result, IsOk());
+    ASSERT_EQ(result->outcome(), step.expected) << step.what << ": " << result->error();
+  }
+  later_read.set_command_id("read-later-patient");
+  auto later = replica_->Submit(later_read);
+  ASSERT_THAT(later, IsOk());
+  ASSERT_EQ(later->outcome(), careledger::v1::OUTCOME_APPLIED) << later->error();
+  later_read.set_command_id("read-later-patient-writer");
+  auto later_on_writer = writer_->Submit(later_read);
+  ASSERT_THAT(later_on_writer, IsOk());
+  EXPECT_EQ(later->view().content_hash(), later_on_writer->view().content_hash());
+  // The GP's draft read: its hash is of the working copy folded from the
+  // sealed section updates, so it needs them opened.
+  ASSERT_TRUE(section_update.has_update_plan_section());
+  section_update.set_command_id("edit-after-publishing");
+  auto edited = writer_->Submit(section_update);
+  ASSERT_THAT(edited, IsOk());
+  ASSERT_EQ(edited->outcome(), careledger::v1::OUTCOME_APPLIED) << edited->error();
+  careledger::v1::Command draft = tools::NewCommandAs(tools::SampleWorldActors().gp);
+  draft.mutable_actor()->set_purpose("care planning");
+  draft.mutable_view_plan()->set_nhs_number(kLater);
+  draft.mutable_view_plan()->set_view(careledger::v1::PLAN_VIEW_DRAFT);
+  auto draft_on_replica = replica_->Submit(draft);
+  draft.set_command_id(draft.command_id() + "-writer");
+  auto draft_on_writer = writer_->Submit(draft);
+  ASSERT_THAT(draft_on_replica, IsOk());
+  ASSERT_THAT(draft_on_writer, IsOk());
+  ASSERT_EQ(draft_on_writer->outcome(), careledger::v1::OUTCOME_APPLIED)
+      << draft_on_writer->error();
+  EXPECT_EQ(draft_on_replica->outcome(), careledger::v1::OUTCOME_APPLIED)
+      << draft_on_replica->error();
+  EXPECT_EQ(draft_on_replica->view().content_hash(), draft_on_writer->view().content_hash());
+
+  EXPECT_FALSE(Replica::Open(&log_, ReplicaOptionsWith(nullptr)).ok())
+      << "a replica without data keys must not decide on sealed events";
   ASSERT_THAT(writer_->Checkpoint(), IsOk());
   EXPECT_TRUE(Verify().stops.empty());
 }

@@ -157,6 +157,32 @@ TEST(DataKeyStoreTest, NewKeysAreSyncedTogetherAndKeptAcrossAReopen) {
   EXPECT_EQ(*found, made);
 }
 
+// A read replica beside the writer (docs/replicas.md): a read-only store
+// opened while the owner runs finds the keys the owner makes afterwards,
+// and never makes one itself.
+TEST(DataKeyStoreTest, AReadOnlyStoreFindsKeysTheOwnerMadeAfterItOpened) {
+  TempDir dir;
+  const std::string path = dir.Sub("keys");
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::DataKeyStore> owner,
+                          ledger::DataKeyStore::Open(path, ledger::DataKeyMode::kCreate));
+  CL_ASSERT_OK_AND_ASSIGN(events::AesKey first, owner->FindOrCreate(Stream(kOther)));
+  ASSERT_THAT(owner->SyncNewKeys(), IsOk());
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<ledger::DataKeyStore> reader,
+                          ledger::DataKeyStore::Open(path, ledger::DataKeyMode::kReadOnly));
+  CL_ASSERT_OK_AND_ASSIGN(std::optional<events::AesKey> found, reader->Find(Stream(kOther)));
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(*found, first);
+
+  CL_ASSERT_OK_AND_ASSIGN(events::AesKey later, owner->FindOrCreate(Stream(tools::kSamplePatient)));
+  ASSERT_THAT(owner->SyncNewKeys(), IsOk());
+  CL_ASSERT_OK_AND_ASSIGN(found, reader->Find(Stream(tools::kSamplePatient)));
+  ASSERT_TRUE(found.has_value()) << "made by the owner after the reader opened";
+  EXPECT_EQ(*found, later);
+  EXPECT_THAT(reader->Find(Stream("9434765919")), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_THAT(reader->FindOrCreate(Stream("9434765919")),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+}
+
 TEST(DataKeyStoreTest, WrapsUnderAPrivateMasterKeyAndDestroysForGood) {
   TempDir dir;
   const std::string path = dir.Sub("keys");

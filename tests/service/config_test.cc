@@ -39,6 +39,21 @@ TEST(ServeConfigTest, DefaultsListenOnLoopbackWithTls) {
   EXPECT_EQ(config->token_audience, "careledger");
 }
 
+TEST(ServeConfigTest, AReplicaNamesItsWriterAndMayTakeALagBoundOfZero) {
+  TempDir dir;
+  const std::string path = WriteFile(dir, R"({"writer_url": "https://writer.example:8443"})");
+  absl::StatusOr<ServeConfig> config =
+      LoadServeConfig(path, Environment({{"CARELEDGER_SERVE_READY_MAX_LAG_SECONDS", "0"}}));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->writer_url, "https://writer.example:8443");
+  EXPECT_EQ(config->ready_max_lag_seconds, 0);
+  EXPECT_TRUE(config->replica_node.empty());  // only `serve --replica --node` sets it
+  EXPECT_THAT(LoadServeConfig("", Environment({{"CARELEDGER_SERVE_READY_MAX_LAG_SECONDS", "-1"}})),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(LoadServeConfig(WriteFile(dir, R"({"replica_node": "r1"})"), Environment({})),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
 TEST(ServeConfigTest, TheEnvironmentOverridesTheFile) {
   TempDir dir;
   const std::string path = WriteFile(
