@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
+#include "service/command_request.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -65,6 +66,20 @@ bool Service::Impl::Admit(const httplib::Request& request, httplib::Response& re
   *command->mutable_actor() = authenticated->actor;
   command->mutable_actor()->set_purpose(purpose);
   *caller = *std::move(authenticated);
+  return true;
+}
+
+bool Service::Impl::UseIdempotencyKey(const httplib::Request& request, httplib::Response& response,
+                                      const auth::Caller& caller,
+                                      careledger::v1::Command* command) {
+  const std::string key = request.get_header_value("Idempotency-Key");
+  if (key.empty()) return true;
+  absl::StatusOr<std::string> scoped = ScopedCommandId(caller.actor.user_id(), key);
+  if (!scoped.ok()) {
+    Problem(response, 400, "Idempotency key too long", std::string(scoped.status().message()));
+    return false;
+  }
+  command->set_command_id(*std::move(scoped));
   return true;
 }
 

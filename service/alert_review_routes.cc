@@ -15,7 +15,6 @@
 #include "events/envelope.h"
 #include "events/ids.h"
 #include "events/time_util.h"
-#include "service/command_request.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -77,16 +76,7 @@ void Service::Impl::AddAlertReviewRoutes() {
         command.set_command_id(events::RandomUuid());
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
-        // A retry with the same key is answered with the first outcome
-        // (DUPLICATE) and records nothing more.
-        if (const std::string key = request.get_header_value("Idempotency-Key"); !key.empty()) {
-          absl::StatusOr<std::string> scoped = ScopedCommandId(caller.actor.user_id(), key);
-          if (!scoped.ok()) {
-            return Problem(response, 400, "Idempotency key too long",
-                           std::string(scoped.status().message()));
-          }
-          command.set_command_id(*std::move(scoped));
-        }
+        if (!UseIdempotencyKey(request, response, caller, &command)) return;
         auto record_time = [this](std::int32_t partition,
                                   std::int64_t offset) -> absl::StatusOr<absl::Time> {
           absl::StatusOr<events::LogRecord> record = LogRecordAt(partition, offset);

@@ -27,7 +27,6 @@
 #include "events/ids.h"
 #include "ledger/erasure_rules.h"
 #include "ledger/nhs_number.h"
-#include "service/command_request.h"
 #include "service/internal/service_impl.h"
 
 namespace careledger::service {
@@ -80,14 +79,7 @@ void Service::Impl::AddErasureRoutes() {
     command.set_command_id(events::RandomUuid());
     auth::Caller caller;
     if (!Admit(request, response, &command, &caller)) return;
-    if (const std::string key = request.get_header_value("Idempotency-Key"); !key.empty()) {
-      absl::StatusOr<std::string> scoped = ScopedCommandId(caller.actor.user_id(), key);
-      if (!scoped.ok()) {
-        return Problem(response, 400, "Idempotency key too long",
-                       std::string(scoped.status().message()));
-      }
-      command.set_command_id(*std::move(scoped));
-    }
+    if (!UseIdempotencyKey(request, response, caller, &command)) return;
     absl::StatusOr<access::ErasureOutcome> erased =
         access::ErasePatient(*writer, *data_keys, command);
     if (!erased.ok()) {

@@ -128,6 +128,12 @@ class Service::Impl {
   // when that record could not be made.
   bool Admit(const httplib::Request& request, httplib::Response& response,
              careledger::v1::Command* command, auth::Caller* caller);
+  // For a command route, after Admit: the Idempotency-Key header, if any,
+  // becomes the command id, scoped to the caller ("<user>:<key>"), so that a
+  // retry is answered with the first outcome (DUPLICATE) and recorded once.
+  // False when answered (400: the key is too long).
+  bool UseIdempotencyKey(const httplib::Request& request, httplib::Response& response,
+                         const auth::Caller& caller, careledger::v1::Command* command);
   // Records `command` as refused, under `actor` with its role left unset so
   // that the ledger cannot but refuse it, and answers 403 with `reason` and
   // where the refusal was recorded (503 if it could not be).

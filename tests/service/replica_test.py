@@ -52,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
 from cli_checks import check, summary  # noqa: E402
-from service_client import DevIssuer, Service  # noqa: E402
+from service_client import DevIssuer, Service, kafka_log_args  # noqa: E402
 from service_test import (NO_PLAN_NHS, OTHER_NHS, PATIENT, Ledger, plan_path,  # noqa: E402
                           problem, publish)
 
@@ -104,15 +104,9 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--careledger", required=True)
     args = parser.parse_args()
-    bootstrap = os.environ.get("CARELEDGER_KAFKA_BOOTSTRAP")
-    if not bootstrap:
-        print("FAIL: CARELEDGER_KAFKA_BOOTSTRAP is not set; start the broker with "
-              "`export CARELEDGER_KAFKA_BOOTSTRAP=$(deploy/kafka/kafka.sh start)`")
+    log_args = kafka_log_args("replica")
+    if log_args is None:
         return 1
-    unique = f"{os.getpid()}.{datetime.datetime.now().strftime('%Y%m%d%H%M%S%f')}"
-    log_args = ["--log", f"kafka:{bootstrap}", "--topic", f"careledger.replica.{unique}",
-                "--writer-id", f"replica-test-{unique}"]
-    print(f"Kafka at {bootstrap}, topic careledger.replica.{unique}")
     with tempfile.TemporaryDirectory(prefix="careledger-replica-") as tmp:
         ledger = Ledger(args.careledger, os.path.join(tmp, "data"), log_args)
         services = []

@@ -207,3 +207,18 @@ def cmc_auditor(ledger, service, issuer, tmp):
     """The CMC team's auditor (token and device CMC001) as a CountingCaller."""
     return CountingCaller(ledger, service, issuer.mint("auditor.cmc", role="auditor"),
                           device_certificate(ledger.data, "dev-CMC001", "CMC001", tmp))
+
+
+def kafka_log_args(name):
+    """The global flags for a fresh topic `careledger.<name>.<unique>` on the
+    broker CARELEDGER_KAFKA_BOOTSTRAP names, or None, having printed FAIL,
+    when it is not set: a Kafka test fails without its broker, never skips."""
+    bootstrap = os.environ.get("CARELEDGER_KAFKA_BOOTSTRAP")
+    if not bootstrap:
+        print("FAIL: CARELEDGER_KAFKA_BOOTSTRAP is not set; start the broker with "
+              "`export CARELEDGER_KAFKA_BOOTSTRAP=$(deploy/kafka/kafka.sh start)`")
+        return None
+    unique = f"{os.getpid()}.{datetime.datetime.now().strftime('%Y%m%d%H%M%S%f')}"
+    print(f"Kafka at {bootstrap}, topic careledger.{name}.{unique}")
+    return ["--log", f"kafka:{bootstrap}", "--topic", f"careledger.{name}.{unique}",
+            "--writer-id", f"{name}-{unique}"]

@@ -46,7 +46,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tools"))
 sys.path.insert(0, HERE)
 from cli_checks import CareledgerCli, check, summary  # noqa: E402
 from sample_plan import actor, complete_sections, date_json, decode_export, today  # noqa: E402
-from service_client import DevIssuer, Service, device_certificate, self_signed_ca  # noqa: E402
+from service_client import (DevIssuer, Service, device_certificate, kafka_log_args,  # noqa: E402
+                            self_signed_ca)
 import stats_checks  # noqa: E402
 import migration_checks  # noqa: E402
 import erasure_checks  # noqa: E402
@@ -133,15 +134,9 @@ def main():
     binary = args.careledger
     log_args = []
     if args.backend == "kafka":
-        bootstrap = os.environ.get("CARELEDGER_KAFKA_BOOTSTRAP")
-        if not bootstrap:
-            print("FAIL: CARELEDGER_KAFKA_BOOTSTRAP is not set; start the broker with "
-                  "`export CARELEDGER_KAFKA_BOOTSTRAP=$(deploy/kafka/kafka.sh start)`")
+        log_args = kafka_log_args("service")
+        if log_args is None:
             return 1
-        unique = f"{os.getpid()}.{datetime.datetime.now().strftime('%Y%m%d%H%M%S%f')}"
-        log_args = ["--log", f"kafka:{bootstrap}", "--topic", f"careledger.service.{unique}",
-                    "--writer-id", f"service-{unique}"]
-        print(f"Kafka at {bootstrap}, topic careledger.service.{unique}")
     with tempfile.TemporaryDirectory(prefix="careledger-serve-") as tmp:
         ledger = Ledger(binary, os.path.join(tmp, "data"), log_args)
         nhs, other_nhs = PATIENT[1], OTHER_NHS
