@@ -71,6 +71,7 @@ class Service::Impl {
   void AddWorklistRoutes();     // worklist_routes.cc
   void AddAuditRoutes();        // audit_routes.cc
   void AddAlertReviewRoutes();  // alert_review_routes.cc
+  void AddCaseRoutes();         // case_routes.cc
   void AddProofRoute();         // proof_routes.cc
   void AddStatsRoutes();        // stats_routes.cc
   void AddMigrationRoutes();    // migration_routes.cc
