@@ -72,8 +72,9 @@ std::string SeverityText(careledger::v1::AlertSeverity severity) {
 void PrintAlert(const Alert& alert, std::ostream& out) {
   const careledger::v1::Actor& actor = alert.actor();
   out << fmt::format(
-      "{:<6} risk {:<3} {}  {}  {} ({}, {}){}\n", SeverityText(alert.severity()), alert.risk(),
+      "{:<6} risk {:<3} {}  {}  {}{} ({}, {}){}\n", SeverityText(alert.severity()), alert.risk(),
       alert.alert_id(), TimeText(alert.at()), actor.user_id(),
+      alert.actor_name().empty() ? "" : fmt::format(" \"{}\"", alert.actor_name()),
       ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
       actor.organisation().empty() ? "-" : actor.organisation(),
       alert.nhs_number().empty() ? "" : fmt::format("  patient {}", alert.nhs_number()));
@@ -98,6 +99,10 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
                        review.position().partition(), review.position().offset());
   } else {
     out << "       not reviewed\n";
+  }
+  if (alert.case_ids_size() > 0) {
+    out << fmt::format("       in case{}: {}\n", alert.case_ids_size() == 1 ? "" : "s",
+                       fmt::join(alert.case_ids(), ", "));
   }
 }
 

@@ -310,6 +310,10 @@ def investigation_case(ledger, alert_id):
     alert = alerts[0] if len(alerts) == 1 else {}
     check(alert.get("case_ids") == [case_id] and alert.get("actor_name"),
           f"audit alerts: the alert names its case and its reader {alert}")
+    text = ledger.run("audit", "alerts", "--rule", "break_glass", *AUDITOR)
+    check(text.returncode == 0 and f"in case: {case_id}" in text.stdout
+          and f"crew.lee \"{alert.get('actor_name')}\"" in text.stdout,
+          f"and says so to people {text.stdout[-400:]}")
 
 
 def json_lines(result):
