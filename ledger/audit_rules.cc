@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "ledger/case_rules.h"
 #include "ledger/directory.h"
 #include "ledger/nhs_number.h"
 
@@ -54,6 +55,8 @@ std::string AuditAction(careledger::v1::AuditScope scope) {
       return "audit_migration_report";
     case careledger::v1::AUDIT_SCOPE_INTEGRITY:
       return "audit_integrity";
+    case careledger::v1::AUDIT_SCOPE_CASES:
+      return "audit_cases";
     default:
       return "audit_query";
   }
@@ -96,6 +99,12 @@ absl::StatusOr<std::string> AuditSubject(const AuditQuery& query) {
       return absl::InvalidArgumentError("the migration export names no subject");
     }
     return std::string("audit/migration");
+  }
+  if (query.scope() == careledger::v1::AUDIT_SCOPE_CASES) {
+    // Every case, or one: a case id (ledger/case_rules.h).
+    if (query.subject().empty()) return std::string("audit/cases");
+    if (absl::Status valid = ValidateCaseId(query.subject()); !valid.ok()) return valid;
+    return CaseStream(query.subject());
   }
   if (query.scope() == careledger::v1::AUDIT_SCOPE_INTEGRITY) {
     // The whole log: no subject.

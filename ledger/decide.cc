@@ -7,6 +7,7 @@
 #include "ledger/access_rules.h"
 #include "ledger/alert_review_rules.h"
 #include "ledger/audit_rules.h"
+#include "ledger/case_rules.h"
 #include "ledger/directory_rules.h"
 #include "ledger/erasure_rules.h"
 #include "ledger/input_rules.h"
@@ -92,6 +93,7 @@ absl::StatusOr<std::string> CommandStream(const Command& command) {
   }
   if (IsAuditCommand(command)) return AuditStream(command.audit_query());
   if (IsAlertReviewCommand(command)) return AlertReviewStream(command.review_alert());
+  if (IsCaseCommand(command)) return CaseCommandStream(command);
   if (IsWorklistCommand(command)) return WorklistStream(command.view_worklist());
   return DirectoryStreamOf(command);
 }
@@ -136,6 +138,13 @@ absl::StatusOr<Decision> DecideCommand(const DecisionInput& input, const Command
   }
   if (IsAlertReviewCommand(command)) {
     absl::StatusOr<std::vector<careledger::v1::Event>> events = DecideAlertReview(command);
+    if (!events.ok()) return events.status();
+    decision.events = *std::move(events);
+    return decision;
+  }
+  if (IsCaseCommand(command)) {
+    absl::StatusOr<std::vector<careledger::v1::Event>> events = DecideCaseCommand(
+        command, CaseState{.stream_seq = input.stream_seq, .closed = input.stream_closed});
     if (!events.ok()) return events.status();
     decision.events = *std::move(events);
     return decision;
@@ -194,6 +203,9 @@ careledger::v1::AccessRecorded RefusalRecord(const Command& command, const absl:
   if (IsAlertReviewCommand(command) &&
       ValidateNhsNumber(command.review_alert().nhs_number()).ok()) {
     record.set_nhs_number(command.review_alert().nhs_number());
+  }
+  if (IsCaseCommand(command) && ValidateNhsNumber(CaseNhsNumber(command)).ok()) {
+    record.set_nhs_number(CaseNhsNumber(command));
   }
   // The attempt's own words are untrusted: kept escaped and cut, so a
   // hostile or huge value is never signed into the log as it came.

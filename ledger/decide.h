@@ -24,7 +24,8 @@ namespace careledger::ledger {
 // "directory/{org,user,device}/<id>"; for an AuditQuery, the stream it is
 // decided against (ledger/audit_rules.h: AuditStream), which it appends
 // nothing to; for a ReviewAlert, "audit/alert/<alert id>"
-// (ledger/alert_review_rules.h). INVALID_ARGUMENT when the command has no
+// (ledger/alert_review_rules.h); for a case command, "audit/case/<case id>"
+// (ledger/case_rules.h). INVALID_ARGUMENT when the command has no
 // body, names an invalid NHS number or no directory id, or is a malformed
 // audit query or alert review.
 absl::StatusOr<std::string> CommandStream(const careledger::v1::Command& command);
@@ -38,6 +39,7 @@ struct DecisionInput {
   std::uint64_t stream_seq = 0;           // that stream's last stream_seq
   const Directory& directory;
   absl::Time now;
+  bool stream_closed = false;  // a case stream whose CaseClosed is folded in
 };
 
 // An accepted command.

@@ -39,6 +39,7 @@ const absl::flat_hash_map<std::string_view, TextRule>& RulesByName() {
       {"request_id", {kMaxIdLength, false}},
       {"allowed_users", {kMaxIdLength, false}},
       {"alert_id", {kMaxIdLength, false}},
+      {"case_id", {kMaxIdLength, false}},
       {"ods_code", {kMaxIdLength, false}},
       {"nhs_number", {kMaxIdLength, false}},
       {"reviewing_clinician", {kMaxIdLength, false}},

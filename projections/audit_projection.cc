@@ -29,6 +29,53 @@ bool IsDirectoryEvent(const Event& event) {
   }
 }
 
+bool IsCaseEvent(const Event& event) {
+  switch (event.body_case()) {
+    case Event::kCaseOpened:
+    case Event::kCaseAlertAdded:
+    case Event::kCaseNoteAdded:
+    case Event::kCaseClosed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The case entry a case event is stored as (family `cases`).
+careledger::v1::CaseEntry CaseEntryOf(const Event& event, const AuditEntry& entry) {
+  careledger::v1::CaseEntry stored;
+  stored.set_action(entry.action());
+  switch (event.body_case()) {
+    case Event::kCaseOpened:
+      stored.set_case_id(event.case_opened().case_id());
+      stored.set_title(event.case_opened().title());
+      stored.set_user_id(event.case_opened().user_id());
+      stored.set_nhs_number(event.case_opened().nhs_number());
+      break;
+    case Event::kCaseAlertAdded:
+      stored.set_case_id(event.case_alert_added().case_id());
+      stored.set_alert_id(event.case_alert_added().alert_id());
+      stored.set_nhs_number(event.case_alert_added().nhs_number());
+      break;
+    case Event::kCaseNoteAdded:
+      stored.set_case_id(event.case_note_added().case_id());
+      stored.set_note(event.case_note_added().note());
+      break;
+    case Event::kCaseClosed:
+      stored.set_case_id(event.case_closed().case_id());
+      stored.set_outcome(event.case_closed().outcome());
+      stored.set_note(event.case_closed().note());
+      break;
+    default:
+      break;
+  }
+  *stored.mutable_actor() = event.actor();
+  *stored.mutable_at() = event.recorded_at();
+  *stored.mutable_position() = entry.position();
+  stored.set_stream_seq(event.stream_seq());
+  return stored;
+}
+
 // The body's field name in Event ("plan_approved", ...).
 std::string BodyName(const Event& event) {
   const auto* field = Event::descriptor()->FindFieldByNumber(event.body_case());
@@ -98,6 +145,22 @@ std::string NoteOf(const Event& event) {
       return fmt::format("{} {}: {}", reviewed.alert_id(), AlertOutcomeName(reviewed.outcome()),
                          reviewed.note());
     }
+    case Event::kCaseOpened: {
+      const careledger::v1::CaseOpened& opened = event.case_opened();
+      return fmt::format("{} on {}: {}", opened.case_id(),
+                         opened.user_id().empty() ? opened.nhs_number() : opened.user_id(),
+                         opened.title());
+    }
+    case Event::kCaseAlertAdded:
+      return fmt::format("{} + {}", event.case_alert_added().case_id(),
+                         event.case_alert_added().alert_id());
+    case Event::kCaseNoteAdded:
+      return fmt::format("{}: {}", event.case_note_added().case_id(),
+                         event.case_note_added().note());
+    case Event::kCaseClosed:
+      return fmt::format("{} {}: {}", event.case_closed().case_id(),
+                         AlertOutcomeName(event.case_closed().outcome()),
+                         event.case_closed().note());
     default:
       return "";
   }
@@ -136,6 +199,8 @@ void FillChange(const Event& event, AuditEntry* entry) {
     entry->set_nhs_number(std::string(*patient));
   }
   if (event.has_alert_reviewed()) entry->set_nhs_number(event.alert_reviewed().nhs_number());
+  if (event.has_case_opened()) entry->set_nhs_number(event.case_opened().nhs_number());
+  if (event.has_case_alert_added()) entry->set_nhs_number(event.case_alert_added().nhs_number());
   entry->set_outcome(careledger::v1::ACCESS_OUTCOME_GRANTED);
   entry->set_stream_seq(event.stream_seq());
   if (event.has_plan_section_updated()) {
@@ -155,7 +220,7 @@ std::optional<AuditEntry> AuditEntryOf(const Event& event,
   const bool plan_event =
       events::IsPlanEvent(event) && NhsNumberOfStream(event.stream_id()).has_value();
   if (!event.has_access_recorded() && !plan_event && !IsDirectoryEvent(event) &&
-      !event.has_alert_reviewed()) {
+      !event.has_alert_reviewed() && !IsCaseEvent(event)) {
     return std::nullopt;
   }
   AuditEntry entry;
@@ -215,6 +280,11 @@ absl::Status AuditProjection::Apply(const AppliedEvent& applied) {
     pending_.push_back(Write{StoreFamily::kAlertReviews,
                              internal::AuditIndexKey(reviewed.alert_id(), key),
                              events::SerializeDeterministic(review)});
+  }
+  if (IsCaseEvent(event)) {
+    const careledger::v1::CaseEntry stored = CaseEntryOf(event, *entry);
+    pending_.push_back(Write{StoreFamily::kCases, internal::AuditIndexKey(stored.case_id(), key),
+                             events::SerializeDeterministic(stored)});
   }
   return absl::OkStatus();
 }

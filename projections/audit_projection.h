@@ -17,6 +17,8 @@
 //   AlertReviewed                           CHANGE "alert_reviewed" on "audit/alert/<id>": the
 //                                           auditor's review (note: "<id> <outcome>: <note>"),
 //                                           naming the patient the alert concerns
+//   CaseOpened, CaseAlertAdded,             CHANGE "case_opened", ... on "audit/case/<id>",
+//   CaseNoteAdded, CaseClosed               naming the case's patient or the alert's
 //   checkpoint                              none
 //
 // Every entry names who (the actor: user, role, organisation), where (device,
@@ -32,6 +34,7 @@
 //   audit_by_org      ODS code 0x00 AuditKey -> ""     (entries whose actor names one)
 //   audit_sites       ODS code 0x00 AuditKey -> AuditSite   (every OrganisationRecorded)
 //   alert_reviews     alert id 0x00 AuditKey -> AlertReview (every AlertReviewed)
+//   cases             case id 0x00 AuditKey -> CaseEntry (every case event)
 // The patient index holds the entries themselves: a patient's accesses are
 // spread over the plan's whole life, so a page of them read through the
 // pointer indexes would be one random lookup per entry, while a user's or an

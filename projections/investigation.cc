@@ -14,11 +14,13 @@
 
 #include "events/time_util.h"
 #include "projections/audit_queries.h"
+#include "projections/directory_queries.h"
 #include "projections/internal/keys.h"
 #include "projections/investigation/alert_sink.h"
 #include "projections/investigation/facts.h"
 #include "projections/investigation/rules.h"
 #include "projections/investigation/window.h"
+#include "projections/investigation_cases.h"
 
 namespace careledger::projections {
 namespace {
@@ -78,12 +80,38 @@ class Investigator {
       if (!reviews.ok()) return reviews.status();
       if (!reviews->empty()) *alert.mutable_review() = std::move(reviews->back());
     }
+    if (absl::Status named = AttachCasesAndNames(); !named.ok()) return named;
     RankAlerts(request_.order, &result_.alerts);
     return std::move(result_);
   }
 
  private:
   bool On(std::string_view rule) const { return enabled_.at(rule); }
+
+  // Each alert's cases (family `cases`) and its actor's name in the
+  // directory as it stands now (one read per distinct user).
+  absl::Status AttachCasesAndNames() {
+    if (result_.alerts.empty()) return absl::OkStatus();
+    absl::StatusOr<std::map<std::string, std::vector<std::string>>> cases = CasesByAlert(store_);
+    if (!cases.ok()) return cases.status();
+    const DirectoryQueries directory(&store_);
+    std::map<std::string, std::string> names;
+    for (Alert& alert : result_.alerts) {
+      if (auto it = cases->find(alert.alert_id()); it != cases->end()) {
+        for (const std::string& case_id : it->second) alert.add_case_ids(case_id);
+      }
+      const std::string& user_id = alert.actor().user_id();
+      if (user_id.empty()) continue;
+      auto named = names.find(user_id);
+      if (named == names.end()) {
+        absl::StatusOr<careledger::v1::DirectoryUser> row = directory.GetUser(user_id);
+        if (!row.ok() && !absl::IsNotFound(row.status())) return row.status();
+        named = names.emplace(user_id, row.ok() ? row->user().name() : std::string()).first;
+      }
+      alert.set_actor_name(named->second);
+    }
+    return absl::OkStatus();
+  }
 
   absl::Status Examine(const AuditEntry& entry) {
     const absl::Time at = events::FromTimestamp(entry.at());

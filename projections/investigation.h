@@ -14,7 +14,9 @@
 // user reading one patient forty times is one alert, not forty. (The window
 // rules raise once per crossing anyway.) An auditor's review of an alert is a signed event
 // (AlertReviewed, ledger/alert_review_rules.h), projected into the family
-// `alert_reviews`; Investigate attaches each alert's latest review.
+// `alert_reviews`; Investigate attaches each alert's latest review, the
+// investigation cases it is in (case_ids; projections/investigation_cases.h)
+// and the name the directory has now for its user (actor_name).
 //
 // Which records count: granted reads (AUDIT_KIND_READ) and refused attempts
 // (AUDIT_KIND_REFUSED); never changes, and never the auditors' own audit

@@ -31,7 +31,7 @@ struct FamilyName {
   std::optional<StoreFamily> family;
   const char* name;
 };
-constexpr std::array<FamilyName, 15> kFamilies = {{
+constexpr std::array<FamilyName, 16> kFamilies = {{
     {std::nullopt, "default"},
     {StoreFamily::kPlans, "plans"},
     {StoreFamily::kVersions, "versions"},
@@ -45,6 +45,7 @@ constexpr std::array<FamilyName, 15> kFamilies = {{
     {StoreFamily::kAuditByOrg, "audit_by_org"},
     {StoreFamily::kAuditSites, "audit_sites"},
     {StoreFamily::kAlertReviews, "alert_reviews"},
+    {StoreFamily::kCases, "cases"},
     {StoreFamily::kStats, "stats"},
     {StoreFamily::kMeta, "meta"},
 }};

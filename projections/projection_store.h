@@ -18,6 +18,8 @@
 //   audit_sites  every organisation's names over time, to name an actor's site
 //   alert_reviews  every auditor's review of an investigation alert, by alert id
 //              (projections/investigation.h)
+//   cases      every signed event of every investigation case, by case id
+//              (projections/investigation_cases.h)
 //   stats      what the CMC figures are counted from: a row per started plan
 //              and urgent-care view counts (projections/stats_projection.h)
 //   meta       the schema version, the log's partition count, per-partition
@@ -64,7 +66,8 @@ namespace careledger::projections {
 // 7: stats.
 // 8: history entries say whether their event was sealed, and hold erased
 //    content in its erased form; "erasing/" markers in meta.
-inline constexpr std::uint32_t kProjectionSchemaVersion = 8;
+// 9: cases (investigation cases), and case events in `audit`.
+inline constexpr std::uint32_t kProjectionSchemaVersion = 9;
 
 enum class StoreFamily {
   kPlans,
@@ -79,6 +82,7 @@ enum class StoreFamily {
   kAuditByOrg,
   kAuditSites,
   kAlertReviews,
+  kCases,
   kStats,
   kMeta,
 };
@@ -166,9 +170,8 @@ class ProjectionStore {
 
   // SHA-256 over every key and value of every column family (default, plans,
   // versions, directory, worklist, review_due, history, audit, audit_by_patient,
-  // audit_by_user, audit_by_org, audit_sites, alert_reviews, stats, meta, in that order, each in
-  // key order), from one snapshot.
-  // Each family contributes its name, then each entry as
+  // audit_by_user, audit_by_org, audit_sites, alert_reviews, cases, stats, meta, in that order,
+  // each in key order), from one snapshot. Each family contributes its name, then each entry as
   // len(key) || key || len(value) || value with 8-byte big-endian lengths.
   // Equal fingerprints mean byte-identical stores.
   absl::StatusOr<events::Hash> Fingerprint() const;

@@ -540,6 +540,7 @@ absl::StatusOr<std::unique_ptr<Service>> Service::Open(const tools::Context& con
   impl->AddWorklistRoutes();
   impl->AddAuditRoutes();
   impl->AddAlertReviewRoutes();
+  impl->AddCaseRoutes();
   impl->AddProofRoute();
   impl->AddErasureRoutes();
   impl->AddStatsRoutes();

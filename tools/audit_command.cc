@@ -1,5 +1,11 @@
 #include "tools/audit_command.h"
 
+#include <optional>
+
+#include "access/log_lookup.h"
+#include "events/envelope.h"
+#include "events/time_util.h"
+#include "projections/plan_queries.h"
 #include "tools/exit_codes.h"
 #include "tools/output.h"
 
@@ -23,6 +29,27 @@ absl::StatusOr<AuditSession> AuditSession::Open(const Context& context) {
 int AuditSession::Refused(const careledger::v1::CommandResult& refusal) {
   submitter->Print(refusal);
   return kExitRejected;
+}
+
+access::RecordTime RecordTimeReader(AuditSession* session) {
+  auto lookup = std::make_shared<std::optional<access::LogLookup>>();
+  return [session, lookup](std::int32_t partition,
+                           std::int64_t offset) -> absl::StatusOr<absl::Time> {
+    if (!*lookup) {
+      absl::StatusOr<std::vector<std::int64_t>> ends =
+          projections::PlanQueries(&session->feed->store()).Offsets();
+      if (!ends.ok()) return ends.status();
+      absl::StatusOr<access::LogLookup> opened =
+          access::LogLookup::Open(session->submitter->log(), *ends);
+      if (!opened.ok()) return opened.status();
+      lookup->emplace(*std::move(opened));
+    }
+    absl::StatusOr<events::LogRecord> record = (*lookup)->Read(partition, offset);
+    if (!record.ok()) return absl::NotFoundError(record.status().message());
+    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
+    if (!opened.ok()) return opened.status();
+    return events::FromTimestamp(opened->event.recorded_at());
+  };
 }
 
 absl::StatusOr<RecordSession> RecordSession::Open(std::int32_t partition, std::int64_t offset,

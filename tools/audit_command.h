@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "access/alert_review.h"
 #include "careledger/v1/commands.pb.h"
 #include "tools/cli_feed.h"
 #include "tools/command_flags.h"
@@ -40,6 +41,11 @@ struct AuditSession {
   // Prints the ledger's refusal as `submit` would, and returns kExitRejected.
   int Refused(const careledger::v1::CommandResult& refusal);
 };
+
+// The recorded time of a log record (access::RecordTime), read from the
+// session's log up to where its projection is (an alert's raising record is
+// behind it). `session` must outlive the function.
+access::RecordTime RecordTimeReader(AuditSession* session);
 
 // The keys (to verify records with) and the session of a command about one
 // record (`audit access`, `audit proof`): INVALID_ARGUMENT when --partition or

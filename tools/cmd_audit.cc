@@ -265,6 +265,7 @@ void RegisterAudit(CLI::App& app, Runner* run) {
   RegisterAuditExport(audit, run);
   RegisterAuditProof(audit, run);
   RegisterAuditAlerts(audit, run);  // `audit alerts|review` (cmd_audit_alerts.cc)
+  RegisterAuditCase(audit, run);    // `audit case ...` (cmd_audit_case.cc)
 }
 
 }  // namespace careledger::tools

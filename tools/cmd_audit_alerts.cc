@@ -21,12 +21,10 @@
 
 #include "access/alert_review.h"
 #include "access/audit_read.h"
-#include "access/log_lookup.h"
 #include "events/envelope.h"
 #include "events/time_util.h"
 #include "ledger/alert_review_rules.h"
 #include "projections/investigation.h"
-#include "projections/plan_queries.h"
 #include "tools/audit_command.h"
 #include "tools/audit_view.h"
 #include "tools/command_flags.h"
@@ -74,8 +72,9 @@ std::string SeverityText(careledger::v1::AlertSeverity severity) {
 void PrintAlert(const Alert& alert, std::ostream& out) {
   const careledger::v1::Actor& actor = alert.actor();
   out << fmt::format(
-      "{:<6} risk {:<3} {}  {}  {} ({}, {}){}\n", SeverityText(alert.severity()), alert.risk(),
+      "{:<6} risk {:<3} {}  {}  {}{} ({}, {}){}\n", SeverityText(alert.severity()), alert.risk(),
       alert.alert_id(), TimeText(alert.at()), actor.user_id(),
+      alert.actor_name().empty() ? "" : fmt::format(" \"{}\"", alert.actor_name()),
       ShortEnum(careledger::v1::Role_Name(actor.role()), 5),
       actor.organisation().empty() ? "-" : actor.organisation(),
       alert.nhs_number().empty() ? "" : fmt::format("  patient {}", alert.nhs_number()));
@@ -100,6 +99,10 @@ void PrintAlert(const Alert& alert, std::ostream& out) {
                        review.position().partition(), review.position().offset());
   } else {
     out << "       not reviewed\n";
+  }
+  if (alert.case_ids_size() > 0) {
+    out << fmt::format("       in case{}: {}\n", alert.case_ids_size() == 1 ? "" : "s",
+                       fmt::join(alert.case_ids(), ", "));
   }
 }
 
@@ -183,28 +186,9 @@ int RunReview(const ReviewFlags& flags, const Context& context) {
   review->set_alert_id(flags.alert_id);
   review->set_outcome(*outcome);
   review->set_note(flags.note);
-  // The recorded time of a log record, read from the log up to where the
-  // projection is (the alert's record is behind it).
-  std::optional<access::LogLookup> lookup;
-  auto record_time = [&](std::int32_t partition,
-                         std::int64_t offset) -> absl::StatusOr<absl::Time> {
-    if (!lookup) {
-      absl::StatusOr<std::vector<std::int64_t>> ends =
-          projections::PlanQueries(&session->feed->store()).Offsets();
-      if (!ends.ok()) return ends.status();
-      absl::StatusOr<access::LogLookup> opened =
-          access::LogLookup::Open(session->submitter->log(), *ends);
-      if (!opened.ok()) return opened.status();
-      lookup.emplace(*std::move(opened));
-    }
-    absl::StatusOr<events::LogRecord> record = lookup->Read(partition, offset);
-    if (!record.ok()) return absl::NotFoundError(record.status().message());
-    absl::StatusOr<events::OpenedRecord> opened = events::OpenRecord(record->key, record->value);
-    if (!opened.ok()) return opened.status();
-    return events::FromTimestamp(opened->event.recorded_at());
-  };
-  absl::StatusOr<CommandResult> result = access::ReviewAlert(
-      session->writer(), command, *thresholds, *session->feed, record_time, session->deadline());
+  absl::StatusOr<CommandResult> result =
+      access::ReviewAlert(session->writer(), command, *thresholds, *session->feed,
+                          RecordTimeReader(&*session), session->deadline());
   if (!result.ok()) return ReportError(result.status(), context.json());
   session->submitter->Print(*result);
   return result->outcome() == careledger::v1::OUTCOME_REJECTED ? kExitRejected : kExitOk;

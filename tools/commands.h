@@ -23,6 +23,7 @@ void RegisterDirectoryIssueCert(CLI::App* directory, Runner* run);  // `director
 void RegisterWorklist(CLI::App& app, Runner* run);
 void RegisterAudit(CLI::App& app, Runner* run);
 void RegisterAuditAlerts(CLI::App* audit, Runner* run);  // `audit alerts|review`
+void RegisterAuditCase(CLI::App* audit, Runner* run);    // `audit case ...`
 void RegisterStats(CLI::App& app, Runner* run);
 void RegisterMigrate(CLI::App& app, Runner* run);  // `migrate export|verify`
 void RegisterLoad(CLI::App& app, Runner* run);

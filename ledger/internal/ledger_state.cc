@@ -45,6 +45,7 @@ void LedgerState::SetHeadHash(const std::string& stream, const events::Hash& val
 
 void LedgerState::Fold(const careledger::v1::Event& event, StreamState* stream) {
   directory_.Apply(event);
+  if (event.has_case_closed()) stream->closed = true;
   if (!events::IsPlanEvent(event)) return;
   if (absl::Status folded = events::FoldPlanEvent(event, &stream->plan); !folded.ok()) {
     // The writer only appends events it decided on this state, so this is a

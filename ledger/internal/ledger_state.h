@@ -28,6 +28,8 @@ struct StreamState {
   // For patient streams: the fold (events/plan_fold.h) less what the rules
   // never read (KeepWhatRulesRead).
   careledger::v1::PlanState plan;
+  // For case streams ("audit/case/<id>"): a CaseClosed is folded in.
+  bool closed = false;
 };
 
 // Drops from a plan's state what the writer's rules never read: urgent care

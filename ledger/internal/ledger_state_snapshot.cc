@@ -67,6 +67,7 @@ absl::StatusOr<careledger::v1::WriterSnapshot> LedgerState::ToSnapshot() const {
     stream->set_seq(entry->second.head.seq);
     stream->set_head_hash(HashBytes(entry->second.head.hash));
     if (entry->second.plan.ByteSizeLong() > 0) *stream->mutable_plan() = entry->second.plan;
+    stream->set_case_closed(entry->second.closed);
   }
   snapshot.mutable_command_ids()->Reserve(static_cast<int>(command_order_.size()));
   snapshot.mutable_command_outcomes()->Reserve(static_cast<int>(command_order_.size()));
@@ -118,6 +119,7 @@ absl::StatusOr<std::unique_ptr<LedgerState>> LedgerState::FromSnapshot(
           fmt::format("the snapshot's head of stream '{}' is malformed", stream.stream_id()));
     }
     if (stream.has_plan()) entry.plan = stream.plan();
+    entry.closed = stream.case_closed();
   }
   if (snapshot.command_ids_size() != snapshot.command_outcomes_size()) {
     return absl::InvalidArgumentError("the snapshot's command ids and outcomes differ in number");

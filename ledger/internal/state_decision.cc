@@ -27,8 +27,10 @@ StateDecision DecideInState(const LedgerState& state, const careledger::v1::Comm
                     command.expected_version(), out.stream, seq));
     return out;
   }
-  out.decision = DecideCommand(
-      DecisionInput{current ? current->plan : kNoPlan, seq, state.directory(), now}, command);
+  out.decision =
+      DecideCommand(DecisionInput{current ? current->plan : kNoPlan, seq, state.directory(), now,
+                                  current != nullptr && current->closed},
+                    command);
   return out;
 }
 

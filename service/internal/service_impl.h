@@ -97,6 +97,7 @@ class Service::Impl {
   void AddWorklistRoutes();     // worklist_routes.cc
   void AddAuditRoutes();        // audit_routes.cc
   void AddAlertReviewRoutes();  // alert_review_routes.cc
+  void AddCaseRoutes();         // case_routes.cc
   void AddProofRoute();         // proof_routes.cc
   void AddErasureRoutes();      // erasure_routes.cc
   void AddStatsRoutes();        // stats_routes.cc

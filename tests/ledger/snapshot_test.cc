@@ -568,6 +568,51 @@ TEST_F(SnapshotTest, WitnessesAreStillChecked) {
               StatusIs(absl::StatusCode::kDataLoss));
 }
 
+// A closed investigation case stays closed for a writer started from a
+// snapshot (SnapshotStream.case_closed), and an open one open.
+TEST_F(SnapshotTest, AClosedCaseStaysClosedAcrossASnapshotStartUp) {
+  const careledger::v1::Actor auditor = tools::SampleWorldActors().auditor;
+  const auto as_auditor = [&](const std::string& id) {
+    Command command;
+    command.set_command_id(id);
+    *command.mutable_actor() = auditor;
+    return command;
+  };
+  const auto note = [&](const std::string& id, const std::string& case_id) {
+    Command command = as_auditor(id);
+    command.mutable_add_case_note()->set_case_id(case_id);
+    command.mutable_add_case_note()->set_note("a note");
+    return command;
+  };
+  {
+    std::unique_ptr<Writer> writer = OpenWriter(log_.get(), /*snapshots=*/true);
+    ASSERT_NE(writer, nullptr);
+    for (const auto& result : writer->SubmitAll(world_)) EXPECT_THAT(result, IsOk());
+    for (const char* case_id : {"case-closed", "case-open"}) {
+      Command open = as_auditor(fmt::format("open-{}", case_id));
+      open.mutable_open_case()->set_case_id(case_id);
+      open.mutable_open_case()->set_title("a case");
+      open.mutable_open_case()->set_user_id("crew.lee");
+      Apply(*writer, open);
+    }
+    Command close = as_auditor("close-1");
+    close.mutable_close_case()->set_case_id("case-closed");
+    close.mutable_close_case()->set_outcome(careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED);
+    Apply(*writer, close);
+    ASSERT_THAT(writer->Snapshot(), IsOk());
+  }
+  std::unique_ptr<Writer> resumed = OpenWriter(log_.get(), /*snapshots=*/true);
+  ASSERT_NE(resumed, nullptr);
+  EXPECT_TRUE(resumed->recovery().from_snapshot) << resumed->recovery().snapshot_rejected;
+  auto refused = resumed->Submit(note("note-closed", "case-closed"));
+  ASSERT_THAT(refused, IsOk());
+  EXPECT_EQ(refused->outcome(), careledger::v1::OUTCOME_REJECTED);
+  EXPECT_NE(refused->error().find("is closed"), std::string::npos) << refused->error();
+  auto noted = resumed->Submit(note("note-open", "case-open"));
+  ASSERT_THAT(noted, IsOk());
+  EXPECT_EQ(noted->outcome(), careledger::v1::OUTCOME_APPLIED) << noted->error();
+}
+
 // The writer's plan state keeps what its rules read, so it does not grow
 // with a plan's history: open requests stay (a resolution needs one),
 // resolved ones go; so do urgent care notes.

@@ -52,6 +52,7 @@ import stats_checks  # noqa: E402
 import migration_checks  # noqa: E402
 import erasure_checks  # noqa: E402
 import worklist_audit_checks  # noqa: E402
+import case_checks  # noqa: E402
 
 NO_PLAN_NHS = "9434765919"  # a valid NHS number no plan is recorded for
 OTHER_NHS = "9434765870"  # another patient, with a published plan
@@ -444,6 +445,7 @@ def run(ledger, service, nhs, other_nhs, tmp, credentials):
     http_export = worklist_audit_checks.run(ledger, service, nhs, tmp, issuer, crew, amb)
     stats_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/stats
     migration_checks.run(ledger, service, tmp, issuer, crew, amb)  # GET /v1/migration/report
+    case_checks.run(ledger, service, tmp, issuer, crew, amb)  # /v1/audit/cases
     erasure_checks.run(ledger, service, tmp, issuer, crew, amb)  # POST /v1/patients/{nhs}/erase
 
     # ---- transport -----------------------------------------------------------------

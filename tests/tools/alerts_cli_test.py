@@ -197,6 +197,7 @@ def run(ledger, data):
     check(len(changes) == 1 and changes[0].get("actor", {}).get("user_id") == "auditor.cmc"
           and alert_id in changes[0].get("note", ""),
           "the review is in the patient's trail, naming the auditor")
+    investigation_case(ledger, alert_id)
 
     # ---- the log verifies, independently too; the review is a signed record ----
     verify = ledger.run("verify")
@@ -223,8 +224,8 @@ def run(ledger, data):
     rebuilt = ledger.run("project", "--rebuild", "--fingerprint")
     fingerprint = re.compile(r"[0-9a-f]{64}")
     a, b = fingerprint.findall(incremental.stdout), fingerprint.findall(rebuilt.stdout)
-    check(a and b and a[-1] == b[-1], "the projection, alert reviews included, rebuilds byte "
-          "for byte")
+    check(a and b and a[-1] == b[-1], "the projection, alert reviews and cases included, "
+          "rebuilds byte for byte")
 
 
 def own_record_however_written(ledger):
@@ -259,6 +260,60 @@ def own_record_however_written(ledger):
     code, alerts, _, output = ledger.alerts("--order", "sideways")
     check(code == 2 and "is not an order (risk, time)" in output,
           f"--order takes risk or time {output[-200:]}")
+
+
+def investigation_case(ledger, alert_id):
+    """`audit case`: the auditor opens a case on the patient, puts the alert
+    and a note in it and closes it; bad input exits 2, anyone else and a
+    closed case are refused by the ledger (exit 3); list and show read it;
+    the alert names its case and its reader."""
+    opened = ledger.run("--json", "audit", "case", "open", "--title", "Break-glass by crew.lee",
+                        "--nhs", "999 000 0026", *AUDITOR)
+    result = json.loads(opened.stdout) if opened.returncode == 0 else {}
+    stream = result.get("stream_id", "")
+    case_id = stream[len("audit/case/"):]
+    check(result.get("outcome") == "OUTCOME_APPLIED"
+          and re.fullmatch(r"case-[0-9a-f]{16}", case_id),
+          f"audit case open: a case on the patient {opened.stdout[-300:]} {opened.stderr[-300:]}")
+    refused = ledger.run("audit", "case", "note", "--case", case_id, "--note", "mine", *CREW)
+    check(refused.returncode == 3 and "only the CMC team keeps investigation cases"
+          in refused.stdout + refused.stderr, f"urgent care may not note on it (3) "
+          f"{refused.stdout[-300:]}")
+    for args, reason in ((["note", "--case", case_id, "--note", " "], "may not be empty"),
+                         (["open", "--title", "t"], "exactly one"),
+                         (["add-alert", "--case", case_id, "--alert", "nonsense"], "alert id")):
+        bad = ledger.run("audit", "case", *args, *AUDITOR)
+        check(bad.returncode == 2 and reason in bad.stdout + bad.stderr,
+              f"audit case {' '.join(args)}: exit 2 '{reason}' ({bad.returncode} "
+              f"{bad.stderr.strip()[-200:]})")
+    for args in (["add-alert", "--case", case_id, "--alert", alert_id],
+                 ["note", "--case", case_id, "--note", "999 call log asked for"],
+                 ["close", "--case", case_id, "--outcome", "justified", "--note", "a real arrest"]):
+        done = ledger.run("audit", "case", *args, *AUDITOR)
+        check(done.returncode == 0, f"audit case {args[0]}: applied {done.stderr[-300:]}")
+    late = ledger.run("audit", "case", "note", "--case", case_id, "--note", "late", *AUDITOR)
+    check(late.returncode == 3 and "is closed" in late.stdout + late.stderr,
+          f"a note on the closed case is refused (3) {late.stdout[-300:]}")
+    code, shown, _ = json_lines(ledger.run("--json", "audit", "case", "show", "--case", case_id,
+                                           *AUDITOR))
+    whole = shown[0] if len(shown) == 1 else {}
+    check(code == 0 and whole.get("status") == "CASE_STATUS_CLOSED"
+          and whole.get("nhs_number") == NHS and whole.get("alert_ids") == [alert_id]
+          and [e.get("action") for e in whole.get("entries", [])] ==
+          ["case_opened", "case_alert_added", "case_note_added", "case_closed"],
+          f"audit case show: the case whole {whole}")
+    code, listed, _ = json_lines(ledger.run("--json", "audit", "case", "list", "--status",
+                                            "closed", "--nhs", NHS, *AUDITOR))
+    check(code == 0 and [c.get("case_id") for c in listed] == [case_id],
+          f"audit case list --status closed --nhs: the case {listed}")
+    code, alerts, _, _ = ledger.alerts("--rule", "break_glass")
+    alert = alerts[0] if len(alerts) == 1 else {}
+    check(alert.get("case_ids") == [case_id] and alert.get("actor_name"),
+          f"audit alerts: the alert names its case and its reader {alert}")
+    text = ledger.run("audit", "alerts", "--rule", "break_glass", *AUDITOR)
+    check(text.returncode == 0 and f"in case: {case_id}" in text.stdout
+          and f"crew.lee \"{alert.get('actor_name')}\"" in text.stdout,
+          f"and says so to people {text.stdout[-400:]}")
 
 
 def json_lines(result):

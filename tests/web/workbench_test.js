@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 // The auditors' workbench in a real browser (issue 12): Debian's chromium,
-// driven by puppeteer-core, against a real `careledger serve` on a fresh
-// data directory with planted snooping (`careledger load`). The auditor
-// signs in with a development token and the device's client certificate
-// (mutual TLS: imported into an NSS db in this test's own HOME, chosen by
-// the AutoSelectCertificateForUrls policy), opens the planted
-// family-snooping alert, the patient's timeline and what the reader was
-// shown, reviews the alert, downloads the FHIR and CSV exports (the FHIR
-// Bundle checked by HAPI FHIR's R4 validator: no error); a non-auditor is
-// refused and told the refusal was recorded; then a keyboard-only walk (Tab,
-// Shift+Tab, Enter, Space and typing; no mouse) signs in, filters the alerts
-// and records a review, focus visible at every stop and where expected after
-// every page change. axe-core runs on every page (no serious or critical
-// violation), no page may break its Content-Security-Policy, and each page's
-// screenshot is saved.
+// driven by puppeteer-core, against a real `careledger serve` on a fresh data
+// directory with planted snooping (`careledger load`). The auditor signs in
+// with a development token and the device's client certificate (mutual TLS:
+// imported into an NSS db in this test's own HOME, chosen by the
+// AutoSelectCertificateForUrls policy), opens the planted family-snooping
+// alert, the patient's timeline and what the reader was shown, reviews the
+// alert, opens a case from it (notes on it, closes it), downloads the FHIR and
+// CSV exports (the FHIR Bundle checked by HAPI FHIR's R4 validator: no error);
+// a non-auditor is refused and told the refusal was recorded; then a keyboard-
+// only walk (Tab, Shift+Tab, Enter, Space and typing; no mouse) signs in,
+// filters the alerts and records a review, focus visible at every stop and
+// where expected after every page change. axe-core runs on every page (no
+// serious or critical violation), no page may break its Content-Security-
+// Policy, and each page's screenshot is saved.
 //
 // usage: workbench_test.js --careledger BIN --modules NODE_MODULES
 //                          --validator deploy/fhir/validator.sh
@@ -414,6 +414,69 @@ async function main() {
       r.textContent.includes(user))?.textContent || '', relative.user_id);
     check(after.includes('Reviewed: inappropriate access confirmed'),
       'the queue shows the alert reviewed');
+    check(after.includes(relativeName),
+      `the queue names the reader (${relativeName}), not only their id`);
+
+    // Open a case from the planted alert, note on it, close it.
+    const caseLink = await page.$$eval('#alerts tbody tr', (rows, user) => {
+      const row = rows.find((r) => r.textContent.includes(user));
+      const a = row && row.querySelector('a.cl-case');
+      return a ? a.getAttribute('href') : '';
+    }, relative.user_id);
+    check(caseLink.startsWith('#/newcase/family_or_neighbour/'),
+      'the alert offers to open a case');
+    await page.goto(`${url}/audit/${caseLink}`);
+    await page.waitForSelector('#open-case');
+    check((await page.$eval('#case-subject-0 + label', (e) => e.textContent))
+      .includes(relativeName), 'the new case is about the reader, named');
+    await page.$eval('#case-title', (e) => { e.value = ''; });
+    await page.type('#case-title', `Complaint 2026-17: ${relativeName}`);
+    await accessible('open-case');
+    await page.click('#open-case button');
+    await page.waitForSelector('#case-summary');
+    const caseId = await page.evaluate(() => location.hash.split('/')[2] || '');
+    check(/^case-[0-9a-f]{16}$/.test(caseId), `the case is opened and shown (${caseId})`);
+    const caseAlerts = await text('#case-alerts');
+    check(caseAlerts.includes('shares the family name') &&
+      caseAlerts.includes('Reviewed: Inappropriate access confirmed') &&
+      caseAlerts.includes(relativeName),
+    'the case lists its alert with its reason, its review and the reader\'s name');
+    check((await text('#case-summary')).includes(relative.user_id) &&
+      (await text('#case-status')) === 'Open', 'the case is open, about the reader');
+    await page.type('#case-note', 'Spoke to the practice manager: no care relationship.');
+    await page.click('#add-note button');
+    await page.waitForFunction(() => document.querySelector('#case-entries')?.textContent
+      .includes('no care relationship'));
+    const entries = await page.$$eval('#case-entries tbody tr', (rows) =>
+      rows.map((r) => r.cells[2].textContent));
+    check(entries.length === 3 && entries[0] === 'Case opened' &&
+      entries[1].startsWith('Alert added') && entries[2] === 'Note',
+    `the case shows each signed act in order (${entries.join(' | ')})`);
+    await accessible('case');
+    await page.click('#close-outcome-1');
+    await page.type('#close-note', 'Referred to HR.');
+    await page.click('#close-case button');
+    await page.waitForFunction(() =>
+      document.querySelector('#case-status')?.textContent.startsWith('Closed'));
+    check((await text('#case-status')) === 'Closed: Inappropriate access confirmed',
+      'the case is closed with its outcome');
+    check(await page.$('#add-note') === null && await page.$('#close-case') === null,
+      'a closed case offers no note and no close');
+    check((await text('#case-entries')).includes('Referred to HR.'),
+      'the closing note is shown');
+    await accessible('case-closed');
+    await page.goto(`${url}/audit/#/alerts?rule=family_or_neighbour&from=2026-01-01&to=2100-01-01`);
+    await page.waitForSelector('#alerts');
+    const inCase = await page.$$eval('#alerts tbody tr', (rows, user) => rows.find((r) =>
+      r.textContent.includes(user))?.querySelector('a.cl-in-case')?.getAttribute('href') || '',
+    relative.user_id);
+    check(inCase === `#/case/${caseId}`, 'the queue shows the alert in its case');
+    await page.goto(`${url}/audit/#/cases`);
+    await page.waitForSelector('#cases');
+    check((await text('#cases')).includes(`Complaint 2026-17: ${relativeName}`) &&
+      (await text('#cases')).includes('Closed: Inappropriate access confirmed'),
+    'the cases list shows the closed case');
+    await accessible('cases');
 
     // The user view, with the heat map.
     await page.goto(`${url}/audit/#/user/${relative.user_id}`);
@@ -509,9 +572,13 @@ async function main() {
     stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Show alerts',
       'the "Show alerts" button (past the date fields)');
     check(stop !== null, 'keyboard: "Show alerts" is reached past the date fields');
+    // The queue shown before is marked, so that the wait is for the new one
+    // (the hashchange that draws it, and moves the focus, comes after the
+    // hash itself has changed).
+    await page.$eval('#alerts', (e) => { e.dataset.before = 'filtering'; });
     await page.keyboard.press('Space');
     await page.waitForFunction(() => location.hash.includes('status=unreviewed'));
-    await page.waitForSelector('#alerts');
+    await page.waitForSelector('#alerts:not([data-before])');
     check(await activeId() === 'main', 'keyboard: after filtering the focus is at the top of ' +
       'the main content');
     const unreviewed = await page.$$eval('#alerts tbody tr', (rows) =>

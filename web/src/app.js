@@ -232,20 +232,28 @@ async function alerts(params) {
       h('strong', {}, short(alert.severity)),
       short(alert.rule),
       londonTime(alert.at),
-      [h('a', {href: `#/user/${encodeURIComponent(alert.actor.user_id)}`}, alert.actor.user_id),
+      // Who: the directory's name for them now (alert.actor_name), then the id.
+      [...(alert.actor_name ? [h('span', {class: 'cl-name'}, alert.actor_name), h('br')] : []),
+        h('a', {href: `#/user/${encodeURIComponent(alert.actor.user_id)}`}, alert.actor.user_id),
         h('br'), `${short(alert.actor.role)}, ${alert.actor.organisation}`],
       alert.nhs_number ? h('a', {href: `#/patient/${alert.nhs_number}`}, alert.nhs_number) : '',
       [alert.reason, alert.occurrences > 1 ? ` (${alert.occurrences} times)` : ''],
       (alert.evidence || []).map((position) => h('div', {},
         recordLink(position, `record ${position.partition}/${position.offset}`))),
-      alert.review ? `Reviewed: ${short(alert.review.outcome)}` :
+      // The review, then the cases it is in and a way to open (another) one.
+      [alert.review ? `Reviewed: ${short(alert.review.outcome)}` :
         h('a', {href: `#/review/${alert.alert_id}`, class: 'cl-review'}, 'Review'),
+      ...(alert.case_ids || []).map((id) => h('div', {},
+        h('a', {href: `#/case/${id}`, class: 'cl-in-case'}, `Case ${id}`))),
+      h('div', {}, h('a', {href: `#/newcase/${alert.alert_id}`, class: 'cl-case'},
+        alert.case_ids?.length ? 'Add to another case' : 'Open a case',
+        h('span', {class: 'nhsuk-u-visually-hidden'}, ` for alert ${alert.alert_id}`)))],
     ]);
     show(h('h1', {}, 'Alerts'), form,
       h('p', {id: 'alert-count'}, `${body.alerts.length} alerts shown, ${body.unreviewed} ` +
         `unreviewed, ${body.records_examined} records examined (times in ${body.time_zone}).`),
       table('Alerts raised by the investigation rules', ['Severity', 'Rule', 'When', 'Who',
-        'Patient', 'Reason', 'Evidence', 'Review'], rows, 'alerts'));
+        'Patient', 'Reason', 'Evidence', 'Review and case'], rows, 'alerts'));
     sessionStorage.setItem('alerts', JSON.stringify(body.alerts));
   } catch (error) {
     show(h('h1', {}, 'Alerts'), errorPanel(error), form);
@@ -287,6 +295,231 @@ function review(alertId) {
   });
   show(h('h1', {}, `Review alert ${alertId}`),
     alert ? h('p', {id: 'review-reason'}, alert.reason) : '', form);
+}
+
+// --- investigation cases (item 6) ---------------------------------------------
+
+const CASE_ACTIONS = {case_opened: 'Case opened', case_alert_added: 'Alert added',
+  case_note_added: 'Note', case_closed: 'Case closed'};
+
+function outcomeText(outcome) {
+  const name = short(outcome).replace(/ /g, '-');
+  return (OUTCOMES.find(([value]) => value === name) || [name, name])[1];
+}
+
+// A POST of a case command, sent once however often the form is submitted
+// (`key`: its Idempotency-Key).
+function postCase(path, body, key) {
+  return api(path, {}, {method: 'POST',
+    headers: {'Content-Type': 'application/json', 'Idempotency-Key': key},
+    body: JSON.stringify(body)});
+}
+
+function outcomeRadios(prefix, legend) {
+  return h('fieldset', {class: 'nhsuk-fieldset'},
+    h('legend', {class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--s'}, legend),
+    h('div', {class: 'nhsuk-radios'}, OUTCOMES.map(([value, text], i) =>
+      h('div', {class: 'nhsuk-radios__item'},
+        h('input', {class: 'nhsuk-radios__input', id: `${prefix}-${i}`, name: 'outcome',
+          type: 'radio', value, checked: i === 0}),
+        h('label', {class: 'nhsuk-label nhsuk-radios__label', for: `${prefix}-${i}`}, text)))));
+}
+
+// From an alert: open a new case with it, or add it to an open case.
+async function newCase(alertId) {
+  const known = JSON.parse(sessionStorage.getItem('alerts') || '[]');
+  const alert = known.find((a) => a.alert_id === alertId);
+  const user = alert?.actor?.user_id || '';
+  const who = alert?.actor_name ? `${alert.actor_name} (${user})` : user;
+  const subjects = [...(user ? [['user', `The user: ${who}`]] : []),
+    ...(alert?.nhs_number ? [['patient', `The patient: ${alert.nhs_number}`]] : [])];
+  const form = h('form', {id: 'open-case'},
+    field('Title', 'case-title', textInput('case-title',
+      alert ? `${short(alert.rule)}: ${who}` : '', 'text', {maxlength: 256})),
+    subjects.length ? h('fieldset', {class: 'nhsuk-fieldset'},
+      h('legend', {class: 'nhsuk-fieldset__legend nhsuk-fieldset__legend--s'},
+        'Who the case is about'),
+      h('div', {class: 'nhsuk-radios'}, subjects.map(([value, text], i) =>
+        h('div', {class: 'nhsuk-radios__item'},
+          h('input', {class: 'nhsuk-radios__input', id: `case-subject-${i}`, name: 'subject',
+            type: 'radio', value, checked: i === 0}),
+          h('label', {class: 'nhsuk-label nhsuk-radios__label', for: `case-subject-${i}`},
+            text))))) : '',
+    button('Open case'));
+  const openKey = crypto.randomUUID();
+  const addKey = crypto.randomUUID();
+  const addAlert = async (caseId) => {
+    await postCase(`/v1/audit/cases/${caseId}/alerts`, {alert_id: alertId}, addKey);
+    location.hash = `#/case/${caseId}`;
+  };
+  const failed = (error, ...rest) => {
+    show(h('h1', {}, `Open a case for alert ${alertId}`), errorPanel(error), ...rest);
+    document.getElementById('error').focus();
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const subject = form.subject?.value || 'user';
+    const body = {title: form['case-title'].value};
+    if (subject === 'patient') body.nhs_number = alert.nhs_number;
+    else body.user_id = user;
+    try {
+      const opened = await postCase('/v1/audit/cases', body, openKey);
+      await addAlert(opened.case_id);
+    } catch (error) {
+      failed(error, form);
+    }
+  });
+  const page = [h('h1', {}, `Open a case for alert ${alertId}`),
+    alert ? h('p', {id: 'case-alert-reason'}, alert.reason) : '', form];
+  show(...page);
+  // ...or add it to a case already open about the same person.
+  try {
+    const body = await api('/v1/audit/cases', {status: 'open'});
+    if (body.cases.length === 0) return;
+    const add = h('form', {id: 'add-to-case'},
+      field('Open case', 'open-cases', select('open-cases', body.cases.map((c) =>
+        [c.case_id, `${c.title} (${c.user_name || c.user_id || c.nhs_number})`]))),
+      button('Add to this case', {class: 'nhsuk-button nhsuk-button--secondary'}));
+    add.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await addAlert(add['open-cases'].value);
+      } catch (error) {
+        failed(error, form, add);
+      }
+    });
+    show(...page, h('h2', {}, 'Or add it to an open case'), add);
+  } catch (error) {
+    show(...page, errorPanel(error));
+  }
+}
+
+async function cases(params) {
+  const form = h('form', {id: 'case-filters', class: 'cl-filters'},
+    field('Status', 'case-status-filter', select('case-status-filter',
+      [['', 'All'], ['open', 'Open'], ['closed', 'Closed']], params.get('status') || '')),
+    button('Show cases'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const value = form['case-status-filter'].value;
+    location.hash = value ? `#/cases?status=${value}` : '#/cases';
+  });
+  show(h('h1', {}, 'Cases'), form, h('p', {}, 'Loading cases...'));
+  try {
+    const body = await api('/v1/audit/cases', {status: params.get('status')});
+    const rows = body.cases.map((c) => [
+      h('a', {href: `#/case/${c.case_id}`}, c.title),
+      c.user_id ? [...(c.user_name ? [h('span', {class: 'cl-name'}, c.user_name), h('br')] : []),
+        c.user_id] : c.nhs_number,
+      c.status === 'closed' ? `Closed: ${outcomeText(c.outcome)}` : 'Open',
+      londonTime(c.opened_at),
+      String((c.alert_ids || []).length),
+      String(c.note_count || 0),
+    ]);
+    show(h('h1', {}, 'Cases'), form, table('Investigation cases', ['Case', 'About', 'Status',
+      'Opened', 'Alerts', 'Notes'], rows, 'cases'));
+  } catch (error) {
+    show(h('h1', {}, 'Cases'), errorPanel(error), form);
+  }
+}
+
+function caseEntryRow(entry) {
+  const what = [CASE_ACTIONS[entry.action] || entry.action];
+  if (entry.alert_id) what.push(': ', entry.alert_id);
+  if (entry.outcome && entry.outcome !== 'ALERT_REVIEW_OUTCOME_UNSPECIFIED') {
+    what.push(': ', outcomeText(entry.outcome));
+  }
+  const actor = entry.actor || {};
+  return [
+    londonTime(entry.at),
+    [...(entry.actor_name ? [h('span', {class: 'cl-name'}, entry.actor_name), h('br')] : []),
+      actor.user_id || ''],
+    what,
+    entry.note || entry.title || '',
+    entry.position ? `${entry.position.partition}/${entry.position.offset}` : '',
+  ];
+}
+
+async function investigationCase(caseId) {
+  show(h('h1', {}, `Case ${caseId}`), h('p', {}, 'Loading the case...'));
+  let found;
+  try {
+    found = await api(`/v1/audit/cases/${caseId}`);
+  } catch (error) {
+    show(h('h1', {}, `Case ${caseId}`), errorPanel(error));
+    return;
+  }
+  const open = found.status === 'open';
+  const about = found.user_id ?
+    [found.user_name ? `${found.user_name} (${found.user_id})` : found.user_id, ' ',
+      h('a', {href: `#/user/${encodeURIComponent(found.user_id)}`}, 'their trail')] :
+    [found.nhs_number, ' ', h('a', {href: `#/patient/${found.nhs_number}`}, 'their trail')];
+  const row = (key, ...value) => h('div', {class: 'nhsuk-summary-list__row'},
+    h('dt', {class: 'nhsuk-summary-list__key'}, key),
+    h('dd', {class: 'nhsuk-summary-list__value'}, ...value));
+  const summary = h('dl', {class: 'nhsuk-summary-list', id: 'case-summary'},
+    row('About', ...about),
+    row('Status', h('span', {id: 'case-status'},
+      open ? 'Open' : `Closed: ${outcomeText(found.outcome)}`)),
+    row('Opened', `${londonTime(found.opened_at)} by ${found.opened_by?.user_id || ''}`),
+    ...(open ? [] : [row('Closed', londonTime(found.closed_at))]));
+  const alertRows = (found.alerts || []).map((alert) => alert.found ? [
+    alert.alert_id,
+    [...(alert.actor_name ? [h('span', {class: 'cl-name'}, alert.actor_name), h('br')] : []),
+      alert.actor?.user_id || ''],
+    alert.nhs_number || '',
+    alert.reason,
+    alert.review ? [`Reviewed: ${outcomeText(alert.review.outcome)}`,
+      ...(alert.review.note ? [h('br'), alert.review.note] : [])] :
+      h('a', {href: `#/review/${alert.alert_id}`}, 'Review',
+        h('span', {class: 'nhsuk-u-visually-hidden'}, ` alert ${alert.alert_id}`)),
+  ] : [alert.alert_id, '', '', 'The rules no longer raise this alert (with these thresholds).',
+    '']);
+  const page = [h('h1', {}, found.title), summary,
+    table('Alerts in this case', ['Alert', 'Who', 'Patient', 'Reason', 'Review'], alertRows,
+      'case-alerts'),
+    table('What was done, oldest first (each a signed event on the ledger)',
+      ['When', 'Auditor', 'What', 'Note', 'Record'], (found.entries || []).map(caseEntryRow),
+      'case-entries')];
+  if (open) {
+    const noteForm = h('form', {id: 'add-note'},
+      field('Note', 'case-note', h('textarea', {class: 'nhsuk-textarea', id: 'case-note',
+        name: 'case-note', rows: 3, maxlength: 2000})),
+      button('Add note'));
+    const noteKey = crypto.randomUUID();
+    noteForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await postCase(`/v1/audit/cases/${caseId}/notes`, {note: noteForm['case-note'].value},
+          noteKey);
+        await investigationCase(caseId);
+        focusMain();
+      } catch (error) {
+        show(...page, errorPanel(error), noteForm, closeForm);
+        document.getElementById('error').focus();
+      }
+    });
+    const closeForm = h('form', {id: 'close-case'},
+      outcomeRadios('close-outcome', 'Outcome'),
+      field('Closing note', 'close-note', h('textarea', {class: 'nhsuk-textarea',
+        id: 'close-note', name: 'close-note', rows: 3, maxlength: 2000})),
+      button('Close case', {class: 'nhsuk-button nhsuk-button--secondary'}));
+    const closeKey = crypto.randomUUID();
+    closeForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        await postCase(`/v1/audit/cases/${caseId}/close`, {outcome: closeForm.outcome.value,
+          note: closeForm['close-note'].value}, closeKey);
+        await investigationCase(caseId);
+        focusMain();
+      } catch (error) {
+        show(...page, errorPanel(error), noteForm, closeForm);
+        document.getElementById('error').focus();
+      }
+    });
+    page.push(h('h2', {}, 'Add a note'), noteForm, h('h2', {}, 'Close the case'), closeForm);
+  }
+  show(...page);
 }
 
 // --- patient and user trails (items 2, 4, 7) ------------------------------
@@ -643,6 +876,13 @@ function route() {
     case 'user': return trail('users', parts[1] || '', params);
     case 'org': return trail('organisations', parts[1] || '', params);
     case 'integrity': return integrity();
+    case 'cases': return cases(params);
+    case 'case':
+      if (!/^[a-z0-9-]{1,64}$/.test(parts[1] || '')) break;
+      return investigationCase(parts[1]);
+    case 'newcase':
+      if (!/^[a-z_]+$/.test(parts[1] || '') || !/^\d+-\d+$/.test(parts[2] || '')) break;
+      return newCase(`${parts[1]}/${parts[2]}`);
     case 'record':
       if (!/^\d+$/.test(parts[1] || '') || !/^\d+$/.test(parts[2] || '')) break;
       return record(parts[1], parts[2]);
