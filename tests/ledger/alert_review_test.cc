@@ -30,16 +30,6 @@ Command Review(const Actor& actor, const std::string& alert_id,
   return command;
 }
 
-// The last access record appended (the writer's access stream).
-careledger::v1::AccessRecorded LastAccess(const LedgerWorld& world) {
-  const std::vector<Event> events = world.StreamEvents(ledger::AccessStream("0"));
-  if (events.empty()) {
-    ADD_FAILURE() << "no access record";
-    return {};
-  }
-  return events.back().access_recorded();
-}
-
 TEST(AlertReviewTest, TheCmcTeamsReviewIsASignedEventOnTheAlertsStream) {
   LedgerWorld world;
   const Actor& auditor = world.actors().auditor;
@@ -83,7 +73,7 @@ TEST(AlertReviewTest, EveryoneElseIsRefusedAndTheAttemptRecorded) {
   for (const Actor* actor : {&a.gp, &a.care_home_admin, &a.ambulance, &a.nhs111, &a.patient}) {
     world.Reject(Review(*actor, "break_glass/1-5", careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED),
                  "only the CMC team reviews alerts");
-    const careledger::v1::AccessRecorded refusal = LastAccess(world);
+    const careledger::v1::AccessRecorded refusal = world.LastAccess();
     EXPECT_EQ(refusal.action(), "review_alert");
     EXPECT_EQ(refusal.subject(), "audit/alert/break_glass/1-5");
     EXPECT_EQ(refusal.nhs_number(), tools::kSamplePatient) << "in the patient's trail";
@@ -133,14 +123,14 @@ TEST(AlertReviewTest, AuditAlertsIsARecordedAuditQuery) {
   Command query = LedgerWorld::As(world.actors().auditor);
   query.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   world.Apply(query);
-  EXPECT_EQ(LastAccess(world).action(), "audit_alerts");
-  EXPECT_EQ(LastAccess(world).subject(), "audit/alerts");
-  EXPECT_EQ(LastAccess(world).outcome(), careledger::v1::ACCESS_OUTCOME_GRANTED);
+  EXPECT_EQ(world.LastAccess().action(), "audit_alerts");
+  EXPECT_EQ(world.LastAccess().subject(), "audit/alerts");
+  EXPECT_EQ(world.LastAccess().outcome(), careledger::v1::ACCESS_OUTCOME_GRANTED);
   query = LedgerWorld::As(world.actors().auditor);
   query.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   query.mutable_audit_query()->set_subject("break_glass");
   world.Apply(query);
-  EXPECT_EQ(LastAccess(world).subject(), "audit/alerts/break_glass");
+  EXPECT_EQ(world.LastAccess().subject(), "audit/alerts/break_glass");
   query = LedgerWorld::As(world.actors().auditor);
   query.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   query.mutable_audit_query()->set_subject("Bad Rule");
@@ -148,7 +138,7 @@ TEST(AlertReviewTest, AuditAlertsIsARecordedAuditQuery) {
   query = LedgerWorld::As(world.actors().gp);
   query.mutable_audit_query()->set_scope(careledger::v1::AUDIT_SCOPE_ALERTS);
   world.Reject(query, "only the CMC team audits");
-  EXPECT_EQ(LastAccess(world).action(), "audit_alerts");
+  EXPECT_EQ(world.LastAccess().action(), "audit_alerts");
 }
 
 TEST(AlertReviewTest, ARefusedAttemptOnARestrictedPlanIsFlagged) {
@@ -157,12 +147,12 @@ TEST(AlertReviewTest, ARefusedAttemptOnARestrictedPlanIsFlagged) {
   const tools::SampleActors& a = world.actors();
   world.Reject(LedgerWorld::View(a.ambulance, careledger::v1::PLAN_VIEW_DRAFT),
                "published plans only");
-  EXPECT_FALSE(LastAccess(world).restricted());
+  EXPECT_FALSE(world.LastAccess().restricted());
   world.Apply(world.Restrict(a.gp, {"dr.patel"}));
   world.Reject(LedgerWorld::View(a.care_home_nurse), "restricted to named users");
-  EXPECT_TRUE(LastAccess(world).restricted());
+  EXPECT_TRUE(world.LastAccess().restricted());
   world.Reject(LedgerWorld::Note(a.care_home_nurse, "not urgent care"), "");
-  EXPECT_TRUE(LastAccess(world).restricted()) << "a refused command on it too";
+  EXPECT_TRUE(world.LastAccess().restricted()) << "a refused command on it too";
 }
 
 }  // namespace

@@ -56,15 +56,6 @@ Command Close(const Actor& actor, const std::string& case_id,
   return command;
 }
 
-careledger::v1::AccessRecorded LastAccess(const LedgerWorld& world) {
-  const std::vector<Event> events = world.StreamEvents(ledger::AccessStream("0"));
-  if (events.empty()) {
-    ADD_FAILURE() << "no access record";
-    return {};
-  }
-  return events.back().access_recorded();
-}
-
 TEST(CaseRulesTest, TheCmcTeamsCaseIsSignedEventsOnItsOwnStream) {
   LedgerWorld world;
   const Actor& auditor = world.actors().auditor;
@@ -120,13 +111,13 @@ TEST(CaseRulesTest, EveryoneElseIsRefusedAndTheAttemptRecorded) {
   for (const Actor* actor : {&a.gp, &a.care_home_admin, &a.ambulance, &a.nhs111, &a.patient}) {
     world.Reject(Open(*actor, "case-4", "Mine", "", tools::kSamplePatient),
                  "only the CMC team keeps investigation cases");
-    careledger::v1::AccessRecorded refusal = LastAccess(world);
+    careledger::v1::AccessRecorded refusal = world.LastAccess();
     EXPECT_EQ(refusal.action(), "open_case");
     EXPECT_EQ(refusal.subject(), "audit/case/case-4");
     EXPECT_EQ(refusal.nhs_number(), tools::kSamplePatient) << "in the patient's trail";
     EXPECT_EQ(refusal.outcome(), careledger::v1::ACCESS_OUTCOME_DENIED);
     world.Reject(Note(*actor, "case-3", "I was curious"), "only the CMC team");
-    EXPECT_EQ(LastAccess(world).action(), "add_case_note");
+    EXPECT_EQ(world.LastAccess().action(), "add_case_note");
     world.Reject(Close(*actor, "case-3", careledger::v1::ALERT_REVIEW_OUTCOME_JUSTIFIED),
                  "only the CMC team");
   }

@@ -11,6 +11,7 @@
 #include "events/plan_sections.h"
 #include "events/time_util.h"
 #include "ledger/dates.h"
+#include "ledger/decide.h"
 #include "ledger/directory_rules.h"
 #include "ledger/nhs_number.h"
 
@@ -165,6 +166,15 @@ std::vector<Event> LedgerWorld::StreamEvents(const std::string& stream) const {
   std::sort(out.begin(), out.end(),
             [](const Event& a, const Event& b) { return a.stream_seq() < b.stream_seq(); });
   return out;
+}
+
+careledger::v1::AccessRecorded LedgerWorld::LastAccess() const {
+  const std::vector<Event> events = StreamEvents(ledger::AccessStream("0"));
+  if (events.empty()) {
+    ADD_FAILURE() << "no access record";
+    return {};
+  }
+  return events.back().access_recorded();
 }
 
 std::vector<std::int64_t> LedgerWorld::Mark() const {

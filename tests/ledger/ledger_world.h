@@ -78,6 +78,9 @@ class LedgerWorld {
   // ---- what the log holds ----
   std::vector<careledger::v1::Event> Events() const;  // every record, opened
   std::vector<careledger::v1::Event> StreamEvents(const std::string& stream) const;
+  // The last access record on the writer's access stream; fails the test
+  // (and returns an empty one) when there is none.
+  careledger::v1::AccessRecorded LastAccess() const;
   // Where each partition ends now, and the events appended after such a mark
   // (partition by partition, each in offset order).
   std::vector<std::int64_t> Mark() const;
