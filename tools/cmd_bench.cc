@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include "access/london_time.h"
 #include "events/format.h"
@@ -395,6 +396,13 @@ int RunBenchReplay(const ReplayBenchFlags& flags, const Context& context) {
   const std::filesystem::path replays =
       std::filesystem::path(ledger.options.data_dir) /
       fmt::format("bench-replay-{}", events::RandomUuid().substr(0, 8));
+  // A directory that outlives the run (--keep, --reuse) and has no
+  // projection keeps the replay to the end as its projection: a replay to
+  // the last record equals the live projection rebuilt (docs/governance.md),
+  // so `careledger serve` on it serves the whole workload at once.
+  const bool outlives = flags.keep || !flags.reuse.empty();
+  const std::filesystem::path projection = bench_context.ProjectionDir();
+  std::string kept_projection;
   std::vector<TimedReplay> measured;
   for (const auto& [name, until] :
        {std::pair{"halfway", times->middle}, std::pair{"end", times->last}}) {
@@ -403,6 +411,12 @@ int RunBenchReplay(const ReplayBenchFlags& flags, const Context& context) {
     std::filesystem::create_directories(into, ignored);
     absl::StatusOr<ProjectOnceResult> result =
         Replay(bench_context, until, into.string(), threads, !flags.no_fingerprint);
+    if (result.ok() && result->report.stops.empty() && outlives &&
+        std::string_view(name) == "end" && !std::filesystem::exists(projection)) {
+      std::filesystem::create_directories(projection.parent_path(), ignored);
+      std::filesystem::rename(into, projection, ignored);
+      if (!ignored) kept_projection = projection.string();
+    }
     std::filesystem::remove_all(replays, ignored);
     if (!result.ok()) return ReportError(result.status(), context.json());
     measured.push_back({name, until, *std::move(result)});
@@ -425,6 +439,7 @@ int RunBenchReplay(const ReplayBenchFlags& flags, const Context& context) {
       document["replays"].push_back(ReplayJson(replay, baseline.verify_per_second));
     }
     if (built) document["load"] = {{"commands", built->commands}, {"seconds", built->seconds}};
+    if (!kept_projection.empty()) document["kept_projection"] = kept_projection;
     PrintJson(document);
     return stopped ? kExitIntegrity : kExitOk;
   }
@@ -456,6 +471,10 @@ int RunBenchReplay(const ReplayBenchFlags& flags, const Context& context) {
     }
   }
   PrintBaseline(baseline);
+  if (!kept_projection.empty()) {
+    std::cout << fmt::format("  the replay to the end is kept as the projection {}\n",
+                             kept_projection);
+  }
   return stopped ? kExitIntegrity : kExitOk;
 }
 

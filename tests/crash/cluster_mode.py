@@ -206,15 +206,21 @@ class Writer:
         return self.run.proc.returncode, error, self.run.commands[len(answered):]
 
     def thread_stacks(self):
-        """Every thread's stack of the running writer (gdb), for a report."""
+        """Every thread's stack of the running writer (gdb), for a report:
+        all of them (the thread that hangs may be any), also kept whole in
+        the work directory."""
         try:
             done = subprocess.run(["gdb", "-p", str(self.run.proc.pid), "-batch", "-nx",
-                                   "-ex", "thread apply all bt 25"], capture_output=True,
+                                   "-ex", "thread apply all bt 30"], capture_output=True,
                                   text=True, timeout=120)
         except (OSError, subprocess.TimeoutExpired) as error:
             return f"(no stacks: {error})"
-        return "\n".join(line for line in done.stdout.splitlines()
-                         if line.startswith(("Thread ", "#")))[-12000:]
+        path = os.path.join(self.work, f"writer-{self.runs}.stacks")
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(done.stdout + done.stderr)
+        stacks = "\n".join(line for line in done.stdout.splitlines()
+                           if line.startswith(("Thread ", "#")))
+        return f"(whole gdb output in {path})\n{stacks}"
 
     def kill(self):
         """Ends the running writer (left alive, it would outlive the test)."""
