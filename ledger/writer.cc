@@ -29,6 +29,7 @@
 #include "ledger/internal/recovery.h"
 #include "ledger/internal/snapshot_files.h"
 #include "ledger/internal/state_decision.h"
+#include "ledger/internal/tail_follower.h"
 #include "ledger/partitioner.h"
 #include "ledger/refusal_limiter.h"
 
@@ -186,6 +187,7 @@ class Writer::Impl {
     }
     last_checkpoint_.assign(partitions_, std::chrono::steady_clock::now());
     pending_own_.assign(partitions_, {});  // recovery folded the whole log
+    RetireFollower();                      // it followed from the old digests
     state_ = std::move(recovered->state);
     log_id_ = recovered->log_id;
     report.records = state_->record_count();
@@ -270,7 +272,8 @@ class Writer::Impl {
   void CommitLoop() {
     std::optional<InFlight> in_flight;
     for (;;) {
-      std::vector<Pending> taken = Take(/*wait=*/!in_flight.has_value());
+      std::vector<Pending> taken =
+          Take(in_flight ? TakeWait::kForFullBatchOrAppend : TakeWait::kForRequest);
       if (taken.empty() && !in_flight) {
         if (Stopping()) {  // and nothing is left
           FlushHeldRefusals(/*all=*/true);
@@ -322,8 +325,19 @@ class Writer::Impl {
       in_flight.emplace();
       in_flight->batch = *std::move(next);
       const std::vector<AppendRecord>* records = &in_flight->batch.records;
-      in_flight->positions =
-          std::async(std::launch::async, [this, records] { return AppendBatch(*records); });
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        append_done_ = false;
+      }
+      in_flight->positions = std::async(std::launch::async, [this, records] {
+        absl::StatusOr<std::vector<LogPosition>> positions = AppendBatch(*records);
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          append_done_ = true;
+        }
+        wake_.notify_all();
+        return positions;
+      });
     }
   }
 
@@ -342,12 +356,28 @@ class Writer::Impl {
     return log_writer_->Append(records);
   }
 
-  // Up to max_batch queued requests; with `wait`, blocks until there is one,
-  // the writer is stopping, or a timed checkpoint falls due (then returns none).
-  std::vector<Pending> Take(bool wait) {
+  // How Take waits before it takes what is queued.
+  enum class TakeWait {
+    // Idle: until a request arrives, the writer is stopping, or a timed
+    // checkpoint falls due (then it returns none).
+    kForRequest,
+    // A batch in flight: until its append returns, or a full batch waits
+    // (sealed while the append runs, so a busy writer never idles), or the
+    // writer is stopping. Requests arriving during an append then ride in
+    // the very next one: taken at once, most would wait for a batch of the
+    // few that came before them, then for their own (about two and a half
+    // appends, against one and a half).
+    kForFullBatchOrAppend,
+  };
+
+  // Up to max_batch queued requests, once `wait` is over.
+  std::vector<Pending> Take(TakeWait wait) {
     std::vector<Pending> taken;
     std::unique_lock<std::mutex> lock(mutex_);
-    if (wait) {
+    if (wait == TakeWait::kForFullBatchOrAppend) {
+      wake_.wait(lock,
+                 [&] { return stopping_ || append_done_ || queue_.size() >= options_.max_batch; });
+    } else {
       const auto ready = [&] { return stopping_ || !queue_.empty(); };
       std::chrono::milliseconds timeout = options_.checkpoint_interval;
       if (!held_refusals_.empty() && (timeout.count() == 0 || timeout > kHeldRefusalWait)) {
@@ -806,53 +836,82 @@ class Writer::Impl {
                     status.message()));
   }
 
-  // Folds into the partition digests, in offset order, every record of the
-  // log up to its end as far as it can be read: this writer's own appends
-  // (pending_own_) and other appenders' records (docs/replicas.md), which
-  // are checked (ledger/foreign_record.h, the chain) and applied. Own
-  // records that directly follow the folded digest are folded without a
-  // read (a run of consecutive offsets leaves no room for another record:
-  // the embedded log); a gap (Kafka's transaction markers, or another
-  // appender), or `read_anyway`, makes the writer read. DATA_LOSS naming partition and offset
-  // when the log holds what the writer cannot accept.
+  // Folds into the partition digests, in offset order, what the log holds
+  // after them: this writer's own appends (pending_own_) and other
+  // appenders' records (docs/replicas.md), which are checked
+  // (ledger/foreign_record.h, the chain) and applied. Own records that
+  // directly follow the folded digest are folded without a read (a run of
+  // consecutive offsets leaves no room for another record: the embedded
+  // log). A gap (Kafka's transaction markers, or another appender), or
+  // `read_anyway`, folds what the tail follower has read so far: it follows
+  // the log on its own thread, so this never waits for the log, except that
+  // `wait_for_own` (an explicit checkpoint) waits up to 2 s for the follower
+  // to reach the end of the log as it is now and for the writer's own
+  // records. DATA_LOSS naming partition and offset when the log holds what
+  // the writer cannot accept.
   absl::Status FoldTail(bool read_anyway, bool wait_for_own) {
     bool gaps = false;
+    bool folded_unread = false;
     for (std::int32_t p = 0; p < partitions_; ++p) {
       std::deque<OwnRecord>& pending = pending_own_[p];
       while (!pending.empty() && pending.front().offset == state_->digest(p).last_offset + 1) {
         state_->FoldDigest(p, pending.front().offset, pending.front().hash);
         pending.pop_front();
+        folded_unread = true;
       }
       gaps = gaps || !pending.empty();
     }
     if (gaps) shared_log_ = true;
-    if (!gaps && !read_anyway) return absl::OkStatus();
-    last_tail_read_ = std::chrono::steady_clock::now();
-    if (!tail_reader_) {
-      absl::StatusOr<std::unique_ptr<LogReader>> reader = log_->OpenReader();
-      if (!reader.ok()) return reader.status();
-      tail_reader_ = *std::move(reader);
+    // A follower is behind records folded without a read: it would hand
+    // them over again. A new one starts after them when needed.
+    if (folded_unread) RetireFollower();
+    if (!gaps && !read_anyway) {
+      // Nothing to learn from the log (the embedded log): no reading behind.
+      if (!shared_log_) RetireFollower();
+      return absl::OkStatus();
     }
-    std::vector<std::int64_t> next(partitions_);
-    for (std::int32_t p = 0; p < partitions_; ++p) next[p] = state_->digest(p).last_offset + 1;
-    if (absl::Status seek = tail_reader_->Seek(next); !seek.ok()) return seek;
+    const auto now = std::chrono::steady_clock::now();
+    last_tail_read_ = now;
+    if (!tail_follower_) {
+      std::vector<std::int64_t> next(partitions_);
+      for (std::int32_t p = 0; p < partitions_; ++p) next[p] = state_->digest(p).last_offset + 1;
+      tail_follower_ = internal::TailFollower::Start(*log_, std::move(next));
+    }
+    const auto deadline = now + (wait_for_own ? std::chrono::seconds(2) : std::chrono::seconds(0));
     std::optional<events::Keyring> keyring;  // loaded at the first foreign record
-    // Own records just committed may take a moment to become readable
-    // (Kafka's last stable offset); an explicit checkpoint waits up to 2 s
-    // for them, a due one does not wait. Those not seen stay pending.
-    const auto deadline = std::chrono::steady_clock::now() +
-                          (wait_for_own ? std::chrono::seconds(2) : std::chrono::seconds(0));
     for (;;) {
-      absl::StatusOr<ReadBatch> batch = tail_reader_->Read(1024, std::chrono::milliseconds(50));
-      if (!batch.ok()) return batch.status();
-      for (const events::LogRecord& record : batch->records) {
-        if (absl::Status folded = FoldRecord(record, keyring); !folded.ok()) return folded;
+      std::vector<events::LogRecord> records;
+      absl::Status followed = tail_follower_->Take(records);
+      for (const events::LogRecord& record : records) {
+        if (absl::Status folded = FoldRecord(record, keyring); !folded.ok()) {
+          // The records after it were taken but not folded: a new follower
+          // reads them again from the folded digest.
+          RetireFollower();
+          return folded;
+        }
       }
-      if (!batch->caught_up) continue;
+      if (!followed.ok()) {
+        RetireFollower();
+        return followed;
+      }
       bool pending = false;
       for (const auto& own : pending_own_) pending = pending || !own.empty();
-      if (!pending || std::chrono::steady_clock::now() >= deadline) return absl::OkStatus();
+      const bool seen_all = !wait_for_own || tail_follower_->CaughtUpSince(now);
+      if ((!pending && seen_all) || std::chrono::steady_clock::now() >= deadline) {
+        return absl::OkStatus();
+      }
+      tail_follower_->Wait(now, deadline);
     }
+  }
+
+  // Stops the tail follower without waiting for it on this thread (a Kafka
+  // read or seek may take a while to end); followers that have finished are
+  // destroyed here, the rest when the writer is.
+  void RetireFollower() {
+    std::erase_if(retired_followers_, [](const auto& follower) { return follower->Finished(); });
+    if (!tail_follower_) return;
+    tail_follower_->RequestStop();
+    retired_followers_.push_back(std::move(tail_follower_));
   }
 
   // Folds one record read from the log after the folded digest.
@@ -995,7 +1054,11 @@ class Writer::Impl {
   // Per partition, this writer's records appended and not yet folded into
   // the partition digest, in offset order (FoldTail).
   std::vector<std::deque<OwnRecord>> pending_own_;
-  std::unique_ptr<LogReader> tail_reader_;  // opened at the first read of the tail
+  // Follows the log past the folded digests once the writer needs to read
+  // it (FoldTail); restarted from the folded digests after an error or a
+  // recovery.
+  std::unique_ptr<internal::TailFollower> tail_follower_;
+  std::vector<std::unique_ptr<internal::TailFollower>> retired_followers_;  // stopping
   bool shared_log_ = false;                 // offsets had gaps: the tail is read every interval
   std::chrono::steady_clock::time_point last_tail_read_{};
   // When each partition's last checkpoint was appended (or recovery ran).
@@ -1013,6 +1076,7 @@ class Writer::Impl {
   std::condition_variable wake_;
   std::deque<Pending> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
+  bool append_done_ = false;   // guarded by mutex_: the batch in flight returned
   std::thread committer_;
 };
 

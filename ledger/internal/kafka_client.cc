@@ -78,10 +78,11 @@ absl::StatusCode CodeFor(rd_kafka_resp_err_t error) {
 }  // namespace
 
 void KafkaConsumerDeleter::operator()(rd_kafka_t* handle) const {
-  // Readers consume by assignment and commit nothing, so closing only stops
-  // the fetchers; its error (if any) changes nothing we could act on.
-  rd_kafka_consumer_close(handle);
-  rd_kafka_destroy(handle);
+  // Readers consume by assignment, never join their group and commit
+  // nothing: there is no group state to leave. So the handle is destroyed
+  // without librdkafka's consumer close, which waits for the group
+  // coordinator and can block for as long as brokers are down.
+  rd_kafka_destroy_flags(handle, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
 }
 
 absl::StatusOr<KafkaConf> NewKafkaConf(const KafkaLogOptions& options,

@@ -18,8 +18,8 @@
 
 namespace careledger::ledger::internal {
 
-// Owning handles. A consumer handle is closed (leaving no group state behind)
-// before it is destroyed.
+// Owning handles. A consumer handle is destroyed without a consumer close:
+// readers hold no group membership or offsets to give up.
 struct KafkaConfDeleter {
   void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
 };
