@@ -9,9 +9,10 @@
 // alert, opens a case from it (notes on it, closes it), downloads the FHIR and
 // CSV exports (the FHIR Bundle checked by HAPI FHIR's R4 validator: no error);
 // a non-auditor is refused and told the refusal was recorded; then a keyboard-
-// only walk (Tab, Shift+Tab, Enter, Space and typing; no mouse) signs in,
-// filters the alerts and records a review, focus visible at every stop and
-// where expected after every page change. axe-core runs on every page (no
+// only walk (Tab, Shift+Tab, Enter, Space, arrows and typing; no mouse) signs
+// in, filters the alerts, records a review, opens a case on that alert, adds
+// a note to it and closes it, focus visible at every stop and at the top of
+// the main content after every page change. axe-core runs on every page (no
 // serious or critical violation), no page may break its Content-Security-
 // Policy, and each page's screenshot is saved.
 //
@@ -540,6 +541,7 @@ async function main() {
     const reviewing = stop ? stop.f.href.slice('#/review/'.length) : '';
     await page.keyboard.press('Enter');
     await page.waitForSelector('#review');
+    const reviewReason = await text('#review-reason').catch(() => '');
     check(await activeId() === 'main', 'keyboard: the review form opens with the focus at the ' +
       'top of the main content');
     stop = await tabTo((f) => f.id === 'outcome-0', 'the outcome radios');
@@ -562,6 +564,106 @@ async function main() {
     stop = await tabTo((f) => f.href === '#/alerts' && f.text === 'Back to alerts',
       '"Back to alerts"');
     check(stop && stop.path.length === 0, 'keyboard: "Back to alerts" is the next Tab stop');
+
+    // Then a case on the alert just reviewed, still by keyboard only: back
+    // to the queue, its "Open a case" link, the title and the subject, the
+    // case page; a note added, the case closed.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#alerts');
+    check(await activeId() === 'main', 'keyboard: back at the alerts, the focus is at the top ' +
+      'of the main content');
+    stop = await tabTo((f) => f.href === `#/newcase/${reviewing}`,
+      `"Open a case" for ${reviewing}`, {max: 1000});
+    check(stop !== null, `keyboard: "Open a case" for ${reviewing} is reached`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#open-case');
+    check(await activeId() === 'main', 'keyboard: the new case form opens with the focus at ' +
+      'the top of the main content');
+    check(reviewReason !== '' && (await text('#case-alert-reason')) === reviewReason,
+      `keyboard: the form gives the alert's reason (${reviewReason})`);
+    stop = await tabTo((f) => f.id === 'case-title', 'the case title');
+    check(stop && stop.path.length === 0, 'keyboard: Tab from the main content reaches the ' +
+      `title first${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    const caseTitle = 'Keyboard walk: complaint 2026-18';
+    await page.keyboard.type(caseTitle);  // Tab selected the suggested title: replaced
+    check(await page.$eval('#case-title', (e) => e.value) === caseTitle,
+      'keyboard: the typed title replaces the suggested one');
+    stop = await tabTo((f) => f.id === 'case-subject-0', 'the subject radios');
+    check(stop && stop.path.length === 0,
+      'keyboard: Tab goes from the title to the subject (the checked radio, the reader)');
+    // The patient instead: ArrowDown moves to the next radio and chooses it.
+    await page.keyboard.press('ArrowDown');
+    const subject = await focused();
+    const patientChosen = (await page.$eval('#case-subject-1 + label', (e) => e.textContent)
+      .catch(() => '')).replace(/^The patient: /, '');
+    check(subject.id === 'case-subject-1' && subject.visible && /^\d{10}$/.test(patientChosen) &&
+      await page.$eval('#case-subject-1', (e) => e.checked),
+    `keyboard: ArrowDown chooses the patient ${patientChosen}, focus visible ` +
+      `(${describe(subject)})`);
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Open case', '"Open case"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the subject to "Open case"');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#case-summary');
+    const keyboardCase = await page.evaluate(() => location.hash.split('/')[2] || '');
+    check(/^case-[0-9a-f]{16}$/.test(keyboardCase) &&
+      (await text('#case-id')) === keyboardCase,
+    `keyboard: the case is opened and its page shows its id (${keyboardCase})`);
+    check((await text('#case-status')) === 'Open' &&
+      (await page.$eval('#view h1', (e) => e.textContent)) === caseTitle &&
+      (await text('#case-summary')).includes(patientChosen) &&
+      (await text('#case-alerts')).includes(reviewing),
+    'keyboard: the case is open, titled as typed, about the subject chosen, with its alert');
+    check(await activeId() === 'main', 'keyboard: the case page opens with the focus at the ' +
+      'top of the main content');
+    // The case page's first control is the link to its subject's trail.
+    const trailLink = (f) => f.tag === 'A' && f.text === 'their trail';
+    stop = await tabTo(trailLink, 'the subject\'s trail');
+    check(stop && stop.path.length === 0, 'keyboard: Tab from the main content reaches the ' +
+      `case's first link${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    stop = await tabTo((f) => f.id === 'case-note', 'the note');
+    check(stop !== null, 'keyboard: the note is reached');
+    const caseNote = 'Keyboard walk: the reader was on duty for this patient.';
+    await page.keyboard.type(caseNote);
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Add note', '"Add note"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the note to "Add note"');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((note) => [...document.querySelectorAll(
+      '#case-entries tbody tr')].some((r) => r.cells[3].textContent === note), {}, caseNote);
+    const walked = await page.$$eval('#case-entries tbody tr', (rows) =>
+      rows.map((r) => r.cells[2].textContent));
+    check(walked.length === 3 && walked[0] === 'Case opened' &&
+      walked[1] === `Alert added: ${reviewing}` && walked[2] === 'Note' &&
+      (await text('#case-status')) === 'Open',
+    `keyboard: the note is listed after the opening and the alert (${walked.join(' | ')})`);
+    check(await activeId() === 'main', 'keyboard: after adding the note the focus is at the ' +
+      'top of the main content');
+    stop = await tabTo((f) => f.id === 'close-outcome-0', 'the closing outcome');
+    check(stop && stop.path.length === 3, 'keyboard: from the main content, past the trail ' +
+      `link, the note and "Add note", Tab reaches the closing outcome (${stop?.path.join(' > ')})`);
+    // The arrow keys move along the radios, choosing as they go.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const chosen = await focused();
+    check(chosen.id === 'close-outcome-2' && chosen.visible &&
+      await page.$eval('#close-outcome-2', (e) => e.checked),
+    `keyboard: two ArrowDowns choose "False positive", focus visible (${describe(chosen)})`);
+    stop = await tabTo((f) => f.id === 'close-note', 'the closing note');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the outcome to the note');
+    await page.keyboard.type('Keyboard walk: closed, no breach.');
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Close case', '"Close case"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the note to "Close case"');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() =>
+      document.querySelector('#case-status')?.textContent.startsWith('Closed'));
+    check((await text('#case-status')) === 'Closed: False positive' &&
+      (await text('#case-entries')).includes('Keyboard walk: closed, no breach.') &&
+      (await page.$('#add-note')) === null && (await page.$('#close-case')) === null,
+    'keyboard: the case is closed as a false positive, its note listed, no form left');
+    check(await activeId() === 'main', 'keyboard: after closing the focus is at the top of the ' +
+      'main content');
+    stop = await tabTo(trailLink, 'the subject\'s trail, on the closed case');
+    check(stop && stop.path.length === 0,
+      'keyboard: on the closed case, Tab from the main content reaches its first link');
 
     check(cspViolations.length === 0, `no Content-Security-Policy violations ` +
       `${cspViolations.join(' | ')}`);
