@@ -35,8 +35,9 @@ function careledger(bin, data, ...argv) {
     return execFileSync(bin, ['--data', data, ...argv], {encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20});
   } catch (error) {
+    const said = `${error.stdout || ''}\n${error.stderr || ''}`.trim();
     throw new Error(`careledger ${argv.join(' ')} exited ${error.status}: ` +
-      `${(error.stderr || error.message).trim()}`);
+      `${said || error.message}`);
   }
 }
 
@@ -76,15 +77,19 @@ function removePolicy(file) {
 
 // Starts `careledger --data DATA serve --listen 127.0.0.1:0` and resolves
 // {child, url} once it prints its "listening" line; rejects if it exits
-// first (with the end of its stderr). `env` adds to this process's
-// environment (CARELEDGER_SERVE_* configuration). After the start,
-// child.exited is a promise of the exit code.
+// first (with its last log lines). `env` adds to this process's environment
+// (CARELEDGER_SERVE_* configuration). After the start, child.exited is a
+// promise of the exit code (or signal) and child.stderrTail() its last log
+// lines other than the per-request ones.
 function startService({bin, data, env = {}}) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['--data', data, 'serve', '--listen', '127.0.0.1:0'],
       {stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, ...env}});
     let err = '';
-    child.stderr.on('data', (chunk) => { err = (err + chunk).slice(-4000); });
+    child.stderr.on('data', (chunk) => {
+      err = `${err}${chunk}`.split('\n').filter((line) => !line.includes('"request_id"'))
+        .slice(-10).join('\n');
+    });
     let out = '';
     child.stdout.on('data', (chunk) => {
       out = (out + chunk).slice(-65536);
@@ -99,11 +104,14 @@ function startService({bin, data, env = {}}) {
   });
 }
 
-// Stops the service with SIGTERM (it drains) and waits for it to exit.
+// Stops the service with SIGTERM (it drains) and waits for it to exit; one
+// that has not exited 30 s later is killed (SIGKILL).
 async function stopService(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
   await child.exited;
+  clearTimeout(timer);
 }
 
 // Headless chromium with HOME (the NSS db) and its own profile directory.
@@ -158,7 +166,7 @@ async function loadPage(page, address) {
 
 // On the sign-in form (#signin), fills the token and the purpose and signs
 // in with the mouse; resolves once the alerts page shows (#alert-count),
-// throws with the page's error summary if sign-in is refused.
+// throws with the page's error summary if sign-in is refused or fails.
 async function signIn(page, {token, purpose}) {
   await page.waitForSelector('#signin');
   await page.$eval('#token', (e, value) => { e.value = value; }, token);
@@ -168,7 +176,8 @@ async function signIn(page, {token, purpose}) {
   const shown = await page.waitForSelector('#alert-count, #error');
   const id = await shown.evaluate((e) => e.id);
   if (id === 'error') {
-    throw new Error(`sign-in refused: ${await shown.evaluate((e) => e.textContent)}`);
+    throw new Error(`sign-in failed: ${await shown.evaluate((e) =>
+      e.innerText.replace(/\s+/g, ' ').trim())}`);
   }
 }
 
