@@ -28,8 +28,10 @@
 //                        [--samples N] [--out FILE.json] [--seed S] [--chromium PATH]
 // Prints, per view, samples, p50, p90 and max in ms, rows rendered and the
 // count over 1,000 ms; --out writes the same and every sample as JSON.
-// Exits 0 when every page rendered, 1 when the service failed, a page showed
-// an error or did not render within 30 s (each reported), 2 on bad usage.
+// Exits 0 when every page rendered; 1 when the service failed (at once), or
+// a page showed an error or a page or a request did not finish within 30 s
+// (each reported as it happens, the other samples still measured); 2 on bad
+// usage.
 // Needs root (the policy file under /etc/chromium/policies/managed/).
 'use strict';
 const fs = require('fs');
@@ -382,8 +384,19 @@ async function run(opts, work) {
     const views = {patient_timeline: [], user_day: []};
     const targets = [...chosen.patients.map((nhs) => ['patient_timeline', patientTarget(nhs)]),
       ...chosen.users.map((user) => ['user_day', userDayTarget(user, day)])];
+    // A sample that fails (an error shown, nothing within 30 s) is reported
+    // and the others are still measured; a service that has exited ends it.
+    const errors = [];
     for (const [view, target] of targets) {
-      const sample = await measure(page, target);
+      let sample;
+      try {
+        sample = await measure(page, target);
+      } catch (error) {
+        if (service.child.exitCode !== null || service.child.signalCode !== null) throw error;
+        console.error(`render_times: ERROR: ${view} ${target.subject}: ${error.message}`);
+        errors.push({view, subject: target.subject, error: error.message});
+        continue;
+      }
       console.log(`${view} ${target.subject}: ${sample.render_ms.toFixed(0)} ms, ` +
         `${sample.rows} rows (request ${sample.page_request_ms?.toFixed(0) ?? '-'} ms, ` +
         `fetch alone ${sample.fetch_ms.toFixed(0)} ms)`);
@@ -391,7 +404,7 @@ async function run(opts, work) {
     }
     const report = {data, day, samples_requested: opts.samples, seed: opts.seed,
       measured_at: new Date().toISOString(), slow_ms: SLOW_MS,
-      users: chosen.users, views: {}};
+      users: chosen.users, errors, views: {}};
     for (const [name, samples] of Object.entries(views)) {
       report.views[name] = {...viewReport(samples), samples};
     }
@@ -417,6 +430,11 @@ async function main() {
     const report = await run(opts, work);
     printReport(report);
     if (opts.out) fs.writeFileSync(opts.out, `${JSON.stringify(report, null, 2)}\n`);
+    if (report.errors.length) {
+      console.error(`render_times: ERROR: ${report.errors.length} of the pages did not ` +
+        'render (above)');
+      process.exitCode = 1;
+    }
   } catch (error) {
     console.error(`render_times: ERROR: ${error.message}`);
     process.exitCode = 1;
