@@ -9,33 +9,33 @@
 // alert, opens a case from it (notes on it, closes it), downloads the FHIR and
 // CSV exports (the FHIR Bundle checked by HAPI FHIR's R4 validator: no error);
 // a non-auditor is refused and told the refusal was recorded; then a keyboard-
-// only walk (Tab, Shift+Tab, Enter, Space and typing; no mouse) signs in,
-// filters the alerts and records a review, focus visible at every stop and
-// where expected after every page change. axe-core runs on every page (no
+// only walk (Tab, Shift+Tab, Enter, Space, arrows and typing; no mouse) signs
+// in, filters the alerts, records a review, opens a case on that alert, adds
+// a note to it and closes it, focus visible at every stop and at the top of
+// the main content after every page change. axe-core runs on every page (no
 // serious or critical violation), no page may break its Content-Security-
 // Policy, and each page's screenshot is saved.
 //
 // usage: workbench_test.js --careledger BIN --modules NODE_MODULES
 //                          --validator deploy/fhir/validator.sh
 //                          [--screenshots DIR] [--chromium PATH]
+// The set-up it shares with render_times.js (certificate, policy, service,
+// browser, page load, sign-in) is browser_session.js.
 // Needs root (the policy file under /etc/chromium/policies/managed/).
 // FAILS (never skips) when chromium, pk12util, the modules or the FHIR
 // validator (validator.sh fetches it; no network and no cache fails) are
 // missing.
 'use strict';
-const {execFileSync, spawn, spawnSync} = require('child_process');
+const {spawnSync} = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const session = require('./browser_session');
 
-const args = {};
-for (let i = 2; i < process.argv.length; i += 2) {
-  args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
-}
+const args = session.parseArgs(process.argv.slice(2));
 const BIN = args.careledger && path.resolve(args.careledger);
 const MODULES = args.modules && path.resolve(args.modules);
 const CHROMIUM = args.chromium || '/usr/bin/chromium';
-const POLICY = '/etc/chromium/policies/managed/careledger-workbench-test.json';
 
 let failures = 0;
 let passes = 0;
@@ -56,13 +56,21 @@ function need(ok, what) {
   }
 }
 
+// need() of what `step` returns: its error's message is the failure.
+function needing(step) {
+  try {
+    return step();
+  } catch (error) {
+    need(false, error.message);
+  }
+}
+
 const VALIDATOR = args.validator && path.resolve(args.validator);
 need(BIN && MODULES && VALIDATOR,
   'usage: --careledger BIN --modules NODE_MODULES --validator validator.sh');
 need(fs.existsSync(VALIDATOR), `the FHIR validator script at ${VALIDATOR}`);
 need(fs.existsSync(CHROMIUM), `chromium at ${CHROMIUM} (deploy/install-deps.sh --tests)`);
-need(fs.existsSync(path.join(MODULES, 'puppeteer-core')), `puppeteer-core in ${MODULES}`);
-const puppeteer = require(path.join(MODULES, 'puppeteer-core'));
+const puppeteer = needing(() => session.loadPuppeteer(MODULES));
 const AXE = fs.readFileSync(path.join(MODULES, 'axe-core', 'axe.min.js'), 'utf8');
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'careledger-web-'));
@@ -74,10 +82,7 @@ fs.mkdirSync(home);
 fs.mkdirSync(downloads);
 fs.mkdirSync(shots, {recursive: true});
 
-function cli(...argv) {
-  return execFileSync(BIN, ['--data', data, ...argv], {encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe']});
-}
+const cli = (...argv) => session.careledger(BIN, data, ...argv);
 
 // A fresh ledger with the load generator's planted snooping.
 cli('init');
@@ -95,20 +100,8 @@ need(relativeName, `the directory names ${relative.user_id}`);
 
 // The auditor's device certificate into an NSS db in this HOME, the CA
 // trusted there, and the policy that presents it to the service.
-const certs = path.join(work, 'certs');
-cli('directory', 'issue-cert', '--device', 'dev-CMC001', '--out', certs);
-const nss = `sql:${path.join(home, '.pki', 'nssdb')}`;
-fs.mkdirSync(path.join(home, '.pki', 'nssdb'), {recursive: true});
-execFileSync('certutil', ['-d', nss, '-N', '--empty-password']);
-execFileSync('certutil', ['-d', nss, '-A', '-t', 'C,,', '-n', 'careledger-test-ca', '-i',
-  path.join(certs, 'ca.crt')]);
-const p12 = path.join(work, 'device.p12');
-execFileSync('openssl', ['pkcs12', '-export', '-in', path.join(certs, 'dev-CMC001.crt'),
-  '-inkey', path.join(certs, 'dev-CMC001.key'), '-out', p12, '-passout', 'pass:']);
-execFileSync('pk12util', ['-d', nss, '-i', p12, '-W', '']);
-fs.mkdirSync(path.dirname(POLICY), {recursive: true});
-fs.writeFileSync(POLICY, JSON.stringify({AutoSelectCertificateForUrls: [
-  JSON.stringify({pattern: 'https://127.0.0.1:*', filter: {}})]}));
+needing(() => session.installDeviceCertificate({bin: BIN, data, work, home}));
+const POLICY = needing(() => session.installPolicy('careledger-workbench-test'));
 
 // A checkpoint the auditor keeps outside the ledger, and a copy of it with
 // one hash digit changed (a log rewritten before it would hash like that).
@@ -123,29 +116,10 @@ const token = (...argv) => cli('token', ...argv).trim();
 const auditorToken = token('--user', 'auditor.cmc', '--role', 'auditor');
 const crewToken = token('--user', 'crew.lee', '--role', 'urgent-care');
 
-function startService() {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['--data', data, 'serve', '--listen', '127.0.0.1:0'],
-      {stdio: ['ignore', 'pipe', 'pipe']});
-    child.stderr.on('data', () => {});
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/"listening":"(https:\/\/[^"]+)"/);
-      if (match) resolve({child, url: match[1]});
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-}
-
 async function main() {
-  const {child, url} = await startService();
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--no-proxy-server', '--disable-gpu'],
-    env: {...process.env, HOME: home},
-    userDataDir: path.join(work, 'profile'),
-  });
+  const {child, url} = await session.startService({bin: BIN, data});
+  const browser = await session.launchBrowser(puppeteer, {chromium: CHROMIUM, home,
+    profile: path.join(work, 'profile')});
   const cdp = await browser.target().createCDPSession();
   await cdp.send('Browser.setDownloadBehavior', {behavior: 'allow', downloadPath: downloads});
   const page = await browser.newPage();
@@ -174,29 +148,9 @@ async function main() {
   }
   const text = (selector) => page.$eval(selector, (e) => e.textContent);
 
-  // Loads the page afresh, with every stylesheet. The service sometimes
-  // drops a kept-alive TLS connection as the browser reuses it
-  // (ERR_SSL_PROTOCOL_ERROR; app.js asks a GET again for that reason), and a
-  // page that lost app.css or print.css would fail the focus and print checks
-  // for a reason that is not theirs: loaded again, at most 5 times.
-  // `address` null: the page at hand, reloaded.
-  async function loadPage(address) {
-    let missing = [];
-    for (let attempt = 0; attempt < 5; attempt++) {
-      if (attempt === 0 && address) await page.goto(address, {waitUntil: 'networkidle0'});
-      else await page.reload({waitUntil: 'networkidle0'});
-      missing = await page.$$eval('link[rel="stylesheet"]', (links) => links.filter((link) => {
-        try {
-          return !link.sheet || link.sheet.cssRules.length === 0;
-        } catch (e) {
-          return true;
-        }
-      }).map((link) => link.getAttribute('href')));
-      if (missing.length === 0) return;
-      console.log(`loaded without ${missing.join(', ')}: loading again`);
-    }
-    need(false, `the page loads with its stylesheets (missing ${missing.join(', ')})`);
-  }
+  // Loads the page afresh (`address` null: the page at hand, reloaded), with
+  // its scripts and stylesheets (browser_session.js).
+  const loadPage = (address) => session.loadPage(page, address);
 
   // The focused element, and whether its focus is visible: the NHS.UK focus
   // style is the yellow #ffeb3b (rgb(255, 235, 59)) as an outline, a
@@ -265,11 +219,8 @@ async function main() {
     await loadPage(`${url}/audit/`);
     await page.waitForSelector('#signin');
     await accessible('sign-in');
-    await page.$eval('#token', (e, value) => { e.value = value; }, auditorToken);
-    await page.$eval('#purpose', (e) => { e.value = ''; });
-    await page.type('#purpose', 'complaint 2026-17: who read my mother\'s plan');
-    await page.click('#signin button');
-    await page.waitForSelector('#alert-count');
+    await session.signIn(page, {token: auditorToken,
+      purpose: 'complaint 2026-17: who read my mother\'s plan'});
     check((await text('#whoami-purpose')).includes('complaint 2026-17'),
       'the auditor is shown their own recorded purpose');
     check((await text('#whoami-user')) === 'auditor.cmc', 'signed in as auditor.cmc');
@@ -590,6 +541,7 @@ async function main() {
     const reviewing = stop ? stop.f.href.slice('#/review/'.length) : '';
     await page.keyboard.press('Enter');
     await page.waitForSelector('#review');
+    const reviewReason = await text('#review-reason').catch(() => '');
     check(await activeId() === 'main', 'keyboard: the review form opens with the focus at the ' +
       'top of the main content');
     stop = await tabTo((f) => f.id === 'outcome-0', 'the outcome radios');
@@ -613,6 +565,106 @@ async function main() {
       '"Back to alerts"');
     check(stop && stop.path.length === 0, 'keyboard: "Back to alerts" is the next Tab stop');
 
+    // Then a case on the alert just reviewed, still by keyboard only: back
+    // to the queue, its "Open a case" link, the title and the subject, the
+    // case page; a note added, the case closed.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#alerts');
+    check(await activeId() === 'main', 'keyboard: back at the alerts, the focus is at the top ' +
+      'of the main content');
+    stop = await tabTo((f) => f.href === `#/newcase/${reviewing}`,
+      `"Open a case" for ${reviewing}`, {max: 1000});
+    check(stop !== null, `keyboard: "Open a case" for ${reviewing} is reached`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#open-case');
+    check(await activeId() === 'main', 'keyboard: the new case form opens with the focus at ' +
+      'the top of the main content');
+    check(reviewReason !== '' && (await text('#case-alert-reason')) === reviewReason,
+      `keyboard: the form gives the alert's reason (${reviewReason})`);
+    stop = await tabTo((f) => f.id === 'case-title', 'the case title');
+    check(stop && stop.path.length === 0, 'keyboard: Tab from the main content reaches the ' +
+      `title first${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    const caseTitle = 'Keyboard walk: complaint 2026-18';
+    await page.keyboard.type(caseTitle);  // Tab selected the suggested title: replaced
+    check(await page.$eval('#case-title', (e) => e.value) === caseTitle,
+      'keyboard: the typed title replaces the suggested one');
+    stop = await tabTo((f) => f.id === 'case-subject-0', 'the subject radios');
+    check(stop && stop.path.length === 0,
+      'keyboard: Tab goes from the title to the subject (the checked radio, the reader)');
+    // The patient instead: ArrowDown moves to the next radio and chooses it.
+    await page.keyboard.press('ArrowDown');
+    const subject = await focused();
+    const patientChosen = (await page.$eval('#case-subject-1 + label', (e) => e.textContent)
+      .catch(() => '')).replace(/^The patient: /, '');
+    check(subject.id === 'case-subject-1' && subject.visible && /^\d{10}$/.test(patientChosen) &&
+      await page.$eval('#case-subject-1', (e) => e.checked),
+    `keyboard: ArrowDown chooses the patient ${patientChosen}, focus visible ` +
+      `(${describe(subject)})`);
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Open case', '"Open case"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the subject to "Open case"');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#case-summary');
+    const keyboardCase = await page.evaluate(() => location.hash.split('/')[2] || '');
+    check(/^case-[0-9a-f]{16}$/.test(keyboardCase) &&
+      (await text('#case-id')) === keyboardCase,
+    `keyboard: the case is opened and its page shows its id (${keyboardCase})`);
+    check((await text('#case-status')) === 'Open' &&
+      (await page.$eval('#view h1', (e) => e.textContent)) === caseTitle &&
+      (await text('#case-summary')).includes(patientChosen) &&
+      (await text('#case-alerts')).includes(reviewing),
+    'keyboard: the case is open, titled as typed, about the subject chosen, with its alert');
+    check(await activeId() === 'main', 'keyboard: the case page opens with the focus at the ' +
+      'top of the main content');
+    // The case page's first control is the link to its subject's trail.
+    const trailLink = (f) => f.tag === 'A' && f.text === 'their trail';
+    stop = await tabTo(trailLink, 'the subject\'s trail');
+    check(stop && stop.path.length === 0, 'keyboard: Tab from the main content reaches the ' +
+      `case's first link${stop?.path.length ? ` (not: ${stop.path.join(' > ')})` : ''}`);
+    stop = await tabTo((f) => f.id === 'case-note', 'the note');
+    check(stop !== null, 'keyboard: the note is reached');
+    const caseNote = 'Keyboard walk: the reader was on duty for this patient.';
+    await page.keyboard.type(caseNote);
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Add note', '"Add note"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the note to "Add note"');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((note) => [...document.querySelectorAll(
+      '#case-entries tbody tr')].some((r) => r.cells[3].textContent === note), {}, caseNote);
+    const walked = await page.$$eval('#case-entries tbody tr', (rows) =>
+      rows.map((r) => r.cells[2].textContent));
+    check(walked.length === 3 && walked[0] === 'Case opened' &&
+      walked[1] === `Alert added: ${reviewing}` && walked[2] === 'Note' &&
+      (await text('#case-status')) === 'Open',
+    `keyboard: the note is listed after the opening and the alert (${walked.join(' | ')})`);
+    check(await activeId() === 'main', 'keyboard: after adding the note the focus is at the ' +
+      'top of the main content');
+    stop = await tabTo((f) => f.id === 'close-outcome-0', 'the closing outcome');
+    check(stop && stop.path.length === 3, 'keyboard: from the main content, past the trail ' +
+      `link, the note and "Add note", Tab reaches the closing outcome (${stop?.path.join(' > ')})`);
+    // The arrow keys move along the radios, choosing as they go.
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const chosen = await focused();
+    check(chosen.id === 'close-outcome-2' && chosen.visible &&
+      await page.$eval('#close-outcome-2', (e) => e.checked),
+    `keyboard: two ArrowDowns choose "False positive", focus visible (${describe(chosen)})`);
+    stop = await tabTo((f) => f.id === 'close-note', 'the closing note');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the outcome to the note');
+    await page.keyboard.type('Keyboard walk: closed, no breach.');
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Close case', '"Close case"');
+    check(stop && stop.path.length === 0, 'keyboard: Tab goes from the note to "Close case"');
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() =>
+      document.querySelector('#case-status')?.textContent.startsWith('Closed'));
+    check((await text('#case-status')) === 'Closed: False positive' &&
+      (await text('#case-entries')).includes('Keyboard walk: closed, no breach.') &&
+      (await page.$('#add-note')) === null && (await page.$('#close-case')) === null,
+    'keyboard: the case is closed as a false positive, its note listed, no form left');
+    check(await activeId() === 'main', 'keyboard: after closing the focus is at the top of the ' +
+      'main content');
+    stop = await tabTo(trailLink, 'the subject\'s trail, on the closed case');
+    check(stop && stop.path.length === 0,
+      'keyboard: on the closed case, Tab from the main content reaches its first link');
+
     check(cspViolations.length === 0, `no Content-Security-Policy violations ` +
       `${cspViolations.join(' | ')}`);
   } catch (error) {
@@ -621,9 +673,7 @@ async function main() {
     throw error;
   } finally {
     await browser.close();
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
+    await session.stopService(child);
   }
 }
 
@@ -631,7 +681,7 @@ main().catch((error) => {
   console.log(`FAIL: ${error.stack}`);
   failures++;
 }).finally(() => {
-  fs.rmSync(POLICY, {force: true});
+  session.removePolicy(POLICY);
   console.log(`${passes} passed, ${failures} failed`);
   if (!args.screenshots) fs.rmSync(work, {recursive: true, force: true});
   process.exitCode = failures === 0 ? 0 : 1;

@@ -372,10 +372,14 @@ async function newCase(alertId) {
   const page = [h('h1', {}, `Open a case for alert ${alertId}`),
     alert ? h('p', {id: 'case-alert-reason'}, alert.reason) : '', form];
   show(...page);
-  // ...or add it to a case already open about the same person.
+  // ...or add it to a case already open about the same person. Appended
+  // below the form, never by showing the page again: the auditor may be in
+  // the form by now, and a control taken out of the page loses the focus
+  // (to the body, where the next Tab starts from the top). Nothing is added
+  // once the page has been left.
   try {
     const body = await api('/v1/audit/cases', {status: 'open'});
-    if (body.cases.length === 0) return;
+    if (body.cases.length === 0 || !form.isConnected) return;
     const add = h('form', {id: 'add-to-case'},
       field('Open case', 'open-cases', select('open-cases', body.cases.map((c) =>
         [c.case_id, `${c.title} (${c.user_name || c.user_id || c.nhs_number})`]))),
@@ -388,9 +392,9 @@ async function newCase(alertId) {
         failed(error, form, add);
       }
     });
-    show(...page, h('h2', {}, 'Or add it to an open case'), add);
+    view.append(h('h2', {}, 'Or add it to an open case'), add);
   } catch (error) {
-    show(...page, errorPanel(error));
+    if (form.isConnected) view.append(errorPanel(error));
   }
 }
 
@@ -458,6 +462,7 @@ async function investigationCase(caseId) {
     h('dt', {class: 'nhsuk-summary-list__key'}, key),
     h('dd', {class: 'nhsuk-summary-list__value'}, ...value));
   const summary = h('dl', {class: 'nhsuk-summary-list', id: 'case-summary'},
+    row('Case', h('span', {id: 'case-id', class: 'cl-mono'}, found.case_id || caseId)),
     row('About', ...about),
     row('Status', h('span', {id: 'case-status'},
       open ? 'Open' : `Closed: ${outcomeText(found.outcome)}`)),
