@@ -1059,7 +1059,7 @@ class Writer::Impl {
   // recovery.
   std::unique_ptr<internal::TailFollower> tail_follower_;
   std::vector<std::unique_ptr<internal::TailFollower>> retired_followers_;  // stopping
-  bool shared_log_ = false;                 // offsets had gaps: the tail is read every interval
+  bool shared_log_ = false;  // offsets had gaps: the tail is read every interval
   std::chrono::steady_clock::time_point last_tail_read_{};
   // When each partition's last checkpoint was appended (or recovery ran).
   std::vector<std::chrono::steady_clock::time_point> last_checkpoint_;

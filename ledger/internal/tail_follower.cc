@@ -17,10 +17,10 @@ std::unique_ptr<TailFollower> TailFollower::Start(Log& log,
                                                   std::vector<std::int64_t> next_offsets) {
   std::unique_ptr<TailFollower> follower(new TailFollower());
   TailFollower* self = follower.get();
-  follower->thread_ = std::jthread([self, &log, offsets = std::move(next_offsets)](
-                                       std::stop_token stop) mutable {
-    self->Follow(log, std::move(offsets), std::move(stop));
-  });
+  follower->thread_ =
+      std::jthread([self, &log, offsets = std::move(next_offsets)](std::stop_token stop) mutable {
+        self->Follow(log, std::move(offsets), std::move(stop));
+      });
   return follower;
 }
 
@@ -39,8 +39,7 @@ bool TailFollower::Finished() {
   return finished_;
 }
 
-void TailFollower::Follow(Log& log, std::vector<std::int64_t> next_offsets,
-                          std::stop_token stop) {
+void TailFollower::Follow(Log& log, std::vector<std::int64_t> next_offsets, std::stop_token stop) {
   FollowUntilStopped(log, std::move(next_offsets), stop);
   std::lock_guard<std::mutex> lock(mutex_);
   finished_ = true;

@@ -79,7 +79,7 @@ class TailFollower {
   // When the last read that ended caught up began; guarded by mutex_.
   std::optional<std::chrono::steady_clock::time_point> caught_up_read_began_;
   bool finished_ = false;  // guarded by mutex_: Follow returned
-  std::jthread thread_;  // last: stopped and joined first
+  std::jthread thread_;    // last: stopped and joined first
 };
 
 }  // namespace careledger::ledger::internal
