@@ -189,7 +189,8 @@ absl::StatusOr<CommandResult> RecordAuditQuery(ledger::Writer& writer,
 absl::StatusOr<AuditTrailRead> ReadAuditTrail(ledger::Writer& writer,
                                               const careledger::v1::Command& command,
                                               const projections::AuditPageRequest& request,
-                                              ProjectionFeed& feed, absl::Time deadline) {
+                                              ProjectionFeed& feed, absl::Time deadline,
+                                              bool summarise) {
   const careledger::v1::AuditQuery& query = command.audit_query();
   if (!IsTrailScope(query.scope()) || query.for_export()) {
     return absl::InvalidArgumentError(
@@ -206,6 +207,12 @@ absl::StatusOr<AuditTrailRead> ReadAuditTrail(ledger::Writer& writer,
       ListScope(queries, query.scope(), query.subject(), request);
   if (!page.ok()) return page.status();
   read.page = *std::move(page);
+  if (summarise) {
+    absl::StatusOr<TrailSummary> summary =
+        SummariseTrail(feed.store(), query, AuditRange{request.from, request.to});
+    if (!summary.ok()) return summary.status();
+    read.summary = *std::move(summary);
+  }
   return read;
 }
 

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "access/plan_read.h"
+#include "access/trail_summary.h"
 #include "careledger/v1/audit.pb.h"
 #include "careledger/v1/commands.pb.h"
 #include "ledger/writer.h"
@@ -102,16 +103,23 @@ absl::Status WaitForRecord(ProjectionFeed& feed, const careledger::v1::CommandRe
 
 // A page of a trail (`audit patient|user|org`): `command` holds an
 // audit_query of scope PATIENT, USER or ORGANISATION (not for_export) whose
-// range is `request`'s (ParseAuditRange).
+// range is `request`'s (ParseAuditRange). With `summarise`, also the summary
+// of the whole trail over that same range (trail_summary.h), whichever page
+// is asked for: part of the same recorded query, whose record already names
+// the range, so it shows nothing the record does not cover. The summary is
+// read from the projection just after the page: it also counts any entry of
+// the range projected in between.
 struct AuditTrailRead {
   careledger::v1::CommandResult recorded;  // the query's record, or the refusal
   std::optional<projections::AuditPage> page;
+  std::optional<TrailSummary> summary;  // set when granted and asked for
   bool granted() const { return page.has_value(); }
 };
 absl::StatusOr<AuditTrailRead> ReadAuditTrail(ledger::Writer& writer,
                                               const careledger::v1::Command& command,
                                               const projections::AuditPageRequest& request,
-                                              ProjectionFeed& feed, absl::Time deadline);
+                                              ProjectionFeed& feed, absl::Time deadline,
+                                              bool summarise = false);
 
 // The investigation rules' alerts (`audit alerts`): `command` holds an
 // audit_query of scope ALERTS whose subject is the rule ("" = every rule)

@@ -25,6 +25,12 @@ const absl::TimeZone& London() {
 
 bool LondonLoaded() { return London().name() == "Europe/London"; }
 
+// London, or UTC when the zone database cannot be loaded.
+const absl::TimeZone& ZoneInUse() {
+  static const absl::TimeZone utc = absl::UTCTimeZone();
+  return LondonLoaded() ? London() : utc;
+}
+
 // "Z", "+HH:MM", "+HHMM", "+HH" (and "-"): seconds east of UTC.
 absl::StatusOr<int> ParseOffset(std::string_view text) {
   if (text == "Z" || text == "z") return 0;
@@ -98,8 +104,15 @@ absl::StatusOr<absl::Time> ParseLondonTime(std::string_view input) {
 }
 
 std::string FormatLondonTime(absl::Time time) {
-  const absl::TimeZone& zone = LondonLoaded() ? London() : absl::UTCTimeZone();
-  return absl::FormatTime("%Y-%m-%d %H:%M:%E*S %Z", time, zone);
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E*S %Z", time, ZoneInUse());
 }
+
+WeekdayHour LondonWeekdayHour(absl::Time time) {
+  const absl::CivilHour local = absl::ToCivilHour(time, ZoneInUse());
+  // absl::Weekday counts from Monday = 0.
+  return {static_cast<int>(absl::GetWeekday(absl::CivilDay(local))), local.hour()};
+}
+
+std::string LondonZoneName() { return ZoneInUse().name(); }
 
 }  // namespace careledger::access

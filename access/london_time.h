@@ -27,6 +27,21 @@ absl::StatusOr<absl::Time> ParseLondonTime(std::string_view text);
 // London wall-clock time and its zone abbreviation, GMT or BST.
 std::string FormatLondonTime(absl::Time time);
 
+// The London wall-clock weekday (0 = Monday ... 6 = Sunday) and hour (0 to
+// 23) of `time`, as a bubble on the workbench's heat map places it: 00:30
+// UTC on the last Sunday of March is Sunday hour 0 (GMT), 01:30 UTC is
+// Sunday hour 2 (BST). Like FormatLondonTime, UTC's when the zone database
+// cannot be loaded (LondonZoneName() then says "UTC").
+struct WeekdayHour {
+  int weekday = 0;
+  int hour = 0;
+};
+WeekdayHour LondonWeekdayHour(absl::Time time);
+
+// "Europe/London", or "UTC" when the zone database cannot be loaded: the
+// zone FormatLondonTime and LondonWeekdayHour use.
+std::string LondonZoneName();
+
 }  // namespace careledger::access
 
 #endif  // CARELEDGER_ACCESS_LONDON_TIME_H_

@@ -76,6 +76,37 @@ TEST_F(AuditReadTest, TheCmcTeamsQueryIsRecordedFirstAndInItsOwnAnswer) {
   EXPECT_TRUE(crew) << "the crew's read is in the patient's trail";
 }
 
+TEST_F(AuditReadTest, ASummaryIsTheWholeTrailWhateverThePageInTheSameRecordedQuery) {
+  CatchUpFeed feed(world_, dir_.Sub("projection"));
+  const std::vector<std::int64_t> mark = world_.Mark();
+  projections::AuditPageRequest request;
+  request.limit = 1;
+  request.newest_first = true;
+  const careledger::v1::Command command =
+      Query(world_.actors().auditor, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient);
+  absl::StatusOr<AuditTrailRead> read =
+      ReadAuditTrail(world_.writer(), command, request, feed, Soon(), /*summarise=*/true);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_TRUE(read->summary.has_value());
+  EXPECT_EQ(world_.EventsSince(mark).size(), 1u);  // one query, the summary in it
+  EXPECT_EQ(read->page->entries.size(), 1u);
+  std::size_t listed = 0;
+  ASSERT_TRUE(WriteTrail(feed.store(), command.audit_query(), AuditRange{},
+                         [&](const careledger::v1::AuditEntry&) { return ++listed > 0; })
+                  .ok());
+  EXPECT_GT(listed, 1u);
+  EXPECT_EQ(read->summary->entries, listed);
+  EXPECT_EQ(read->summary->audit_queries, 1u);  // its own record
+  EXPECT_GE(read->summary->reads, 1u);          // the crew's
+
+  absl::StatusOr<AuditTrailRead> plain = ReadAuditTrail(
+      world_.writer(),
+      Query(world_.actors().auditor, careledger::v1::AUDIT_SCOPE_PATIENT, tools::kSamplePatient),
+      request, feed, Soon());
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_FALSE(plain->summary.has_value());
+}
+
 TEST_F(AuditReadTest, AnyoneButTheCmcTeamIsRefusedRecordedAndShownNothing) {
   CatchUpFeed feed(world_, dir_.Sub("projection"));
   const std::vector<std::int64_t> mark = world_.Mark();

@@ -337,6 +337,15 @@ class ProjectionTest : public ::testing::Test {
     *event.mutable_user_recorded()->mutable_user() = user;
     return Append(event);
   }
+  // A user of `organisation` named `name` (by the acting user).
+  ledger::LogPosition RecordUser(const std::string& user_id, const std::string& organisation,
+                                 const std::string& name) {
+    careledger::v1::User user;
+    user.set_user_id(user_id);
+    user.set_organisation(organisation);
+    user.set_name(name);
+    return RecordUser(user);
+  }
 
   ledger::LogPosition ChangeUserStatus(const std::string& user_id,
                                        careledger::v1::UserStatus status) {
