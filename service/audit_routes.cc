@@ -6,7 +6,10 @@
 // record is durable. Bad parameters answer 400 and append nothing.
 //
 //   GET /v1/audit/{patients|users|organisations}/{subject}
-//       ?purpose=&from=&to=&limit=&page=&order=oldest|newest
+//       ?purpose=&from=&to=&limit=&page=&order=oldest|newest&summary=true
+//       (summary=true adds "summary": the whole trail over from/to counted,
+//       whatever the page: access/trail_summary.h; without it the answer
+//       is the page alone)
 //   GET /v1/audit/{patients|users|organisations}/{subject}/export
 //       ?purpose=&from=&to=&format=csv|fhir (or Accept: text/csv,
 //       application/fhir+json)
@@ -16,17 +19,18 @@
 //       (access/audit_record.h, `careledger audit access`)
 // (An auditor's review of an alert: alert_review_routes.cc.)
 #include <fmt/format.h>
+#include <google/protobuf/util/time_util.h>
 
 #include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/escaping.h"
-
 #include "access/audit_read.h"
 #include "access/audit_record.h"
 #include "events/format.h"
 #include "events/ids.h"
 #include "events/sha256.h"
+#include "events/time_util.h"
 #include "ledger/nhs_number.h"
 #include "projections/plan_queries.h"
 #include "service/internal/service_impl.h"
@@ -110,6 +114,46 @@ bool ParseFlag(const httplib::Request& request, const std::string& name, bool* v
   return true;
 }
 
+// As the entries' times read in JSON ("2026-06-15T09:30:00.123Z").
+std::string TimeText(absl::Time time) {
+  return google::protobuf::util::TimeUtil::ToString(events::ToTimestamp(time));
+}
+
+// The summary as the API shows it (docs/openapi.json, AuditTrailSummary).
+nlohmann::json SummaryJson(const access::TrailSummary& summary) {
+  nlohmann::json looked = nlohmann::json::array();
+  for (const access::Looker& looker : summary.who_looked) {
+    looked.push_back({{"organisation", looker.organisation},
+                      {"user_id", looker.user_id},
+                      {"role", looker.role},
+                      {"actor_name", looker.name},
+                      {"reads", looker.reads},
+                      {"refusals", looker.refusals}});
+  }
+  nlohmann::json busiest = nlohmann::json::array();
+  for (const access::BusyUser& user : summary.busiest) {
+    busiest.push_back({{"user_id", user.user_id},
+                       {"role", user.role},
+                       {"reads", user.reads},
+                       {"refusals", user.refusals},
+                       {"patients", user.patients}});
+  }
+  const bool any = summary.entries > 0;
+  return {{"entries", summary.entries},
+          {"reads", summary.reads},
+          {"refusals", summary.refusals},
+          {"changes", summary.changes},
+          {"audit_queries", summary.audit_queries},
+          {"break_glass", summary.break_glass},
+          {"patients", summary.patients},
+          {"first_at", any ? TimeText(summary.first_at) : ""},
+          {"last_at", any ? TimeText(summary.last_at) : ""},
+          {"time_zone", summary.time_zone},
+          {"by_weekday_hour", summary.by_weekday_hour},
+          {"who_looked", std::move(looked)},
+          {"busiest", std::move(busiest)}};
+}
+
 }  // namespace
 
 // Answers a use-case's failure or a refusal; false when there is nothing
@@ -179,11 +223,15 @@ void Service::Impl::AddAuditRoutes() {
         if (absl::Status parsed = ParsePage(request, &page); !parsed.ok()) {
           return Problem(response, 400, "Bad audit query", std::string(parsed.message()));
         }
+        bool summarise = false;
+        if (!ParseFlag(request, "summary", &summarise)) {
+          return Problem(response, 400, "Bad audit query", "summary must be true or false");
+        }
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
         const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);
         absl::StatusOr<access::AuditTrailRead> read =
-            access::ReadAuditTrail(*writer, command, page, *projection, deadline);
+            access::ReadAuditTrail(*writer, command, page, *projection, deadline, summarise);
         if (AuditAnswered(response, read.status(), read.ok() ? &read->recorded : nullptr)) {
           return;
         }
@@ -194,6 +242,7 @@ void Service::Impl::AddAuditRoutes() {
         for (const auto& entry : read->page->entries) entries.push_back(MessageJson(entry));
         body["entries"] = std::move(entries);
         body["next_page_token"] = read->page->next_page_token;
+        if (read->summary.has_value()) body["summary"] = SummaryJson(*read->summary);
         body["access"] = Receipt(read->recorded);
         Json(response, 200, JsonText(body));
       });

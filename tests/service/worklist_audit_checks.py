@@ -6,7 +6,7 @@ list and `task=` filtering it; plans needing review with review_window_days
 window, both with 100 days; a bad window 400, nothing appended); the audit trail, alerts and export for a CMC
 auditor, each query's own AuditQuery record on the log; one record and the
 content it showed, rebuilt from the log; an auditor's review
-of an alert; an urgent-care user
+of an alert; the trail's summary (trail_summary_checks.py); an urgent-care user
 refused (403) with the refusal on the log; bad parameters refused (400) with
 nothing appended. After the service has stopped, export_matches_cli compares
 the export over HTTP with `careledger audit export` of the same trail.
@@ -26,6 +26,7 @@ import urllib.parse
 from cli_checks import check
 from service_client import device_certificate
 from sample_plan import flags
+import trail_summary_checks
 
 TASKS = ("draft_plan", "review_needed", "approval_needed", "plan_request", "change_request")
 PURPOSE = "investigation of a complaint"
@@ -281,6 +282,7 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp):
           and second.get("entries") and second["entries"][0] != first["entries"][0]
           and appended == appended2 == 1,
           "a trail pages with limit= and page=, each page a recorded query of its own")
+    trail_summary_checks.run(get, recorded, path_of, PURPOSE, nhs)
 
     for scope, subject, field in (("users", "crew.lee", "user_id"),
                                   ("organisations", "AMB001", "organisation")):
