@@ -255,6 +255,24 @@ async function main() {
     const looked = await text('#who-looked');
     check(looked.includes(relative.user_id) && looked.includes(relativeName),
       'who has looked, by organisation, includes the relative by name');
+    // A patient's trail here is shorter than a page (500): all of it shown,
+    // no "Show older entries", and who has looked (the server's count of
+    // the whole period) adds up to the reads and refusals listed.
+    const listed = await page.$$eval('#timeline tbody tr', (rows) => ({rows: rows.length,
+      reads: rows.filter((r) => r.cells[6].querySelector('a')).length,
+      refusals: rows.filter((r) => r.cells[5].textContent.startsWith('refused')).length}));
+    const lookedSums = await page.$$eval('#who-looked tbody tr', (rows) => rows.reduce(
+      (sum, r) => [sum[0] + Number(r.cells[2].textContent.replace(/,/g, '')),
+        sum[1] + Number(r.cells[3].textContent.replace(/,/g, ''))], [0, 0]));
+    const patientCount = await text('#trail-count');
+    check(listed.rows > 0 && listed.rows < 500 &&
+      patientCount.startsWith(`Showing all ${listed.rows} entries in this period, newest first`) &&
+      (await page.$('#show-older')) === null,
+    `a trail shorter than a page is shown whole, without "Show older entries" (${listed.rows} ` +
+      `rows; "${patientCount}")`);
+    check(lookedSums[0] === listed.reads && lookedSums[1] === listed.refusals,
+      `who has looked counts the listed reads and refusals (${lookedSums} against ` +
+      `${listed.reads},${listed.refusals})`);
     await page.select('#kind', 'reads');
     await page.click('#trail-filters button');
     await page.waitForFunction(() => location.hash.includes('kind=reads'));
@@ -263,6 +281,11 @@ async function main() {
       rows.map((r) => r.cells[3].textContent));
     check(readsOnly.length > 0 && readsOnly.every((w) => w.startsWith('view plan')),
       `the reads-only filter shows only reads (${readsOnly.length})`);
+    const filteredCount = (await text('#trail-count')).match(
+      /^Showing all (\d+) entries in this period, newest first\. (\d+) of those shown match /);
+    check(filteredCount && Number(filteredCount[1]) > readsOnly.length &&
+      Number(filteredCount[2]) === readsOnly.length,
+    `the count line says how many of the shown entries match (${await text('#trail-count')})`);
     await accessible('patient');
     // The printable report: the findings, without the forms and buttons.
     await page.emulateMediaType('print');
@@ -435,6 +458,15 @@ async function main() {
     check((await text('#timeline')).includes(relative.nhs_number),
       'the user view lists the patient they touched');
     check(await page.$eval('#heatmap', (c) => c.width > 0), 'the heat map is drawn');
+    // The heat map is the whole period's: its bubbles add up to the count.
+    const userCount = (await text('#trail-count')).match(/^Showing all (\d+) entr(y|ies) /);
+    const bubbles = await page.evaluate(() => window.Chart.getChart('heatmap').data.datasets[0]
+      .data.reduce((sum, bubble) => sum + bubble.n, 0));
+    check(userCount && Number(userCount[1]) ===
+      await page.$$eval('#timeline tbody tr', (rows) => rows.length) &&
+      bubbles === Number(userCount[1]),
+    `the heat map counts every entry of the period (${bubbles} in the bubbles; ` +
+      `"${await text('#trail-count')}")`);
     await page.waitForSelector('#relatives');
     check((await text('#relatives')).includes(relative.nhs_number),
       'the user view flags the patient who shares their surname and postcode');
@@ -445,6 +477,23 @@ async function main() {
     await page.waitForSelector('#busiest');
     check((await text('#busiest')).includes(relative.user_id),
       'the organisation view lists its users by activity');
+    // The practice's trail in this world (about 400 entries) is shorter than
+    // a page (500): every entry shown, no "Show older entries", and the
+    // busiest users (the server's count of the whole period) add up to the
+    // reads listed. (The world is too small for a second page: the button's
+    // paging is the API's, checked page by page in service_test.)
+    const orgRows = await page.$$eval('#timeline tbody tr', (rows) => ({rows: rows.length,
+      reads: rows.filter((r) => r.cells[6].querySelector('a')).length}));
+    const busiestReads = await page.$$eval('#busiest tbody tr', (rows) =>
+      rows.reduce((sum, r) => sum + Number(r.cells[2].textContent.replace(/,/g, '')), 0));
+    const orgCount = await text('#trail-count');
+    check(orgRows.rows > 100 && orgRows.rows < 500 &&
+      orgCount.startsWith(`Showing all ${orgRows.rows} entries in this period, newest first`) &&
+      (await page.$('#show-older')) === null,
+    `the organisation's trail is shown whole, without "Show older entries" (${orgRows.rows} ` +
+      `rows; "${orgCount}")`);
+    check(busiestReads === orgRows.reads, `the busiest users' reads add up to the reads listed ` +
+      `(${busiestReads} against ${orgRows.reads})`);
     await accessible('organisation');
 
     // The integrity panel: the log verifies; a kept checkpoint is proven,

@@ -152,9 +152,17 @@ function table(caption, headings, rows, id) {
     h('caption', {class: 'nhsuk-table__caption'}, caption),
     h('thead', {class: 'nhsuk-table__head'}, h('tr', {}, headings.map(
       (text) => h('th', {scope: 'col', class: 'nhsuk-table__header'}, text)))),
-    h('tbody', {class: 'nhsuk-table__body'}, rows.map((cells) => h('tr',
-      {class: 'nhsuk-table__row'}, cells.map((cell) => h('td', {class: 'nhsuk-table__cell'},
-        cell))))));
+    h('tbody', {class: 'nhsuk-table__body'}, rows.map(tableRow)));
+}
+
+function tableRow(cells) {
+  return h('tr', {class: 'nhsuk-table__row'},
+    cells.map((cell) => h('td', {class: 'nhsuk-table__cell'}, cell)));
+}
+
+// 31204 as "31,204".
+function count(n) {
+  return Number(n).toLocaleString('en-GB');
 }
 
 function short(value) {
@@ -593,6 +601,11 @@ function downloadButtons(collection, subject, range) {
   return box;
 }
 
+// The newest entries a trail view shows at first, and each "Show older
+// entries" adds; the charts and counts come from the whole period's summary
+// (the server counts every entry of the range: docs/service.md).
+const TRAIL_PAGE = 500;
+
 async function trail(collection, subject, params) {
   const patient = collection === 'patients';
   const org = collection === 'organisations';
@@ -619,24 +632,50 @@ async function trail(collection, subject, params) {
   if (!subject) return show(h('h1', {}, title), form);
   show(h('h1', {}, `${title} ${subject}`), form, h('p', {}, 'Loading...'));
   const range = {from: params.get('from'), to: params.get('to')};
+  const path = `/v1/audit/${collection}/${encodeURIComponent(subject)}`;
+  const asked = {...range, order: 'newest', limit: TRAIL_PAGE};
   try {
-    const body = await api(`/v1/audit/${collection}/${encodeURIComponent(subject)}`,
-      {...range, order: 'newest', limit: 10000});
+    const body = await api(path, {...asked, summary: 'true'});
+    const {summary} = body;
     const filter = {kind: params.get('kind'), org: params.get('org')};
-    const entries = body.entries.filter((entry) => matches(entry, filter));
+    const filtered = Boolean(filter.kind || filter.org);
+    const shown = {rows: 0, matching: 0, next: body.next_page_token};
+    const countLine = h('p', {id: 'trail-count', tabindex: '-1', 'aria-live': 'polite'});
+    const timeline = table(`${title} trail`, ['When', 'Who', 'Where (device, site, address)',
+      'What', 'Purpose', 'Outcome', ''], [], 'timeline');
+    const older = h('button', {class: 'nhsuk-button nhsuk-button--secondary', type: 'button',
+      id: 'show-older'}, 'Show older entries');
+    const add = (entries) => {
+      const matching = entries.filter((entry) => matches(entry, filter));
+      shown.rows += entries.length;
+      shown.matching += matching.length;
+      timeline.tBodies[0].append(...matching.map((e) => tableRow(entryRow(e, !patient))));
+      countLine.textContent = trailCount(shown, summary.entries, filtered);
+      if (!shown.next) older.remove();
+    };
+    older.addEventListener('click', async () => {
+      older.disabled = true;
+      try {
+        const page = await api(path, {...asked, page: shown.next});
+        shown.next = page.next_page_token;
+        add(page.entries);
+        if (!shown.next) countLine.focus();
+      } catch (error) {
+        older.before(errorPanel(error));
+      }
+      older.disabled = false;
+    });
     const parts = [h('h1', {}, `${title} ${subject}`), form,
-      downloadButtons(collection, subject, range),
-      h('p', {id: 'trail-count'}, `${entries.length} of ${body.entries.length} entries, ` +
-        `newest first; times are ${ZONE} (GMT or BST as shown).`)];
-    if (patient) parts.push(whoLooked(body.entries));
-    else if (org) parts.push(busiest(body.entries));
-    else parts.push(heatMap(body.entries));
-    parts.push(table(`${title} trail`, ['When', 'Who', 'Where (device, site, address)', 'What',
-      'Purpose', 'Outcome', ''], entries.map((e) => entryRow(e, !patient)), 'timeline'));
+      downloadButtons(collection, subject, range), countLine];
+    if (patient) parts.push(whoLooked(summary));
+    else if (org) parts.push(busiest(summary));
+    else parts.push(heatMap());
+    parts.push(timeline, older);
     show(...parts);
+    add(body.entries);
     if (!patient && !org) {
-      drawHeatMap(body.entries);
-      await relatives(subject, body.entries).catch((error) =>
+      drawHeatMap(summary.by_weekday_hour);
+      await relatives(subject, summary).catch((error) =>
         document.getElementById('timeline').before(errorPanel(error)));
     }
   } catch (error) {
@@ -644,35 +683,36 @@ async function trail(collection, subject, params) {
   }
 }
 
-// Who has looked, grouped by organisation: reads and refusals, not changes
-// or audit queries.
-function whoLooked(entries) {
-  const byOrg = new Map();
-  for (const entry of entries) {
-    if (entry.kind !== 'AUDIT_KIND_READ' && entry.kind !== 'AUDIT_KIND_REFUSED') continue;
-    const org = entry.actor?.organisation || '(none)';
-    const users = byOrg.get(org) || new Map();
-    const name = entry.actor_name ? `${entry.actor_name}, ` : '';
-    const key = `${name}${entry.actor?.user_id} (${short(entry.actor?.role)})`;
-    users.set(key, (users.get(key) || 0) + 1);
-    byOrg.set(org, users);
-  }
-  const rows = [];
-  for (const [org, users] of [...byOrg].sort()) {
-    for (const [user, count] of users) rows.push([org, user, String(count)]);
-  }
-  return table('Who has looked, by organisation', ['Organisation', 'User', 'Reads and refusals'],
+// "Showing the newest 500 of 31,204 entries in this period" (or all of
+// them), and how many of those shown the filters let through.
+function trailCount(shown, total, filtered) {
+  const entries = (n) => `${count(n)} ${n === 1 ? 'entry' : 'entries'}`;
+  const which = shown.next ? `Showing the newest ${count(shown.rows)} of ${entries(total)}` :
+    `Showing all ${entries(shown.rows)}`;
+  const matching = filtered ? ` ${count(shown.matching)} of those shown match the filters.` : '';
+  return `${which} in this period, newest first.${matching} Times are ${ZONE} (GMT or BST as ` +
+    'shown).';
+}
+
+// Who has looked over the whole period, by organisation: reads and
+// refusals, not changes or audit queries (the server's summary.who_looked).
+function whoLooked(summary) {
+  const rows = summary.who_looked.map((row) => [row.organisation || '(none)',
+    `${row.actor_name ? `${row.actor_name}, ` : ''}${row.user_id} (${short(row.role)})`,
+    count(row.reads), row.refusals ? h('span', {class: 'cl-refused'}, count(row.refusals)) :
+      '0']);
+  return table('Who has looked, by organisation', ['Organisation', 'User', 'Reads', 'Refusals'],
     rows, 'who-looked');
 }
 
 // Item 4: the patients this user read who share their surname, address or
-// postcode, as the family_or_neighbour rule finds them over the same period.
-async function relatives(user, entries) {
-  if (!entries.length) return;
-  const times = entries.map((e) => e.at).sort();
+// postcode, as the family_or_neighbour rule finds them over the days of
+// the period's first and last entries.
+async function relatives(user, summary) {
+  if (!summary.entries) return;
   const day = (iso, add) => new Date(Date.parse(iso) + add).toISOString().slice(0, 10);
   const body = await api('/v1/audit/alerts', {rule: 'family_or_neighbour',
-    from: day(times[0], 0), to: day(times[times.length - 1], 86400000)});
+    from: day(summary.first_at, 0), to: day(summary.last_at, 86400000)});
   const flagged = body.alerts.filter((a) => a.actor?.user_id === user);
   const box = h('div', {id: 'relatives'}, h('h2', {}, 'Patients who may be family or neighbours'),
     flagged.length ? h('ul', {}, flagged.map((a) => h('li', {},
@@ -682,22 +722,13 @@ async function relatives(user, entries) {
   document.getElementById('timeline').before(box);
 }
 
-// Item 5: an organisation's busiest users, and its refusals.
-function busiest(entries) {
-  const users = new Map();
-  for (const entry of entries) {
-    const key = entry.actor?.user_id || '(none)';
-    const row = users.get(key) || {role: short(entry.actor?.role), reads: 0, refusals: 0,
-      patients: new Set()};
-    if (entry.kind === 'AUDIT_KIND_READ') row.reads++;
-    if (entry.outcome === 'ACCESS_OUTCOME_DENIED') row.refusals++;
-    if (entry.nhs_number) row.patients.add(entry.nhs_number);
-    users.set(key, row);
-  }
-  const rows = [...users].sort((a, b) => b[1].reads - a[1].reads).map(([user, row]) => [
-    h('a', {href: `#/user/${encodeURIComponent(user)}`}, user), row.role, String(row.reads),
-    String(row.patients.size), row.refusals ? h('span', {class: 'cl-refused'},
-      String(row.refusals)) : '0']);
+// Item 5: an organisation's busiest users over the whole period, and their
+// refusals (the server's summary.busiest, most reads first).
+function busiest(summary) {
+  const rows = summary.busiest.map((row) => [
+    h('a', {href: `#/user/${encodeURIComponent(row.user_id)}`}, row.user_id || '(none)'),
+    short(row.role), count(row.reads), count(row.patients), row.refusals ?
+      h('span', {class: 'cl-refused'}, count(row.refusals)) : '0']);
   return table('Busiest users', ['User', 'Role', 'Reads', 'Patients', 'Refusals'], rows,
     'busiest');
 }
@@ -764,21 +795,13 @@ function heatMap() {
     'aria-label': 'Activity by weekday and hour, Europe/London time'}));
 }
 
-function drawHeatMap(entries) {
-  const counts = new Map();
-  const parts = new Intl.DateTimeFormat('en-GB', {timeZone: ZONE, weekday: 'short',
-    hour: '2-digit', hourCycle: 'h23'});
-  for (const entry of entries) {
-    const p = Object.fromEntries(parts.formatToParts(new Date(entry.at))
-      .map((x) => [x.type, x.value]));
-    const key = `${DAYS.indexOf(p.weekday)}:${Number(p.hour)}`;
-    counts.set(key, (counts.get(key) || 0) + 1);
-  }
-  const max = Math.max(1, ...counts.values());
-  const data = [...counts].map(([key, n]) => {
-    const [day, hour] = key.split(':').map(Number);
-    return {x: hour, y: day, r: 4 + 14 * n / max, n};
-  });
+// `byWeekdayHour`: the summary's counts, [weekday, Monday first][hour],
+// Europe/London.
+function drawHeatMap(byWeekdayHour) {
+  const cells = byWeekdayHour.flatMap((hours, day) => hours.map((n, hour) => ({x: hour, y: day,
+    n}))).filter((cell) => cell.n);
+  const max = Math.max(1, ...cells.map((cell) => cell.n));
+  const data = cells.map((cell) => ({...cell, r: 4 + 14 * cell.n / max}));
   if (!window.Chart) return;
   new window.Chart(document.getElementById('heatmap'), {
     type: 'bubble',
