@@ -496,6 +496,51 @@ async function main() {
       `(${busiestReads} against ${orgRows.reads})`);
     await accessible('organisation');
 
+    // A trail longer than a page: the auditor's own 520 recorded queries of
+    // the patient's trail (each an entry of it, made through the API as the
+    // page makes them) take it past 500. The view shows the newest 500 of
+    // them all; "Show older entries", the next Tab stop after the table,
+    // worked with Enter, appends the rest as a new recorded query, then
+    // goes, the focus moving to the count line.
+    const made = await page.evaluate(async (nhs) => {
+      let ok = 0;
+      for (let i = 0; i < 520; i++) {
+        const response = await fetch(`/v1/audit/patients/${nhs}?purpose=` +
+          `${encodeURIComponent(sessionStorage.getItem('purpose'))}&limit=1`,
+        {headers: {Authorization: `Bearer ${sessionStorage.getItem('token')}`}});
+        if (response.ok) ok++;
+      }
+      return ok;
+    }, relative.nhs_number);
+    need(made === 520, `520 recorded queries of the patient's trail (${made} answered)`);
+    await page.goto(`${url}/audit/#/patient/${relative.nhs_number}`);
+    await page.waitForSelector('#show-older');
+    const longCount = (await text('#trail-count')).match(
+      /^Showing the newest 500 of ([\d,]+) entries in this period/);
+    const longTotal = longCount ? Number(longCount[1].replace(/,/g, '')) : 0;
+    const longRows = () => page.$$eval('#timeline tbody tr', (rows) => rows.length);
+    check(longTotal > 520 && longTotal < 1000 && await longRows() === 500,
+      `a trail longer than a page shows its newest 500 and counts all of them ` +
+      `("${await text('#trail-count')}")`);
+    const recordedBefore = await text('#whoami-recorded');
+    await page.evaluate(() => [...document.querySelectorAll('#timeline tbody tr:last-child a')]
+      .pop().focus());
+    const olderStop = await tabTo((f) => f.id === 'show-older', '"Show older entries"');
+    check(olderStop && olderStop.path.length === 0, 'keyboard: "Show older entries" is the next ' +
+      `Tab stop after the table${olderStop?.path.length ? ` (not: ${olderStop.path.join(' > ')})` :
+        ''}`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('#timeline tbody tr').length > 500,
+      {timeout: 30000});
+    const allRows = await longRows();
+    check(allRows === longTotal &&
+      (await text('#trail-count')).startsWith(`Showing all ${longCount[1]} entries`) &&
+      (await page.$('#show-older')) === null && await activeId() === 'trail-count' &&
+      (await text('#whoami-recorded')) !== recordedBefore,
+    `"Show older entries" appends the older entries as a new recorded query, then goes, the ` +
+      `focus on the count line (${allRows} rows; "${await text('#trail-count')}")`);
+    await accessible('long-trail');
+
     // The integrity panel: the log verifies; a kept checkpoint is proven,
     // a tampered one refuted.
     await page.goto(`${url}/audit/#/integrity`);
