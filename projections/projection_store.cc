@@ -109,9 +109,11 @@ struct ProjectionStore::Database {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // in kFamilies order
   std::string secondary_path;  // set for a follower; its own files, removed on close
-  // Held shared while an explicit snapshot is open, exclusively by
-  // CompactAway: a compaction keeps every value a snapshot can see, so one
-  // taken meanwhile would keep the values it is meant to push out.
+  // Held shared while an explicit snapshot or a scan's iterator is open,
+  // exclusively by CompactAway: a compaction keeps every value a snapshot
+  // can see, and an iterator pins the files it was opened on, so either,
+  // open meanwhile, would keep the values it is meant to push out. (glibc's
+  // rwlock prefers readers, so a scan's visitor may read the store again.)
   std::shared_mutex snapshots;
 
   ~Database() {
@@ -259,6 +261,7 @@ absl::StatusOr<std::optional<std::string>> ProjectionStore::Get(StoreFamily fami
 absl::Status ProjectionStore::Scan(
     StoreFamily family, std::string_view prefix,
     const std::function<bool(std::string_view key, std::string_view value)>& visit) const {
+  std::shared_lock no_compaction_meanwhile(database_->snapshots);  // see CompactAway
   std::unique_ptr<rocksdb::Iterator> it(
       database_->db->NewIterator(rocksdb::ReadOptions(), database_->Handle(family)));
   for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
@@ -277,6 +280,7 @@ absl::Status ProjectionStore::ScanRange(
   rocksdb::ReadOptions options;
   options.iterate_lower_bound = &lower_bound;
   if (!upper.empty()) options.iterate_upper_bound = &upper_bound;
+  std::shared_lock no_compaction_meanwhile(database_->snapshots);  // see CompactAway
   std::unique_ptr<rocksdb::Iterator> it(
       database_->db->NewIterator(options, database_->Handle(family)));
   if (reverse) {

@@ -164,8 +164,10 @@ class ProjectionStore {
   // files: the memtables are flushed (the WAL holding them is then dropped)
   // and each range compacted down to the last level, so no file keeps an
   // old value (an erased patient's content, projections/erasure_purge.h).
-  // Blocks while it compacts, and so do MultiGet and Fingerprint (their
-  // snapshots would keep the old values). FAILED_PRECONDITION for a follower.
+  // Waits for the scans in progress to end, then blocks while it compacts,
+  // and so do Scan, ScanRange, MultiGet and Fingerprint: a snapshot, or an
+  // iterator (which pins the files it was opened on), would keep the old
+  // values on disk past the compaction. FAILED_PRECONDITION for a follower.
   absl::Status CompactAway(const std::vector<KeyRange>& ranges);
 
   // SHA-256 over every key and value of every column family (default, plans,
