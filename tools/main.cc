@@ -1,4 +1,5 @@
 // careledger: the command-line program. See `careledger --help`.
+#include <spdlog/cfg/env.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -70,6 +71,9 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (options.json) spdlog::set_level(spdlog::level::warn);
+  // SPDLOG_LEVEL=debug (or e.g. "info,librdkafka=debug") overrides, for operators
+  // diagnosing a backend: librdkafka's `debug` property logs at debug level.
+  spdlog::cfg::load_env_levels();
   SetJsonOutput(options.json);
   if (!run) {
     std::cerr << app.help();
