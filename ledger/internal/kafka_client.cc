@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <limits>
 #include <utility>
 
@@ -125,6 +129,34 @@ absl::StatusOr<rd_kafka_t*> NewHandle(rd_kafka_type_t type, KafkaConf conf) {
 }
 
 }  // namespace
+
+namespace {
+
+rd_kafka_resp_err_t LowerIfMainThread(rd_kafka_t* handle, rd_kafka_thread_type_t type,
+                                      const char* /*thread_name*/, void* /*opaque*/) {
+  if (type != RD_KAFKA_THREAD_MAIN) return RD_KAFKA_RESP_ERR_NO_ERROR;
+  // On Linux a thread's nice value is its own: PRIO_PROCESS with its thread id.
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kBusyWaitingMainThreadNice) != 0) {
+    spdlog::warn("librdkafka {}: cannot lower the main thread's priority: {}",
+                 rd_kafka_name(handle), std::strerror(errno));
+  }
+  return RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
+rd_kafka_resp_err_t AddThreadStartInterceptor(rd_kafka_t* handle, const rd_kafka_conf_t* /*conf*/,
+                                              void* /*opaque*/, char* /*error_text*/,
+                                              std::size_t /*error_size*/) {
+  return rd_kafka_interceptor_add_on_thread_start(handle, "careledger.main-thread-priority",
+                                                  &LowerIfMainThread, nullptr);
+}
+
+}  // namespace
+
+absl::Status LowerMainThreadPriority(rd_kafka_conf_t* conf) {
+  const rd_kafka_resp_err_t error = rd_kafka_conf_interceptor_add_on_new(
+      conf, "careledger.main-thread-priority", &AddThreadStartInterceptor, nullptr);
+  return KafkaStatus(error, "kafka client interceptor");
+}
 
 absl::StatusOr<KafkaProducer> NewKafkaProducer(KafkaConf conf) {
   absl::StatusOr<rd_kafka_t*> handle = NewHandle(RD_KAFKA_PRODUCER, std::move(conf));

@@ -60,6 +60,19 @@ using KafkaMessage = std::unique_ptr<rd_kafka_message_t, KafkaMessageDeleter>;
 absl::StatusOr<KafkaConf> NewKafkaConf(const KafkaLogOptions& options,
                                        const std::map<std::string, std::string>& settings);
 
+// Runs the main thread of clients made from `conf` at a lower scheduling
+// priority (nice kBusyWaitingMainThreadNice). librdkafka 2.0's main thread
+// busy-waits whenever its next timer is due in under a millisecond (its loop
+// truncates the wait to 0 ms), and a transactional producer arms such a timer
+// for every transaction: the 1 ms before it registers the transaction's
+// partitions, and again after. At a thousand service reads a second that was
+// a quarter of a core on a 2-core machine (docs/benchmarks.md). Lowered, the
+// busy-wait takes idle time rather than the request threads' time; the
+// thread's real work, the transaction protocol, is a small part of it.
+// INVALID_ARGUMENT if librdkafka refuses the interceptor.
+inline constexpr int kBusyWaitingMainThreadNice = 10;
+absl::Status LowerMainThreadPriority(rd_kafka_conf_t* conf);
+
 // Creates a client, taking ownership of `conf` (also on failure).
 absl::StatusOr<KafkaProducer> NewKafkaProducer(KafkaConf conf);
 absl::StatusOr<KafkaConsumer> NewKafkaConsumer(KafkaConf conf);

@@ -65,6 +65,7 @@ absl::StatusOr<std::unique_ptr<KafkaWriter>> KafkaWriter::Open(const KafkaLogOpt
           {"transaction.timeout.ms", std::to_string(std::max<std::int64_t>(60'000, timeout_ms))},
       });
   if (!conf.ok()) return conf.status();
+  if (absl::Status lowered = LowerMainThreadPriority(conf->get()); !lowered.ok()) return lowered;
   rd_kafka_conf_set_dr_msg_cb(conf->get(), &KafkaWriter::OnDelivery);
   rd_kafka_conf_set_opaque(conf->get(), writer.get());
   absl::StatusOr<KafkaProducer> producer = NewKafkaProducer(*std::move(conf));

@@ -9,8 +9,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -299,6 +302,48 @@ TEST(KafkaLogTest, OpenIsUnavailableWhenNoBrokerAnswers) {
   KafkaLogOptions options = OptionsFor("127.0.0.1:1", UniqueName("careledger-test-unreachable"));
   options.timeout = std::chrono::seconds(3);
   EXPECT_THAT(OpenKafkaLog(options), StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// How many of this process's librdkafka main threads ("rdk:main") run at
+// `nice`.
+int MainThreadsAtNice(int nice) {
+  int count = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "rdk:main") continue;
+    std::ifstream stat_file(task.path() / "stat");
+    std::string stat;
+    std::getline(stat_file, stat);
+    // Fields after the command's closing parenthesis start at field 3; the
+    // nice value is field 19.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {
+      if (i == 19 && std::stoi(field) == nice) ++count;
+    }
+  }
+  return count;
+}
+
+TEST(KafkaLogTest, TheWritersMainThreadRunsAtALowerPriority) {
+  const std::string bootstrap = KafkaBootstrapOrFail();
+  if (bootstrap.empty()) return;  // the failure is recorded: no broker
+  const std::string topic = UniqueName("careledger-test-nice");
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<Log> log, OpenKafkaLog(OptionsFor(bootstrap, topic, 1)));
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogReader> reader, log->OpenReader());
+  const int lowered_before = MainThreadsAtNice(internal::kBusyWaitingMainThreadNice);
+  const int normal_before = MainThreadsAtNice(0);
+  ASSERT_GE(normal_before, 1) << "a reader's client runs at the normal priority";
+  CL_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LogWriter> writer, log->OpenWriter("shard-0"));
+  EXPECT_EQ(MainThreadsAtNice(internal::kBusyWaitingMainThreadNice), lowered_before + 1)
+      << "the transactional producer's main thread busy-waits before each transaction's "
+         "partitions are registered: it runs lowered";
+  EXPECT_EQ(MainThreadsAtNice(0), normal_before) << "no other client is lowered";
+  CL_ASSERT_OK_AND_ASSIGN(std::vector<LogPosition> appended,
+                          writer->Append(RecordsFor("patient/nice", 3, 1)));
+  EXPECT_EQ(appended.size(), 3u) << "the lowered thread still runs the transactions";
 }
 
 TEST(KafkaLogTest, AppendThenReadRoundTripsAcrossPartitions) {
