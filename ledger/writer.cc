@@ -427,8 +427,15 @@ class Writer::Impl {
     }
   }
 
+  // After a durable append: where the log ends (commit_stats) and the
+  // head witness.
   void ReportDurable() {
     NoteDurableOffsets();
+    WriteWitness();
+  }
+
+  // Hands every partition's digest to options_.on_durable (the head witness).
+  void WriteWitness() {
     if (!options_.on_durable) return;
     std::vector<events::PartitionDigest> digests;
     digests.reserve(partitions_);
@@ -756,22 +763,28 @@ class Writer::Impl {
     }
     if (!batch.planned.empty()) {
       NoteGroupCommit(batch);
-      ReportDurable();
+      NoteDurableOffsets();
     }
+    // The commands' records are durable: answer them before the head witness
+    // and any due checkpoint (another append) are written, which need not
+    // hold them up.
+    for (std::size_t i = 0; i < batch.pending.size(); ++i) {
+      if (batch.pending[i].command != nullptr && batch.answered[i]) {
+        batch.pending[i].Reply(*batch.answered[i]);
+      }
+    }
+    if (!batch.planned.empty()) WriteWitness();
     state_rebuilt_ = false;
     const absl::Status checkpointed = MaybeCheckpoint(batch.checkpoint_requested);
     for (std::size_t i = 0; i < batch.pending.size(); ++i) {
-      if (batch.pending[i].command == nullptr) {
-        if (batch.pending[i].snapshot != nullptr) {
-          *batch.pending[i].snapshot =
-              checkpointed.ok() ? SnapshotOfState()
-                                : absl::StatusOr<careledger::v1::WriterSnapshot>(checkpointed);
-        }
-        batch.pending[i].Reply(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
-                                                 : checkpointed);
-      } else if (batch.answered[i]) {
-        batch.pending[i].Reply(*batch.answered[i]);
+      if (batch.pending[i].command != nullptr) continue;
+      if (batch.pending[i].snapshot != nullptr) {
+        *batch.pending[i].snapshot =
+            checkpointed.ok() ? SnapshotOfState()
+                              : absl::StatusOr<careledger::v1::WriterSnapshot>(checkpointed);
       }
+      batch.pending[i].Reply(checkpointed.ok() ? absl::StatusOr<CommandResult>(CommandResult())
+                                               : checkpointed);
     }
     // A checkpoint that failed for want of a key changed nothing; one whose
     // append failed rebuilt the state or stopped the writer.

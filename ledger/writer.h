@@ -78,8 +78,9 @@ struct WriterOptions {
   // never extends a log that lost acknowledged records.
   std::vector<Witness> witnesses;
   // Called on the commit thread after every durable append (commands and
-  // checkpoints) with every partition's digest, so the caller can keep a
-  // head witness outside the log (ledger/head_witness.h). Must be quick.
+  // checkpoints; after the append's commands were answered) with every
+  // partition's digest, so the caller can keep a head witness outside the
+  // log (ledger/head_witness.h). Must be quick.
   std::function<void(std::span<const events::PartitionDigest>)> on_durable;
   // The public keyring, to check records other appenders put on the log
   // (read replicas' access records, docs/replicas.md; ledger/foreign_record.h),
