@@ -9,6 +9,8 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "ledger/dates.h"
@@ -74,6 +76,31 @@ double TrivialEndpointRate(std::vector<std::unique_ptr<httplib::SSLClient>>& cli
   }
   for (std::thread& thread : threads) thread.join();
   return static_cast<double>(answered.load()) / seconds;
+}
+
+// The writer's group commits so far, from the service's own /metrics: how
+// many durable appends (fsyncs or Kafka transactions) carried how many
+// commands. Zeros if the page cannot be read.
+struct GroupCommits {
+  double appends = 0;
+  double commands = 0;
+};
+
+GroupCommits ScrapeGroupCommits(httplib::SSLClient& client) {
+  GroupCommits counted;
+  httplib::Result result = client.Get("/metrics");
+  if (!result || result->status != 200) return counted;
+  std::istringstream lines(result->body);
+  for (std::string line; std::getline(lines, line);) {
+    const auto value = [&](std::string_view name) {
+      return std::stod(line.substr(name.size() + 1));
+    };
+    constexpr std::string_view kCount = "careledger_writer_group_commit_commands_count";
+    constexpr std::string_view kSum = "careledger_writer_group_commit_commands_sum";
+    if (line.starts_with(kCount)) counted.appends = value(kCount);
+    if (line.starts_with(kSum)) counted.commands = value(kSum);
+  }
+  return counted;
 }
 
 tools::OpenLoopResult ReadAtRate(std::vector<std::unique_ptr<httplib::SSLClient>>& clients,
@@ -164,7 +191,15 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
   // Warm up (connections, TLS sessions, caches), then the limits, then the load.
   ReadAtRate(clients, nhs_numbers, std::min(flags.rate, 200.0), 1.0);
   const double healthz_per_second = TrivialEndpointRate(clients, 3.0);
+  const GroupCommits commits_before = ScrapeGroupCommits(*clients.front());
   const tools::OpenLoopResult at_rate = ReadAtRate(clients, nhs_numbers, flags.rate, flags.seconds);
+  const GroupCommits commits_after = ScrapeGroupCommits(*clients.front());
+  const double appends_per_second =
+      (commits_after.appends - commits_before.appends) / flags.seconds;
+  const double reads_per_append = commits_after.appends > commits_before.appends
+                                      ? (commits_after.commands - commits_before.commands) /
+                                            (commits_after.appends - commits_before.appends)
+                                      : 0.0;
   std::vector<std::pair<double, tools::OpenLoopResult>> ramp;
   double highest_holding = 0;
   if (flags.find_max) {
@@ -191,6 +226,8 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
                       {"connections", clients.size()},
                       {"at_rate", ResultJson(flags.rate, at_rate)},
                       {"healthz_per_second", healthz_per_second},
+                      {"group_commits_per_second", appends_per_second},
+                      {"reads_per_group_commit", reads_per_append},
                       {"ramp", ramp_json},
                       {"highest_rate_p99_within_target", highest_holding},
                       {"p99_target_ms", flags.p99_target_ms},
@@ -202,6 +239,10 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
         "(latency from each request's scheduled time)\n",
         patients, log, std::max(1, flags.connections));
     std::cout << ResultLine(flags.rate, at_rate) << "\n";
+    std::cout << fmt::format(
+        "    group commits at that rate: {:.0f}/s (one fsync or Kafka transaction each), {:.1f} "
+        "reads each on average\n",
+        appends_per_second, reads_per_append);
     for (const auto& [rate, result] : ramp)
       std::cout << "  ramp" << ResultLine(rate, result) << "\n";
     if (flags.find_max) {
