@@ -155,13 +155,15 @@ absl::StatusOr<AuditExport> ExportAuditTrail(
 // no export of a trail). WriteTrail, only after a grant: every entry of `query`'s trail
 // over `range` in `store` to `sink`, oldest first, a page at a time, until
 // `sink` returns false; the number of entries handed over, or the store's
-// error.
+// error. With `annotate` false the entries come without their site and
+// actor_name (projections/audit_queries.h), for a reader that shows neither.
 absl::StatusOr<careledger::v1::CommandResult> RecordAuditExport(
     ledger::Writer& writer, const careledger::v1::Command& command, ProjectionFeed& feed,
     absl::Time deadline);
 absl::StatusOr<std::size_t> WriteTrail(
     const projections::ProjectionStore& store, const careledger::v1::AuditQuery& query,
-    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink);
+    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink,
+    bool annotate = true);
 
 }  // namespace careledger::access
 
