@@ -123,7 +123,10 @@ absl::StatusOr<AuditTrailRead> ReadAuditTrail(ledger::Writer& writer,
 
 // The investigation rules' alerts (`audit alerts`): `command` holds an
 // audit_query of scope ALERTS whose subject is the rule ("" = every rule)
-// and whose range is `request`'s.
+// and whose range is `request`'s. A request for one user's alerts
+// (`request.user_id`) is recorded as the same query: it shows a part of
+// what the record covers, the alerts of the rule and range that name that
+// user (projections/investigation.h, "One user's alerts").
 struct AlertsRead {
   careledger::v1::CommandResult recorded;
   std::optional<projections::Investigation> found;

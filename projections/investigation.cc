@@ -66,7 +66,9 @@ class Investigator {
     page.annotate = false;  // the rules use neither site nor actor_name
     const AuditQueries queries(&store_);
     for (;;) {
-      absl::StatusOr<AuditPage> entries = queries.ListAll(page);
+      absl::StatusOr<AuditPage> entries = request_.user_id.empty()
+                                              ? queries.ListAll(page)
+                                              : queries.ListByUser(request_.user_id, page);
       if (!entries.ok()) return entries.status();
       for (const AuditEntry& entry : entries->entries) {
         if (absl::Status examined = Examine(entry); !examined.ok()) return examined;
