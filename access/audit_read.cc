@@ -269,12 +269,14 @@ absl::StatusOr<AuditExport> ExportAuditTrail(
 
 absl::StatusOr<std::size_t> WriteTrail(
     const projections::ProjectionStore& store, const careledger::v1::AuditQuery& query,
-    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink) {
+    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink,
+    bool annotate) {
   projections::AuditQueries queries(&store);
   projections::AuditPageRequest request;
   request.from = range.from;
   request.to = range.to;
   request.limit = kExportPageSize;
+  request.annotate = annotate;
   std::size_t written = 0;
   for (;;) {
     absl::StatusOr<projections::AuditPage> page =

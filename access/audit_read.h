@@ -123,7 +123,10 @@ absl::StatusOr<AuditTrailRead> ReadAuditTrail(ledger::Writer& writer,
 
 // The investigation rules' alerts (`audit alerts`): `command` holds an
 // audit_query of scope ALERTS whose subject is the rule ("" = every rule)
-// and whose range is `request`'s.
+// and whose range is `request`'s. A request for one user's alerts
+// (`request.user_id`) is recorded as the same query: it shows a part of
+// what the record covers, the alerts of the rule and range that name that
+// user (projections/investigation.h, "One user's alerts").
 struct AlertsRead {
   careledger::v1::CommandResult recorded;
   std::optional<projections::Investigation> found;
@@ -155,13 +158,15 @@ absl::StatusOr<AuditExport> ExportAuditTrail(
 // no export of a trail). WriteTrail, only after a grant: every entry of `query`'s trail
 // over `range` in `store` to `sink`, oldest first, a page at a time, until
 // `sink` returns false; the number of entries handed over, or the store's
-// error.
+// error. With `annotate` false the entries come without their site and
+// actor_name (projections/audit_queries.h), for a reader that shows neither.
 absl::StatusOr<careledger::v1::CommandResult> RecordAuditExport(
     ledger::Writer& writer, const careledger::v1::Command& command, ProjectionFeed& feed,
     absl::Time deadline);
 absl::StatusOr<std::size_t> WriteTrail(
     const projections::ProjectionStore& store, const careledger::v1::AuditQuery& query,
-    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink);
+    const AuditRange& range, const std::function<bool(const careledger::v1::AuditEntry&)>& sink,
+    bool annotate = true);
 
 }  // namespace careledger::access
 

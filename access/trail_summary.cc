@@ -6,6 +6,7 @@
 #include "access/london_time.h"
 #include "careledger/v1/roles.pb.h"
 #include "events/time_util.h"
+#include "projections/audit_queries.h"
 
 namespace careledger::access {
 
@@ -64,14 +65,33 @@ TrailSummary TrailSummariser::Finish() && {
 absl::StatusOr<TrailSummary> SummariseTrail(const projections::ProjectionStore& store,
                                             const careledger::v1::AuditQuery& query,
                                             const AuditRange& range) {
+  // The entries without their site and actor_name (a user's busy day is
+  // tens of thousands of them): the lookers, a few, are named at the end,
+  // as the entries would have been (the directory's name now, by user id,
+  // so the rows group and order the same).
   TrailSummariser summariser;
-  absl::StatusOr<std::size_t> visited =
-      WriteTrail(store, query, range, [&](const careledger::v1::AuditEntry& entry) {
+  absl::StatusOr<std::size_t> visited = WriteTrail(
+      store, query, range,
+      [&](const careledger::v1::AuditEntry& entry) {
         summariser.Add(entry);
         return true;
-      });
+      },
+      /*annotate=*/false);
   if (!visited.ok()) return visited.status();
-  return std::move(summariser).Finish();
+  TrailSummary summary = std::move(summariser).Finish();
+  const projections::AuditQueries queries(&store);
+  std::map<std::string, std::string> names;
+  for (Looker& looker : summary.who_looked) {
+    if (looker.user_id.empty()) continue;
+    auto named = names.find(looker.user_id);
+    if (named == names.end()) {
+      absl::StatusOr<std::string> name = queries.UserName(looker.user_id);
+      if (!name.ok()) return name.status();
+      named = names.emplace(looker.user_id, *std::move(name)).first;
+    }
+    looker.name = named->second;
+  }
+  return summary;
 }
 
 }  // namespace careledger::access

@@ -151,6 +151,7 @@ absl::StatusOr<AuditPage> AuditQueries::List(std::optional<StoreFamily> index,
       return absl::DataLossError("projection store: unreadable audit entry");
     }
   }
+  if (!request.annotate) return page;
   if (absl::Status sites = FillSites(&page.entries); !sites.ok()) return sites;
   if (absl::Status names = FillNames(&page.entries); !names.ok()) return names;
   return page;
@@ -228,18 +229,23 @@ absl::Status AuditQueries::FillSites(std::vector<AuditEntry>* entries) const {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> AuditQueries::UserName(std::string_view user_id) const {
+  absl::StatusOr<careledger::v1::DirectoryUser> row = DirectoryQueries(store_).GetUser(user_id);
+  if (!row.ok() && !absl::IsNotFound(row.status())) return row.status();
+  return row.ok() ? row->user().name() : std::string();
+}
+
 absl::Status AuditQueries::FillNames(std::vector<AuditEntry>* entries) const {
   // One directory read per distinct user on the page.
-  const DirectoryQueries directory(store_);
   std::map<std::string, std::string> names;
   for (AuditEntry& entry : *entries) {
     const std::string& user_id = entry.actor().user_id();
     if (user_id.empty()) continue;
     auto it = names.find(user_id);
     if (it == names.end()) {
-      absl::StatusOr<careledger::v1::DirectoryUser> row = directory.GetUser(user_id);
-      if (!row.ok() && !absl::IsNotFound(row.status())) return row.status();
-      it = names.emplace(user_id, row.ok() ? row->user().name() : std::string()).first;
+      absl::StatusOr<std::string> name = UserName(user_id);
+      if (!name.ok()) return name.status();
+      it = names.emplace(user_id, *std::move(name)).first;
     }
     entry.set_actor_name(it->second);
   }

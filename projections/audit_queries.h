@@ -17,6 +17,10 @@
 // the directory when they acted ("" when unknown to the projection); and its
 // `actor_name`: the actor's name in the directory as it stands now (the
 // directory keeps no history of users; "" for a user it does not know).
+// A request with `annotate` false leaves both "": for a reader that counts
+// or judges entries without showing them (a trail's summary, the
+// investigation rules), which would otherwise pay a directory read and a
+// site lookup for every page and a site key for every entry.
 //
 // A projection lags the log: an empty page means "nothing projected yet" as
 // much as "nothing happened". Errors: INVALID_ARGUMENT for a bad request
@@ -50,6 +54,7 @@ struct AuditPageRequest {
   std::size_t limit = 50;
   std::string page_token;  // "" = the first page
   bool newest_first = false;
+  bool annotate = true;  // fill in site and actor_name (above)
 };
 
 struct AuditPage {
@@ -83,6 +88,10 @@ class AuditQueries {
   absl::StatusOr<careledger::v1::AuditEntry> GetEntry(
       const google::protobuf::Timestamp& recorded_at, std::int32_t partition,
       std::int64_t offset) const;
+
+  // The name the directory has now for user `user_id` ("" when it does not
+  // know them): the entries' actor_name.
+  absl::StatusOr<std::string> UserName(std::string_view user_id) const;
 
   // The name organisation `ods_code` had at `at` ("" when none is projected).
   absl::StatusOr<std::string> SiteName(std::string_view ods_code,

@@ -63,9 +63,12 @@ class Investigator {
                     : request_.from - absl::Minutes(2 * static_cast<std::int64_t>(longest));
     page.to = request_.to;
     page.limit = kMaxAuditPageSize;
+    page.annotate = false;  // the rules use neither site nor actor_name
     const AuditQueries queries(&store_);
     for (;;) {
-      absl::StatusOr<AuditPage> entries = queries.ListAll(page);
+      absl::StatusOr<AuditPage> entries = request_.user_id.empty()
+                                              ? queries.ListAll(page)
+                                              : queries.ListByUser(request_.user_id, page);
       if (!entries.ok()) return entries.status();
       for (const AuditEntry& entry : entries->entries) {
         if (absl::Status examined = Examine(entry); !examined.ok()) return examined;

@@ -62,6 +62,17 @@
 // `from` (without raising there), so a window rule's alerts in [from, to)
 // do not depend on `from`.
 //
+// One user's alerts (InvestigationRequest::user_id): every rule judges a
+// record by that record and its own user's other records only (the windows
+// count one user's records; repeats fold per user, device and patient;
+// ranking corroborates per user and patient), never by another user's. So
+// examining only one user's records (read from the by-user index, the cost
+// that of their trail, not of the whole log's range) raises exactly the
+// alerts the investigation of every user raises for that user: the same
+// ids, reasons, evidence, occurrences, risk, reviews and cases, in the same
+// relative order. Only records_examined differs: it counts that user's
+// records.
+//
 // What the store holds is the current state of plans and of the directory;
 // the rules read it as follows (docs/domain.md has the reasons):
 //   - relationships and names: the plan's current published version and
@@ -184,13 +195,16 @@ struct InvestigationRequest {
   RuleThresholds thresholds;
   // Only these rules (names of kInvestigationRules); empty = every rule.
   std::vector<std::string> rules;
+  // Only the records of this acting user (see "One user's alerts"); "" =
+  // every user's.
+  std::string user_id;
   AlertOrder order = AlertOrder::kTime;
 };
 
 struct Investigation {
   // In the request's order, each with its `risk`.
   std::vector<careledger::v1::Alert> alerts;
-  std::uint64_t records_examined = 0;  // audit entries in [from, to)
+  std::uint64_t records_examined = 0;  // audit entries in [from, to) (of user_id, if set)
   std::string time_zone;               // the zone out-of-hours was judged in
   std::vector<std::string> notes;      // for people: approximations made
 };

@@ -13,7 +13,9 @@
 //   GET /v1/audit/{patients|users|organisations}/{subject}/export
 //       ?purpose=&from=&to=&format=csv|fhir (or Accept: text/csv,
 //       application/fhir+json)
-//   GET /v1/audit/alerts?purpose=&from=&to=&rule=&unreviewed=true&threshold=K=V...
+//   GET /v1/audit/alerts?purpose=&from=&to=&rule=&user=&unreviewed=true&threshold=K=V...
+//       (user=: only that user's records examined, through the by-user
+//       index, and so only their alerts: projections/investigation.h)
 //   GET /v1/audit/records/{partition}/{offset}?purpose=: one record, its
 //       signature verified, and the content it showed rebuilt from the log
 //       (access/audit_record.h, `careledger audit access`)
@@ -335,6 +337,7 @@ void Service::Impl::AddAuditRoutes() {
           return Problem(response, 400, "Bad audit query", std::string(order.status().message()));
         }
         investigation->order = *order;
+        investigation->user_id = request.get_param_value("user");
         auth::Caller caller;
         if (!Admit(request, response, &command, &caller)) return;
         const absl::Time deadline = absl::Now() + absl::Milliseconds(config.read_deadline_ms);

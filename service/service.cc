@@ -247,7 +247,7 @@ void ProblemAt(httplib::Response& response, int status, const std::string& title
 
 void Json(httplib::Response& response, int status, const std::string& body) {
   response.status = status;
-  response.set_content(body, "application/json");
+  response.set_content(body, "application/json; charset=utf-8");
 }
 
 int HttpStatusOf(const absl::Status& status) {

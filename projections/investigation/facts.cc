@@ -41,6 +41,7 @@ Patient PatientOf(const careledger::v1::PlanRecord& record) {
   const careledger::v1::PlanState& state = record.state();
   Patient patient;
   AddContent(ContentOf(state.published()), &patient);
+  if (!state.content_erased()) patient.published_version = state.published_version();
   if (state.draft_pending()) AddContent(ContentOf(state.draft()), &patient);
   for (const std::string& ods : state.contributing_organisations()) {
     patient.organisations.insert(ods);
@@ -91,6 +92,10 @@ absl::StatusOr<const Patient*> Facts::FindPatient(const std::string& nhs) {
 }
 
 absl::StatusOr<const Content*> Facts::FindVersion(const std::string& nhs, std::uint64_t version) {
+  if (auto known = patients_.find(nhs); known != patients_.end() && known->second && version != 0 &&
+                                        known->second->published_version == version) {
+    return &known->second->contents.front();
+  }
   auto [it, inserted] = versions_.try_emplace(std::make_pair(nhs, version));
   if (inserted) {
     absl::StatusOr<careledger::v1::PublishedVersion> found = plans_.GetVersion(nhs, version);

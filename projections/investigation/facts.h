@@ -40,7 +40,10 @@ Content ContentOf(const careledger::v1::CarePlan& plan);
 
 // A patient's plan as it is now.
 struct Patient {
-  std::vector<Content> contents;        // the published version and the working draft, now
+  std::vector<Content> contents;  // the published version and the working draft, now
+  // The published version contents.front() holds: 0 when none is (never
+  // published, or its content erased).
+  std::uint64_t published_version = 0;
   std::set<std::string> organisations;  // related organisations (GP, contributors, contacts, ...)
   std::set<std::string> users;          // related users (starter, submission, named)
   std::optional<absl::CivilDay> died_on;
@@ -60,7 +63,11 @@ class Facts {
   explicit Facts(const ProjectionStore* store) : plans_(store), directory_(store) {}
 
   absl::StatusOr<const Patient*> FindPatient(const std::string& nhs);
-  // The content of published version `version` of the patient's plan.
+  // The content of published version `version` of the patient's plan; for
+  // the current one, once FindPatient has read the plan, its Patient's
+  // (the same content: a version's is the published plan at its approval,
+  // which only the next approval or an erasure changes), with no read.
+  // Most reads show the current version.
   absl::StatusOr<const Content*> FindVersion(const std::string& nhs, std::uint64_t version);
   absl::StatusOr<const careledger::v1::User*> FindUser(const std::string& user_id);
   absl::StatusOr<const careledger::v1::DirectoryDevice*> FindDevice(const std::string& device_id);

@@ -167,7 +167,11 @@ void Problem(httplib::Response& response, int status, const std::string& title,
 // ... with `access`: where on the log the refusal was recorded.
 void ProblemAt(httplib::Response& response, int status, const std::string& title,
                const std::string& detail, const careledger::v1::CommandResult& access);
-// Writes a JSON body.
+// Writes a JSON body, uncompressed: typed "application/json; charset=utf-8",
+// which cpp-httplib 0.11 does not compress (it compresses a bare
+// "application/json", with Brotli at its slowest quality whenever the
+// client accepts br, as every browser does: 0.43 s of the service's CPU
+// for a busy user's day of 380 kB, 11 s for 7.5 MB; docs/service.md).
 void Json(httplib::Response& response, int status, const std::string& body);
 // The HTTP status for a status the ledger or the log returned.
 int HttpStatusOf(const absl::Status& status);

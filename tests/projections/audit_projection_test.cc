@@ -496,6 +496,29 @@ TEST_F(AuditProjectionTest, ActorNameIsTheDirectorysNameNowAndNeverStored) {
   CL_ASSERT_OK_AND_ASSIGN(AuditEntry one,
                           queries.GetEntry(page.entries[0].at(), before.partition, before.offset));
   EXPECT_EQ(one.actor_name(), "Lee Khan");
+  CL_ASSERT_OK_AND_ASSIGN(std::string named, queries.UserName("crew.lee"));
+  EXPECT_EQ(named, "Lee Khan");
+  CL_ASSERT_OK_AND_ASSIGN(std::string unknown, queries.UserName("locum.x"));
+  EXPECT_EQ(unknown, "");
+
+  // Unannotated (a summary's or the rules' reading): the same entries, with
+  // neither name nor site; annotated again, both.
+  AuditPageRequest bare;
+  bare.annotate = false;
+  CL_ASSERT_OK_AND_ASSIGN(AuditPage plain, queries.ListByUser("crew.lee", bare));
+  CL_ASSERT_OK_AND_ASSIGN(AuditPage annotated, queries.ListByUser("crew.lee", {}));
+  ASSERT_EQ(plain.entries.size(), 2u);
+  ASSERT_EQ(annotated.entries.size(), 2u);
+  for (std::size_t i = 0; i < plain.entries.size(); ++i) {
+    EXPECT_EQ(Where(plain.entries[i]), Where(annotated.entries[i]));
+    EXPECT_EQ(plain.entries[i].actor_name(), "");
+    EXPECT_EQ(plain.entries[i].site(), "");
+    EXPECT_EQ(annotated.entries[i].actor_name(), "Lee Khan");
+    AuditEntry stripped = annotated.entries[i];
+    stripped.clear_actor_name();
+    stripped.clear_site();
+    EXPECT_EQ(stripped.SerializeAsString(), plain.entries[i].SerializeAsString());
+  }
 
   // The stored entries carry no name (so renaming rewrites nothing).
   int stored = 0;

@@ -318,6 +318,26 @@ def check_audit(ledger, service, nhs, crew, amb, auditor, cmc_device, tmp):
           and all(a.get("rule") == "repeated_refusals" for a in refusals["alerts"]),
           f"GET /v1/audit/alerts?rule=repeated_refusals&threshold=refusals=2: that rule's "
           f"alerts, with that threshold ({status}, {len(refusals.get('alerts', []))} alerts)")
+    # One user's alerts (user=): the same as the whole investigation's for
+    # them, from their records alone, recorded as the same query.
+    refused_user = (refusals.get("alerts") or [{}])[0].get("actor", {}).get("user_id", "")
+    for user in (refused_user, "nobody.here"):
+        status, _, body, appended = get(path_of(
+            "/v1/audit/alerts", purpose=PURPOSE, rule="repeated_refusals",
+            threshold="refusals=2", user=user))
+        mine = json.loads(body) if status == 200 else {}
+        expected = [a for a in refusals.get("alerts", [])
+                    if a.get("actor", {}).get("user_id") == user]
+        examined = mine.get("records_examined", -1)
+        check(status == 200 and appended == 1 and mine.get("alerts") == expected
+              and (expected or user == "nobody.here")
+              and (0 < examined < refusals.get("records_examined", 0) if expected else
+                   examined == 0)
+              and recorded(mine.get("access", {})).get("access_recorded", {}).get("action")
+              == "audit_alerts",
+              f"GET /v1/audit/alerts?rule=repeated_refusals&user={user}: the whole "
+              f"investigation's {len(expected)} alerts for them, from {examined} of "
+              f"{refusals.get('records_examined')} records, recorded ({status})")
     check_review(ledger, service, refusals.get("alerts", []), ["refusals=2"], crew, amb, auditor,
                  cmc_device, get)
 

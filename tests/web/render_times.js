@@ -7,8 +7,9 @@
 // It mints an auditor token (auditor.cmc) and the CMC device's certificate
 // from DATA_DIR, starts `careledger serve` on it (the only writer: every
 // query below is an audit query the service records, as any auditor's is),
-// opens the page in headless chromium (browser_session.js), signed in as
-// the form would sign in (without its alerts check: see below), and then:
+// opens the page in headless chromium (browser_session.js), signs in
+// through the form (timed: its check, the open cases, and the alerts queue
+// it lands on, the last 7 days), and then:
 //   - finds the users from the directory (`directory list`, before the
 //     service starts) and, through the API, each one's activity on one day
 //     (the last working day before the latest activity: a whole day), the
@@ -23,8 +24,9 @@
 //     complete (its "family or neighbours" panel, a second query) is kept
 //     too. The page's own API request is taken from Resource Timing, so
 //     the time splits into the request (server and transfer) and the
-//     rendering after its last byte; then the same request is made once
-//     more by a fetch in the page, timed alone (warm: after the page's).
+//     rendering after its last byte; then the same request (the newest
+//     500 entries and the summary) is made once more by a fetch in the
+//     page, timed alone (warm: after the page's).
 //
 // usage: render_times.js --careledger BIN --modules NODE_MODULES --data DATA_DIR
 //                        [--samples N] [--out FILE.json] [--seed S] [--chromium PATH]
@@ -43,7 +45,8 @@ const session = require('./browser_session');
 
 const RENDER_TIMEOUT_MS = 30000;
 const SLOW_MS = 1000;
-const PAGE_LIMIT = 10000;  // the page asks this many entries (app.js trail())
+const PAGE_LIMIT = 500;  // the page asks this many entries (app.js TRAIL_PAGE)
+const ACTIVITY_LIMIT = 10000;  // the entries of a user's day read to choose the samples
 const PURPOSE = 'render-time measurement (tests/web/render_times.js)';
 
 function usage(message) {
@@ -141,7 +144,7 @@ function workingDayBefore(iso) {
 // ms, serverWaitMs (request sent to first byte, Resource Timing), body
 // (parsed JSON) or problem}; status 0 when there was no whole answer within
 // RENDER_TIMEOUT_MS. Each is an audit query the service records.
-function fetchInPage(page, apiPath, params) {
+function fetchInPage(page, apiPath, params, timeoutMs = RENDER_TIMEOUT_MS) {
   return page.evaluate(async (apiPath, params, timeoutMs) => {
     const url = new URL(apiPath, location.origin);
     url.searchParams.set('purpose', sessionStorage.getItem('purpose') || '');
@@ -165,16 +168,47 @@ function fetchInPage(page, apiPath, params) {
     return {ok: response.ok, status: response.status, ms,
       serverWaitMs: timing ? timing.responseStart - timing.requestStart : null,
       body: response.ok ? body : null, problem: response.ok ? '' : text.slice(0, 500)};
-  }, apiPath, params, RENDER_TIMEOUT_MS);
+  }, apiPath, params, timeoutMs);
 }
 
-// Each user's activity on `day` (at most PAGE_LIMIT entries: `saturated`
+// Signs in through the form (browser_session.signIn) and times it: `ms`
+// from the click until the alerts queue shows, and from Resource Timing
+// the check's request (`check_ms`, the open cases) and the landing's
+// (`landing_ms`, the alerts of the last 7 days, `landing` its period).
+async function timedSignIn(page, token) {
+  await page.evaluate(() => performance.clearResourceTimings());
+  const started = Date.now();
+  await session.signIn(page, {token, purpose: PURPOSE});
+  const ms = Date.now() - started;
+  const timings = await page.evaluate(() => performance.getEntriesByType('resource')
+    .map((e) => ({path: new URL(e.name).pathname, ms: e.responseEnd - e.startTime})));
+  const of = (apiPath) => timings.filter((t) => t.path === apiPath).pop()?.ms ?? null;
+  const landing = await page.evaluate(() => ({from: document.getElementById('from')?.value,
+    to: document.getElementById('to')?.value}));
+  return {ms, check_ms: of('/v1/audit/cases'), landing_ms: of('/v1/audit/alerts'), landing};
+}
+
+// The alerts of the 7 days to `day` (the landing's period on a ledger whose
+// latest activity is that day), timed in the page; at most 5 minutes.
+async function weekOfAlerts(page, day) {
+  const from = new Date(Date.parse(`${day}T00:00:00Z`) - 6 * 86400000).toISOString()
+    .slice(0, 10);
+  const answer = await fetchInPage(page, '/v1/audit/alerts', {from, to: day}, 300000);
+  if (!answer.ok) {
+    throw new Error(`GET /v1/audit/alerts of ${from} to ${day} answered ${answer.status}: ` +
+      answer.problem);
+  }
+  return {from, to: day, ms: answer.ms, records_examined: answer.body.records_examined,
+    alerts: answer.body.alerts.length};
+}
+
+// Each user's activity on `day` (at most ACTIVITY_LIMIT entries: `saturated`
 // when there were more), and the patients they touched then.
 async function activityOn(page, users, day) {
   const activity = [];
   for (const user of users) {
     const answer = await fetchInPage(page, `/v1/audit/users/${encodeURIComponent(user.id)}`,
-      {from: day, to: day, order: 'newest', limit: PAGE_LIMIT});
+      {from: day, to: day, order: 'newest', limit: ACTIVITY_LIMIT});
     if (!answer.ok) {
       throw new Error(`GET /v1/audit/users/${user.id} answered ${answer.status}: ` +
         answer.problem);
@@ -303,14 +337,15 @@ async function measure(page, target) {
 
 function patientTarget(nhs) {
   return {subject: nhs, why: 'random', hash: `#/patient/${nhs}`, title: `Patient ${nhs}`,
-    apiPath: `/v1/audit/patients/${nhs}`, params: {order: 'newest', limit: PAGE_LIMIT}};
+    apiPath: `/v1/audit/patients/${nhs}`,
+    params: {order: 'newest', limit: PAGE_LIMIT, summary: 'true'}};
 }
 
 function userDayTarget(user, day) {
   const id = encodeURIComponent(user.id);
   return {subject: user.id, why: user.why, hash: `#/user/${id}?from=${day}&to=${day}`,
     title: `User ${user.id}`, apiPath: `/v1/audit/users/${id}`,
-    params: {from: day, to: day, order: 'newest', limit: PAGE_LIMIT},
+    params: {from: day, to: day, order: 'newest', limit: PAGE_LIMIT, summary: 'true'},
     completeSelector: '#relatives, #error'};
 }
 
@@ -332,6 +367,12 @@ function printReport(report) {
   const row = (what, s) => console.log(`  ${what.padEnd(38)}${String(s.samples).padStart(7)} ` +
     `${ms(s.p50)} ${ms(s.p90)} ${ms(s.max)} ${String(s.over_1000_ms).padStart(8)}`);
   console.log(`\nrender times on ${report.data}; users' day ${report.day} (UTC); ms`);
+  const signIn = report.sign_in;
+  console.log(`sign-in through the form ${signIn.ms.toFixed(0)} (its check ` +
+    `${signIn.check_ms?.toFixed(0) ?? '-'}, the landing's alerts of ${signIn.landing.from} to ` +
+    `${signIn.landing.to} ${signIn.landing_ms?.toFixed(0) ?? '-'}); the alerts of ` +
+    `${report.alerts_week.from} to ${report.alerts_week.to} ${report.alerts_week.ms.toFixed(0)} ` +
+    `(${report.alerts_week.records_examined} records examined)`);
   console.log(`  ${'view'.padEnd(38)}samples     p50     p90     max  >1000ms`);
   for (const [name, view] of Object.entries(report.views)) {
     console.log(name);
@@ -370,15 +411,14 @@ async function run(opts, work) {
     const page = await browser.newPage();
     await page.setViewport({width: 1280, height: 900});
     await session.loadPage(page, `${service.url}/audit/`);
-    // Signed in as the form does (the token and purpose in the tab's
-    // session storage), without the form's check and its landing page: both
-    // are alerts queries, computed over the whole log, which on the ten-
-    // million-record workload take minutes (docs/benchmarks.md) and would
-    // keep the service busy while the views below are timed.
-    await page.evaluate((value, purpose) => {
-      sessionStorage.setItem('token', value);
-      sessionStorage.setItem('purpose', purpose);
-    }, token, PURPOSE);
+    // Signed in through the form, timed from the click until the alerts
+    // queue it lands on is shown: its check (the open cases) and the
+    // landing's alerts query (the last 7 days), each also from Resource
+    // Timing.
+    const signIn = await timedSignIn(page, token);
+    console.log(`signed in through the form: ${signIn.ms.toFixed(0)} ms (check ` +
+      `${signIn.check_ms?.toFixed(0) ?? '-'} ms, landing alerts ` +
+      `${signIn.landing_ms?.toFixed(0) ?? '-'} ms)`);
     // A whole working day before the latest activity, unless nobody was
     // active then (a load of a day or two): the latest activity's day.
     let day = workingDayBefore(latest);
@@ -387,6 +427,11 @@ async function run(opts, work) {
       day = dayOf(latest);
       activity = await activityOn(page, users, day);
     }
+    // The landing's period as it would be on a ledger whose latest activity
+    // is today: the alerts of the 7 days to the day measured.
+    const week = await weekOfAlerts(page, day);
+    console.log(`alerts of ${week.from} to ${week.to}: ${week.ms.toFixed(0)} ms ` +
+      `(${week.records_examined} records examined, ${week.alerts} alerts)`);
     const chosen = chooseSamples(activity, opts.samples, random(opts.seed));
     console.log(`day ${day}: ${activity.filter((a) => a.entries > 0).length} of ` +
       `${users.length} users active; sampling ${chosen.patients.length} patients and ` +
@@ -413,8 +458,8 @@ async function run(opts, work) {
       views[view].push(sample);
     }
     const report = {data, day, samples_requested: opts.samples, seed: opts.seed,
-      measured_at: new Date().toISOString(), slow_ms: SLOW_MS,
-      users: chosen.users, errors, views: {}};
+      measured_at: new Date().toISOString(), slow_ms: SLOW_MS, sign_in: signIn,
+      alerts_week: week, users: chosen.users, errors, views: {}};
     for (const [name, samples] of Object.entries(views)) {
       report.views[name] = {...viewReport(samples), samples};
     }

@@ -213,6 +213,21 @@ async function main() {
     return null;
   }
   const activeId = () => page.evaluate(() => document.activeElement?.id || '');
+  // The alerts queue opens on the last 7 days, and the load is later (it
+  // starts at the next UTC midnight): from the queue's filter, the period
+  // is widened by typing its dates into From and To (day and month both 01,
+  // whichever order the date field takes them).
+  async function widenPeriodByKeyboard() {
+    let at = await tabTo((f) => f.id === 'from', 'the From date');
+    check(at !== null, 'keyboard: the From date is reached');
+    await page.keyboard.type('01012026');
+    at = await tabTo((f) => f.id === 'to', 'the To date');
+    check(at !== null, 'keyboard: the To date is reached');
+    await page.keyboard.type('01012100');
+    check(await page.$eval('#from', (e) => e.value) === '2026-01-01' &&
+      await page.$eval('#to', (e) => e.value) === '2100-01-01',
+    'keyboard: the alerts period widened by typing its dates');
+  }
 
   try {
     // Sign in.
@@ -224,6 +239,15 @@ async function main() {
     check((await text('#whoami-purpose')).includes('complaint 2026-17'),
       'the auditor is shown their own recorded purpose');
     check((await text('#whoami-user')) === 'auditor.cmc', 'signed in as auditor.cmc');
+    // The sign-in's check is the open cases, the landing the alerts of the
+    // last 7 days (UTC days, today included), shown in From and To.
+    const utcDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+    const [landedFrom, landedTo] = [await page.$eval('#from', (e) => e.value),
+      await page.$eval('#to', (e) => e.value)];
+    check(landedFrom === utcDay(Date.now() - 6 * 86400000) && landedTo === utcDay(Date.now()) &&
+      (await text('#alert-period')).includes('last 7 days'),
+    `the alerts queue opens on the last 7 days, shown in From and To (${landedFrom} to ` +
+      `${landedTo})`);
 
     // The alerts queue, filtered to the planted rule and period.
     await page.select('#rule', 'family_or_neighbour');
@@ -614,6 +638,7 @@ async function main() {
     await page.keyboard.type('Unreviewed');  // a closed select's type-ahead
     check(await page.$eval('#status', (e) => e.value) === 'unreviewed',
       'keyboard: "Unreviewed" chosen by typing');
+    await widenPeriodByKeyboard();
     stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Show alerts',
       'the "Show alerts" button (past the date fields)');
     check(stop !== null, 'keyboard: "Show alerts" is reached past the date fields');
@@ -622,7 +647,8 @@ async function main() {
     // hash itself has changed).
     await page.$eval('#alerts', (e) => { e.dataset.before = 'filtering'; });
     await page.keyboard.press('Space');
-    await page.waitForFunction(() => location.hash.includes('status=unreviewed'));
+    await page.waitForFunction(() => location.hash.includes('status=unreviewed') &&
+      location.hash.includes('from=2026-01-01'));
     await page.waitForSelector('#alerts:not([data-before])');
     check(await activeId() === 'main', 'keyboard: after filtering the focus is at the top of ' +
       'the main content');
@@ -666,6 +692,13 @@ async function main() {
     await page.waitForSelector('#alerts');
     check(await activeId() === 'main', 'keyboard: back at the alerts, the focus is at the top ' +
       'of the main content');
+    await widenPeriodByKeyboard();
+    stop = await tabTo((f) => f.tag === 'BUTTON' && f.text === 'Show alerts', '"Show alerts"');
+    await page.$eval('#alerts', (e) => { e.dataset.before = 'widening'; });
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#alerts:not([data-before])');
+    check(await activeId() === 'main', 'keyboard: after widening the focus is at the top of ' +
+      'the main content');
     stop = await tabTo((f) => f.href === `#/newcase/${reviewing}`,
       `"Open a case" for ${reviewing}`, {max: 1000});
     check(stop !== null, `keyboard: "Open a case" for ${reviewing} is reached`);

@@ -40,13 +40,16 @@ function focusMain() {
   document.getElementById('main').focus({preventScroll: true});
 }
 
-// A time as Europe/London wall clock with the zone (GMT or BST) shown.
+// A time as Europe/London wall clock with the zone (GMT or BST) shown. One
+// formatter for the page: making one is far slower than using it, and a
+// trail shows 500 rows at a time.
+const LONDON = new Intl.DateTimeFormat('en-GB', {
+  timeZone: ZONE, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit',
+  minute: '2-digit', second: '2-digit', timeZoneName: 'short',
+});
 function londonTime(iso) {
   if (!iso) return '';
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: ZONE, year: 'numeric', month: 'short', day: '2-digit', hour: '2-digit',
-    minute: '2-digit', second: '2-digit', timeZoneName: 'short',
-  }).format(new Date(iso));
+  return LONDON.format(new Date(iso));
 }
 
 function session() {
@@ -190,9 +193,10 @@ function signIn(message) {
     sessionStorage.setItem('token', form.token.value.trim());
     sessionStorage.setItem('purpose', form.purpose.value.trim());
     try {
-      // The alerts queue is the first page: its query is the sign-in check
-      // (only the CMC team is granted it; a refusal is recorded).
-      await api('/v1/audit/alerts', {rule: 'break_glass'});
+      // The check: the open investigation cases, an audited query only the
+      // CMC team is granted (a refusal is recorded and shown) that reads a
+      // few stored cases, however long the log. Then the alerts queue.
+      await api('/v1/audit/cases', {status: 'open'});
       document.getElementById('menu').hidden = false;
       if (location.hash === '#/alerts') {
         route();
@@ -214,7 +218,28 @@ function signIn(message) {
 
 // --- alerts (item 6) ---------------------------------------------------------
 
-async function alerts(params) {
+// The period the queue opens on when none is asked for: the last
+// RECENT_DAYS days, today included (UTC days, as the API reads dates),
+// shown in the From and To fields. The rules run over the records of the
+// period when asked, so the whole log would take minutes on a big ledger.
+const RECENT_DAYS = 7;
+function recentPeriod() {
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10);
+  const now = Date.now();
+  return {from: day(now - (RECENT_DAYS - 1) * 86400000), to: day(now)};
+}
+
+async function alerts(asked) {
+  // No period at all in the address (the landing page, the menu's link):
+  // the recent one. A submitted form always names both, blank or not, so an
+  // auditor who clears them gets the whole log.
+  const params = new URLSearchParams(asked);
+  const recent = !params.has('from') && !params.has('to');
+  if (recent) {
+    const period = recentPeriod();
+    params.set('from', period.from);
+    params.set('to', period.to);
+  }
   const form = h('form', {id: 'alert-filters', class: 'cl-filters'},
     field('Rule', 'rule', select('rule', [['', 'All rules'], ...RULES.map((r) => [r, short(r)])],
       params.get('rule') || '')),
@@ -226,9 +251,10 @@ async function alerts(params) {
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const query = new URLSearchParams();
-    for (const key of ['rule', 'status', 'from', 'to']) {
+    for (const key of ['rule', 'status']) {
       if (form[key].value) query.set(key, form[key].value);
     }
+    for (const key of ['from', 'to']) query.set(key, form[key].value);
     location.hash = `#/alerts?${query}`;
   });
   show(h('h1', {}, 'Alerts'), form, h('p', {}, 'Loading alerts...'));
@@ -258,6 +284,8 @@ async function alerts(params) {
         h('span', {class: 'nhsuk-u-visually-hidden'}, ` for alert ${alert.alert_id}`)))],
     ]);
     show(h('h1', {}, 'Alerts'), form,
+      recent ? h('p', {id: 'alert-period'}, `The last ${RECENT_DAYS} days (${params.get('from')} ` +
+        `to ${params.get('to')}); change From and To, or clear them for the whole log.`) : '',
       h('p', {id: 'alert-count'}, `${body.alerts.length} alerts shown, ${body.unreviewed} ` +
         `unreviewed, ${body.records_examined} records examined (times in ${body.time_zone}).`),
       table('Alerts raised by the investigation rules', ['Severity', 'Rule', 'When', 'Who',
@@ -707,13 +735,16 @@ function whoLooked(summary) {
 
 // Item 4: the patients this user read who share their surname, address or
 // postcode, as the family_or_neighbour rule finds them over the days of
-// the period's first and last entries.
+// the period's first and last entries: the rule run over this user's
+// records only (user=), which raises the same alerts for them as over
+// everyone's.
 async function relatives(user, summary) {
   if (!summary.entries) return;
-  const day = (iso, add) => new Date(Date.parse(iso) + add).toISOString().slice(0, 10);
-  const body = await api('/v1/audit/alerts', {rule: 'family_or_neighbour',
-    from: day(summary.first_at, 0), to: day(summary.last_at, 86400000)});
-  const flagged = body.alerts.filter((a) => a.actor?.user_id === user);
+  // UTC days, as the API reads them: `to` a day means to its end.
+  const day = (iso) => new Date(Date.parse(iso)).toISOString().slice(0, 10);
+  const body = await api('/v1/audit/alerts', {rule: 'family_or_neighbour', user,
+    from: day(summary.first_at), to: day(summary.last_at)});
+  const flagged = body.alerts;
   const box = h('div', {id: 'relatives'}, h('h2', {}, 'Patients who may be family or neighbours'),
     flagged.length ? h('ul', {}, flagged.map((a) => h('li', {},
       h('a', {href: `#/patient/${a.nhs_number}`}, a.nhs_number), `: ${a.reason}`))) :
