@@ -25,6 +25,7 @@
 #include "events/time_util.h"
 #include "ledger/decide.h"
 #include "ledger/foreign_record.h"
+#include "ledger/internal/append_thread.h"
 #include "ledger/internal/ledger_state.h"
 #include "ledger/internal/recovery.h"
 #include "ledger/internal/snapshot_files.h"
@@ -329,7 +330,7 @@ class Writer::Impl {
         std::lock_guard<std::mutex> lock(mutex_);
         append_done_ = false;
       }
-      in_flight->positions = std::async(std::launch::async, [this, records] {
+      in_flight->positions = appender_.Run([this, records] {
         absl::StatusOr<std::vector<LogPosition>> positions = AppendBatch(*records);
         {
           std::lock_guard<std::mutex> lock(mutex_);
@@ -1090,6 +1091,9 @@ class Writer::Impl {
   std::deque<Pending> queue_;  // guarded by mutex_
   bool stopping_ = false;      // guarded by mutex_
   bool append_done_ = false;   // guarded by mutex_: the batch in flight returned
+  // Runs the batch in flight's append (declared before committer_, which
+  // uses it, so it is destroyed after the commit thread is joined).
+  internal::AppendThread appender_;
   std::thread committer_;
 };
 
