@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -113,9 +114,42 @@ absl::StatusOr<TokenVerifier> TokenVerifier::FromJwksFile(const std::string& jwk
   return TokenVerifier(std::move(keys), std::move(issuer), std::move(audience), clock_skew);
 }
 
+struct TokenVerifier::AcceptedTokens {
+  std::mutex mutex;
+  absl::flat_hash_map<std::string, TokenClaims> claims;  // by the whole compact token
+};
+
+std::shared_ptr<TokenVerifier::AcceptedTokens> TokenVerifier::NoAcceptedTokens() {
+  return std::make_shared<AcceptedTokens>();
+}
+
 absl::StatusOr<TokenClaims> TokenVerifier::Verify(std::string_view compact_jwt,
                                                   absl::Time now) const {
   if (compact_jwt.size() > kMaxTokenBytes) return Refuse("token too large");
+  std::optional<TokenClaims> remembered;
+  {
+    std::lock_guard<std::mutex> lock(accepted_->mutex);
+    auto found = accepted_->claims.find(absl::string_view(compact_jwt.data(), compact_jwt.size()));
+    if (found != accepted_->claims.end()) remembered = found->second;
+  }
+  if (remembered) {
+    // Same bytes, same keys: the signature and the claims verified before.
+    // Only the times can have changed.
+    if (now >= remembered->expires + clock_skew_) return Refuse("token expired");
+    if (now + clock_skew_ < remembered->not_before) return Refuse("token not yet valid");
+    return *std::move(remembered);
+  }
+  absl::StatusOr<TokenClaims> claims = VerifyWhole(compact_jwt, now);
+  if (claims.ok()) {
+    std::lock_guard<std::mutex> lock(accepted_->mutex);
+    if (accepted_->claims.size() >= kAcceptedTokensKept) accepted_->claims.clear();
+    accepted_->claims.emplace(std::string(compact_jwt), *claims);
+  }
+  return claims;
+}
+
+absl::StatusOr<TokenClaims> TokenVerifier::VerifyWhole(std::string_view compact_jwt,
+                                                       absl::Time now) const {
   std::vector<std::string_view> parts;
   for (std::size_t start = 0;;) {
     const std::size_t dot = compact_jwt.find('.', start);

@@ -133,6 +133,39 @@ TEST_F(TokenVerifierTest, ExpiryAllowsTheSkewAndNoMore) {
   EXPECT_THAT(verifier_->Verify(Es256(claims), kNow), RefusedWith("token expired"));
 }
 
+TEST_F(TokenVerifierTest, AnAcceptedTokenIsRememberedButItsTimesAreCheckedEveryTime) {
+  const std::string token = Es256(Claims());  // valid from kNow - 1 min to kNow + 1 h
+  CL_ASSERT_OK_AND_ASSIGN(TokenClaims first, verifier_->Verify(token, kNow));
+  CL_ASSERT_OK_AND_ASSIGN(TokenClaims again, verifier_->Verify(token, kNow + absl::Minutes(5)));
+  EXPECT_EQ(again.subject, first.subject);
+  EXPECT_EQ(again.expires, first.expires);
+  EXPECT_EQ(again.token_id, first.token_id);
+  EXPECT_THAT(verifier_->Verify(token, kNow + absl::Hours(2)), RefusedWith("token expired"));
+  EXPECT_THAT(verifier_->Verify(token, kNow - absl::Minutes(10)),
+              RefusedWith("token not yet valid"));
+  // A copy of the verifier shares what was accepted, and its checks.
+  const TokenVerifier copy = *verifier_;
+  EXPECT_THAT(copy.Verify(token, kNow + absl::Hours(2)), RefusedWith("token expired"));
+  EXPECT_THAT(copy.Verify(token, kNow), IsOk());
+}
+
+TEST_F(TokenVerifierTest, AnAlteredCopyOfAnAcceptedTokenIsRefused) {
+  const std::string token = Rs256(Claims());
+  ASSERT_THAT(verifier_->Verify(token, kNow), IsOk());
+  std::string altered = token;
+  const std::size_t in_signature = token.rfind('.') + 10;
+  altered[in_signature] = altered[in_signature] == 'A' ? 'B' : 'A';
+  EXPECT_THAT(verifier_->Verify(altered, kNow), RefusedWith("bad signature"));
+  // A payload that differs (another subject), signature kept: refused too.
+  json other = Claims();
+  other["sub"] = "someone-else";
+  const std::string other_token = Rs256(other);
+  std::string spliced =
+      other_token.substr(0, other_token.rfind('.')) + token.substr(token.rfind('.'));
+  EXPECT_THAT(verifier_->Verify(spliced, kNow), RefusedWith("bad signature"));
+  EXPECT_THAT(verifier_->Verify(token, kNow), IsOk()) << "the original is still accepted";
+}
+
 TEST_F(TokenVerifierTest, NotBeforeAllowsTheSkewAndNoMore) {
   json claims = Claims();
   claims["nbf"] = absl::ToUnixSeconds(kNow) + 60;  // the clocks may differ by 60 s
