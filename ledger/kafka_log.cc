@@ -38,12 +38,20 @@ class KafkaLog final : public Log {
   }
 
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader() override {
-    auto reader = internal::KafkaReader::Open(options_, partition_count_);
+    return Reader(internal::KafkaReader::Pacing::kPrompt);
+  }
+
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenPatientReader() override {
+    return Reader(internal::KafkaReader::Pacing::kBatched);
+  }
+
+ private:
+  absl::StatusOr<std::unique_ptr<LogReader>> Reader(internal::KafkaReader::Pacing pacing) {
+    auto reader = internal::KafkaReader::Open(options_, partition_count_, pacing);
     if (!reader.ok()) return reader.status();
     return std::unique_ptr<LogReader>(*std::move(reader));
   }
 
- private:
   const KafkaLogOptions options_;
   const std::int32_t partition_count_;
 };

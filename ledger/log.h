@@ -101,6 +101,11 @@ class Log {
   // earlier writer with the same id.
   virtual absl::StatusOr<std::unique_ptr<LogWriter>> OpenWriter(std::string_view writer_id) = 0;
   virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenReader() = 0;
+  // A reader for a follower that can wait (the writer's tail follower,
+  // ledger/internal/tail_follower.h): the same records in the same order,
+  // but a backend may hold them back briefly to read them in fewer, larger
+  // requests (Kafka: up to fetch.wait.max.ms, 100 ms). By default, OpenReader.
+  virtual absl::StatusOr<std::unique_ptr<LogReader>> OpenPatientReader() { return OpenReader(); }
 };
 
 }  // namespace careledger::ledger

@@ -54,9 +54,17 @@ namespace careledger::ledger::internal {
 
 class KafkaReader final : public LogReader {
  public:
+  // How soon the broker answers a fetch.
+  enum class Pacing {
+    kPrompt,   // as soon as there is a record (fetch.min.bytes 1)
+    kBatched,  // once 1 MiB is there or 100 ms passed: far fewer fetches
+               // for a follower that can wait (Log::OpenPatientReader)
+  };
+
   // Creates the consumer; does not contact the cluster (Read does).
   static absl::StatusOr<std::unique_ptr<KafkaReader>> Open(const KafkaLogOptions& options,
-                                                           std::int32_t partition_count);
+                                                           std::int32_t partition_count,
+                                                           Pacing pacing = Pacing::kPrompt);
 
   std::int32_t partition_count() const override { return partition_count_; }
   absl::Status Seek(std::span<const std::int64_t> next_offsets) override;

@@ -52,7 +52,7 @@ void TailFollower::FollowUntilStopped(Log& log, std::vector<std::int64_t> next_o
     error_ = std::move(status);
     changed_.notify_all();
   };
-  absl::StatusOr<std::unique_ptr<LogReader>> reader = log.OpenReader();
+  absl::StatusOr<std::unique_ptr<LogReader>> reader = log.OpenPatientReader();
   if (!reader.ok()) return fail(reader.status());
   if (absl::Status seek = (*reader)->Seek(next_offsets); !seek.ok()) return fail(seek);
   while (!stop.stop_requested()) {
