@@ -21,6 +21,8 @@ build_packages=(
   libgtest-dev libgmock-dev clang-format
   # the HTTPS server of `careledger serve` (README, "The service")
   libcpp-httplib-dev
+  # the allocator (CMakeLists.txt, CARELEDGER_JEMALLOC)
+  libjemalloc-dev
 )
 test_packages=(python3 python3-cryptography python3-protobuf kafkacat rocksdb-tools clang
                libclang-rt-14-dev llvm

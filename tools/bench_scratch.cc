@@ -10,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "events/ids.h"
+#include "tools/allocator.h"
 
 namespace careledger::tools {
 
@@ -89,9 +90,11 @@ void PrintBaseline(const CryptoBaseline& baseline) {
   std::cout << fmt::format(
       "machine limits (OpenSSL Ed25519, this run):\n"
       "  sign    {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n"
-      "  verify  {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n",
+      "  verify  {:>10.0f}/s one core, {:>10.0f}/s on {} threads\n"
+      "  allocator: {}\n",
       baseline.sign_per_second_one_core, baseline.sign_per_second, baseline.threads,
-      baseline.verify_per_second_one_core, baseline.verify_per_second, baseline.threads);
+      baseline.verify_per_second_one_core, baseline.verify_per_second, baseline.threads,
+      AllocatorName());
 }
 
 nlohmann::json BaselineJson(const CryptoBaseline& baseline) {
@@ -99,7 +102,8 @@ nlohmann::json BaselineJson(const CryptoBaseline& baseline) {
           {"sign_per_second_one_core", baseline.sign_per_second_one_core},
           {"verify_per_second_one_core", baseline.verify_per_second_one_core},
           {"sign_per_second", baseline.sign_per_second},
-          {"verify_per_second", baseline.verify_per_second}};
+          {"verify_per_second", baseline.verify_per_second},
+          {"allocator", AllocatorName()}};
 }
 
 void PrintAeadBaseline(const AeadBaseline& baseline) {

@@ -60,7 +60,8 @@ LoadOptions BenchLoadOptions(std::uint64_t records, std::size_t patients);
 absl::Status ReadWholeLog(
     ledger::Log& log, const std::function<absl::Status(std::span<const events::LogRecord>)>& visit);
 
-// "machine limits (OpenSSL Ed25519, this run): ..." on stdout.
+// "machine limits (OpenSSL Ed25519, this run): ..." on stdout, with the
+// allocator malloc reaches (tools/allocator.h).
 void PrintBaseline(const CryptoBaseline& baseline);
 nlohmann::json BaselineJson(const CryptoBaseline& baseline);
 // "  AES-256-GCM ... seal N/s, open M/s on T threads" on stdout.
