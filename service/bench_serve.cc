@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string_view>
@@ -36,8 +37,23 @@ struct BenchServeFlags {
   bool find_max = false;       // also: the highest rate with p99 under --p99-target-ms
   double p99_target_ms = 50;
   int server_threads = 16;
+  // At the full rate before the measurement, not counted; negative: the
+  // log's default (WarmupSeconds).
+  double warmup_seconds = -1;
   bool keep = false;
 };
+
+// A fresh Kafka broker runs slowly for its first minute or two under load,
+// while its JIT compiles (p99 41-67 ms at 1,000 reads/s falling to 16-26 ms,
+// docs/benchmarks.md): a warm-up long enough to measure the broker as it runs
+// for days, not as it starts. The embedded log has no such start.
+constexpr double kKafkaWarmupSeconds = 60;
+constexpr double kEmbeddedWarmupSeconds = 5;
+
+double WarmupSeconds(const BenchServeFlags& flags, bool kafka) {
+  if (flags.warmup_seconds >= 0) return flags.warmup_seconds;
+  return kafka ? kKafkaWarmupSeconds : kEmbeddedWarmupSeconds;
+}
 
 // The commands that give `patients` published plans: the sample directory,
 // each plan started and completed, then approved (and read once).
@@ -188,8 +204,13 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
   std::vector<std::unique_ptr<httplib::SSLClient>> clients =
       Connect(*port, std::max(1, flags.connections), *credentials);
 
-  // Warm up (connections, TLS sessions, caches), then the limits, then the load.
+  // Warm up (connections, TLS sessions, caches; then at the full rate, the
+  // log), then the limits, then the load.
+  const bool kafka = bench_context.options().log != "embedded";
+  const double warmup_seconds = WarmupSeconds(flags, kafka);
   ReadAtRate(clients, nhs_numbers, std::min(flags.rate, 200.0), 1.0);
+  std::optional<tools::OpenLoopResult> warmup;
+  if (warmup_seconds > 0) warmup = ReadAtRate(clients, nhs_numbers, flags.rate, warmup_seconds);
   const double healthz_per_second = TrivialEndpointRate(clients, 3.0);
   const GroupCommits commits_before = ScrapeGroupCommits(*clients.front());
   const tools::OpenLoopResult at_rate = ReadAtRate(clients, nhs_numbers, flags.rate, flags.seconds);
@@ -214,9 +235,8 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
   stop();
   const tools::CryptoBaseline baseline = tools::MeasureCryptoBaseline(1);
 
-  const std::string log = bench_context.options().log == "embedded"
-                              ? std::string("embedded")
-                              : "kafka topic " + bench_context.options().topic;
+  const std::string log =
+      kafka ? "kafka topic " + bench_context.options().topic : std::string("embedded");
   if (context.json()) {
     nlohmann::json ramp_json = nlohmann::json::array();
     for (const auto& [rate, result] : ramp) ramp_json.push_back(ResultJson(rate, result));
@@ -224,6 +244,8 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
                       {"log", log},
                       {"patients", patients},
                       {"connections", clients.size()},
+                      {"warmup_seconds", warmup_seconds},
+                      {"warmup", warmup ? ResultJson(flags.rate, *warmup) : nlohmann::json()},
                       {"at_rate", ResultJson(flags.rate, at_rate)},
                       {"healthz_per_second", healthz_per_second},
                       {"group_commits_per_second", appends_per_second},
@@ -238,6 +260,12 @@ int RunBenchServe(const BenchServeFlags& flags, const tools::Context& context) {
         "durably before its answer; {} published plans on the {} log, {} connections, open loop "
         "(latency from each request's scheduled time)\n",
         patients, log, std::max(1, flags.connections));
+    if (warmup) {
+      std::cout << fmt::format("  warm-up, not counted ({:.0f} s at the same rate):\n",
+                               warmup_seconds)
+                << ResultLine(flags.rate, *warmup) << "\n"
+                << fmt::format("  measured ({:.0f} s):\n", flags.seconds);
+    }
     std::cout << ResultLine(flags.rate, at_rate) << "\n";
     std::cout << fmt::format(
         "    group commits at that rate: {:.0f}/s (one fsync or Kafka transaction each), {:.1f} "
@@ -282,6 +310,12 @@ void RegisterBenchServe(CLI::App& app, tools::Runner* run) {
       ->capture_default_str();
   serve->add_option("--server-threads", flags->server_threads, "The service's request threads")
       ->capture_default_str();
+  serve->add_option("--warmup-seconds", flags->warmup_seconds,
+                    fmt::format("Reads at the full rate before the measurement, not counted but "
+                                "printed (default: {:.0f} on Kafka, where a freshly started "
+                                "broker's JIT compiles for a minute or two under load; {:.0f} on "
+                                "the embedded log)",
+                                kKafkaWarmupSeconds, kEmbeddedWarmupSeconds));
   serve->add_flag("--keep", flags->keep, "Keep the scratch data directory");
   serve->callback([run, flags] {
     *run = [flags](const tools::Context& context) { return RunBenchServe(*flags, context); };

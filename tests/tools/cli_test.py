@@ -534,6 +534,31 @@ def check_bench(ledger, tmp):
           and "fingerprint" not in text.stdout,
           "bench replay prints each replay's ratio as text (--no-fingerprint: none)")
 
+    # bench serve at a tiny rate: the service on a scratch ledger, read over
+    # HTTPS with a minted token and a device certificate.
+    serve = ledger.run("--json", "bench", "serve", "--rate", "40", "--seconds", "1",
+                       "--warmup-seconds", "1", "--patients", "3", "--connections", "2",
+                       "--server-threads", "2")
+    served = json.loads(serve.stdout) if serve.returncode == 0 else {}
+    at_rate, warmup = served.get("at_rate", {}), served.get("warmup") or {}
+    check(serve.returncode == 0 and served.get("warmup_seconds") == 1
+          and at_rate.get("failed") == 0 and at_rate.get("succeeded", 0) >= 30
+          and warmup.get("failed") == 0 and warmup.get("succeeded", 0) >= 30
+          and positive(at_rate.get("p99_ms"), served.get("healthz_per_second"),
+                       served.get("group_commits_per_second"),
+                       served.get("reads_per_group_commit"),
+                       served.get("baseline", {}).get("sign_per_second_one_core")),
+          "bench serve --json: the warm-up and the measured reads all answered 200, with "
+          "latencies, group commits, the trivial endpoint's rate and the signing limit")
+    check(served.get("baseline", {}).get("allocator", "").startswith(
+        ("jemalloc 5.", "system malloc")),
+          "benchmarks name the allocator malloc reaches")
+    text = ledger.run("bench", "serve", "--rate", "20", "--seconds", "1", "--warmup-seconds",
+                      "0", "--patients", "2", "--connections", "1", "--server-threads", "2")
+    check(text.returncode == 0 and "warm-up" not in text.stdout
+          and "/ signing limit of one core" in text.stdout and "allocator: " in text.stdout,
+          "bench serve prints its ratios as text; --warmup-seconds 0 runs no warm-up")
+
 
 def main():
     parser = argparse.ArgumentParser()
