@@ -19,6 +19,7 @@
 #include "careledger/v1/envelope.pb.h"
 #include "events/ed25519.h"
 #include "events/keyring.h"
+#include "events/own_signatures.h"
 #include "events/sha256.h"
 
 namespace careledger::events {
@@ -50,8 +51,12 @@ struct OpenedRecord {
 absl::StatusOr<OpenedRecord> OpenRecord(std::string_view key, std::string_view value);
 
 // Checks the record's signature with the key that was valid at its recorded
-// time. Fails with kUnknownKey, kKeyNotValid or kBadSignature.
-absl::Status VerifySignature(const OpenedRecord& record, const Keyring& keyring);
+// time. Fails with kUnknownKey, kKeyNotValid or kBadSignature. The key is
+// always looked up (validity and revocation hold for every record); a record
+// `own` says this process signed under that very public key is not verified
+// again (events/own_signatures.h).
+absl::Status VerifySignature(const OpenedRecord& record, const Keyring& keyring,
+                             const OwnSignatures* own = nullptr);
 
 }  // namespace careledger::events
 

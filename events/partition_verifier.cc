@@ -33,7 +33,7 @@ BatchVerification PartitionVerifier::Verify(std::span<const LogRecord> records) 
   ParallelFor(records.size(), threads_, [&](std::size_t i) {
     absl::StatusOr<OpenedRecord> record = OpenRecord(records[i].key, records[i].value);
     if (record.ok() && keyring_ != nullptr) {
-      if (absl::Status signature = VerifySignature(*record, *keyring_); !signature.ok()) {
+      if (absl::Status signature = VerifySignature(*record, *keyring_, own_); !signature.ok()) {
         record = signature;
       }
     }

@@ -90,6 +90,11 @@ class PartitionVerifier {
   // other rules may leave it off.
   void RequireGenesis(std::int32_t partition_count) { genesis_partitions_ = partition_count; }
 
+  // Records this process signed (events/own_signatures.h; not owned, may be
+  // nullptr) are not verified again: the service's projector reading back
+  // its writer's records. Their keys are still looked up in the keyring.
+  void SkipOwnSignatures(const OwnSignatures* own) { own_ = own; }
+
   // Verifies `records`, which must all belong to this partition. Verified
   // records advance the verifier's heads and digest; after a stop, nothing
   // past the bad record is looked at and the verifier must not be reused.
@@ -111,6 +116,7 @@ class PartitionVerifier {
 
   std::int32_t partition_;
   const Keyring* keyring_;
+  const OwnSignatures* own_ = nullptr;
   HeadLookup lookup_;
   int threads_;
   PartitionDigest digest_;

@@ -722,6 +722,9 @@ class Writer::Impl {
         }
         event.value = *std::move(value);
         event.value_hash = events::Sha256(event.value);
+        if (options_.own_signatures) {
+          options_.own_signatures->Remember(event.value_hash, key.key.public_key());
+        }
         previous = event.value_hash;
       }
     });

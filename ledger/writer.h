@@ -42,6 +42,7 @@
 #include "careledger/v1/commands.pb.h"
 #include "events/ed25519.h"
 #include "events/keyring.h"
+#include "events/own_signatures.h"
 #include "events/partition_digest.h"
 #include "ledger/clock.h"
 #include "ledger/data_keys.h"
@@ -104,6 +105,10 @@ struct WriterOptions {
   // sealed (envelope version 2, events/sealed_body.h) and recovery opens them; nullptr: everything
   // is written in clear (version 1), and recovery refuses a log that holds sealed events.
   std::shared_ptr<DataKeyStore> data_keys;
+  // Where the writer notes every record it signs (events/own_signatures.h),
+  // shared with the readers of the same process (the service's projector),
+  // which then need not verify those signatures again; nullptr: not noted.
+  std::shared_ptr<events::OwnSignatures> own_signatures;
 };
 
 // What start-up recovery found.

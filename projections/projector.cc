@@ -205,6 +205,7 @@ absl::Status Projector::Start() {
     state.verifier = std::make_unique<events::PartitionVerifier>(partition.partition, keyring_,
                                                                  lookup, options_.verify_threads);
     state.verifier->RequireGenesis(count);
+    state.verifier->SkipOwnSignatures(options_.own_signatures);
     state.verifier->Resume(partition.digest);
     next_offsets.push_back(partition.next_offset);
     const std::size_t p = run->partitions.size() - 1;

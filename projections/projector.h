@@ -39,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "events/keyring.h"
+#include "events/own_signatures.h"
 #include "events/parallel.h"
 #include "events/sealed_body.h"
 #include "ledger/log.h"
@@ -72,6 +73,10 @@ struct ProjectorOptions {
   // cannot be opened otherwise (no store given, a key the store never held,
   // a body that does not open) stops its partition like a bad record.
   const events::DataKeys* data_keys = nullptr;
+  // The records this process signed (not owned; may be nullptr): their
+  // signatures are not checked again (events/own_signatures.h), everything
+  // else about them is.
+  const events::OwnSignatures* own_signatures = nullptr;
 };
 
 struct ProjectionReport {

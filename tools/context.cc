@@ -238,6 +238,7 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log*
       OpenDataKeys(/*create_if_missing=*/true);
   if (!data_keys.ok()) return data_keys.status();
   writer.data_keys = *std::move(data_keys);
+  writer.own_signatures = own_signatures_;
   return ledger::Writer::Open(log, std::move(writer));
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "events/own_signatures.h"
 #include "ledger/clock.h"
 #include "ledger/data_keys.h"
 #include "ledger/key_store.h"
@@ -51,6 +52,11 @@ class Context {
 
   const GlobalOptions& options() const { return options_; }
   bool json() const { return options_.json; }
+  // The records this process's writers signed (events/own_signatures.h),
+  // shared by the copies of this Context: its projections do not verify
+  // their signatures again. Empty in a process that opens no writer
+  // (`careledger verify` checks every signature).
+  const std::shared_ptr<events::OwnSignatures>& own_signatures() const { return own_signatures_; }
 
   std::string KeysDir() const { return options_.data_dir + "/keys"; }
   // Patients' data keys and their master key (ledger/data_keys.h), made by init.
@@ -126,6 +132,8 @@ class Context {
     std::map<std::string, std::shared_ptr<ledger::DataKeyStore>> stores;
   };
   std::shared_ptr<OpenedDataKeys> opened_data_keys_ = std::make_shared<OpenedDataKeys>();
+  std::shared_ptr<events::OwnSignatures> own_signatures_ =
+      std::make_shared<events::OwnSignatures>();
 };
 
 }  // namespace careledger::tools

@@ -39,6 +39,10 @@ absl::StatusOr<std::unique_ptr<ProjectionSession>> ProjectionSession::Open(
   if (!data_keys.ok()) return data_keys.status();
   session->data_keys_ = *std::move(data_keys);
   projector_options.data_keys = session->data_keys_.get();
+  if (options.skip_own_signatures) {
+    session->own_signatures_ = context.own_signatures();
+    projector_options.own_signatures = session->own_signatures_.get();
+  }
   session->projector_ = std::make_unique<projections::Projector>(
       session->reader_.get(), session->store_.get(), session->keyring_.get(), projector_options);
   return session;

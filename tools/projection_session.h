@@ -28,6 +28,9 @@ struct ProjectionSessionOptions {
   // A replay's end (projections::ProjectorOptions::end_offsets, until).
   std::vector<std::int64_t> end_offsets;
   absl::Time until = absl::InfiniteFuture();
+  // Whether records this process's writers signed skip the signature check
+  // (Context::own_signatures); a benchmark of verification says false.
+  bool skip_own_signatures = true;
 };
 
 class ProjectionSession {
@@ -56,6 +59,8 @@ class ProjectionSession {
   std::unique_ptr<ledger::LogReader> reader_;
   std::unique_ptr<projections::ProjectionStore> store_;
   std::shared_ptr<ledger::DataKeyStore> data_keys_;  // opens sealed events; may be null
+  // What this process's writers signed: not verified again (Context::own_signatures).
+  std::shared_ptr<events::OwnSignatures> own_signatures_;
   std::unique_ptr<projections::Projector> projector_;
 };
 

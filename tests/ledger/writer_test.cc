@@ -86,6 +86,7 @@ class WriterTest : public ::testing::Test {
     options.checkpoint_every = checkpoint_every;
     options.checkpoint_interval = std::chrono::milliseconds(0);  // counts stay exact
     options.max_batch = max_batch;
+    options.own_signatures = own_signatures_;
     auto writer = Writer::Open(log_.get(), std::move(options));
     ASSERT_THAT(writer, IsOk());
     writer_ = *std::move(writer);
@@ -141,6 +142,8 @@ class WriterTest : public ::testing::Test {
   // the sample world's registration.
   const std::uint64_t world_records_ = 4 + world_.size();
   std::unique_ptr<careledger::testing::FaultyLog> log_;
+  std::shared_ptr<events::OwnSignatures> own_signatures_ =
+      std::make_shared<events::OwnSignatures>();
   std::unique_ptr<Writer> writer_;
 };
 
@@ -155,6 +158,25 @@ TEST_F(WriterTest, AppliedCommandsBecomeVerifiableChainedEvents) {
   EXPECT_EQ(edited.partition(), started.partition());
   EXPECT_EQ(edited.offset(), started.offset() + 1);
   EXPECT_EQ(VerifiedRecords(), world_records_ + 2);
+}
+
+TEST_F(WriterTest, NotesEveryRecordItSignsAndNothingElse) {
+  OpenWriter();
+  Submit(Start("c1"));
+  Submit(Edit("c2", "COPD"));
+  auto reader = log_->OpenReader();
+  ASSERT_THAT(reader, IsOk());
+  std::size_t noted = 0;
+  auto report =
+      ScanLog(**reader, nullptr, 1, [&](std::int32_t, const events::VerifiedRecord& record) {
+        const bool made = own_signatures_->Made(record.opened.value_hash, signer_.key.public_key());
+        // The geneses were written before this writer opened, by the test.
+        EXPECT_EQ(made, !record.opened.event.has_log_genesis()) << record.opened.event.stream_id();
+        noted += made ? 1 : 0;
+      });
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(noted, world_records_ - 4 + 2);
+  EXPECT_EQ(own_signatures_->size(), noted);
 }
 
 TEST_F(WriterTest, RefusedCommandsAppendNoPlanEventButOneAccessRecordEach) {

@@ -325,6 +325,46 @@ TEST_F(ProjectorTest, CorruptRecordStopsItsPartitionOnly) {
   }
 }
 
+TEST_F(ProjectorTest, RecordsThisProcessSignedAreNotVerifiedAgainOthersAre) {
+  const std::string noted_nhs = NhsNumberInPartition(3, 0);
+  const std::string other_nhs = NhsNumberInPartition(3, 1);
+  StartPlan(noted_nhs);
+  StartPlan(other_nhs);
+  // Two records whose signatures do not verify (one bit flipped), on two
+  // streams of one partition; only the first is noted as this process's own,
+  // as the service's writer notes what it signs (events/own_signatures.h).
+  auto flipped_update = [&](const std::string& nhs, const std::string& name) {
+    careledger::v1::Event event = NextPlanEvent(nhs);
+    *event.mutable_plan_section_updated()->mutable_value() = DemographicsSection(nhs, name);
+    std::string value = factory_.Seal(event);
+    value.back() ^= 0x01;
+    return value;
+  };
+  const std::string noted = flipped_update(noted_nhs, "Seacole");
+  const ledger::LogPosition noted_at = AppendRaw(PatientStream(noted_nhs), noted);
+  const ledger::LogPosition bad =
+      AppendRaw(PatientStream(other_nhs), flipped_update(other_nhs, "Nightingale"));
+
+  events::OwnSignatures own;
+  own.Remember(events::Sha256(noted), signer_.key.public_key());
+  ProjectorOptions options = Options();
+  options.own_signatures = &own;
+  std::unique_ptr<ProjectionStore> store = OpenStore("store");
+  CL_ASSERT_OK_AND_ASSIGN(ProjectionReport report, Project(store.get(), options));
+  ASSERT_EQ(report.stops.size(), 1u);
+  EXPECT_EQ(report.stops.front().offset, bad.offset);
+  EXPECT_EQ(report.stops.front().failure, events::FailureKind::kBadSignature);
+  CL_ASSERT_OK_AND_ASSIGN(events::StreamHead head,
+                          ReadStreamHead(*store, PatientStream(noted_nhs)));
+  EXPECT_EQ(head.seq, 2u) << "the noted record was applied";
+
+  // A projector not given the notes stops at the first.
+  std::unique_ptr<ProjectionStore> fresh = OpenStore("fresh");
+  CL_ASSERT_OK_AND_ASSIGN(ProjectionReport unshared, Project(fresh.get()));
+  ASSERT_EQ(unshared.stops.size(), 1u);
+  EXPECT_EQ(unshared.stops.front().offset, noted_at.offset);
+}
+
 TEST_F(ProjectorTest, RecordSignedByAnUnknownKeyStops) {
   const std::string nhs = NhsNumberInPartition(2);
   StartPlan(nhs);
