@@ -10,6 +10,7 @@
 #include "events/format.h"
 #include "ledger/embedded_log.h"
 #include "ledger/head_witness.h"
+#include "ledger/head_witness_writer.h"
 #include "ledger/kafka_log.h"
 #include "tools/witnesses.h"
 
@@ -224,10 +225,11 @@ absl::StatusOr<std::unique_ptr<ledger::Writer>> Context::OpenWriter(ledger::Log*
   const std::string heads_path = HeadWitnessPath(*this);
   std::error_code error;
   std::filesystem::create_directories(std::filesystem::path(heads_path).parent_path(), error);
-  writer.on_durable = [heads_path](std::span<const events::PartitionDigest> digests) {
-    if (absl::Status written = ledger::WriteHeadWitness(heads_path, digests); !written.ok()) {
-      spdlog::warn("the head witness was not updated: {}", written.message());
-    }
+  // Written from a thread of its own (ledger/head_witness_writer.h), the last
+  // digests before the writer is gone.
+  auto heads = std::make_shared<ledger::HeadWitnessWriter>(heads_path);
+  writer.on_durable = [heads](std::span<const events::PartitionDigest> digests) {
+    heads->Update(digests);
   };
   // Writer snapshots of this log (docs/snapshots.md), named like its
   // projection; `careledger checkpoint` writes them.
