@@ -11,6 +11,7 @@
 
 #include "events/format.h"
 #include "ledger/embedded_log.h"
+#include "ledger/internal/alternating_writer.h"
 #include "ledger/internal/kafka_admin.h"
 #include "ledger/internal/kafka_reader.h"
 #include "ledger/internal/kafka_writer.h"
@@ -31,10 +32,18 @@ class KafkaLog final : public Log {
     return fmt::format("kafka:{}/{}", options_.bootstrap_servers, options_.topic);
   }
 
+  // Two transactional producers, appended through in turn
+  // (internal/alternating_writer.h): TransactionalId(writer_id) and
+  // TransactionalId(writer_id + kAlternateSuffix). Opening both fences an
+  // earlier writer with the same id on both and settles its transactions.
   absl::StatusOr<std::unique_ptr<LogWriter>> OpenWriter(std::string_view writer_id) override {
-    auto writer = internal::KafkaWriter::Open(options_, partition_count_, writer_id);
-    if (!writer.ok()) return writer.status();
-    return std::unique_ptr<LogWriter>(*std::move(writer));
+    auto first = internal::KafkaWriter::Open(options_, partition_count_, writer_id);
+    if (!first.ok()) return first.status();
+    auto second = internal::KafkaWriter::Open(options_, partition_count_,
+                                              fmt::format("{}{}", writer_id, kAlternateSuffix));
+    if (!second.ok()) return second.status();
+    return std::unique_ptr<LogWriter>(
+        std::make_unique<internal::AlternatingWriter>(*std::move(first), *std::move(second)));
   }
 
   absl::StatusOr<std::unique_ptr<LogReader>> OpenReader() override {

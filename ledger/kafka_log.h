@@ -5,11 +5,12 @@
 //   cleanup.policy=delete, retention.ms=-1, retention.bytes=-1) and checks an
 //   existing topic's configuration: a topic that would expire or compact data
 //   is refused with FAILED_PRECONDITION and a message naming the setting.
-// - Writers are transactional producers (acks=all, idempotent) whose
-//   transactional.id is TransactionalId(options, writer id), i.e.
-//   transactional_id_prefix + topic + "-" + writer id: opening a second
-//   writer with the same id fences the first, whose next Append fails with
-//   ABORTED "fenced".
+// - A writer is two transactional producers (acks=all, idempotent), appended
+//   through in turn (internal/alternating_writer.h), whose transactional.ids
+//   are TransactionalId(options, writer id), i.e. transactional_id_prefix +
+//   topic + "-" + writer id, and the same followed by kAlternateSuffix:
+//   opening a second writer with the same id fences both of the first's, whose
+//   next Append fails with ABORTED "fenced".
 // - Readers consume with isolation.level=read_committed, by assignment (no
 //   consumer group), so they never see aborted or open transactions.
 // No librdkafka type appears in this header.
@@ -53,6 +54,9 @@ struct KafkaLogOptions {
 // ledgers on different topics of one cluster never fence each other, while a
 // second writer of the same ledger and shard always does.
 std::string TransactionalId(const KafkaLogOptions& options, std::string_view writer_id);
+
+// Names a writer's second producer: TransactionalId(writer id + this).
+inline constexpr std::string_view kAlternateSuffix = ".alternate";
 
 // Connects, ensures the topic (see above) and returns the log. UNAVAILABLE
 // when the cluster cannot be reached within `timeout`; FAILED_PRECONDITION
