@@ -352,9 +352,9 @@ def kafka_target(mode, seed, writer_id_option):
     """(bootstrap, topic, writer id) of a Kafka run: its own topic, and its own
     writer id unless --writer-id gave one. Returns None after saying FAIL when
     CARELEDGER_KAFKA_BOOTSTRAP is unset: a Kafka mode then fails, never skips."""
-    # Kafka's transactional.id is careledger-writer-<writer id>, whatever
-    # the topic, so two ledgers on one broker with the same writer id fence
-    # each other: give each run its own (A and B in `fence` share it).
+    # Kafka's transactional.ids are formed from the writer id (and the
+    # topic); give each run its own writer id anyway (A and B in `fence`
+    # share it).
     writer_id = writer_id_option or f"crash-{mode}-{seed}-{os.getpid()}"
     bootstrap = os.environ.get("CARELEDGER_KAFKA_BOOTSTRAP")
     if not bootstrap:
