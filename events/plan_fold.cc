@@ -48,10 +48,13 @@ absl::Status ApplyStarted(const Event& event, PlanState* state) {
 
 absl::Status ApplySectionUpdated(const Event& event, PlanState* state) {
   if (!IsOpen(*state)) return Contradicts("an edit of a plan that is not open");
-  if (absl::Status set = SetSection(event.plan_section_updated().value(), state->mutable_draft());
-      !set.ok()) {
+  // Set on a copy: a refused edit leaves the state as it was (not even an
+  // empty draft where erasure had dropped it).
+  careledger::v1::CarePlan draft = state->draft();
+  if (absl::Status set = SetSection(event.plan_section_updated().value(), &draft); !set.ok()) {
     return Contradicts(std::string(set.message()));
   }
+  *state->mutable_draft() = std::move(draft);
   state->set_draft_pending(true);
   state->set_lifecycle(state->published_version() > 0 ? careledger::v1::PLAN_LIFECYCLE_EDITING
                                                       : careledger::v1::PLAN_LIFECYCLE_DRAFT);
